@@ -1,0 +1,183 @@
+// Package banks defines what paybybank asks of a bank provider. Each provider (Open Payments,
+// Paysera, Sparebanken Møre, Powens, SIBS) lives in its own package below and implements
+// Provider; each ships a fake of its API in a <name>test package.
+package banks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Bank is one bank a shopper can pick.
+type Bank struct {
+	BIC        string
+	Name       string
+	Country    string   // ISO 3166 alpha-2
+	Provider   string   // the provider that serves it
+	Currencies []string // currencies it pays in; empty means any
+	Approach   string   // "redirect" or "decoupled", as a hint to the picker
+	LogoURL    string
+}
+
+// Accepts reports whether the bank pays in currency.
+func (b Bank) Accepts(currency string) bool {
+	if len(b.Currencies) == 0 {
+		return true
+	}
+	for _, c := range b.Currencies {
+		if c == currency {
+			return true
+		}
+	}
+	return false
+}
+
+// Account is an account as the merchant or shopper gave it; a provider formats it per bank.
+type Account struct {
+	IBAN           string
+	BBAN           string
+	ClearingNumber string
+	Currency       string
+}
+
+// PSU is the shopper as banks want to know them: their IP address and browser.
+type PSU struct {
+	IPAddress string
+	UserAgent string
+}
+
+// PaymentRequest asks a bank to create a payment.
+type PaymentRequest struct {
+	BIC          string
+	AmountMinor  int64
+	Amount       string // decimal string, e.g. "249.00"
+	Currency     string
+	CreditorName string
+	Creditor     Account
+	Debtor       *Account // the shopper's account, where known
+	Reference    string
+	PSU          PSU
+	// State is our opaque callback state; RedirectURI is our /callback. Providers whose
+	// authorisation starts with an OAuth redirect (before the payment exists) use them here.
+	State       string
+	RedirectURI string
+}
+
+// Order identifies a payment at its bank and the SCA attempt under way.
+type Order struct {
+	BIC             string
+	Product         string
+	PaymentID       string
+	AuthorisationID string
+	PSU             PSU
+	Extra           map[string]string
+}
+
+// Created is the bank's answer to a new payment.
+type Created struct {
+	PaymentID  string
+	Product    string
+	BankStatus string
+	Extra      map[string]string
+	// RedirectURL is set by providers whose SCA is a redirect that needs no separate start.
+	RedirectURL string
+}
+
+// SCARequest starts strong customer authentication.
+type SCARequest struct {
+	Mobile      bool   // the shopper's device is a phone: prefer same-device methods
+	State       string // our opaque callback state
+	RedirectURI string // our /callback
+}
+
+// SCA approaches.
+const (
+	Redirect  = "redirect"
+	Decoupled = "decoupled"
+)
+
+// SCA is the state of an authorisation as the bank last told it.
+type SCA struct {
+	AuthorisationID string
+	Approach        string
+	Method          string
+	Status          string // the bank's scaStatus, raw
+	RedirectURL     string // redirect approach: where to send the shopper
+	QRData          string // decoupled: the current animated-QR payload (or legacy static QR link)
+	QRImage         []byte // decoupled: a ready QR image, when the bank sends one instead
+	AutostartToken  string // decoupled same-device: token for the BankID app
+	Finalised       bool   // SCA succeeded
+	Failed          bool   // SCA failed, was cancelled or timed out
+	Extra           map[string]string
+}
+
+// Provider is one bank provider's API. Every method makes outbound calls with their own time-outs
+// and retries 429 and 5xx with backoff before giving up.
+type Provider interface {
+	// Name is the provider's stable name, kept with each payment.
+	Name() string
+	// Banks lists the banks this provider serves.
+	Banks(ctx context.Context) ([]Bank, error)
+	// CreatePayment creates the payment at the bank.
+	CreatePayment(ctx context.Context, req PaymentRequest) (*Created, error)
+	// StartSCA starts an authorisation of a created payment and triggers SCA.
+	StartSCA(ctx context.Context, o Order, req SCARequest) (*SCA, error)
+	// PollSCA reads an authorisation's status and, for decoupled SCA, its fresh challenge.
+	PollSCA(ctx context.Context, o Order) (*SCA, error)
+	// FinishRedirect completes a redirect SCA with what the bank sent to our callback.
+	FinishRedirect(ctx context.Context, o Order, callback url.Values) error
+	// Status returns the payment's raw ISO 20022 transaction status.
+	Status(ctx context.Context, o Order) (string, error)
+	// Cancel cancels the payment at the bank, where the bank allows it.
+	Cancel(ctx context.Context, o Order) error
+}
+
+// Error is a failure reported by a bank.
+type Error struct {
+	Status    int    // HTTP status
+	Code      string // the bank's code, e.g. FORMAT_ERROR
+	Message   string
+	Retryable bool          // 429 or 5xx: try again later
+	RetryIn   time.Duration // from Retry-After, if given
+	// Denied is set when the shopper refused the payment at the bank (e.g. access_denied).
+	Denied bool
+}
+
+func (e *Error) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("bank: %d %s: %s", e.Status, e.Code, e.Message)
+	}
+	return fmt.Sprintf("bank: %d: %s", e.Status, e.Message)
+}
+
+// IsRetryable reports whether err is a temporary bank failure worth a "Try again".
+func IsRetryable(err error) bool {
+	var be *Error
+	if errors.As(err, &be) {
+		return be.Retryable
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
+// IsDenied reports whether err means the shopper refused at the bank.
+func IsDenied(err error) bool {
+	var be *Error
+	return errors.As(err, &be) && be.Denied
+}
+
+// requestIDKey carries our own request id into outbound logs.
+type requestIDKey struct{}
+
+// WithRequestID returns a context carrying the inbound request id, logged beside each bank call's own.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestIDFrom returns the inbound request id in ctx, if any.
+func RequestIDFrom(ctx context.Context) string {
+	s, _ := ctx.Value(requestIDKey{}).(string)
+	return s
+}

@@ -1,0 +1,527 @@
+// Package openpayments connects paybybank to the Open Payments platform, one NextGenPSD2
+// (Berlin Group) API in front of many Nordic banks, chosen per request with X-BicFi.
+// See protocols/openpayments.md. Its fake lives in openpaymentstest.
+package openpayments
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"paybybank/banks"
+	"paybybank/banks/bankid"
+)
+
+// Config is what the connector needs; hosts are configurable so tests and the sandbox use the fake.
+type Config struct {
+	ClientID     string
+	ClientSecret string
+	AuthURL      string // e.g. https://auth.openbankingplatform.com; the token URL is AuthURL + /connect/token
+	APIURL       string // e.g. https://api.openbankingplatform.com; paths are under APIURL + /psd2
+	Countries    []string
+	// HTTPClient carries the time-outs and, in production, the client certificate (mutual TLS).
+	HTTPClient *http.Client
+	// MaxAttempts bounds tries of one call on 429/5xx; Backoff is the first wait, doubled each time.
+	MaxAttempts int
+	Backoff     time.Duration
+	// BankListTTL is how long the bank list is cached.
+	BankListTTL time.Duration
+	Logger      *slog.Logger
+	// Name overrides the provider name (the sandbox mounts the fake as "openpayments" too).
+	Name string
+}
+
+// Client is the Open Payments provider.
+type Client struct {
+	cfg    Config
+	tokens map[string]oauth2.TokenSource // per scope; ReuseTokenSource renews one at a time
+
+	mu        sync.Mutex
+	banks     []banks.Bank
+	banksTime time.Time
+}
+
+var _ banks.Provider = (*Client)(nil)
+
+// Scopes used by the connector.
+const (
+	ScopePayments = "paymentinitiation private"
+	ScopeBankList = "aspspinformation private"
+)
+
+// New returns a connector for cfg.
+func New(cfg Config) *Client {
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 4
+	}
+	if cfg.Backoff == 0 {
+		cfg.Backoff = 250 * time.Millisecond
+	}
+	if cfg.BankListTTL == 0 {
+		cfg.BankListTTL = 6 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Name == "" {
+		cfg.Name = "openpayments"
+	}
+	if len(cfg.Countries) == 0 {
+		cfg.Countries = []string{"SE", "FI", "NO", "DK"}
+	}
+	c := &Client{cfg: cfg, tokens: map[string]oauth2.TokenSource{}}
+	for _, scope := range []string{ScopePayments, ScopeBankList} {
+		cc := &clientcredentials.Config{
+			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
+			TokenURL: strings.TrimRight(cfg.AuthURL, "/") + "/connect/token",
+			Scopes:   strings.Fields(scope), AuthStyle: oauth2.AuthStyleInParams,
+		}
+		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, cfg.HTTPClient)
+		// Renew a minute before expiry, as the platform asks.
+		c.tokens[scope] = oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(ctx), time.Minute)
+	}
+	return c
+}
+
+// Name is the provider's name.
+func (c *Client) Name() string { return c.cfg.Name }
+
+// countryCurrency is the home currency of each country the platform serves; banks also take EUR.
+var countryCurrency = map[string]string{"SE": "SEK", "NO": "NOK", "DK": "DKK", "FI": "EUR"}
+
+// Banks lists the platform's banks in the configured countries, cached for BankListTTL.
+func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
+	c.mu.Lock()
+	if c.banks != nil && time.Since(c.banksTime) < c.cfg.BankListTTL {
+		defer c.mu.Unlock()
+		return c.banks, nil
+	}
+	c.mu.Unlock()
+	var out []banks.Bank
+	for _, country := range c.cfg.Countries {
+		var list []ASPSP
+		if err := c.call(ctx, call{method: "GET", path: "/aspspinformation/v1/aspsps?isoCountryCodes=" + url.QueryEscape(country),
+			scope: ScopeBankList}, &list); err != nil {
+			return nil, fmt.Errorf("openpayments: bank list %s: %w", country, err)
+		}
+		for _, a := range list {
+			currencies := []string{"EUR"}
+			if cur := countryCurrency[country]; cur != "" && cur != "EUR" {
+				currencies = []string{cur, "EUR"}
+			}
+			out = append(out, banks.Bank{BIC: a.BICFI, Name: a.Name, Country: country, Provider: c.cfg.Name,
+				Currencies: currencies, LogoURL: a.LogoURL})
+		}
+	}
+	c.mu.Lock()
+	c.banks, c.banksTime = out, time.Now()
+	c.mu.Unlock()
+	return out, nil
+}
+
+func product(currency string) string {
+	if currency == "EUR" {
+		return "sepa-credit-transfers"
+	}
+	return "domestic"
+}
+
+func account(format string, a banks.Account) AccountReference {
+	switch format {
+	case "bban+clearing":
+		return AccountReference{ClearingNumber: a.ClearingNumber, BBAN: a.BBAN, Currency: a.Currency}
+	case "bban":
+		return AccountReference{BBAN: a.BBAN, Currency: a.Currency}
+	}
+	return AccountReference{IBAN: a.IBAN, Currency: a.Currency}
+}
+
+// CreatePayment creates the payment with the bank's account formats.
+func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*banks.Created, error) {
+	prof := ProfileFor(req.BIC)
+	prod := product(req.Currency)
+	body := PaymentInitiation{
+		InstructedAmount:                  Amount{Currency: req.Currency, Amount: req.Amount},
+		CreditorName:                      req.CreditorName,
+		CreditorAccount:                   account(prof.CreditorFormat, req.Creditor),
+		RemittanceInformationUnstructured: req.Reference,
+	}
+	if req.Debtor != nil {
+		d := account(prof.DebtorFormat, *req.Debtor)
+		body.DebtorAccount = &d
+	}
+	var out PaymentCreated
+	if err := c.call(ctx, call{method: "POST", path: "/paymentinitiation/v1/payments/" + prod, scope: ScopePayments,
+		bic: req.BIC, psu: req.PSU, body: body, create: true}, &out); err != nil {
+		return nil, fmt.Errorf("openpayments: create payment: %w", err)
+	}
+	if out.PaymentID == "" {
+		return nil, fmt.Errorf("openpayments: create payment: no paymentId in answer")
+	}
+	return &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus}, nil
+}
+
+func (c *Client) paymentPath(o banks.Order) string {
+	return "/paymentinitiation/v1/payments/" + url.PathEscape(o.Product) + "/" + url.PathEscape(o.PaymentID)
+}
+
+// StartSCA starts an authorisation, chooses the SCA method for the device and triggers it.
+func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCARequest) (*banks.SCA, error) {
+	var started Authorisation
+	if err := c.call(ctx, call{method: "POST", path: c.paymentPath(o) + "/authorisations", scope: ScopePayments,
+		bic: o.BIC, psu: o.PSU}, &started); err != nil {
+		return nil, fmt.Errorf("openpayments: start authorisation: %w", err)
+	}
+	if started.AuthorisationID == "" {
+		return nil, fmt.Errorf("openpayments: start authorisation: no authorisationId in answer")
+	}
+	method := chooseMethod(started.SCAMethods, req.Mobile)
+	update := c.paymentPath(o) + "/authorisations/" + url.PathEscape(started.AuthorisationID)
+	if l, ok := started.Links["authoriseTransaction"]; ok && l.Href != "" {
+		update = l.Href // the link is authoritative
+	}
+	var chosen Authorisation
+	hdr, err := c.callHeader(ctx, call{method: "PUT", path: update, scope: ScopePayments, bic: o.BIC, psu: o.PSU,
+		body: SelectMethod{AuthenticationMethodID: method}}, &chosen)
+	if err != nil {
+		return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
+	}
+	sca := toSCA(&chosen, method)
+	sca.AuthorisationID = started.AuthorisationID
+	switch strings.ToUpper(hdr.Get("ASPSP-SCA-Approach")) {
+	case "DECOUPLED":
+		sca.Approach = banks.Decoupled
+	case "REDIRECT":
+		sca.Approach = banks.Redirect
+		sca.Extra = map[string]string{}
+		if l, ok := chosen.Links["scaOAuth"]; ok && l.Href != "" {
+			r := strings.NewReplacer("[CLIENT_ID]", url.QueryEscape(c.cfg.ClientID),
+				"[TPP_REDIRECT_URI]", url.QueryEscape(req.RedirectURI), "[TPP_STATE]", url.QueryEscape(req.State))
+			sca.RedirectURL = r.Replace(l.Href)
+			sca.Extra["oauth"] = "1"
+			sca.Extra["redirect_uri"] = req.RedirectURI
+		} else if l, ok := chosen.Links["scaRedirect"]; ok && l.Href != "" {
+			sca.RedirectURL = l.Href
+		} else {
+			return nil, fmt.Errorf("openpayments: REDIRECT approach without scaOAuth or scaRedirect link")
+		}
+	default:
+		return nil, fmt.Errorf("openpayments: unsupported SCA approach %q", hdr.Get("ASPSP-SCA-Approach"))
+	}
+	return sca, nil
+}
+
+// chooseMethod prefers, on desktop, animated QR token > animated QR image > legacy mbid;
+// on a phone, same device > legacy mbid. Banks with one (redirect) method get that one.
+func chooseMethod(methods []SCAMethod, mobile bool) string {
+	order := []string{MethodAnimatedQRToken, MethodAnimatedQRImage, MethodLegacy}
+	if mobile {
+		order = []string{MethodSameDevice, MethodLegacy, MethodAnimatedQRToken, MethodAnimatedQRImage}
+	}
+	for _, want := range order {
+		for _, m := range methods {
+			if m.AuthenticationMethodID == want {
+				return want
+			}
+		}
+	}
+	if len(methods) > 0 {
+		return methods[0].AuthenticationMethodID
+	}
+	return ""
+}
+
+func toSCA(a *Authorisation, method string) *banks.SCA {
+	sca := &banks.SCA{Method: method, Status: a.SCAStatus}
+	switch a.SCAStatus {
+	case "finalised", "exempted":
+		sca.Finalised = true
+	case "failed":
+		sca.Failed = true
+	}
+	if cd := a.ChallengeData; cd != nil && !sca.Finalised && !sca.Failed {
+		switch {
+		case cd.Image != "":
+			sca.QRImage, _ = base64.StdEncoding.DecodeString(cd.Image)
+		case len(cd.Data) > 0 && (method == MethodSameDevice):
+			sca.AutostartToken = cd.Data[0]
+		case len(cd.Data) > 0 && method == MethodLegacy:
+			sca.AutostartToken = cd.Data[0]
+			sca.QRData = bankid.LegacyQR(cd.Data[0])
+		case len(cd.Data) > 0:
+			sca.QRData = cd.Data[0]
+		}
+	}
+	if a.PSUMessage != "" {
+		sca.Extra = map[string]string{"hint": a.PSUMessage}
+	}
+	return sca
+}
+
+// PollSCA reads the authorisation's status and fresh challenge.
+func (c *Client) PollSCA(ctx context.Context, o banks.Order) (*banks.SCA, error) {
+	var a Authorisation
+	if err := c.call(ctx, call{method: "GET", path: c.paymentPath(o) + "/authorisations/" + url.PathEscape(o.AuthorisationID),
+		scope: ScopePayments, bic: o.BIC, psu: o.PSU}, &a); err != nil {
+		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
+	}
+	sca := toSCA(&a, o.Extra["method"])
+	sca.AuthorisationID = o.AuthorisationID
+	return sca, nil
+}
+
+// FinishRedirect handles the bank's return: an error means the shopper was refused or
+// refused; with scaOAuth the code is exchanged at the token endpoint, binding it to the payment.
+func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values) error {
+	if e := q.Get("error"); e != "" {
+		return &banks.Error{Status: 400, Code: e, Message: q.Get("error_description"), Denied: e == "access_denied"}
+	}
+	if o.Extra["oauth"] != "1" {
+		return nil // plain scaRedirect: nothing to exchange, the status poll confirms
+	}
+	code := q.Get("code")
+	if code == "" {
+		return &banks.Error{Status: 400, Code: "invalid_request", Message: "callback without code"}
+	}
+	form := url.Values{
+		"client_id": {c.cfg.ClientID}, "client_secret": {c.cfg.ClientSecret}, "code": {code},
+		"redirect_uri": {o.Extra["redirect_uri"]}, "scope": {q.Get("scope")}, "grant_type": {"authorization_code"},
+	}
+	// Hand-written rather than oauth2.Config.Exchange: the platform needs the X-PaymentId and
+	// X-PaymentAuthorisationId headers on this one request, which the oauth2 package cannot add.
+	var tok Token
+	err := c.do(ctx, func() (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(c.cfg.AuthURL, "/")+"/connect/token", strings.NewReader(form.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-PaymentId", o.PaymentID)
+		req.Header.Set("X-PaymentAuthorisationId", o.AuthorisationID)
+		return req, nil
+	}, false, &tok)
+	if err != nil {
+		return fmt.Errorf("openpayments: exchange code: %w", err)
+	}
+	if tok.AccessToken == "" {
+		return fmt.Errorf("openpayments: exchange code: no access token: SCA not confirmed")
+	}
+	return nil
+}
+
+// Status reads the payment's transaction status.
+func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
+	var st TransactionStatus
+	if err := c.call(ctx, call{method: "GET", path: c.paymentPath(o) + "/status", scope: ScopePayments, bic: o.BIC, psu: o.PSU}, &st); err != nil {
+		return "", fmt.Errorf("openpayments: status: %w", err)
+	}
+	if st.TransactionStatus == "" {
+		return "", fmt.Errorf("openpayments: status: empty transactionStatus")
+	}
+	return st.TransactionStatus, nil
+}
+
+// Cancel deletes the payment at the bank.
+func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
+	if err := c.call(ctx, call{method: "DELETE", path: c.paymentPath(o), scope: ScopePayments, bic: o.BIC, psu: o.PSU}, nil); err != nil {
+		return fmt.Errorf("openpayments: cancel: %w", err)
+	}
+	return nil
+}
+
+type call struct {
+	method, path, scope, bic string
+	psu                      banks.PSU
+	body                     any
+	create                   bool // a payment creation: retried only when the bank surely did not act (429, 503)
+}
+
+func (c *Client) call(ctx context.Context, cl call, out any) error {
+	_, err := c.callHeader(ctx, cl, out)
+	return err
+}
+
+func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header, error) {
+	var body []byte
+	if cl.body != nil {
+		var err error
+		if body, err = json.Marshal(cl.body); err != nil {
+			return nil, err
+		}
+	}
+	target := cl.path
+	if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") {
+		if !strings.HasPrefix(target, "/psd2/") {
+			target = "/psd2" + target
+		}
+		target = strings.TrimRight(c.cfg.APIURL, "/") + target
+	}
+	var hdr http.Header
+	err := c.do(ctx, func() (*http.Request, error) {
+		tok, err := c.tokens[cl.scope].Token()
+		if err != nil {
+			return nil, &banks.Error{Status: 502, Code: "TOKEN", Message: err.Error(), Retryable: true}
+		}
+		req, err := http.NewRequestWithContext(ctx, cl.method, target, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Content-Type", "application/json")
+		if cl.bic != "" {
+			req.Header.Set("X-BicFi", cl.bic)
+			if ProfileFor(cl.bic).PreferDecoupled {
+				req.Header.Set("TPP-Redirect-Preferred", "false")
+			}
+		}
+		if cl.psu.IPAddress != "" {
+			req.Header.Set("PSU-IP-Address", cl.psu.IPAddress)
+		}
+		if cl.psu.UserAgent != "" {
+			req.Header.Set("PSU-User-Agent", cl.psu.UserAgent)
+		}
+		return req, nil
+	}, cl.create, &hdr, out)
+	return hdr, err
+}
+
+// do sends the request built by build (afresh for every try, each with its own X-Request-ID),
+// retrying 429 and 5xx with exponential backoff and jitter, honouring Retry-After. Payment
+// creations are retried only on 429 and 503, where the bank did not act.
+func (c *Client) do(ctx context.Context, build func() (*http.Request, error), create bool, outs ...any) error {
+	var hdrOut *http.Header
+	var out any
+	for _, o := range outs {
+		if h, ok := o.(*http.Header); ok {
+			hdrOut = h
+		} else {
+			out = o
+		}
+	}
+	var lastErr error
+	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
+		req, err := build()
+		if err != nil {
+			return err
+		}
+		xid := uuid.NewString()
+		req.Header.Set("X-Request-ID", xid)
+		start := time.Now()
+		resp, err := c.cfg.HTTPClient.Do(req)
+		log := c.cfg.Logger.With(slog.String("provider", c.cfg.Name), slog.String("method", req.Method),
+			slog.String("path", req.URL.Path), slog.String("x_request_id", xid), slog.Int("attempt", attempt),
+			slog.String("request_id", banks.RequestIDFrom(ctx)))
+		if err != nil {
+			log.WarnContext(ctx, "bank call failed", slog.String("error", err.Error()), slog.Duration("took", time.Since(start)))
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			lastErr = &banks.Error{Status: 0, Message: "no answer from the bank", Retryable: true}
+			if create {
+				return lastErr
+			}
+			c.sleep(ctx, attempt, 0)
+			continue
+		}
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		log.InfoContext(ctx, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
+		if resp.StatusCode < 300 {
+			if hdrOut != nil {
+				*hdrOut = resp.Header
+			}
+			if out != nil && len(data) > 0 {
+				if err := json.Unmarshal(data, out); err != nil {
+					return fmt.Errorf("decode answer: %w", err)
+				}
+			}
+			return nil
+		}
+		be := parseError(resp, data)
+		lastErr = be
+		if !be.Retryable || (create && resp.StatusCode != 429 && resp.StatusCode != 503) {
+			return be
+		}
+		if attempt < c.cfg.MaxAttempts && !c.sleep(ctx, attempt, be.RetryIn) {
+			return ctx.Err()
+		}
+	}
+	return lastErr
+}
+
+func (c *Client) sleep(ctx context.Context, attempt int, retryAfter time.Duration) bool {
+	d := c.cfg.Backoff << (attempt - 1)
+	d += time.Duration(rand.Int64N(int64(d)/2 + 1))
+	if retryAfter > d {
+		d = retryAfter
+	}
+	if d > 10*time.Second {
+		d = 10 * time.Second
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// parseError reads either error format the platform uses: RFC 7807 or tppMessages.
+func parseError(resp *http.Response, data []byte) *banks.Error {
+	be := &banks.Error{Status: resp.StatusCode, Retryable: resp.StatusCode == 429 || resp.StatusCode >= 500}
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if secs, err := strconv.Atoi(ra); err == nil {
+			be.RetryIn = time.Duration(secs) * time.Second
+		} else if t, err := http.ParseTime(ra); err == nil {
+			be.RetryIn = time.Until(t)
+		}
+	}
+	var p Problem
+	if json.Unmarshal(data, &p) == nil {
+		switch {
+		case len(p.TPPMessages) > 0:
+			be.Code, be.Message = p.TPPMessages[0].Code, p.TPPMessages[0].Text
+			if p.TPPMessages[0].Path != "" {
+				be.Message += " (" + p.TPPMessages[0].Path + ")"
+			}
+		case p.Code != "" || p.Detail != "" || p.Title != "":
+			be.Code, be.Message = p.Code, p.Detail
+			if be.Message == "" {
+				be.Message = p.Title
+			}
+		}
+		var oauthErr struct {
+			Error string `json:"error"`
+			Desc  string `json:"error_description"`
+		}
+		if be.Code == "" && json.Unmarshal(data, &oauthErr) == nil && oauthErr.Error != "" {
+			be.Code, be.Message = oauthErr.Error, oauthErr.Desc
+		}
+	}
+	if be.Message == "" {
+		be.Message = http.StatusText(resp.StatusCode)
+	}
+	return be
+}
+

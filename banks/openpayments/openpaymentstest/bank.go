@@ -1,0 +1,78 @@
+package openpaymentstest
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+)
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
+
+// bankPageTmpl is the simulated bank's SCA page. It is deliberately plain and self-contained:
+// it stands in for a bank's own site, not for our checkout.
+var bankPageTmpl = template.Must(template.New("bank").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Bank}} – approve payment (sandbox)</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;background:#0b3a5b;color:#1d1d1d;margin:0;padding:16px}
+main{max-width:420px;margin:24px auto;background:#fff;border-radius:12px;padding:24px}
+h1{font-size:1.3rem;margin:0 0 4px}.tag{color:#555;font-size:.85rem}dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px}
+dt{color:#555}dd{margin:0;font-weight:600}button{display:block;width:100%;min-height:48px;margin:8px 0;font-size:1rem;border-radius:8px;border:2px solid #0b3a5b;cursor:pointer}
+.ok{background:#0b3a5b;color:#fff}.no{background:#fff;color:#0b3a5b}.err{color:#a00000}</style></head>
+<body><main><p class="tag">Sandbox bank · {{.Bank}}</p>
+{{if .Error}}<h1>Cannot continue</h1><p class="err">{{.Error}}</p>{{else}}
+<h1>Approve this payment?</h1>
+<dl><dt>To</dt><dd>{{.Creditor}}</dd><dt>Amount</dt><dd>{{.Amount}} {{.Currency}}</dd><dt>Message</dt><dd>{{.Reference}}</dd></dl>
+<form method="post" action="">
+<input type="hidden" name="authorisationId" value="{{.AuthID}}"><input type="hidden" name="redirect_uri" value="{{.RedirectURI}}"><input type="hidden" name="state" value="{{.State}}">
+<button class="ok" name="decision" value="approve" type="submit">Approve</button>
+<button class="no" name="decision" value="deny" type="submit">Deny</button>
+<button class="no" name="decision" value="reject" type="submit">Approve, but the bank rejects it (insufficient funds)</button>
+</form>{{end}}</main></body></html>`))
+
+type bankPage struct {
+	Bank, Creditor, Amount, Currency, Reference, AuthID, RedirectURI, State, Error string
+}
+
+func (f *Fake) bankPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f.mu.Lock()
+	v := bankPage{AuthID: q.Get("authorisationId"), RedirectURI: q.Get("redirect_uri"), State: q.Get("state"), Bank: "Open Payments"}
+	a := f.auths[v.AuthID]
+	switch {
+	case q.Get("client_id") != f.ClientID:
+		v.Error = "Unknown client_id."
+	case !contains(f.RedirectURIs, v.RedirectURI):
+		v.Error = "The redirect_uri is not registered for this client."
+	case a == nil || a.paymentID != q.Get("paymentId") || a.approach != "redirect":
+		v.Error = "No such payment authorisation."
+	case a.scaStatus != "scaMethodSelected":
+		v.Error = "This payment authorisation has already been used."
+	default:
+		p := f.payments[a.paymentID]
+		v.Bank, v.Creditor, v.Amount = f.banks[p.bic].Name, p.body.CreditorName, p.body.InstructedAmount.Amount
+		v.Currency, v.Reference = p.body.InstructedAmount.Currency, p.body.RemittanceInformationUnstructured
+	}
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if v.Error != "" {
+		w.WriteHeader(http.StatusBadRequest)
+	}
+	bankPageTmpl.Execute(w, v)
+}
+
+func (f *Fake) bankDecision(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	decision := r.PostForm.Get("decision")
+	f.mu.Lock()
+	to, err := f.decide(r.PostForm.Get("authorisationId"), r.PostForm.Get("redirect_uri"), r.PostForm.Get("state"),
+		decision == "approve" || decision == "reject", decision == "reject")
+	f.mu.Unlock()
+	if err != nil {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		bankPageTmpl.Execute(w, bankPage{Bank: "Open Payments", Error: err.Error()})
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}

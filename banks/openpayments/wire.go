@@ -1,0 +1,116 @@
+package openpayments
+
+// The JSON shapes of the Open Payments NextGenPSD2 API that we send and read. They are
+// exported so the fake in openpaymentstest speaks exactly the same wire format.
+
+// Amount is instructedAmount: the amount is a decimal string, never a number.
+type Amount struct {
+	Currency string `json:"currency"`
+	Amount   string `json:"amount"`
+}
+
+// AccountReference is an account in one of the bank's formats.
+type AccountReference struct {
+	IBAN           string `json:"iban,omitempty"`
+	BBAN           string `json:"bban,omitempty"`
+	ClearingNumber string `json:"clearingNumber,omitempty"`
+	Currency       string `json:"currency,omitempty"`
+}
+
+// PaymentInitiation is the body of POST /paymentinitiation/v1/payments/{product}.
+type PaymentInitiation struct {
+	InstructedAmount                  Amount            `json:"instructedAmount"`
+	CreditorName                      string            `json:"creditorName"`
+	CreditorAccount                   AccountReference  `json:"creditorAccount"`
+	DebtorAccount                     *AccountReference `json:"debtorAccount,omitempty"`
+	RemittanceInformationUnstructured string            `json:"remittanceInformationUnstructured,omitempty"`
+}
+
+// Link is a hypermedia link.
+type Link struct {
+	Href string `json:"href"`
+}
+
+// PaymentCreated is the answer to a payment initiation.
+type PaymentCreated struct {
+	PaymentID         string          `json:"paymentId"`
+	TransactionStatus string          `json:"transactionStatus"`
+	Links             map[string]Link `json:"_links,omitempty"`
+}
+
+// SCAMethod is one authentication method a bank offers.
+type SCAMethod struct {
+	AuthenticationMethodID string `json:"authenticationMethodId"`
+	AuthenticationType     string `json:"authenticationType"`
+	Name                   string `json:"name,omitempty"`
+}
+
+// ChallengeData carries what the shopper's BankID needs: a QR payload or autostart token, or an image.
+type ChallengeData struct {
+	Data  []string `json:"data,omitempty"`
+	Image string   `json:"image,omitempty"`
+}
+
+// Authorisation is the answer to starting, updating or reading a payment authorisation.
+type Authorisation struct {
+	AuthorisationID string          `json:"authorisationId,omitempty"`
+	SCAStatus       string          `json:"scaStatus"`
+	SCAMethods      []SCAMethod     `json:"scaMethods,omitempty"`
+	ChallengeData   *ChallengeData  `json:"challengeData,omitempty"`
+	PSUMessage      string          `json:"psuMessage,omitempty"`
+	Links           map[string]Link `json:"_links,omitempty"`
+}
+
+// SelectMethod is the body that picks the SCA method.
+type SelectMethod struct {
+	AuthenticationMethodID string `json:"authenticationMethodId"`
+}
+
+// TransactionStatus is the answer to GET …/status.
+type TransactionStatus struct {
+	TransactionStatus string `json:"transactionStatus"`
+}
+
+// ASPSP is one bank in the bank list.
+type ASPSP struct {
+	ID      string `json:"id"`
+	BICFI   string `json:"bicFi"`
+	Name    string `json:"name"`
+	LogoURL string `json:"logoUrl,omitempty"`
+	Country string `json:"country,omitempty"`
+}
+
+// TPPMessage is a Berlin Group error entry.
+type TPPMessage struct {
+	Category string `json:"category"`
+	Code     string `json:"code"`
+	Path     string `json:"path,omitempty"`
+	Text     string `json:"text,omitempty"`
+}
+
+// Problem is the RFC 7807 error form; some endpoints answer tppMessages instead.
+type Problem struct {
+	Type             string       `json:"type,omitempty"`
+	Title            string       `json:"title,omitempty"`
+	Detail           string       `json:"detail,omitempty"`
+	Code             string       `json:"code,omitempty"`
+	Status           int          `json:"status,omitempty"`
+	AdditionalErrors []Problem    `json:"additionalErrors,omitempty"`
+	TPPMessages      []TPPMessage `json:"tppMessages,omitempty"`
+}
+
+// Token is the OAuth token endpoint's answer.
+type Token struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int    `json:"expires_in"`
+	TokenType   string `json:"token_type"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+// Method ids of Swedish Mobile BankID.
+const (
+	MethodAnimatedQRToken = "mbid_animated_qr_token"
+	MethodAnimatedQRImage = "mbid_animated_qr_image"
+	MethodSameDevice      = "mbid_same_device"
+	MethodLegacy          = "mbid"
+)

@@ -1,0 +1,59 @@
+package payment
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Merchant is a shop that takes payments through paybybank.
+type Merchant struct {
+	ID             string
+	Name           string
+	AllowedOrigins []string // scheme://host[:port] the merchant may send shoppers back to
+	Creditor       Creditor // the default account payments go to
+	SigningSecret  string   // signs return URLs and webhooks; shown to the merchant once
+	CreatedAt      time.Time
+}
+
+// AllowsReturnURL reports whether raw is an absolute http(s) URL on one of the merchant's origins.
+// Only such URLs are ever redirected to, which rules out open redirects.
+func (m *Merchant) AllowsReturnURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return false
+	}
+	origin := strings.ToLower(u.Scheme + "://" + u.Host)
+	for _, o := range m.AllowedOrigins {
+		if strings.ToLower(strings.TrimRight(o, "/")) == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// Authorisation is one attempt at strong customer authentication for a payment at its bank.
+// A payment has at most one active authorisation; "Try again" replaces it with a fresh one.
+type Authorisation struct {
+	ID             string
+	PaymentID      string
+	Provider       string
+	BIC            string
+	Product        string
+	BankPaymentID  string
+	BankAuthID     string
+	Approach       string // "redirect" or "decoupled"
+	Method         string // the SCA method id chosen at the bank
+	RedirectURL    string // where the shopper is sent (redirect approach); never logged
+	AutostartToken string
+	Extra          map[string]string // provider-specific values kept between calls
+	StateHash      string
+	StateUsedAt    time.Time
+	PSUIPAddress   string
+	PSUUserAgent   string
+	SCAStatus      string
+	AppLaunched    bool
+	Active         bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}

@@ -1,0 +1,164 @@
+// Package payment holds the domain of paybybank: a payment, its lifecycle and allowed
+// transitions, money amounts and account numbers. It depends on nothing else in the project.
+package payment
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Status is where a payment stands in its lifecycle.
+type Status string
+
+// The lifecycle: open → authorising → processing → completed | failed | cancelled | expired.
+const (
+	StatusOpen        Status = "open"
+	StatusAuthorising Status = "authorising"
+	StatusProcessing  Status = "processing"
+	StatusCompleted   Status = "completed"
+	StatusFailed      Status = "failed"
+	StatusCancelled   Status = "cancelled"
+	StatusExpired     Status = "expired"
+)
+
+// Terminal reports whether s never changes again.
+func (s Status) Terminal() bool {
+	switch s {
+	case StatusCompleted, StatusFailed, StatusCancelled, StatusExpired:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether s is one of the lifecycle's states.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusOpen, StatusAuthorising, StatusProcessing, StatusCompleted, StatusFailed, StatusCancelled, StatusExpired:
+		return true
+	}
+	return false
+}
+
+// allowed lists every transition of the lifecycle. authorising → open is absent on purpose:
+// "Try again" starts a fresh authorisation while the payment stays authorising.
+var allowed = map[Status][]Status{
+	StatusOpen:        {StatusAuthorising, StatusCancelled, StatusExpired, StatusFailed},
+	StatusAuthorising: {StatusProcessing, StatusCompleted, StatusFailed, StatusCancelled, StatusExpired},
+	StatusProcessing:  {StatusCompleted, StatusFailed, StatusCancelled},
+}
+
+// CanTransition reports whether the lifecycle allows moving from one status to another.
+func CanTransition(from, to Status) bool {
+	for _, s := range allowed[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Cause says what made a transition happen; it is kept in the event log.
+type Cause string
+
+// The causes of transitions.
+const (
+	CauseMerchant Cause = "merchant"
+	CauseShopper  Cause = "shopper"
+	CauseCallback Cause = "callback"
+	CausePoll     Cause = "poll"
+	CauseWebhook  Cause = "webhook"
+	CauseTimeout  Cause = "timeout"
+)
+
+// Payment is one pay-by-bank payment created by a merchant.
+type Payment struct {
+	ID            string
+	MerchantID    string
+	Token         string // the checkout token: unguessable, shown in the checkout URL instead of the id
+	Status        Status
+	AmountMinor   int64
+	Currency      string
+	Reference     string
+	Creditor      Creditor
+	ReturnURL     string
+	Locale        string
+	PreselectBIC  string
+	Country       string
+	Metadata      map[string]string
+	BankBIC       string // the bank the shopper chose
+	Provider      string // the provider serving that bank
+	BankStatus    string // the raw ISO 20022 transaction status, as the bank last reported it
+	BankAccepted  bool   // the bank accepted it (ACCP, Powens accepted) and may never report settlement
+	FailureReason string
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Amount is the payment's amount as a decimal string.
+func (p *Payment) Amount() string { return FormatAmount(p.AmountMinor, p.Currency) }
+
+// Expired reports whether the payment is past its time at now and not yet terminal or processing.
+func (p *Payment) Expired(now time.Time) bool {
+	return !now.Before(p.ExpiresAt) && (p.Status == StatusOpen || p.Status == StatusAuthorising)
+}
+
+// Event is one entry of a payment's append-only history.
+type Event struct {
+	ID         int64     `json:"id"`
+	PaymentID  string    `json:"-"`
+	From       Status    `json:"from"`
+	To         Status    `json:"to"`
+	Cause      Cause     `json:"cause"`
+	BankStatus string    `json:"bank_status,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Transition is a requested status change, applied by the store in one conditional update.
+type Transition struct {
+	From          Status
+	To            Status
+	Cause         Cause
+	BankStatus    string
+	BankAccepted  bool
+	FailureReason string
+	Detail        string
+	BankBIC       string // set with the first step out of open: the bank the shopper chose
+	Provider      string
+}
+
+// Errors shared by every layer; handlers map them to answers in one place.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the state changed under us: another request moved the payment first.
+	ErrConflict = errors.New("conflict")
+	// ErrIdempotencyMismatch means an Idempotency-Key was reused with another request body.
+	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+)
+
+// FieldError is a validation error that names the offending field.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Message) }
+
+// BankOutcome maps an ISO 20022 transaction status code onto our lifecycle.
+// It returns the status to move to (or "" to stay pending) and whether the bank merely
+// accepted the payment (ACCP), which we treat as completed with that flag kept visible.
+func BankOutcome(code string) (Status, bool) {
+	switch code {
+	case "ACSC", "ACCC":
+		return StatusCompleted, false
+	case "ACCP":
+		return StatusCompleted, true
+	case "RJCT":
+		return StatusFailed, false
+	case "CANC":
+		return StatusCancelled, false
+	}
+	return "", false
+}

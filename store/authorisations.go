@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"paybybank/payment"
+)
+
+const authorisationColumns = `id, payment_id, provider, bic, product, bank_payment_id, bank_auth_id, approach, method,
+	redirect_url, autostart_token, extra, COALESCE(state_hash, ''), state_used_at, psu_ip, psu_user_agent, sca_status,
+	app_launched, active, created_at, updated_at`
+
+// CreateAuthorisation records a new SCA attempt for a payment before the bank is called, so a
+// crash mid-call leaves a trace. The payment's previous active attempt, if any, is retired in the
+// same transaction when replace is set; otherwise an active attempt makes this ErrConflict.
+func (db *DB) CreateAuthorisation(ctx context.Context, a *payment.Authorisation, replace bool) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if replace {
+		if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET active = 0, updated_at = ? WHERE payment_id = ? AND active = 1`,
+			formatTime(tx.now), a.PaymentID); err != nil {
+			return fmt.Errorf("store: retire authorisation: %w", err)
+		}
+	}
+	a.ID = "auth_" + uuid.NewString()
+	a.Active = true
+	a.CreatedAt, a.UpdatedAt = tx.now, tx.now
+	extra, _ := json.Marshal(a.Extra)
+	var state any
+	if a.StateHash != "" {
+		state = a.StateHash
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO authorisations (id, payment_id, provider, bic, product, bank_payment_id, extra,
+		state_hash, psu_ip, psu_user_agent, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		a.ID, a.PaymentID, a.Provider, a.BIC, a.Product, a.BankPaymentID, string(extra), state, a.PSUIPAddress, a.PSUUserAgent,
+		formatTime(tx.now), formatTime(tx.now))
+	if err != nil {
+		if isConstraint(err) {
+			return payment.ErrConflict
+		}
+		return fmt.Errorf("store: create authorisation: %w", err)
+	}
+	return tx.Commit()
+}
+
+// SaveAuthorisation writes what the bank answered about an attempt and, when tr is not nil,
+// applies the payment's transition in the same transaction.
+func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	extra, _ := json.Marshal(a.Extra)
+	a.UpdatedAt = tx.now
+	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET product = ?, bank_payment_id = ?, bank_auth_id = ?, approach = ?,
+		method = ?, redirect_url = ?, autostart_token = ?, extra = ?, sca_status = ?, app_launched = ?, active = ?, updated_at = ?
+		WHERE id = ?`, a.Product, a.BankPaymentID, a.BankAuthID, a.Approach, a.Method, a.RedirectURL, a.AutostartToken,
+		string(extra), a.SCAStatus, a.AppLaunched, a.Active, formatTime(tx.now), a.ID); err != nil {
+		return fmt.Errorf("store: save authorisation: %w", err)
+	}
+	if tr != nil {
+		if tr.BankBIC != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE payments SET bank_bic = ?, provider = ? WHERE id = ?`, tr.BankBIC, tr.Provider, a.PaymentID); err != nil {
+				return fmt.Errorf("store: payment bank: %w", err)
+			}
+		}
+		if err := transition(ctx, tx, a.PaymentID, *tr); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// ActiveAuthorisation returns a payment's live SCA attempt, or ErrNotFound.
+func (db *DB) ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error) {
+	return findAuthorisation(ctx, db.db, `payment_id = ? AND active = 1`, paymentID)
+}
+
+// LatestAuthorisation returns a payment's newest SCA attempt, active or not, or ErrNotFound.
+func (db *DB) LatestAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error) {
+	return findAuthorisation(ctx, db.db, `payment_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, paymentID)
+}
+
+// UseState consumes the callback state with the given hash and returns its attempt. A state
+// is single use: a second call, or one for a retired attempt, is ErrConflict; an unknown one ErrNotFound.
+func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Authorisation, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	a, err := findAuthorisation(ctx, tx, `state_hash = ?`, stateHash)
+	if err != nil {
+		return nil, err
+	}
+	if !a.StateUsedAt.IsZero() || !a.Active {
+		return a, payment.ErrConflict
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET state_used_at = ?, updated_at = ? WHERE id = ? AND state_used_at IS NULL`,
+		formatTime(tx.now), formatTime(tx.now), a.ID); err != nil {
+		return nil, fmt.Errorf("store: use state: %w", err)
+	}
+	a.StateUsedAt = tx.now
+	return a, tx.Commit()
+}
+
+func findAuthorisation(ctx context.Context, q querier, where string, args ...any) (*payment.Authorisation, error) {
+	var a payment.Authorisation
+	var extra, created, updated string
+	var used sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT `+authorisationColumns+` FROM authorisations WHERE `+where, args...).Scan(
+		&a.ID, &a.PaymentID, &a.Provider, &a.BIC, &a.Product, &a.BankPaymentID, &a.BankAuthID, &a.Approach, &a.Method,
+		&a.RedirectURL, &a.AutostartToken, &extra, &a.StateHash, &used, &a.PSUIPAddress, &a.PSUUserAgent, &a.SCAStatus,
+		&a.AppLaunched, &a.Active, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, payment.ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("store: authorisation: %w", err)
+	}
+	json.Unmarshal([]byte(extra), &a.Extra)
+	a.StateUsedAt = nullTime(used)
+	a.CreatedAt, a.UpdatedAt = parseTime(created), parseTime(updated)
+	return &a, nil
+}
+
+// isConstraint reports whether err is an SQLite constraint violation (a unique index, here).
+func isConstraint(err error) bool {
+	var se interface{ Code() int }
+	if errors.As(err, &se) {
+		return se.Code()&0xff == 19 // SQLITE_CONSTRAINT and its extended codes
+	}
+	return false
+}

@@ -1,0 +1,141 @@
+// Package store keeps paybybank's state in SQLite (modernc.org/sqlite, no cgo).
+// Each exported method takes a context, runs in one transaction and composes small
+// unexported helpers, in the style of benbjohnson/wtf.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// timeFormat is how times are stored: UTC, fixed width, so that text order is time order.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+// DB is the SQLite database.
+type DB struct {
+	db  *sql.DB
+	DSN string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// NewDB returns a DB for the file at path; call Open before use.
+func NewDB(path string) *DB {
+	return &DB{DSN: path, Now: time.Now}
+}
+
+// Open opens the database, sets the pragmas on every connection and runs the migrations.
+// WAL with synchronous=FULL makes every committed money change durable across a power cut.
+func (db *DB) Open() error {
+	if db.DSN == "" {
+		return fmt.Errorf("store: database path required")
+	}
+	dsn := "file:" + db.DSN + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	var err error
+	if db.db, err = sql.Open("sqlite", dsn); err != nil {
+		return fmt.Errorf("store: open: %w", err)
+	}
+	db.db.SetMaxOpenConns(8)
+	if err := db.migrate(); err != nil {
+		db.db.Close()
+		return err
+	}
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if db.db == nil {
+		return nil
+	}
+	return db.db.Close()
+}
+
+// Ping checks that the database answers; /readyz uses it.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// migrate runs every embedded migration not yet recorded, each in its own transaction.
+func (db *DB) migrate() error {
+	if _, err := db.db.Exec(`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY);`); err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(name); err != nil {
+			return fmt.Errorf("store: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(name string) error {
+	tx, err := db.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow(`SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n != 0 {
+		return nil
+	}
+	buf, err := fs.ReadFile(migrationFS, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(string(buf)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO migrations (name) VALUES (?)`, name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Tx is a transaction with the time it started, so every row it writes carries one timestamp.
+type Tx struct {
+	*sql.Tx
+	now time.Time
+}
+
+// BeginTx starts a write transaction (BEGIN IMMEDIATE, so conditional updates never race).
+func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{Tx: tx, now: db.Now().UTC().Truncate(time.Microsecond)}, nil
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s)
+	return t
+}
+
+func nullTime(s sql.NullString) time.Time {
+	if !s.Valid {
+		return time.Time{}
+	}
+	return parseTime(s.String)
+}

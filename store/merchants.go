@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"paybybank/payment"
+)
+
+// CreateMerchant stores a new merchant, filling in its id and signing secret.
+func (db *DB) CreateMerchant(ctx context.Context, m *payment.Merchant) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if m.ID == "" {
+		m.ID = "mer_" + uuid.NewString()
+	}
+	if m.SigningSecret == "" {
+		m.SigningSecret = "whsec_" + randomHex(24)
+	}
+	m.CreatedAt = tx.now
+	origins, _ := json.Marshal(m.AllowedOrigins)
+	creditor, _ := json.Marshal(m.Creditor)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO merchants (id, name, allowed_origins, creditor, signing_secret, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, m.ID, m.Name, string(origins), string(creditor), m.SigningSecret, formatTime(m.CreatedAt)); err != nil {
+		return fmt.Errorf("store: create merchant: %w", err)
+	}
+	return tx.Commit()
+}
+
+// Merchant returns the merchant with the given id.
+func (db *DB) Merchant(ctx context.Context, id string) (*payment.Merchant, error) {
+	return scanMerchant(db.db.QueryRowContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at
+		FROM merchants WHERE id = ?`, id))
+}
+
+// Merchants returns every merchant, oldest first.
+func (db *DB) Merchants(ctx context.Context) ([]*payment.Merchant, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at
+		FROM merchants ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: merchants: %w", err)
+	}
+	defer rows.Close()
+	var out []*payment.Merchant
+	for rows.Next() {
+		m, err := scanMerchant(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMerchant(row scanner) (*payment.Merchant, error) {
+	var m payment.Merchant
+	var origins, creditor, created string
+	if err := row.Scan(&m.ID, &m.Name, &origins, &creditor, &m.SigningSecret, &created); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, payment.ErrNotFound
+		}
+		return nil, fmt.Errorf("store: merchant: %w", err)
+	}
+	json.Unmarshal([]byte(origins), &m.AllowedOrigins)
+	json.Unmarshal([]byte(creditor), &m.Creditor)
+	m.CreatedAt = parseTime(created)
+	return &m, nil
+}
+
+// CreateAPIKey mints a new API key for a merchant and returns it in clear, the only time it
+// is ever seen: the database keeps its SHA-256 (the key has 192 random bits, so a fast hash is enough).
+func (db *DB) CreateAPIKey(ctx context.Context, merchantID string) (string, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	key := "pbb_" + randomHex(24)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, merchant_id, hash, hint, created_at) VALUES (?, ?, ?, ?, ?)`,
+		uuid.NewString(), merchantID, hashKey(key), key[len(key)-4:], formatTime(tx.now)); err != nil {
+		return "", fmt.Errorf("store: create api key: %w", err)
+	}
+	return key, tx.Commit()
+}
+
+// MerchantByAPIKey returns the merchant owning an unrevoked key, or ErrNotFound.
+func (db *DB) MerchantByAPIKey(ctx context.Context, key string) (*payment.Merchant, error) {
+	return scanMerchant(db.db.QueryRowContext(ctx, `SELECT m.id, m.name, m.allowed_origins, m.creditor, m.signing_secret, m.created_at
+		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
+		WHERE k.hash = ? AND k.revoked_at IS NULL`, hashKey(key)))
+}
+
+func hashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"paybybank/payment"
+)
+
+const paymentColumns = `id, merchant_id, token, status, amount_minor, currency, reference, creditor, return_url,
+	locale, preselect_bic, country, metadata, bank_bic, provider, bank_status, bank_accepted, failure_reason,
+	expires_at, created_at, updated_at`
+
+// CreatePayment stores a new payment in status open with its first event, filling in id,
+// token and timestamps. With an idempotency key it returns the payment created before under the
+// same key and request hash (created=false), or ErrIdempotencyMismatch when the hash differs.
+func (db *DB) CreatePayment(ctx context.Context, p *payment.Payment, idemKey, requestHash string) (_ *payment.Payment, created bool, err error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback()
+	if idemKey != "" {
+		var id, hash string
+		err := tx.QueryRowContext(ctx, `SELECT id, request_hash FROM payments WHERE merchant_id = ? AND idempotency_key = ?`,
+			p.MerchantID, idemKey).Scan(&id, &hash)
+		if err == nil {
+			if hash != requestHash {
+				return nil, false, payment.ErrIdempotencyMismatch
+			}
+			existing, err := findPayment(ctx, tx, `id = ?`, id)
+			return existing, false, err
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, false, fmt.Errorf("store: idempotency lookup: %w", err)
+		}
+	}
+	p.ID = "pay_" + uuid.NewString()
+	p.Token = newToken()
+	p.Status = payment.StatusOpen
+	p.CreatedAt, p.UpdatedAt = tx.now, tx.now
+	creditor, _ := json.Marshal(p.Creditor)
+	if p.Metadata == nil {
+		p.Metadata = map[string]string{}
+	}
+	metadata, _ := json.Marshal(p.Metadata)
+	var key any
+	if idemKey != "" {
+		key = idemKey
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO payments (id, merchant_id, token, status, amount_minor, currency, reference,
+		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.MerchantID, p.Token, p.Status, p.AmountMinor, p.Currency, p.Reference, string(creditor), p.ReturnURL,
+		p.Locale, p.PreselectBIC, p.Country, string(metadata), key, requestHash, formatTime(p.ExpiresAt),
+		formatTime(tx.now), formatTime(tx.now)); err != nil {
+		return nil, false, fmt.Errorf("store: create payment: %w", err)
+	}
+	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: p.ID, From: "", To: payment.StatusOpen, Cause: payment.CauseMerchant, Detail: "created"}); err != nil {
+		return nil, false, err
+	}
+	return p, true, tx.Commit()
+}
+
+// newToken makes a checkout token: 160 random bits, URL-safe.
+func newToken() string {
+	b := make([]byte, 20)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Payment returns a payment by id.
+func (db *DB) Payment(ctx context.Context, id string) (*payment.Payment, error) {
+	return findPayment(ctx, db.db, `id = ?`, id)
+}
+
+// MerchantPayment returns a payment by id if it belongs to the merchant, else ErrNotFound.
+func (db *DB) MerchantPayment(ctx context.Context, merchantID, id string) (*payment.Payment, error) {
+	return findPayment(ctx, db.db, `id = ? AND merchant_id = ?`, id, merchantID)
+}
+
+// PaymentByToken returns the payment behind a checkout token.
+func (db *DB) PaymentByToken(ctx context.Context, token string) (*payment.Payment, error) {
+	return findPayment(ctx, db.db, `token = ?`, token)
+}
+
+// PaymentFilter narrows a listing of a merchant's payments.
+type PaymentFilter struct {
+	Status payment.Status
+	Limit  int
+	Cursor string // the id of the last payment of the previous page
+}
+
+// Payments lists a merchant's payments newest first and returns the cursor of the next page, if any.
+func (db *DB) Payments(ctx context.Context, merchantID string, f PaymentFilter) ([]*payment.Payment, string, error) {
+	where := []string{"merchant_id = ?"}
+	args := []any{merchantID}
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	if f.Cursor != "" {
+		last, err := findPayment(ctx, db.db, `id = ? AND merchant_id = ?`, f.Cursor, merchantID)
+		if err != nil {
+			return nil, "", err
+		}
+		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
+		args = append(args, formatTime(last.CreatedAt), formatTime(last.CreatedAt), last.ID)
+	}
+	if f.Limit <= 0 || f.Limit > 100 {
+		f.Limit = 20
+	}
+	args = append(args, f.Limit+1)
+	rows, err := db.db.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: payments: %w", err)
+	}
+	defer rows.Close()
+	var out []*payment.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, p)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		next = out[len(out)-1].ID
+	}
+	return out, next, rows.Err()
+}
+
+// UnfinishedPayments returns every payment that is not in a terminal state, oldest first:
+// the reconciler's work list after a start.
+func (db *DB) UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments
+		WHERE status IN ('open', 'authorising', 'processing') ORDER BY created_at`)
+	if err != nil {
+		return nil, fmt.Errorf("store: unfinished payments: %w", err)
+	}
+	defer rows.Close()
+	var out []*payment.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func findPayment(ctx context.Context, q querier, where string, args ...any) (*payment.Payment, error) {
+	return scanPayment(q.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where, args...))
+}
+
+func scanPayment(row scanner) (*payment.Payment, error) {
+	var p payment.Payment
+	var creditor, metadata, expires, created, updated string
+	if err := row.Scan(&p.ID, &p.MerchantID, &p.Token, &p.Status, &p.AmountMinor, &p.Currency, &p.Reference, &creditor,
+		&p.ReturnURL, &p.Locale, &p.PreselectBIC, &p.Country, &metadata, &p.BankBIC, &p.Provider, &p.BankStatus,
+		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, payment.ErrNotFound
+		}
+		return nil, fmt.Errorf("store: payment: %w", err)
+	}
+	json.Unmarshal([]byte(creditor), &p.Creditor)
+	json.Unmarshal([]byte(metadata), &p.Metadata)
+	p.ExpiresAt, p.CreatedAt, p.UpdatedAt = parseTime(expires), parseTime(created), parseTime(updated)
+	return &p, nil
+}
+
+// Transition applies one lifecycle step as a single conditional update and appends it to the
+// event log, in one transaction. It returns ErrConflict when the payment is no longer in tr.From
+// (another request moved it first), so racing callbacks and polls apply a change at most once.
+func (db *DB) Transition(ctx context.Context, id string, tr payment.Transition) (*payment.Payment, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if err := transition(ctx, tx, id, tr); err != nil {
+		return nil, err
+	}
+	p, err := findPayment(ctx, tx, `id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	return p, tx.Commit()
+}
+
+func transition(ctx context.Context, tx *Tx, id string, tr payment.Transition) error {
+	if !payment.CanTransition(tr.From, tr.To) {
+		return fmt.Errorf("store: transition %s → %s not allowed: %w", tr.From, tr.To, payment.ErrConflict)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE payments SET status = ?,
+			bank_status = CASE WHEN ? = '' THEN bank_status ELSE ? END,
+			bank_accepted = ?, failure_reason = ?, updated_at = ?
+		WHERE id = ? AND status = ?`,
+		tr.To, tr.BankStatus, tr.BankStatus, tr.BankAccepted, tr.FailureReason, formatTime(tx.now), id, tr.From)
+	if err != nil {
+		return fmt.Errorf("store: transition: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		if _, err := findPayment(ctx, tx, `id = ?`, id); err != nil {
+			return err
+		}
+		return payment.ErrConflict
+	}
+	return insertEvent(ctx, tx, &payment.Event{PaymentID: id, From: tr.From, To: tr.To, Cause: tr.Cause, BankStatus: tr.BankStatus, Detail: tr.Detail})
+}
+
+// SetBankStatus records the bank's latest raw status of a payment that stays where it is.
+func (db *DB) SetBankStatus(ctx context.Context, id, bankStatus string) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE payments SET bank_status = ?, updated_at = ? WHERE id = ? AND bank_status <> ?`,
+		bankStatus, formatTime(tx.now), id, bankStatus); err != nil {
+		return fmt.Errorf("store: bank status: %w", err)
+	}
+	return tx.Commit()
+}
+
+func insertEvent(ctx context.Context, tx *Tx, e *payment.Event) error {
+	e.CreatedAt = tx.now
+	res, err := tx.ExecContext(ctx, `INSERT INTO payment_events (payment_id, from_status, to_status, cause, bank_status, detail, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.PaymentID, e.From, e.To, e.Cause, e.BankStatus, e.Detail, formatTime(e.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("store: event: %w", err)
+	}
+	e.ID, _ = res.LastInsertId()
+	return nil
+}
+
+// Events returns a payment's history, oldest first.
+func (db *DB) Events(ctx context.Context, paymentID string) ([]payment.Event, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT id, payment_id, from_status, to_status, cause, bank_status, detail, created_at
+		FROM payment_events WHERE payment_id = ? ORDER BY id`, paymentID)
+	if err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	var out []payment.Event
+	for rows.Next() {
+		var e payment.Event
+		var created string
+		if err := rows.Scan(&e.ID, &e.PaymentID, &e.From, &e.To, &e.Cause, &e.BankStatus, &e.Detail, &created); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = parseTime(created)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+

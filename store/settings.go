@@ -1,0 +1,36 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
+
+// SecretKey returns the key that signs cookies, links and states, creating and keeping it on
+// first use. Production passes its own key in configuration and never calls this.
+func (db *DB) SecretKey(ctx context.Context) ([]byte, error) {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var v string
+	err = tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'secret_key'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		b := make([]byte, 32)
+		rand.Read(b)
+		v = hex.EncodeToString(b)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('secret_key', ?)`, v); err != nil {
+			return nil, fmt.Errorf("store: secret key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("store: secret key: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(v)
+}
