@@ -162,3 +162,10 @@ func BankOutcome(code string) (Status, bool) {
 	}
 	return "", false
 }
+
+// ListFilter narrows a listing of a merchant's payments.
+type ListFilter struct {
+	Status Status
+	Limit  int
+	Cursor string // the id of the last payment of the previous page
+}

@@ -141,3 +141,18 @@ func isConstraint(err error) bool {
 	}
 	return false
 }
+
+// ReleaseState makes a consumed callback state usable once more. The callback calls it when the
+// bank could not be reached, so that the shopper's "Try again" can finish the same authorisation.
+func (db *DB) ReleaseState(ctx context.Context, authID string) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET state_used_at = NULL, updated_at = ? WHERE id = ? AND active = 1`,
+		formatTime(tx.now), authID); err != nil {
+		return fmt.Errorf("store: release state: %w", err)
+	}
+	return tx.Commit()
+}

@@ -91,15 +91,8 @@ func (db *DB) PaymentByToken(ctx context.Context, token string) (*payment.Paymen
 	return findPayment(ctx, db.db, `token = ?`, token)
 }
 
-// PaymentFilter narrows a listing of a merchant's payments.
-type PaymentFilter struct {
-	Status payment.Status
-	Limit  int
-	Cursor string // the id of the last payment of the previous page
-}
-
 // Payments lists a merchant's payments newest first and returns the cursor of the next page, if any.
-func (db *DB) Payments(ctx context.Context, merchantID string, f PaymentFilter) ([]*payment.Payment, string, error) {
+func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFilter) ([]*payment.Payment, string, error) {
 	where := []string{"merchant_id = ?"}
 	args := []any{merchantID}
 	if f.Status != "" {

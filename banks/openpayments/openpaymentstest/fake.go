@@ -516,7 +516,7 @@ func (f *Fake) selectMethod(w http.ResponseWriter, r *http.Request, bank Bank) {
 // authView is the authorisation as a poll sees it now, with a fresh challenge while it waits.
 func (f *Fake) authView(a *fakeAuth) op.Authorisation {
 	if a.scaStatus == "authenticationStarted" && !a.engaged && f.Now().Sub(a.startedAt) >= QRTimeout {
-		a.scaStatus, a.hint = "failed", "startFailed"
+		f.fail(a, "startFailed")
 	}
 	v := op.Authorisation{SCAStatus: a.scaStatus, PSUMessage: a.hint}
 	if a.scaStatus == "authenticationStarted" && !a.engaged {
@@ -562,10 +562,11 @@ func (f *Fake) settle(p *fakePayment) {
 	}
 }
 
-// fail ends SCA with a BankID hint code; the payment is rejected as the bank would.
+// fail ends SCA with a BankID hint code. A refusal rejects the payment, as the bank would;
+// a QR code nobody scanned (startFailed) leaves it open to a fresh authorisation.
 func (f *Fake) fail(a *fakeAuth, hint string) {
 	a.scaStatus, a.hint = "failed", hint
-	if p := f.payments[a.paymentID]; p.status == "RCVD" {
+	if p := f.payments[a.paymentID]; p.status == "RCVD" && hint != "startFailed" {
 		p.status = "RJCT"
 	}
 }

@@ -1,0 +1,177 @@
+// Package sandbox mounts every provider's fake under /sandbox, so that `make run` shows each
+// bank's real wire protocol offline, with a simulated bank page and a simulated BankID app.
+package sandbox
+
+import (
+	"bytes"
+	"html/template"
+	"image"
+	_ "image/jpeg" // uploaded photos of a QR code
+	_ "image/png"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/makiuchi-d/gozxing"
+	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"paybybank/banks/openpayments/openpaymentstest"
+)
+
+// Credentials of the sandbox's Open Payments client.
+const (
+	ClientID     = "sandbox-client"
+	ClientSecret = "sandbox-secret"
+)
+
+// Sandbox is the /sandbox subtree.
+type Sandbox struct {
+	OpenPayments *openpaymentstest.Fake
+	publicURL    string
+}
+
+// New builds the sandbox for a server reached at publicURL, whose callback it registers.
+func New(publicURL string) *Sandbox {
+	op := openpaymentstest.New(ClientID, ClientSecret, nil)
+	op.BaseURL = publicURL + "/sandbox/openpayments"
+	op.RedirectURIs = []string{publicURL + "/callback"}
+	return &Sandbox{OpenPayments: op, publicURL: publicURL}
+}
+
+// OpenPaymentsURL is the fake platform's base URL, for both the auth and API hosts.
+func (s *Sandbox) OpenPaymentsURL() string { return s.publicURL + "/sandbox/openpayments" }
+
+// BankIDAppURL is the simulated BankID app, standing in for https://app.bankid.com/.
+func (s *Sandbox) BankIDAppURL() string { return s.publicURL + "/sandbox/bankid/app" }
+
+// ServeHTTP serves /sandbox/….
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.Handle("/sandbox/openpayments/", http.StripPrefix("/sandbox/openpayments", s.OpenPayments))
+	mux.HandleFunc("GET /sandbox/bankid", s.app)
+	mux.HandleFunc("POST /sandbox/bankid/scan", s.scan)
+	mux.HandleFunc("GET /sandbox/bankid/app", s.autostart)
+	mux.HandleFunc("POST /sandbox/bankid/sign", s.sign)
+	mux.ServeHTTP(w, r)
+}
+
+var appTmpl = template.Must(template.New("app").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>BankID (sandbox)</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><div class="wrap"><header class="top"><span class="merchant">BankID · simulated app</span></header><main id="main" class="card">
+<p class="sandbox">This stands in for the BankID app on the shopper's phone. No real BankID is used.</p>
+{{if .Error}}<div class="alert bad" role="alert">{{.Error}}</div>{{end}}
+{{if .Order}}
+<h1>Sign payment</h1>
+<dl class="order"><dd class="amount">{{.Order.Amount}} {{.Order.Currency}}</dd><dt>To</dt><dd>{{.Order.CreditorName}}</dd><dt>Message</dt><dd>{{.Order.Reference}}</dd><dt>Bank</dt><dd>{{.Order.Bank}}</dd></dl>
+<form method="post" action="/sandbox/bankid/sign" class="actions">
+<input type="hidden" name="ref" value="{{.Order.Ref}}"><input type="hidden" name="redirect" value="{{.Redirect}}">
+<label for="code">Security code</label><input id="code" name="code" value="123456" inputmode="numeric" class="search" style="min-height:44px">
+<button class="btn" name="decision" value="approve" type="submit">Sign</button>
+<button class="btn secondary" name="decision" value="decline" type="submit">Cancel</button>
+</form>
+{{else if .Done}}<h1>{{.Done}}</h1><p>Go back to the checkout: it has moved on by itself.</p>
+{{else}}
+<h1>Scan QR code</h1>
+<p>Paste the QR code's content (it starts with <code>bankid.</code>), or upload a picture of it.</p>
+<form method="post" action="/sandbox/bankid/scan" enctype="multipart/form-data" class="actions">
+<label for="payload">QR code content</label><textarea id="payload" name="payload"></textarea>
+<label for="picture">or a picture of the QR code</label><input id="picture" type="file" name="picture" accept="image/png,image/jpeg">
+<button class="btn" type="submit">Scan</button>
+</form>{{end}}
+</main></div></body></html>`))
+
+type appPage struct {
+	Error    string
+	Order    *openpaymentstest.Order
+	Redirect string
+	Done     string
+}
+
+func (s *Sandbox) render(w http.ResponseWriter, status int, p appPage) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	appTmpl.Execute(w, p)
+}
+
+func (s *Sandbox) app(w http.ResponseWriter, r *http.Request) { s.render(w, 200, appPage{}) }
+
+// scan reads the payload from the form or decodes it from an uploaded picture, as the app's camera would.
+func (s *Sandbox) scan(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<20)
+	if err := r.ParseMultipartForm(4 << 20); err != nil && err != http.ErrNotMultipart {
+		s.render(w, 400, appPage{Error: "Could not read the upload."})
+		return
+	}
+	payload := strings.TrimSpace(r.FormValue("payload"))
+	if payload == "" {
+		f, _, err := r.FormFile("picture")
+		if err != nil {
+			s.render(w, 400, appPage{Error: "Paste the QR code's content or upload a picture of it."})
+			return
+		}
+		defer f.Close()
+		if payload, err = decodeQR(f); err != nil {
+			s.render(w, 400, appPage{Error: "No QR code found in the picture."})
+			return
+		}
+	}
+	order, err := s.OpenPayments.ScanQR(payload)
+	if err != nil {
+		s.render(w, 400, appPage{Error: err.Error()})
+		return
+	}
+	s.render(w, 200, appPage{Order: &order})
+}
+
+func decodeQR(f interface{ Read([]byte) (int, error) }) (string, error) {
+	var buf bytes.Buffer
+	buf.ReadFrom(f)
+	img, _, err := image.Decode(&buf)
+	if err != nil {
+		return "", err
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", err
+	}
+	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		return "", err
+	}
+	return res.GetText(), nil
+}
+
+// autostart is the app opened by a link with an autostart token, as on the shopper's phone.
+func (s *Sandbox) autostart(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	order, err := s.OpenPayments.Autostart(q.Get("autostarttoken"))
+	if err != nil {
+		s.render(w, 400, appPage{Error: err.Error()})
+		return
+	}
+	s.render(w, 200, appPage{Order: &order, Redirect: q.Get("redirect")})
+}
+
+func (s *Sandbox) sign(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	approve := r.PostForm.Get("decision") == "approve"
+	if err := s.OpenPayments.Sign(r.PostForm.Get("ref"), approve); err != nil {
+		s.render(w, 400, appPage{Error: err.Error()})
+		return
+	}
+	// Like the real app, go back to where the shopper came from when a redirect was given;
+	// only to our own checkout, so the sandbox is no open redirect.
+	if red := r.PostForm.Get("redirect"); red != "" && red != "null" {
+		if u, err := url.Parse(red); err == nil && strings.HasPrefix(red, s.publicURL+"/checkout/") && u.User == nil {
+			http.Redirect(w, r, red, http.StatusSeeOther)
+			return
+		}
+	}
+	done := "Signed"
+	if !approve {
+		done = "Cancelled"
+	}
+	s.render(w, 200, appPage{Done: done})
+}

@@ -1,0 +1,365 @@
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	"paybybank/banks"
+	"paybybank/payment"
+)
+
+// pollEntry caches the latest decoupled-SCA answer of one authorisation, so every shopper tab
+// and the QR image share one bank poll per second; mu lets one poll run at a time.
+type pollEntry struct {
+	mu  sync.Mutex
+	sca *banks.SCA
+	at  time.Time
+}
+
+func (s *Service) entry(authID string) *pollEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.polls[authID]
+	if e == nil {
+		e = &pollEntry{}
+		s.polls[authID] = e
+	}
+	return e
+}
+
+func (s *Service) remember(authID string, sca *banks.SCA) {
+	e := s.entry(authID)
+	e.mu.Lock()
+	e.sca, e.at = sca, s.Now()
+	e.mu.Unlock()
+}
+
+func (s *Service) forget(authID string) {
+	s.mu.Lock()
+	delete(s.polls, authID)
+	s.mu.Unlock()
+}
+
+// Progress is what the shopper's page shows while a payment is under way.
+type Progress struct {
+	Payment *payment.Payment
+	Auth    *payment.Authorisation // the live attempt, if any
+	SCA     *banks.SCA             // the bank's latest word on decoupled SCA
+	// Retryable is set when SCA failed without the shopper refusing: "Try again" starts afresh.
+	Retryable bool
+	Hint      string // BankID hint code, where known
+}
+
+// Progress brings a payment up to date with its bank (at most one bank poll per PollEvery) and
+// returns what the page should show. It is safe to call from many tabs at once.
+func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause payment.Cause) (*Progress, error) {
+	pr := &Progress{Payment: p}
+	if p.Status.Terminal() {
+		return pr, nil
+	}
+	if p.Expired(s.Now()) {
+		np, err := s.Expire(ctx, p)
+		pr.Payment = np
+		return pr, err
+	}
+	a, err := s.store.ActiveAuthorisation(ctx, p.ID)
+	if errors.Is(err, payment.ErrNotFound) {
+		return pr, nil
+	} else if err != nil {
+		return nil, err
+	}
+	pr.Auth = a
+	if a.BankPaymentID == "" {
+		return pr, nil // the bank call is still under way (or was cut short by a crash)
+	}
+	switch {
+	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled && a.SCAStatus != "failed":
+		sca, err := s.pollSCA(ctx, a)
+		if err != nil {
+			return pr, err
+		}
+		pr.SCA = sca
+		if sca.Extra != nil {
+			pr.Hint = sca.Extra["hint"]
+		}
+		if sca.Status != a.SCAStatus {
+			a.SCAStatus = sca.Status
+			if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
+				return pr, err
+			}
+		}
+		switch {
+		case sca.Finalised:
+			np, err := s.confirm(ctx, p, a, cause, "SCA finalised")
+			pr.Payment = np
+			return pr, err
+		case sca.Failed:
+			return s.scaFailed(ctx, pr, cause)
+		}
+	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled:
+		pr.Retryable, pr.Hint = true, a.Extra["hint"]
+	case p.Status == payment.StatusProcessing:
+		np, err := s.confirm(ctx, p, a, cause, "")
+		pr.Payment = np
+		return pr, err
+	}
+	return pr, nil
+}
+
+// retryableHints are BankID outcomes where nobody refused: the order simply lapsed.
+var retryableHints = map[string]bool{"startFailed": true, "expiredTransaction": true, "": true}
+
+func (s *Service) scaFailed(ctx context.Context, pr *Progress, cause payment.Cause) (*Progress, error) {
+	a := pr.Auth
+	if pr.SCA.Extra != nil {
+		a.Extra["hint"] = pr.SCA.Extra["hint"]
+	}
+	if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
+		return pr, err
+	}
+	s.forget(a.ID)
+	hint := a.Extra["hint"]
+	if retryableHints[hint] && hint != "" {
+		pr.Retryable, pr.Hint = true, hint
+		return pr, nil
+	}
+	reason := "authorisation refused"
+	if hint == "userCancel" {
+		reason = "cancelled in the BankID app"
+	}
+	np, err := s.move(ctx, pr.Payment, payment.Transition{To: payment.StatusFailed, Cause: cause, FailureReason: reason, Detail: "SCA failed: " + hint})
+	pr.Payment, pr.Hint = np, hint
+	return pr, err
+}
+
+func (s *Service) pollSCA(ctx context.Context, a *payment.Authorisation) (*banks.SCA, error) {
+	e := s.entry(a.ID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sca != nil && s.Now().Sub(e.at) < s.PollEvery {
+		return e.sca, nil
+	}
+	prov, ok := s.providers[a.Provider]
+	if !ok {
+		return nil, fmt.Errorf("checkout: provider %q not configured", a.Provider)
+	}
+	sca, err := prov.PollSCA(ctx, order(a))
+	if err != nil {
+		return nil, err
+	}
+	e.sca, e.at = sca, s.Now()
+	return sca, nil
+}
+
+// CurrentSCA returns the latest decoupled challenge of a payment's live attempt, polling the bank
+// if the cached one is older than PollEvery. The QR image handler uses it.
+func (s *Service) CurrentSCA(ctx context.Context, p *payment.Payment) (*banks.SCA, error) {
+	a, err := s.store.ActiveAuthorisation(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	if a.Approach != banks.Decoupled || a.BankPaymentID == "" {
+		return nil, payment.ErrNotFound
+	}
+	return s.pollSCA(ctx, a)
+}
+
+// confirm asks the bank for the transaction status and applies it: settled, rejected or
+// cancelled end the payment; anything else after SCA means processing.
+func (s *Service) confirm(ctx context.Context, p *payment.Payment, a *payment.Authorisation, cause payment.Cause, detail string) (*payment.Payment, error) {
+	prov, ok := s.providers[a.Provider]
+	if !ok {
+		return p, fmt.Errorf("checkout: provider %q not configured", a.Provider)
+	}
+	code, err := prov.Status(ctx, order(a))
+	if err != nil {
+		return p, err
+	}
+	to, accepted := payment.BankOutcome(code)
+	if to == "" {
+		if p.Status == payment.StatusAuthorising {
+			return s.move(ctx, p, payment.Transition{To: payment.StatusProcessing, Cause: cause, BankStatus: code, Detail: detail})
+		}
+		if code != p.BankStatus {
+			if err := s.store.SetBankStatus(ctx, p.ID, code); err != nil {
+				return p, err
+			}
+			p.BankStatus = code
+		}
+		return p, nil
+	}
+	tr := payment.Transition{To: to, Cause: cause, BankStatus: code, BankAccepted: accepted, Detail: detail}
+	switch to {
+	case payment.StatusFailed:
+		tr.FailureReason = "rejected by the bank"
+	case payment.StatusCancelled:
+		tr.FailureReason = "cancelled at the bank"
+	}
+	return s.move(ctx, p, tr)
+}
+
+// move applies a transition from the payment's current status. If another request moved the
+// payment first, the fresh payment is returned and the loser's change is dropped: callbacks,
+// polls and webhooks may race, and the first one wins.
+func (s *Service) move(ctx context.Context, p *payment.Payment, tr payment.Transition) (*payment.Payment, error) {
+	tr.From = p.Status
+	np, err := s.store.Transition(ctx, p.ID, tr)
+	if errors.Is(err, payment.ErrConflict) {
+		fresh, ferr := s.store.Payment(ctx, p.ID)
+		if ferr != nil {
+			return p, ferr
+		}
+		return fresh, nil
+	}
+	if err != nil {
+		return p, err
+	}
+	s.logger.InfoContext(ctx, "payment status", slog.String("payment_id", p.ID), slog.String("from", string(tr.From)),
+		slog.String("to", string(tr.To)), slog.String("cause", string(tr.Cause)), slog.String("bank_status", tr.BankStatus))
+	return np, nil
+}
+
+// Callback errors a shopper can meet on /callback.
+var (
+	ErrBadState  = errors.New("unknown or forged state")
+	ErrUsedState = errors.New("state already used or expired")
+)
+
+// CallbackStateTTL bounds how long after starting SCA a callback state is accepted.
+const CallbackStateTTL = 30 * time.Minute
+
+// Callback completes a redirect SCA: it verifies the state (unguessable, single use, bound to
+// one attempt of one payment), lets the provider finish (the code exchange), and confirms the
+// outcome with the bank. The payment is returned for the result page.
+func (s *Service) Callback(ctx context.Context, q url.Values) (*payment.Payment, error) {
+	state := q.Get("state")
+	if state == "" || len(state) > 200 {
+		return nil, ErrBadState
+	}
+	a, err := s.store.UseState(ctx, hashState(state))
+	switch {
+	case errors.Is(err, payment.ErrNotFound):
+		return nil, ErrBadState
+	case errors.Is(err, payment.ErrConflict):
+		return nil, ErrUsedState
+	case err != nil:
+		return nil, err
+	}
+	p, err := s.store.Payment(ctx, a.PaymentID)
+	if err != nil {
+		return nil, err
+	}
+	if s.Now().Sub(a.CreatedAt) > CallbackStateTTL {
+		return p, ErrUsedState
+	}
+	if p.Status.Terminal() {
+		return p, nil
+	}
+	if p.Expired(s.Now()) {
+		return s.Expire(ctx, p)
+	}
+	prov, ok := s.providers[a.Provider]
+	if !ok {
+		return p, fmt.Errorf("checkout: provider %q not configured", a.Provider)
+	}
+	if err := prov.FinishRedirect(ctx, order(a), q); err != nil {
+		if banks.IsDenied(err) {
+			return s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
+				FailureReason: "denied at the bank", Detail: "shopper denied the payment at the bank"})
+		}
+		var be *banks.Error
+		if errors.As(err, &be) && !be.Retryable {
+			return s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
+				FailureReason: "authorisation failed", Detail: be.Error()})
+		}
+		// The bank did not answer: let the shopper try the same callback again.
+		if rerr := s.store.ReleaseState(context.WithoutCancel(ctx), a.ID); rerr != nil {
+			s.logger.ErrorContext(ctx, "release state", slog.String("error", rerr.Error()))
+		}
+		return p, err
+	}
+	a.SCAStatus = "finalised"
+	if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
+		return p, err
+	}
+	return s.confirm(ctx, p, a, payment.CauseCallback, "redirect SCA confirmed")
+}
+
+// Cancel cancels an unfinished payment, at the bank too where an order exists there. A payment
+// the bank has already settled cannot be cancelled: the bank's answer is applied instead.
+func (s *Service) Cancel(ctx context.Context, p *payment.Payment, cause payment.Cause) (*payment.Payment, error) {
+	if p.Status.Terminal() {
+		return p, fmt.Errorf("checkout: payment is %s: %w", p.Status, payment.ErrConflict)
+	}
+	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && a.BankPaymentID != "" {
+		if prov, ok := s.providers[a.Provider]; ok {
+			if err := prov.Cancel(ctx, order(a)); err != nil {
+				var be *banks.Error
+				if errors.As(err, &be) && !be.Retryable {
+					// Too late at the bank: take the bank's word for where the payment stands.
+					np, cerr := s.confirm(ctx, p, a, cause, "cancel refused by the bank")
+					if cerr == nil && np.Status.Terminal() && np.Status != payment.StatusCancelled {
+						return np, fmt.Errorf("checkout: cancel: %w", payment.ErrConflict)
+					}
+					if cerr == nil {
+						p = np
+					}
+				} else {
+					return p, err
+				}
+			}
+		}
+		s.forget(a.ID)
+	}
+	if p.Status.Terminal() {
+		return p, nil
+	}
+	return s.move(ctx, p, payment.Transition{To: payment.StatusCancelled, Cause: cause, FailureReason: "cancelled by the " + string(cause)})
+}
+
+// Expire ends a payment that is past its time, cancelling its bank order best-effort.
+func (s *Service) Expire(ctx context.Context, p *payment.Payment) (*payment.Payment, error) {
+	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && a.BankPaymentID != "" {
+		if prov, ok := s.providers[a.Provider]; ok {
+			if err := prov.Cancel(ctx, order(a)); err != nil {
+				s.logger.WarnContext(ctx, "cancel at bank on expiry", slog.String("payment_id", p.ID), slog.String("error", err.Error()))
+			}
+		}
+		s.forget(a.ID)
+	}
+	return s.move(ctx, p, payment.Transition{To: payment.StatusExpired, Cause: payment.CauseTimeout, FailureReason: "expired before it was authorised"})
+}
+
+// Reconcile moves every unfinished payment on once: it expires those past their time and asks
+// the bank about the others. It runs at start (to pick up what a crash left) and on a schedule.
+func (s *Service) Reconcile(ctx context.Context, due func(p *payment.Payment) bool) (int, error) {
+	list, err := s.store.UnfinishedPayments(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range list {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		if due != nil && !due(p) && !p.Expired(s.Now()) {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		pr, err := s.Progress(cctx, p, payment.CausePoll)
+		cancel()
+		if err != nil {
+			s.logger.WarnContext(ctx, "reconcile", slog.String("payment_id", p.ID), slog.String("error", err.Error()))
+			continue
+		}
+		if pr.Payment.Status != p.Status {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,67 @@
+package checkout
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"paybybank/payment"
+)
+
+// Reconciler polls unfinished payments with their banks: fast while a shopper is likely
+// waiting, backing off as a payment ages, and it expires those past their time.
+type Reconciler struct {
+	Service *Service
+	// Tick is how often it wakes; each payment is checked when its own cadence says so.
+	Tick   time.Duration
+	last   map[string]time.Time
+	Logger *slog.Logger
+}
+
+// cadence is how often a payment last changed at age is asked about.
+func cadence(age time.Duration) time.Duration {
+	switch {
+	case age < 10*time.Minute:
+		return 0 // every tick
+	case age < time.Hour:
+		return 30 * time.Second
+	case age < 24*time.Hour:
+		return 5 * time.Minute
+	}
+	return time.Hour
+}
+
+// Run reconciles everything once (what a crash left behind), then on every tick until ctx ends.
+func (r *Reconciler) Run(ctx context.Context) {
+	if r.Tick == 0 {
+		r.Tick = 2 * time.Second
+	}
+	r.last = map[string]time.Time{}
+	if n, err := r.Service.Reconcile(ctx, nil); err != nil {
+		r.Logger.Warn("reconcile at start", slog.String("error", err.Error()))
+	} else {
+		r.Logger.Info("reconciled unfinished payments at start", slog.Int("moved", n))
+	}
+	t := time.NewTicker(r.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := r.Service.Now()
+		if _, err := r.Service.Reconcile(ctx, func(p *payment.Payment) bool {
+			if now.Sub(r.last[p.ID]) < cadence(now.Sub(p.UpdatedAt)) {
+				return false
+			}
+			r.last[p.ID] = now
+			return true
+		}); err != nil && ctx.Err() == nil {
+			r.Logger.Warn("reconcile", slog.String("error", err.Error()))
+		}
+		if len(r.last) > 100000 {
+			clear(r.last)
+		}
+	}
+}

@@ -1,0 +1,379 @@
+// Package checkout runs a payment through its bank: it validates what merchants ask for,
+// starts SCA at the chosen bank, follows decoupled SCA by polling, completes redirects on the
+// callback, confirms every outcome with the bank and moves the payment through its lifecycle.
+// Handlers and the reconciler use it; it knows the store and the banks only by interfaces.
+package checkout
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	"paybybank/banks"
+	"paybybank/payment"
+)
+
+// Store is what the service needs of the database.
+type Store interface {
+	CreatePayment(ctx context.Context, p *payment.Payment, idemKey, requestHash string) (*payment.Payment, bool, error)
+	Payment(ctx context.Context, id string) (*payment.Payment, error)
+	PaymentByToken(ctx context.Context, token string) (*payment.Payment, error)
+	Merchant(ctx context.Context, id string) (*payment.Merchant, error)
+	Transition(ctx context.Context, id string, tr payment.Transition) (*payment.Payment, error)
+	SetBankStatus(ctx context.Context, id, bankStatus string) error
+	CreateAuthorisation(ctx context.Context, a *payment.Authorisation, replace bool) error
+	SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error
+	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
+	LatestAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
+	UseState(ctx context.Context, stateHash string) (*payment.Authorisation, error)
+	ReleaseState(ctx context.Context, authID string) error
+	UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error)
+}
+
+// Service is the checkout's engine.
+type Service struct {
+	store     Store
+	providers map[string]banks.Provider
+	order     []string
+	publicURL string
+	logger    *slog.Logger
+	// Now is the clock.
+	Now func() time.Time
+	// PollEvery is how old a cached decoupled-SCA poll may be before the bank is asked again.
+	PollEvery time.Duration
+
+	mu    sync.Mutex
+	polls map[string]*pollEntry
+}
+
+// New returns a service over store and providers; publicURL is the origin banks send shoppers back to.
+func New(store Store, providers []banks.Provider, publicURL string, logger *slog.Logger) *Service {
+	s := &Service{store: store, providers: map[string]banks.Provider{}, publicURL: publicURL, logger: logger,
+		Now: time.Now, PollEvery: 900 * time.Millisecond, polls: map[string]*pollEntry{}}
+	for _, p := range providers {
+		s.providers[p.Name()] = p
+		s.order = append(s.order, p.Name())
+	}
+	return s
+}
+
+// CallbackURL is the one redirect URI registered at every bank.
+func (s *Service) CallbackURL() string { return s.publicURL + "/callback" }
+
+// CheckoutURL is the shopper's page for a payment.
+func (s *Service) CheckoutURL(p *payment.Payment) string { return s.publicURL + "/checkout/" + p.Token }
+
+// NewPayment is a merchant's request for a payment, as decoded from the API.
+type NewPayment struct {
+	Amount    string
+	Currency  string
+	Reference string
+	Creditor  *payment.Creditor
+	ReturnURL string
+	Locale    string
+	Bank      string
+	Country   string
+	ExpiresIn int
+	Metadata  map[string]string
+}
+
+// Validate checks a new payment against the merchant and returns the payment to store, or a
+// *payment.FieldError naming the first offending field.
+func (s *Service) Validate(m *payment.Merchant, in NewPayment) (*payment.Payment, error) {
+	fe := func(field, msg string) error { return &payment.FieldError{Field: field, Message: msg} }
+	if _, ok := payment.CurrencyExponent(in.Currency); !ok {
+		return nil, fe("currency", fmt.Sprintf("%q is not a supported ISO 4217 currency", in.Currency))
+	}
+	minor, err := payment.ParseAmount(in.Amount, in.Currency)
+	if err != nil {
+		return nil, fe("amount", err.Error())
+	}
+	if l := len([]rune(in.Reference)); l == 0 || l > 140 {
+		return nil, fe("reference", "must be 1 to 140 characters")
+	}
+	for _, r := range in.Reference {
+		if r < 0x20 || r == 0x7f {
+			return nil, fe("reference", "must not contain control characters")
+		}
+	}
+	creditor := m.Creditor
+	if in.Creditor != nil {
+		creditor = *in.Creditor
+		if err := creditor.Validate("creditor."); err != nil {
+			return nil, err
+		}
+	}
+	if in.ReturnURL != "" && !m.AllowsReturnURL(in.ReturnURL) {
+		return nil, fe("return_url", "must be an http(s) URL on one of the merchant's allowed origins")
+	}
+	if in.Bank != "" && !payment.ValidBIC(in.Bank) {
+		return nil, fe("bank", "is not a valid BIC")
+	}
+	if in.Country != "" && (len(in.Country) != 2 || in.Country[0] < 'A' || in.Country[0] > 'Z' || in.Country[1] < 'A' || in.Country[1] > 'Z') {
+		return nil, fe("country", "must be an ISO 3166 alpha-2 code such as SE")
+	}
+	if len(in.Locale) > 35 {
+		return nil, fe("locale", "is too long")
+	}
+	if in.ExpiresIn == 0 {
+		in.ExpiresIn = 900
+	}
+	if in.ExpiresIn < 60 || in.ExpiresIn > 7*24*3600 {
+		return nil, fe("expires_in", "must be between 60 and 604800 seconds")
+	}
+	if len(in.Metadata) > 20 {
+		return nil, fe("metadata", "at most 20 keys")
+	}
+	for k, v := range in.Metadata {
+		if len(k) == 0 || len(k) > 40 || len(v) > 500 {
+			return nil, fe("metadata", "keys are 1 to 40 characters, values at most 500")
+		}
+	}
+	return &payment.Payment{MerchantID: m.ID, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
+		Creditor: creditor, ReturnURL: in.ReturnURL, Locale: in.Locale, PreselectBIC: in.Bank, Country: in.Country,
+		Metadata: in.Metadata, ExpiresAt: s.Now().Add(time.Duration(in.ExpiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
+}
+
+// CreatePayment validates and stores a payment; with an idempotency key a repeat returns the first.
+func (s *Service) CreatePayment(ctx context.Context, m *payment.Merchant, in NewPayment, idemKey, requestHash string) (*payment.Payment, bool, error) {
+	p, err := s.Validate(m, in)
+	if err != nil {
+		return nil, false, err
+	}
+	if p.PreselectBIC != "" {
+		if _, err := s.bank(ctx, p.PreselectBIC); err != nil {
+			return nil, false, &payment.FieldError{Field: "bank", Message: "no bank with this BIC is available"}
+		}
+	}
+	return s.store.CreatePayment(ctx, p, idemKey, requestHash)
+}
+
+// BankOption is a bank in the picker, with whether it can take this payment.
+type BankOption struct {
+	banks.Bank
+	Available bool
+	Reason    string
+}
+
+// Banks lists every provider's banks for a payment, by country and name, marking those that
+// cannot take its currency. A provider that fails is left out and logged, not fatal.
+func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, error) {
+	var out []BankOption
+	var lastErr error
+	for _, name := range s.order {
+		list, err := s.providers[name].Banks(ctx)
+		if err != nil {
+			s.logger.WarnContext(ctx, "bank list failed", slog.String("provider", name), slog.String("error", err.Error()))
+			lastErr = err
+			continue
+		}
+		for _, b := range list {
+			o := BankOption{Bank: b, Available: b.Accepts(p.Currency)}
+			if !o.Available {
+				o.Reason = "currency"
+			}
+			out = append(out, o)
+		}
+	}
+	if len(out) == 0 && lastErr != nil {
+		return nil, lastErr
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Country != out[j].Country {
+			return out[i].Country < out[j].Country
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+func (s *Service) bank(ctx context.Context, bic string) (banks.Bank, error) {
+	for _, name := range s.order {
+		list, err := s.providers[name].Banks(ctx)
+		if err != nil {
+			continue
+		}
+		for _, b := range list {
+			if b.BIC == bic {
+				return b, nil
+			}
+		}
+	}
+	return banks.Bank{}, payment.ErrNotFound
+}
+
+// ErrUnavailable means the bank cannot take this payment (e.g. its currency).
+var ErrUnavailable = errors.New("bank unavailable for this payment")
+
+// newState makes an unguessable callback state; the store keeps only its hash.
+func newState() (state, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	state = base64.RawURLEncoding.EncodeToString(b)
+	return state, hashState(state)
+}
+
+func hashState(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(sum[:])
+}
+
+func order(a *payment.Authorisation) banks.Order {
+	return banks.Order{BIC: a.BIC, Product: a.Product, PaymentID: a.BankPaymentID, AuthorisationID: a.BankAuthID,
+		PSU: banks.PSU{IPAddress: a.PSUIPAddress, UserAgent: a.PSUUserAgent}, Extra: a.Extra}
+}
+
+// ChooseBank creates the payment at the shopper's bank and starts SCA. If the payment already
+// has a live bank order (a reload, a second tab, a double click) that order is returned instead:
+// a payment never gets a second one.
+func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string, psu banks.PSU, mobile bool) (*payment.Authorisation, error) {
+	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && (a.BankPaymentID != "" || s.Now().Sub(a.CreatedAt) < time.Minute) {
+		return a, nil
+	} else if err != nil && !errors.Is(err, payment.ErrNotFound) {
+		return nil, err
+	}
+	if p.Status != payment.StatusOpen {
+		return nil, fmt.Errorf("checkout: choose bank in status %s: %w", p.Status, payment.ErrConflict)
+	}
+	if p.Expired(s.Now()) {
+		s.Expire(ctx, p)
+		return nil, fmt.Errorf("checkout: payment expired: %w", payment.ErrConflict)
+	}
+	b, err := s.bank(ctx, bic)
+	if err != nil {
+		return nil, err
+	}
+	if !b.Accepts(p.Currency) {
+		return nil, ErrUnavailable
+	}
+	prov := s.providers[b.Provider]
+	state, hash := newState()
+	a := &payment.Authorisation{PaymentID: p.ID, Provider: b.Provider, BIC: bic, StateHash: hash,
+		PSUIPAddress: psu.IPAddress, PSUUserAgent: psu.UserAgent, Extra: map[string]string{}}
+	// A stale attempt that never reached the bank (a crash mid-call) is replaced.
+	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*payment.Authorisation, error) {
+		a.Active = false
+		if serr := s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil); serr != nil {
+			s.logger.ErrorContext(ctx, "retire authorisation", slog.String("error", serr.Error()))
+		}
+		return nil, err
+	}
+	created, err := prov.CreatePayment(ctx, banks.PaymentRequest{BIC: bic, AmountMinor: p.AmountMinor, Amount: p.Amount(),
+		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
+		Creditor: banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
+		State: state, RedirectURI: s.CallbackURL()})
+	if err != nil {
+		return fail(err)
+	}
+	a.Product, a.BankPaymentID = created.Product, created.PaymentID
+	for k, v := range created.Extra {
+		a.Extra[k] = v
+	}
+	if err := s.startSCA(ctx, prov, a, state, mobile, created.RedirectURL); err != nil {
+		return fail(err)
+	}
+	tr := &payment.Transition{From: payment.StatusOpen, To: payment.StatusAuthorising, Cause: payment.CauseShopper,
+		BankStatus: created.BankStatus, BankBIC: bic, Provider: b.Provider, Detail: "SCA started (" + a.Approach + ")"}
+	if err := s.store.SaveAuthorisation(ctx, a, tr); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (s *Service) startSCA(ctx context.Context, prov banks.Provider, a *payment.Authorisation, state string, mobile bool, redirect string) error {
+	if redirect != "" {
+		a.Approach, a.RedirectURL = banks.Redirect, redirect
+		return nil
+	}
+	sca, err := prov.StartSCA(ctx, order(a), banks.SCARequest{Mobile: mobile, State: state, RedirectURI: s.CallbackURL()})
+	if err != nil {
+		return err
+	}
+	a.BankAuthID, a.Approach, a.Method, a.SCAStatus = sca.AuthorisationID, sca.Approach, sca.Method, sca.Status
+	a.RedirectURL, a.AutostartToken = sca.RedirectURL, sca.AutostartToken
+	a.Extra["method"] = sca.Method
+	for k, v := range sca.Extra {
+		a.Extra[k] = v
+	}
+	s.remember(a.ID, sca)
+	return nil
+}
+
+// RetrySCA starts a fresh authorisation of the same bank payment after SCA failed without the
+// shopper refusing (the QR was never scanned, the app timed out).
+func (s *Service) RetrySCA(ctx context.Context, p *payment.Payment, psu banks.PSU, mobile bool) (*payment.Authorisation, error) {
+	old, err := s.store.ActiveAuthorisation(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status != payment.StatusAuthorising || old.SCAStatus != "failed" {
+		return old, nil // nothing to retry: resume what is there
+	}
+	if p.Expired(s.Now()) {
+		s.Expire(ctx, p)
+		return nil, fmt.Errorf("checkout: payment expired: %w", payment.ErrConflict)
+	}
+	prov, ok := s.providers[old.Provider]
+	if !ok {
+		return nil, fmt.Errorf("checkout: provider %q not configured", old.Provider)
+	}
+	state, hash := newState()
+	a := &payment.Authorisation{PaymentID: p.ID, Provider: old.Provider, BIC: old.BIC, Product: old.Product,
+		BankPaymentID: old.BankPaymentID, StateHash: hash, PSUIPAddress: psu.IPAddress, PSUUserAgent: psu.UserAgent,
+		Extra: map[string]string{}}
+	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
+		return nil, err
+	}
+	if err := s.startSCA(ctx, prov, a, state, mobile, ""); err != nil {
+		a.SCAStatus = "failed"
+		s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil)
+		return nil, err
+	}
+	return a, s.store.SaveAuthorisation(ctx, a, nil)
+}
+
+// SignReturn signs the query a shopper carries back to the merchant, so the shop can trust it:
+// hex HMAC-SHA256 of "payment_id=…&status=…" with the merchant's signing secret.
+func SignReturn(secret, paymentID string, status payment.Status) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("payment_id=" + paymentID + "&status=" + string(status)))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// ReturnURL is where "Back to the shop" goes: the merchant's allowed return URL with the
+// payment id, status and signature, or "" when the merchant gave none (or no longer allows it).
+func (s *Service) ReturnURL(ctx context.Context, p *payment.Payment) (string, error) {
+	if p.ReturnURL == "" {
+		return "", nil
+	}
+	m, err := s.store.Merchant(ctx, p.MerchantID)
+	if err != nil {
+		return "", err
+	}
+	if !m.AllowsReturnURL(p.ReturnURL) {
+		return "", nil
+	}
+	u, err := url.Parse(p.ReturnURL)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("payment_id", p.ID)
+	q.Set("status", string(p.Status))
+	q.Set("signature", SignReturn(m.SigningSecret, p.ID, p.Status))
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}

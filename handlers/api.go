@@ -1,0 +1,213 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"paybybank/checkout"
+	"paybybank/payment"
+)
+
+type merchantKey struct{}
+
+// api authenticates the merchant by bearer key and funnels errors to problem+json.
+func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || key == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="paybybank"`)
+			writeProblem(w, r, s.logger, &apiError{Status: 401, Code: "unauthorized", Title: "Missing API key", Detail: "send Authorization: Bearer <api key>", Field: "Authorization"})
+			return
+		}
+		m, err := s.store.MerchantByAPIKey(r.Context(), key)
+		if errors.Is(err, payment.ErrNotFound) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="paybybank", error="invalid_token"`)
+			writeProblem(w, r, s.logger, &apiError{Status: 401, Code: "unauthorized", Title: "Invalid API key", Detail: "the API key is unknown or revoked", Field: "Authorization"})
+			return
+		} else if err != nil {
+			writeProblem(w, r, s.logger, err)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := h(w, r, m); err != nil {
+			writeProblem(w, r, s.logger, err)
+		}
+	}
+}
+
+// paymentRequest is the JSON body of POST /api/v1/payments. Amount is kept raw so that a JSON
+// number (a float in most merchants' languages) can be refused rather than silently rounded.
+type paymentRequest struct {
+	Amount    json.RawMessage   `json:"amount"`
+	Currency  string            `json:"currency"`
+	Reference string            `json:"reference"`
+	Creditor  *payment.Creditor `json:"creditor"`
+	ReturnURL string            `json:"return_url"`
+	Locale    string            `json:"locale"`
+	Bank      string            `json:"bank"`
+	Country   string            `json:"country"`
+	ExpiresIn int               `json:"expires_in"`
+	Metadata  map[string]string `json:"metadata"`
+}
+
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return &payment.FieldError{Field: ute.Field, Message: "has the wrong type"}
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			return &payment.FieldError{Field: strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), Message: "is not a known field"}
+		}
+		return &apiError{Status: 400, Code: "malformed_json", Title: "Malformed JSON", Detail: err.Error()}
+	}
+	if dec.More() {
+		return &apiError{Status: 400, Code: "malformed_json", Title: "Malformed JSON", Detail: "trailing data after the JSON object"}
+	}
+	return nil
+}
+
+func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	// The body is JSON whatever Content-Type says: `curl -d` labels it form-encoded, and
+	// refusing that would fail the first command every merchant tries.
+	var req paymentRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	var amount string
+	if len(req.Amount) == 0 || req.Amount[0] != '"' || json.Unmarshal(req.Amount, &amount) != nil {
+		return &payment.FieldError{Field: "amount", Message: `must be a decimal string such as "249.00", not a number`}
+	}
+	idem := r.Header.Get("Idempotency-Key")
+	if len(idem) > 255 {
+		return &payment.FieldError{Field: "Idempotency-Key", Message: "at most 255 characters"}
+	}
+	sum := sha256.Sum256(body)
+	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{
+		Amount: amount, Currency: req.Currency, Reference: req.Reference, Creditor: req.Creditor, ReturnURL: req.ReturnURL,
+		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata,
+	}, idem, hex.EncodeToString(sum[:]))
+	if err != nil {
+		return err
+	}
+	if !created {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Location", "/api/v1/payments/"+p.ID)
+	writeJSON(w, http.StatusCreated, s.paymentJSON(p, nil))
+	return nil
+}
+
+// paymentResource is a payment as the API shows it.
+type paymentResource struct {
+	ID            string            `json:"id"`
+	Status        payment.Status    `json:"status"`
+	Amount        string            `json:"amount"`
+	Currency      string            `json:"currency"`
+	Reference     string            `json:"reference"`
+	Creditor      payment.Creditor  `json:"creditor"`
+	CheckoutURL   string            `json:"checkout_url"`
+	ReturnURL     string            `json:"return_url,omitempty"`
+	Locale        string            `json:"locale,omitempty"`
+	Bank          *bankResource     `json:"bank"`
+	BankStatus    string            `json:"bank_status,omitempty"`
+	BankAccepted  bool              `json:"bank_accepted"`
+	FailureReason string            `json:"failure_reason,omitempty"`
+	Metadata      map[string]string `json:"metadata"`
+	ExpiresAt     time.Time         `json:"expires_at"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+	Events        []payment.Event   `json:"events,omitempty"`
+}
+
+type bankResource struct {
+	BIC      string `json:"bic"`
+	Provider string `json:"provider"`
+}
+
+func (s *Server) paymentJSON(p *payment.Payment, events []payment.Event) paymentResource {
+	res := paymentResource{ID: p.ID, Status: p.Status, Amount: p.Amount(), Currency: p.Currency, Reference: p.Reference,
+		Creditor: p.Creditor, CheckoutURL: s.checkout.CheckoutURL(p), ReturnURL: p.ReturnURL, Locale: p.Locale,
+		BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason, Metadata: p.Metadata,
+		ExpiresAt: p.ExpiresAt, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Events: events}
+	if p.BankBIC != "" {
+		res.Bank = &bankResource{BIC: p.BankBIC, Provider: p.Provider}
+	}
+	if res.Metadata == nil {
+		res.Metadata = map[string]string{}
+	}
+	return res
+}
+
+func (s *Server) getPayment(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
+	p, err := s.store.MerchantPayment(r.Context(), m.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	events, err := s.store.Events(r.Context(), p.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.paymentJSON(p, events))
+	return nil
+}
+
+func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
+	q := r.URL.Query()
+	f := payment.ListFilter{Status: payment.Status(q.Get("status")), Cursor: q.Get("cursor")}
+	if f.Status != "" && !f.Status.Valid() {
+		return &payment.FieldError{Field: "status", Message: "is not a payment status"}
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 100 {
+			return &payment.FieldError{Field: "limit", Message: "must be 1 to 100"}
+		}
+		f.Limit = n
+	}
+	list, next, err := s.store.Payments(r.Context(), m.ID, f)
+	if errors.Is(err, payment.ErrNotFound) {
+		return &payment.FieldError{Field: "cursor", Message: "is not a payment of yours"}
+	} else if err != nil {
+		return err
+	}
+	out := struct {
+		Data       []paymentResource `json:"data"`
+		NextCursor string            `json:"next_cursor,omitempty"`
+	}{Data: []paymentResource{}, NextCursor: next}
+	for _, p := range list {
+		out.Data = append(out.Data, s.paymentJSON(p, nil))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) cancelPayment(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
+	p, err := s.store.MerchantPayment(r.Context(), m.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	p, err = s.checkout.Cancel(ctx, p, payment.CauseMerchant)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.paymentJSON(p, nil))
+	return nil
+}

@@ -1,0 +1,54 @@
+package handlers
+
+import (
+	"context"
+	"crypto/hmac"
+	"fmt"
+	"html"
+	"net/http"
+	"time"
+
+	"paybybank/checkout"
+	"paybybank/payment"
+)
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	fmt.Fprintln(w, "ready")
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>paybybank</title><link rel="stylesheet" href="/static/app.css"></head><body><div class="wrap"><main class="card"><h1>paybybank</h1><p>A self-hosted pay-by-bank checkout. Create a payment with <code>POST /api/v1/payments</code> and send the shopper to its <code>checkout_url</code>.</p><p><a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></p></main></div></body></html>`)
+}
+
+// demoReturn is the demo shop's return page: it verifies the signature on what the shopper
+// carries back, as a merchant's own shop must.
+func (s *Server) demoReturn(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	id, status, sig := q.Get("payment_id"), q.Get("status"), q.Get("signature")
+	verdict := "signature INVALID: do not trust this status"
+	code := http.StatusBadRequest
+	if ms, err := s.store.Merchants(r.Context()); err == nil {
+		for _, m := range ms {
+			if hmac.Equal([]byte(checkout.SignReturn(m.SigningSecret, id, payment.Status(status))), []byte(sig)) {
+				verdict, code = "signature valid: "+m.Name+" can trust this status", http.StatusOK
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo shop</title><link rel="stylesheet" href="/static/app.css"></head><body><div class="wrap"><main class="card"><h1>Demo shop: back from checkout</h1><p>Payment <code id="payment-id">%s</code> is <strong id="payment-status">%s</strong>.</p><p id="verdict">%s</p></main></div></body></html>`,
+		html.EscapeString(id), html.EscapeString(status), html.EscapeString(verdict))
+}

@@ -1,0 +1,465 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gorilla/sessions"
+
+	"paybybank/banks"
+	"paybybank/banks/bankid"
+	"paybybank/checkout"
+	"paybybank/i18n"
+	"paybybank/payment"
+	"paybybank/views"
+)
+
+const sessionName = "pbb"
+
+// page wraps a shopper-facing GET handler: errors become a friendly page, never a raw message.
+func (s *Server) page(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.pageError(w, r, err)
+		}
+	}
+}
+
+// form wraps a shopper-facing POST: the session's CSRF token must match the form's, on top of
+// the cross-origin protection every unsafe request passes.
+func (s *Server) form(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		sess, _ := s.sessions.Get(r, sessionName)
+		want, _ := sess.Values["csrf"].(string)
+		got := r.PostFormValue("csrf")
+		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+			s.renderError(w, r, http.StatusForbidden, "error.csrf", r.URL.Path[:strings.LastIndex(r.URL.Path, "/")])
+			return
+		}
+		if err := h(w, r); err != nil {
+			s.pageError(w, r, err)
+		}
+	}
+}
+
+// pageError is the one place where errors become shopper pages.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	retry := ""
+	if tok := r.PathValue("token"); tok != "" {
+		retry = "/checkout/" + tok
+	}
+	switch {
+	case errors.Is(err, payment.ErrNotFound):
+		s.renderError(w, r, http.StatusNotFound, "error.notfound", "")
+	case errors.Is(err, checkout.ErrBadState), errors.Is(err, checkout.ErrUsedState):
+		s.renderError(w, r, http.StatusBadRequest, "error.state", "")
+	case errors.Is(err, payment.ErrConflict):
+		http.Redirect(w, r, retry, http.StatusSeeOther)
+	case banks.IsRetryable(err):
+		s.logger.WarnContext(r.Context(), "bank unavailable", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
+		if r.URL.Path == "/callback" {
+			retry = r.URL.RequestURI()
+		}
+		s.renderError(w, r, http.StatusBadGateway, "error.bank", retry)
+	default:
+		var be *banks.Error
+		if errors.As(err, &be) {
+			s.logger.WarnContext(r.Context(), "bank refused", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
+			s.renderError(w, r, http.StatusBadGateway, "error.bank.refused", retry)
+			return
+		}
+		s.logger.ErrorContext(r.Context(), "page error", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
+		s.renderError(w, r, http.StatusInternalServerError, "error.generic", retry)
+	}
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, key, retry string) {
+	l := s.localizer(r, nil)
+	s.render(w, r, status, views.ErrorPage(views.Error{Page: views.Page{L: l, Title: l.T("error.title"), MerchantName: "paybybank", Sandbox: s.cfg.Sandbox},
+		Message: l.T(key), RetryURL: retry}))
+}
+
+// render writes a component to a buffer first, so a failed render never sends half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		s.logger.ErrorContext(r.Context(), "render", slog.String("error", err.Error()))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// localizer picks the language: the shopper's own choice, then the merchant's locale, then the browser's.
+func (s *Server) localizer(r *http.Request, p *payment.Payment) *i18n.Localizer {
+	locale := ""
+	if p != nil {
+		locale = p.Locale
+	}
+	if sess, err := s.sessions.Get(r, sessionName); err == nil {
+		if lang, _ := sess.Values["lang"].(string); lang != "" {
+			locale = lang
+		}
+	}
+	return i18n.New(locale, r.Header.Get("Accept-Language"))
+}
+
+// session returns the shopper's session with a CSRF token in it.
+func (s *Server) session(r *http.Request) (*sessions.Session, string) {
+	sess, _ := s.sessions.Get(r, sessionName)
+	tok, _ := sess.Values["csrf"].(string)
+	if tok == "" {
+		b := make([]byte, 24)
+		rand.Read(b)
+		tok = base64.RawURLEncoding.EncodeToString(b)
+		sess.Values["csrf"] = tok
+	}
+	return sess, tok
+}
+
+func isMobile(r *http.Request) bool {
+	ua := r.UserAgent()
+	return strings.Contains(ua, "Mobile") || strings.Contains(ua, "Android") || strings.Contains(ua, "iPhone") || strings.Contains(ua, "iPad")
+}
+
+func psuOf(r *http.Request) banks.PSU {
+	return banks.PSU{IPAddress: clientIP(r), UserAgent: r.UserAgent()}
+}
+
+func (s *Server) paymentFor(r *http.Request) (*payment.Payment, error) {
+	tok := r.PathValue("token")
+	if len(tok) < 20 || len(tok) > 64 {
+		return nil, payment.ErrNotFound
+	}
+	return s.store.PaymentByToken(r.Context(), tok)
+}
+
+func (s *Server) base(r *http.Request, p *payment.Payment, m *payment.Merchant, l *i18n.Localizer) (views.Page, views.Order) {
+	pg := views.Page{L: l, Title: strings.Replace(l.T("title.pay"), "%s", m.Name, 1), MerchantName: m.Name,
+		Path: "/checkout/" + p.Token, Sandbox: s.cfg.Sandbox}
+	o := views.Order{Merchant: p.Creditor.Name, Amount: l.Money(p.AmountMinor, p.Currency), Reference: p.Reference}
+	if !p.Status.Terminal() && p.Status != payment.StatusProcessing {
+		o.Expires = p.ExpiresAt.In(time.Local).Format("2006-01-02 15:04")
+		pg.ExpiresAt = p.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return pg, o
+}
+
+// checkoutPage shows whatever the payment needs now: the bank picker, the BankID page, the
+// "waiting for your bank" page, or the result. Every GET is safe to repeat.
+func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	sess, csrf := s.session(r)
+	if lang := r.URL.Query().Get("lang"); lang != "" && len(lang) <= 8 {
+		sess.Values["lang"] = lang
+	}
+	if err := sess.Save(r, w); err != nil {
+		return err
+	}
+	pr, err := s.checkout.Progress(r.Context(), p, payment.CauseShopper)
+	if err != nil && pr == nil {
+		return err
+	}
+	if err != nil {
+		s.logger.WarnContext(r.Context(), "progress", slog.String("error", err.Error()))
+	}
+	p = pr.Payment
+	m, err := s.store.Merchant(r.Context(), p.MerchantID)
+	if err != nil {
+		return err
+	}
+	l := s.localizer(r, p)
+	pg, order := s.base(r, p, m, l)
+	switch {
+	case p.Status == payment.StatusOpen || (p.Status == payment.StatusAuthorising && pr.Auth == nil):
+		return s.renderPicker(w, r, p, pg, order, csrf, "")
+	case p.Status == payment.StatusAuthorising && pr.Auth.Approach == banks.Decoupled:
+		s.render(w, r, http.StatusOK, views.BankIDPage(s.bankIDView(r, p, pr, pg, order, csrf)))
+	case p.Status == payment.StatusAuthorising:
+		s.render(w, r, http.StatusOK, views.RedirectWaitPage(views.RedirectWait{Page: pg, Order: order,
+			ContinueURL: pr.Auth.RedirectURL, CancelURL: pg.Path + "/cancel", CSRF: csrf}))
+	default:
+		s.render(w, r, http.StatusOK, views.ResultPage(s.resultView(r, p, pg, order)))
+	}
+	return nil
+}
+
+func initials(name string) string {
+	var out []rune
+	for _, f := range strings.Fields(name) {
+		out = append(out, []rune(f)[0])
+		if len(out) == 2 {
+			break
+		}
+	}
+	return strings.ToUpper(string(out))
+}
+
+func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment.Payment, pg views.Page, order views.Order, csrf, errText string) error {
+	list, err := s.checkout.Banks(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	l := pg.L
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	sess, _ := s.sessions.Get(r, sessionName)
+	lastBIC, _ := sess.Values["last_bank"].(string)
+	d := views.Picker{Page: pg, Order: order, Query: q, Action: pg.Path + "/bank", CSRF: csrf, Error: errText}
+	groups := map[string]*views.BankGroup{}
+	var countries []string
+	for _, b := range list {
+		if p.PreselectBIC != "" && b.BIC != p.PreselectBIC {
+			continue // the merchant chose the bank: the picker shrinks to that one button
+		}
+		if p.Country != "" && b.Country != p.Country && p.PreselectBIC == "" {
+			continue
+		}
+		item := views.BankItem{BIC: b.BIC, Name: b.Name, Initials: initials(b.Name), Available: b.Available}
+		if !b.Available {
+			item.Note = l.T("picker.unavailable")
+		}
+		if b.BIC == lastBIC && b.Available && q == "" {
+			it := item
+			d.Last = &it
+			continue
+		}
+		if q != "" && !strings.Contains(strings.ToLower(b.Name+" "+b.BIC), strings.ToLower(q)) {
+			continue
+		}
+		g := groups[b.Country]
+		if g == nil {
+			g = &views.BankGroup{Country: b.Country, Label: l.T("country." + b.Country)}
+			groups[b.Country] = g
+			countries = append(countries, b.Country)
+		}
+		g.Banks = append(g.Banks, item)
+	}
+	// The shopper's own country first, as their browser tells it; then alphabetical.
+	home := strings.ToUpper(langCountry(r.Header.Get("Accept-Language")))
+	sort.SliceStable(countries, func(i, j int) bool {
+		if (countries[i] == home) != (countries[j] == home) {
+			return countries[i] == home
+		}
+		return countries[i] < countries[j]
+	})
+	for _, c := range countries {
+		d.Groups = append(d.Groups, *groups[c])
+	}
+	s.render(w, r, http.StatusOK, views.PickerPage(d))
+	return nil
+}
+
+// langCountry guesses the shopper's country from the first Accept-Language entry ("sv-SE" → "SE", "sv" → "SE").
+func langCountry(accept string) string {
+	first, _, _ := strings.Cut(accept, ",")
+	first, _, _ = strings.Cut(first, ";")
+	if _, region, ok := strings.Cut(first, "-"); ok {
+		return region
+	}
+	return map[string]string{"sv": "SE", "fi": "FI", "nb": "NO", "no": "NO", "nn": "NO", "da": "DK", "lt": "LT", "pt": "PT", "fr": "FR"}[strings.TrimSpace(first)]
+}
+
+func (s *Server) bankIDView(r *http.Request, p *payment.Payment, pr *checkout.Progress, pg views.Page, order views.Order, csrf string) views.BankID {
+	mobile := isMobile(r)
+	a := pr.Auth
+	d := views.BankID{Page: pg, Order: order, Mobile: mobile, CSRF: csrf, CancelURL: pg.Path + "/cancel", RetryAction: pg.Path + "/retry"}
+	d.Refresh = 1
+	d.StatusURL = pg.Path + "/status?page=bankid"
+	qrShown := false
+	scaStatus, hint := a.SCAStatus, pr.Hint
+	if pr.SCA != nil {
+		scaStatus = pr.SCA.Status
+		if pr.SCA.QRData != "" || len(pr.SCA.QRImage) > 0 {
+			qrShown = true
+			d.QRURL = qrURL(pg.Path, pr.SCA)
+		}
+		if pr.SCA.AutostartToken != "" {
+			d.LaunchURL = pg.Path + "/bankid/launch"
+		}
+	} else if a.AutostartToken != "" && !pr.Retryable {
+		d.LaunchURL = pg.Path + "/bankid/launch"
+	}
+	if pr.Retryable {
+		d.Retry, d.Refresh, d.StatusURL = true, 0, ""
+		d.ExpiresAt = ""
+	}
+	d.Message = pg.L.T("bankid." + bankid.Message(scaStatus, hint, qrShown, mobile, a.AppLaunched, pr.Retryable))
+	return d
+}
+
+func (s *Server) resultView(r *http.Request, p *payment.Payment, pg views.Page, order views.Order) views.Result {
+	l := pg.L
+	d := views.Result{Page: pg, Order: order, Status: string(p.Status), Heading: l.T("result." + string(p.Status)),
+		Text: l.T("result." + string(p.Status) + ".text"), Reason: p.FailureReason}
+	if p.Status == payment.StatusCompleted && p.BankAccepted {
+		d.Text = l.T("result.accepted.text")
+	}
+	if p.Status == payment.StatusProcessing {
+		d.Refresh = 2
+		d.StatusURL = pg.Path + "/status?page=processing"
+	}
+	if p.ReturnURL != "" {
+		d.BackURL = pg.Path + "/return"
+	}
+	return d
+}
+
+func (s *Server) chooseBank(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	bic := r.PostFormValue("bank")
+	if !payment.ValidBIC(bic) {
+		return s.pickerWithError(w, r, p, "error.unavailable")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
+	defer cancel()
+	a, err := s.checkout.ChooseBank(ctx, p, bic, psuOf(r), isMobile(r))
+	switch {
+	case errors.Is(err, checkout.ErrUnavailable), errors.Is(err, payment.ErrNotFound):
+		return s.pickerWithError(w, r, p, "error.unavailable")
+	case err != nil:
+		var be *banks.Error
+		if errors.As(err, &be) && !be.Retryable {
+			s.logger.WarnContext(r.Context(), "bank refused the payment", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
+			return s.pickerWithError(w, r, p, "error.bank.refused")
+		}
+		return err
+	}
+	sess, _ := s.sessions.Get(r, sessionName)
+	sess.Values["last_bank"] = bic
+	sess.Save(r, w)
+	if a.Approach == banks.Redirect && a.RedirectURL != "" {
+		http.Redirect(w, r, a.RedirectURL, http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) pickerWithError(w http.ResponseWriter, r *http.Request, p *payment.Payment, key string) error {
+	m, err := s.store.Merchant(r.Context(), p.MerchantID)
+	if err != nil {
+		return err
+	}
+	_, csrf := s.session(r)
+	l := s.localizer(r, p)
+	pg, order := s.base(r, p, m, l)
+	return s.renderPicker(&statusOverride{ResponseWriter: w, status: http.StatusUnprocessableEntity}, r, p, pg, order, csrf, l.T(key))
+}
+
+// statusOverride lets a page render with an error status.
+type statusOverride struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusOverride) WriteHeader(int) { w.ResponseWriter.WriteHeader(w.status) }
+
+func (s *Server) retry(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
+	defer cancel()
+	if _, err := s.checkout.RetrySCA(ctx, p, psuOf(r), isMobile(r)); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	if _, err := s.checkout.Cancel(ctx, p, payment.CauseShopper); err != nil && !errors.Is(err, payment.ErrConflict) {
+		return err
+	}
+	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+	return nil
+}
+
+// launchBankID records that the shopper opened the app (once per order) and sends the browser to
+// BankID: on a phone the app link with a redirect back to this checkout, on a computer bankid:///.
+func (s *Server) launchBankID(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.store.ActiveAuthorisation(r.Context(), p.ID)
+	if err != nil {
+		return err
+	}
+	token := a.AutostartToken
+	if token == "" {
+		if sca, err := s.checkout.CurrentSCA(r.Context(), p); err == nil {
+			token = sca.AutostartToken
+		}
+	}
+	if token == "" || p.Status != payment.StatusAuthorising {
+		http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+		return nil
+	}
+	if !a.AppLaunched {
+		a.AppLaunched = true
+		if err := s.store.SaveAuthorisation(r.Context(), a, nil); err != nil {
+			return err
+		}
+	}
+	target := bankid.DesktopAutostartURL(token)
+	if isMobile(r) {
+		target = bankid.MobileAutostartURL(s.cfg.BankIDAppURL, token, s.checkout.CheckoutURL(p))
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) backToShop(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	to, err := s.checkout.ReturnURL(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	if to == "" {
+		to = "/checkout/" + p.Token
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
+	defer cancel()
+	p, err := s.checkout.Callback(ctx, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+	return nil
+}

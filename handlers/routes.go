@@ -1,0 +1,48 @@
+package handlers
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"paybybank/static"
+)
+
+// Handler returns the one route table, wrapped in the middleware every request passes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.metrics.instrument(pattern, h)) }
+	limited := func(h http.HandlerFunc) http.HandlerFunc { return s.rateLimit(h) }
+
+	// Merchant API.
+	handle("POST /api/v1/payments", limited(s.api(s.createPayment)))
+	handle("GET /api/v1/payments", limited(s.api(s.listPayments)))
+	handle("GET /api/v1/payments/{id}", limited(s.api(s.getPayment)))
+	handle("POST /api/v1/payments/{id}/cancel", limited(s.api(s.cancelPayment)))
+
+	// Hosted checkout.
+	handle("GET /checkout/{token}", limited(s.page(s.checkoutPage)))
+	handle("POST /checkout/{token}/bank", limited(s.form(s.chooseBank)))
+	handle("POST /checkout/{token}/retry", limited(s.form(s.retry)))
+	handle("POST /checkout/{token}/cancel", limited(s.form(s.cancel)))
+	handle("POST /checkout/{token}/bankid/launch", limited(s.form(s.launchBankID)))
+	handle("GET /checkout/{token}/status", s.checkoutStatus)
+	handle("GET /checkout/{token}/qr.png", s.qrImage)
+	handle("GET /checkout/{token}/return", s.page(s.backToShop))
+	handle("GET /callback", limited(s.page(s.callback)))
+
+	handle("GET /demo/return", s.demoReturn)
+	handle("GET /healthz", s.healthz)
+	handle("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
+	files, _ := fs.Sub(static.Files, ".")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(files))))
+	handle("GET /{$}", s.home)
+	if s.sandbox != nil {
+		mux.Handle("/sandbox/", limited(s.sandbox.ServeHTTP))
+	}
+
+	csrf := http.NewCrossOriginProtection()
+	return s.recoverPanics(s.requestID(s.logRequests(securityHeaders(csrf.Handler(mux)))))
+}

@@ -1,0 +1,65 @@
+// Package handlers is paybybank's HTTP surface: one route table (routes.go), the merchant API,
+// the hosted checkout pages, the bank callback and the middleware around them.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/gorilla/sessions"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"paybybank/checkout"
+	"paybybank/payment"
+)
+
+// Store is what the handlers read directly; everything that changes a payment goes through the
+// checkout service.
+type Store interface {
+	MerchantByAPIKey(ctx context.Context, key string) (*payment.Merchant, error)
+	Merchant(ctx context.Context, id string) (*payment.Merchant, error)
+	Merchants(ctx context.Context) ([]*payment.Merchant, error)
+	MerchantPayment(ctx context.Context, merchantID, id string) (*payment.Payment, error)
+	PaymentByToken(ctx context.Context, token string) (*payment.Payment, error)
+	Payments(ctx context.Context, merchantID string, f PaymentFilter) ([]*payment.Payment, string, error)
+	Events(ctx context.Context, paymentID string) ([]payment.Event, error)
+	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
+	SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error
+	Ping(ctx context.Context) error
+}
+
+// PaymentFilter narrows a payment listing (the store's type, named here for the interface).
+type PaymentFilter = payment.ListFilter
+
+// Config is the handlers' share of the configuration.
+type Config struct {
+	PublicURL    string
+	BankIDAppURL string // where "Open BankID" sends a phone: BankID's app link, or the sandbox's app
+	Sandbox      bool
+	// RateLimit is requests per second per client IP on public endpoints (0: off); Burst its bucket.
+	RateLimit float64
+	Burst     int
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	cfg      Config
+	store    Store
+	checkout *checkout.Service
+	sessions sessions.Store
+	logger   *slog.Logger
+	sandbox  http.Handler
+	metrics  *metrics
+	limiter  *limiter
+
+	qrMu    sync.Mutex
+	qrCache map[string][]byte // QR PNGs by payload: every tab of an order shares one encoding a second
+}
+
+// New returns the HTTP server's handlers. sandbox may be nil.
+func New(cfg Config, store Store, svc *checkout.Service, sess sessions.Store, logger *slog.Logger, sandbox http.Handler, reg prometheus.Registerer) *Server {
+	return &Server{cfg: cfg, store: store, checkout: svc, sessions: sess, logger: logger, sandbox: sandbox,
+		metrics: newMetrics(reg), limiter: newLimiter(cfg.RateLimit, cfg.Burst), qrCache: map[string][]byte{}}
+}

@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+
+	qrcode "github.com/skip2/go-qrcode"
+
+	"paybybank/banks"
+	"paybybank/banks/bankid"
+	"paybybank/payment"
+)
+
+// statusAnswer is what live.js reads each second.
+type statusAnswer struct {
+	Status  payment.Status `json:"status"`
+	Next    string         `json:"next,omitempty"` // set when the page must change: go there
+	QR      string         `json:"qr,omitempty"`   // the current QR frame's URL
+	Message string         `json:"message,omitempty"`
+}
+
+// qrURL names the current QR frame; the query changes with every new payload, so no cache
+// anywhere can show a stale frame.
+func qrURL(base string, sca *banks.SCA) string {
+	sum := sha256.Sum256(append([]byte(sca.QRData), sca.QRImage...))
+	return base + "/qr.png?f=" + hex.EncodeToString(sum[:6])
+}
+
+// checkoutStatus moves the payment on with its bank (one poll a second, shared) and tells the
+// page what to show. page= says which page asks, so it knows when to move on.
+func (s *Server) checkoutStatus(w http.ResponseWriter, r *http.Request) {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, statusAnswer{})
+		return
+	}
+	pr, err := s.checkout.Progress(r.Context(), p, payment.CausePoll)
+	if err != nil && pr == nil {
+		writeJSON(w, http.StatusBadGateway, statusAnswer{Status: p.Status})
+		return
+	}
+	p = pr.Payment
+	base := "/checkout/" + p.Token
+	out := statusAnswer{Status: p.Status}
+	page := r.URL.Query().Get("page")
+	switch {
+	case page == "bankid" && (p.Status != payment.StatusAuthorising || pr.Retryable || pr.Auth == nil || pr.Auth.Approach != banks.Decoupled):
+		out.Next = base
+	case page == "processing" && p.Status != payment.StatusProcessing:
+		out.Next = base
+	case page == "bankid":
+		l := s.localizer(r, p)
+		qrShown := false
+		scaStatus := pr.Auth.SCAStatus
+		if pr.SCA != nil {
+			scaStatus = pr.SCA.Status
+			if pr.SCA.QRData != "" || len(pr.SCA.QRImage) > 0 {
+				qrShown = true
+				out.QR = qrURL(base, pr.SCA)
+			}
+		}
+		out.Message = l.T("bankid." + bankid.Message(scaStatus, pr.Hint, qrShown, isMobile(r), pr.Auth.AppLaunched, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// qrImage serves the current QR frame as PNG, never cached. Encodings are shared per payload.
+func (s *Server) qrImage(w http.ResponseWriter, r *http.Request) {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if p.Status != payment.StatusAuthorising {
+		http.Error(w, "no QR code for this payment now", http.StatusGone)
+		return
+	}
+	sca, err := s.checkout.CurrentSCA(r.Context(), p)
+	if errors.Is(err, payment.ErrNotFound) || (err == nil && sca.QRData == "" && len(sca.QRImage) == 0) {
+		http.Error(w, "no QR code for this payment now", http.StatusGone)
+		return
+	} else if err != nil {
+		http.Error(w, "bank unavailable", http.StatusBadGateway)
+		return
+	}
+	png := sca.QRImage
+	if len(png) == 0 {
+		if png, err = s.encodeQR(sca.QRData); err != nil {
+			http.Error(w, "cannot draw QR code", http.StatusInternalServerError)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(png)
+}
+
+func (s *Server) encodeQR(payload string) ([]byte, error) {
+	s.qrMu.Lock()
+	png, ok := s.qrCache[payload]
+	s.qrMu.Unlock()
+	if ok {
+		return png, nil
+	}
+	png, err := qrcode.Encode(payload, qrcode.Medium, 240)
+	if err != nil {
+		return nil, err
+	}
+	s.qrMu.Lock()
+	if len(s.qrCache) > 4096 {
+		clear(s.qrCache) // frames live one second: dropping them all is cheaper than an LRU
+	}
+	s.qrCache[payload] = png
+	s.qrMu.Unlock()
+	return png, nil
+}

@@ -1,0 +1,408 @@
+// Command paybybank is a self-hosted pay-by-bank checkout. main.go is wiring only: it parses
+// the configuration, opens the store, builds the providers, starts the server and the
+// reconciler, and shuts them down.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"paybybank/banks"
+	"paybybank/banks/bankid"
+	"paybybank/banks/openpayments"
+	"paybybank/banks/sandbox"
+	"paybybank/checkout"
+	"paybybank/handlers"
+	"paybybank/payment"
+	"paybybank/store"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "paybybank:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: paybybank <command> [flags]
+
+commands:
+  serve            start the server (see paybybank serve -h)
+  merchant create  create a merchant: --name, --origin, --creditor-name, --iban
+  apikey create    mint an API key: --merchant
+  migrate          create or upgrade the database
+`
+
+func run(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("no command")
+	}
+	switch {
+	case args[0] == "serve":
+		return serve(args[1:])
+	case args[0] == "migrate":
+		return migrate(args[1:])
+	case len(args) > 1 && args[0] == "merchant" && args[1] == "create":
+		return merchantCreate(args[2:])
+	case len(args) > 1 && args[0] == "apikey" && args[1] == "create":
+		return apikeyCreate(args[2:])
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+}
+
+// env returns PAYBYBANK_<name> or def: every flag has an environment variable beside it.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("PAYBYBANK_" + name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if v, ok := os.LookupEnv("PAYBYBANK_" + name); ok {
+		b, err := strconv.ParseBool(v)
+		if err == nil {
+			return b
+		}
+	}
+	return def
+}
+
+type config struct {
+	Addr, PublicURL, DB, SecretKey, Env string
+	Sandbox, Demo                       bool
+	RateLimit                           float64
+	OP                                  struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
+}
+
+func parseConfig(args []string) (*config, error) {
+	var c config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", env("ADDR", ":8080"), "listen address (PAYBYBANK_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "origin shoppers and banks reach, e.g. https://pay.example.com (PAYBYBANK_PUBLIC_URL)")
+	fs.StringVar(&c.DB, "db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	fs.StringVar(&c.SecretKey, "secret-key", env("SECRET_KEY", ""), "hex key signing cookies, links and states; required in production (PAYBYBANK_SECRET_KEY)")
+	fs.StringVar(&c.Env, "env", env("ENV", "development"), "development or production (PAYBYBANK_ENV)")
+	fs.BoolVar(&c.Demo, "demo", envBool("DEMO", false), "create a demo merchant and print its API key and a checkout link (PAYBYBANK_DEMO)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 20, "requests per second per client IP on public endpoints, 0 to disable (PAYBYBANK_RATE_LIMIT)")
+	if v := env("RATE_LIMIT", ""); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			c.RateLimit = f
+		}
+	}
+	fs.StringVar(&c.OP.ClientID, "openpayments-client-id", env("OPENPAYMENTS_CLIENT_ID", ""), "Open Payments client id (PAYBYBANK_OPENPAYMENTS_CLIENT_ID)")
+	fs.StringVar(&c.OP.ClientSecret, "openpayments-client-secret", env("OPENPAYMENTS_CLIENT_SECRET", ""), "Open Payments client secret (PAYBYBANK_OPENPAYMENTS_CLIENT_SECRET)")
+	fs.StringVar(&c.OP.AuthURL, "openpayments-auth-url", env("OPENPAYMENTS_AUTH_URL", "https://auth.openbankingplatform.com"), "Open Payments auth host (PAYBYBANK_OPENPAYMENTS_AUTH_URL)")
+	fs.StringVar(&c.OP.APIURL, "openpayments-api-url", env("OPENPAYMENTS_API_URL", "https://api.openbankingplatform.com"), "Open Payments API host (PAYBYBANK_OPENPAYMENTS_API_URL)")
+	fs.StringVar(&c.OP.CertFile, "openpayments-cert-file", env("OPENPAYMENTS_CERT_FILE", ""), "client certificate for mutual TLS (PAYBYBANK_OPENPAYMENTS_CERT_FILE)")
+	fs.StringVar(&c.OP.KeyFile, "openpayments-key-file", env("OPENPAYMENTS_KEY_FILE", ""), "client certificate key (PAYBYBANK_OPENPAYMENTS_KEY_FILE)")
+	fs.StringVar(&c.OP.CAFile, "openpayments-ca-file", env("OPENPAYMENTS_CA_FILE", ""), "CA bundle for the platform (PAYBYBANK_OPENPAYMENTS_CA_FILE)")
+	fs.StringVar(&c.OP.Countries, "openpayments-countries", env("OPENPAYMENTS_COUNTRIES", "SE,FI,NO,DK"), "countries whose banks to offer (PAYBYBANK_OPENPAYMENTS_COUNTRIES)")
+	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", env("OPENPAYMENTS_CLIENT_ID", "") == ""), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if c.PublicURL == "" {
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("addr %q: %w", c.Addr, err)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Env == "production" {
+		if c.SecretKey == "" {
+			return nil, errors.New("PAYBYBANK_SECRET_KEY is required in production")
+		}
+		if c.Sandbox {
+			return nil, errors.New("the sandbox cannot run in production")
+		}
+		if !strings.HasPrefix(c.PublicURL, "https://") {
+			return nil, errors.New("PAYBYBANK_PUBLIC_URL must be https in production")
+		}
+	}
+	return &c, nil
+}
+
+func openStore(path string) (*store.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	db := store.NewDB(path)
+	return db, db.Open()
+}
+
+// loopbackURL is how the server reaches its own sandbox: over loopback, whatever PUBLIC_URL says.
+func loopbackURL(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func httpClient(certFile, keyFile, caFile string) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = 15 * time.Second
+	if certFile != "" || caFile != "" {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if certFile != "" {
+			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				return nil, fmt.Errorf("client certificate: %w", err)
+			}
+			cfg.Certificates = []tls.Certificate{cert}
+		}
+		if caFile != "" {
+			pem, err := os.ReadFile(caFile)
+			if err != nil {
+				return nil, err
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("no certificates in %s", caFile)
+			}
+			cfg.RootCAs = pool
+		}
+		tr.TLSClientConfig = cfg
+	}
+	return &http.Client{Timeout: 20 * time.Second, Transport: tr}, nil
+}
+
+func serve(args []string) error {
+	c, err := parseConfig(args)
+	if err != nil {
+		return err
+	}
+	var logger *slog.Logger
+	if c.Env == "production" {
+		logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	} else {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	slog.SetDefault(logger)
+	db, err := openStore(c.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var key []byte
+	if c.SecretKey != "" {
+		if key, err = hex.DecodeString(c.SecretKey); err != nil || len(key) < 32 {
+			return errors.New("PAYBYBANK_SECRET_KEY must be at least 32 bytes in hex")
+		}
+	} else if key, err = db.SecretKey(ctx); err != nil {
+		return err
+	}
+
+	var providers []banks.Provider
+	var sb *sandbox.Sandbox
+	appURL := bankid.DefaultAppURL
+	if c.OP.ClientID != "" {
+		hc, err := httpClient(c.OP.CertFile, c.OP.KeyFile, c.OP.CAFile)
+		if err != nil {
+			return err
+		}
+		providers = append(providers, openpayments.New(openpayments.Config{ClientID: c.OP.ClientID, ClientSecret: c.OP.ClientSecret,
+			AuthURL: c.OP.AuthURL, APIURL: c.OP.APIURL, Countries: strings.Split(c.OP.Countries, ","), HTTPClient: hc, Logger: logger}))
+	}
+	if c.Sandbox {
+		sb = sandbox.New(c.PublicURL)
+		hc, _ := httpClient("", "", "")
+		base := loopbackURL(c.Addr) + "/sandbox/openpayments"
+		if c.OP.ClientID == "" {
+			providers = append(providers, openpayments.New(openpayments.Config{ClientID: sandbox.ClientID, ClientSecret: sandbox.ClientSecret,
+				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger}))
+			appURL = sb.BankIDAppURL()
+		}
+	}
+	if len(providers) == 0 {
+		return errors.New("no bank provider configured: set PAYBYBANK_OPENPAYMENTS_CLIENT_ID or turn on the sandbox")
+	}
+
+	svc := checkout.New(db, providers, c.PublicURL, logger)
+	sess := store.NewSessionStore(db, key, strings.HasPrefix(c.PublicURL, "https://"))
+	var sbHandler http.Handler
+	if sb != nil {
+		sbHandler = sb
+	}
+	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit},
+		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("paybybank listening", slog.String("addr", c.Addr), slog.String("public_url", c.PublicURL), slog.Bool("sandbox", c.Sandbox))
+
+	if c.Demo {
+		if err := demo(ctx, db, svc, c.PublicURL); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	rec := &checkout.Reconciler{Service: svc, Logger: logger}
+	go rec.Run(ctx)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// demo makes sure the demo merchant exists, mints it a fresh API key (keys are stored hashed, so
+// an old one cannot be shown again) and creates a payment to try.
+func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL string) error {
+	ms, err := db.Merchants(ctx)
+	if err != nil {
+		return err
+	}
+	var m *payment.Merchant
+	for _, x := range ms {
+		if x.Name == "Demo Shop" {
+			m = x
+		}
+	}
+	if m == nil {
+		m = &payment.Merchant{Name: "Demo Shop", AllowedOrigins: []string{publicURL},
+			Creditor: payment.Creditor{Name: "Demo Shop AB", IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789", BIC: "HANDSESS"}}
+		if err := db.CreateMerchant(ctx, m); err != nil {
+			return err
+		}
+	}
+	key, err := db.CreateAPIKey(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	p, _, err := svc.CreatePayment(ctx, m, checkout.NewPayment{Amount: "249.00", Currency: "SEK", Reference: "Order 1001",
+		ReturnURL: publicURL + "/demo/return", ExpiresIn: 3600}, "", "")
+	if err != nil {
+		return err
+	}
+	fmt.Printf(`
+  paybybank is running at %[1]s (sandbox banks on)
+
+  Demo merchant:   %[2]s (%[3]s)
+  API key:         %[4]s
+  Signing secret:  %[5]s
+  Checkout link:   %[6]s
+
+  Create a payment:
+    curl -X POST %[1]s/api/v1/payments -H 'Authorization: Bearer %[4]s' -H 'Idempotency-Key: k1' \
+      -d '{"amount":"249.00","currency":"SEK","reference":"Order 1001","return_url":"%[1]s/demo/return"}'
+
+`, publicURL, m.Name, m.ID, key, m.SigningSecret, svc.CheckoutURL(p))
+	return nil
+}
+
+func migrate(args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openStore(*path)
+	if err != nil {
+		return err
+	}
+	fmt.Println("database is up to date:", *path)
+	return db.Close()
+}
+
+func merchantCreate(args []string) error {
+	fs := flag.NewFlagSet("merchant create", flag.ContinueOnError)
+	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	name := fs.String("name", "", "merchant name shown to shoppers")
+	origins := fs.String("origin", "", "allowed return origins, comma-separated (https://shop.example.com)")
+	cname := fs.String("creditor-name", "", "account holder name")
+	iban := fs.String("iban", "", "account IBAN")
+	bban := fs.String("bban", "", "account number (BBAN), for banks that want it")
+	clearing := fs.String("clearing-number", "", "Swedish clearing number with --bban")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*name) == "" {
+		return errors.New("--name is required")
+	}
+	cr := payment.Creditor{Name: *cname, IBAN: *iban, BBAN: *bban, ClearingNumber: *clearing}
+	if err := cr.Validate(""); err != nil {
+		return err
+	}
+	var list []string
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			list = append(list, o)
+		}
+	}
+	db, err := openStore(*path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m := &payment.Merchant{Name: *name, AllowedOrigins: list, Creditor: cr}
+	if err := db.CreateMerchant(context.Background(), m); err != nil {
+		return err
+	}
+	key, err := db.CreateAPIKey(context.Background(), m.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("merchant: %s\napi key: %s\nsigning secret: %s\n", m.ID, key, m.SigningSecret)
+	return nil
+}
+
+func apikeyCreate(args []string) error {
+	fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
+	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	mid := fs.String("merchant", "", "merchant id")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openStore(*path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Merchant(context.Background(), *mid); err != nil {
+		return fmt.Errorf("merchant %q: %w", *mid, err)
+	}
+	key, err := db.CreateAPIKey(context.Background(), *mid)
+	if err != nil {
+		return err
+	}
+	fmt.Println(key)
+	return nil
+}

@@ -1,0 +1,36 @@
+// Live status for the BankID and processing pages: asks /status every second, swaps the QR
+// frame, announces the message, and moves on when the payment does. Without JavaScript the
+// page's <noscript> meta refresh does the same job more coarsely.
+(function () {
+  var root = document.querySelector("[data-status-url]");
+  if (!root) return;
+  var url = root.getAttribute("data-status-url");
+  var qr = document.getElementById("qr");
+  var msg = document.getElementById("status-text");
+  var left = document.getElementById("countdown");
+  var expires = Date.parse(root.getAttribute("data-expires") || "");
+  var busy = false;
+  function tick() {
+    if (left && !isNaN(expires)) {
+      var s = Math.max(0, Math.round((expires - Date.now()) / 1000));
+      left.textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    }
+    if (busy) return;
+    busy = true;
+    fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        busy = false;
+        if (!s) return;
+        if (s.next) { window.location.replace(s.next); return; }
+        if (qr) {
+          if (s.qr) { if (qr.getAttribute("src") !== s.qr) qr.setAttribute("src", s.qr); qr.hidden = false; }
+          else { qr.hidden = true; }
+        }
+        if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
+      })
+      .catch(function () { busy = false; });
+  }
+  tick();
+  setInterval(tick, 1000);
+})();

@@ -1,0 +1,95 @@
+// Package views renders the shopper's pages with templ. Handlers fill the plain data types
+// below; the components never reach for anything else.
+package views
+
+import "paybybank/i18n"
+
+// Page is what every page's layout needs.
+type Page struct {
+	L            *i18n.Localizer
+	Title        string
+	MerchantName string
+	// Refresh reloads the page after this many seconds when JavaScript is off (0: never).
+	Refresh int
+	// StatusURL turns on live.js, which polls it every second.
+	StatusURL string
+	ExpiresAt string // RFC 3339, for the countdown
+	Path      string // this page's path, for the language switcher
+	Sandbox   bool
+}
+
+// Order is the payment as the shopper reads it.
+type Order struct {
+	Merchant  string
+	Amount    string
+	Reference string
+	Expires   string
+}
+
+// BankItem is one bank button in the picker.
+type BankItem struct {
+	BIC, Name, Initials string
+	Available           bool
+	Note                string
+}
+
+// BankGroup is the banks of one country.
+type BankGroup struct {
+	Country, Label string
+	Banks          []BankItem
+}
+
+// Picker is the bank picker page.
+type Picker struct {
+	Page
+	Order
+	Last   *BankItem
+	Groups []BankGroup
+	Query  string
+	Action string
+	CSRF   string
+	Error  string
+}
+
+// BankID is the decoupled SCA page.
+type BankID struct {
+	Page
+	Order
+	QRURL       string // empty when no QR is to be shown
+	Message     string
+	Mobile      bool
+	LaunchURL   string // POST target that records the launch and sends the phone to the app
+	DesktopURL  string // bankid:/// link for BankID on this computer
+	Retry       bool
+	RetryAction string
+	CancelURL   string
+	CSRF        string
+	ErrorText   string
+}
+
+// Result is the outcome page.
+type Result struct {
+	Page
+	Order
+	Status  string
+	Heading string
+	Text    string
+	Reason  string
+	BackURL string
+}
+
+// RedirectWait is shown when a shopper returns to the checkout while their bank's page is open.
+type RedirectWait struct {
+	Page
+	Order
+	ContinueURL string
+	CancelURL   string
+	CSRF        string
+}
+
+// Error is the friendly error page.
+type Error struct {
+	Page
+	Message  string
+	RetryURL string
+}
