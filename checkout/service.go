@@ -274,7 +274,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	created, err := prov.CreatePayment(ctx, banks.PaymentRequest{BIC: bic, AmountMinor: p.AmountMinor, Amount: p.Amount(),
 		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
 		Creditor: banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
-		State: state, RedirectURI: s.CallbackURL()})
+		State:    state, RedirectURI: s.CallbackURL()})
 	if err != nil {
 		return fail(err)
 	}

@@ -263,4 +263,3 @@ func (db *DB) Events(ctx context.Context, paymentID string) ([]payment.Event, er
 	}
 	return out, rows.Err()
 }
-

@@ -524,4 +524,3 @@ func parseError(resp *http.Response, data []byte) *banks.Error {
 	}
 	return be
 }
-

@@ -21,8 +21,8 @@ import (
 	"github.com/google/uuid"
 	qrcode "github.com/skip2/go-qrcode"
 
-	op "paybybank/banks/openpayments"
 	"paybybank/banks/bankid"
+	op "paybybank/banks/openpayments"
 )
 
 // Bank is one bank the fake serves, with the rules the platform enforces for it.
@@ -690,4 +690,3 @@ func (f *Fake) Expire() {
 		f.tokens[k] = t
 	}
 }
-
