@@ -90,6 +90,9 @@ func envBool(name string, def bool) bool {
 type config struct {
 	Addr, PublicURL, DB, SecretKey, Env string
 	Sandbox, Demo                       bool
+	selfURL                             string // how the server reaches itself (its sandbox)
+	bankBackoff                         time.Duration
+	reuseSandbox                        *sandbox.Sandbox // tests: keep the fake bank across a restart
 	RateLimit                           float64
 	OP                                  struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
 }
@@ -132,6 +135,7 @@ func parseConfig(args []string) (*config, error) {
 		c.PublicURL = "http://" + net.JoinHostPort(host, port)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	c.selfURL = loopbackURL(c.Addr)
 	if c.Env == "production" {
 		if c.SecretKey == "" {
 			return nil, errors.New("PAYBYBANK_SECRET_KEY is required in production")
@@ -220,45 +224,17 @@ func serve(args []string) error {
 		return err
 	}
 
-	var providers []banks.Provider
-	var sb *sandbox.Sandbox
-	appURL := bankid.DefaultAppURL
-	if c.OP.ClientID != "" {
-		hc, err := httpClient(c.OP.CertFile, c.OP.KeyFile, c.OP.CAFile)
-		if err != nil {
-			return err
-		}
-		providers = append(providers, openpayments.New(openpayments.Config{ClientID: c.OP.ClientID, ClientSecret: c.OP.ClientSecret,
-			AuthURL: c.OP.AuthURL, APIURL: c.OP.APIURL, Countries: strings.Split(c.OP.Countries, ","), HTTPClient: hc, Logger: logger}))
+	a, err := build(c, db, key, logger)
+	if err != nil {
+		return err
 	}
-	if c.Sandbox {
-		sb = sandbox.New(c.PublicURL)
-		hc, _ := httpClient("", "", "")
-		base := loopbackURL(c.Addr) + "/sandbox/openpayments"
-		if c.OP.ClientID == "" {
-			providers = append(providers, openpayments.New(openpayments.Config{ClientID: sandbox.ClientID, ClientSecret: sandbox.ClientSecret,
-				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger}))
-			appURL = sb.BankIDAppURL()
-		}
-	}
-	if len(providers) == 0 {
-		return errors.New("no bank provider configured: set PAYBYBANK_OPENPAYMENTS_CLIENT_ID or turn on the sandbox")
-	}
-
-	svc := checkout.New(db, providers, c.PublicURL, logger)
-	sess := store.NewSessionStore(db, key, strings.HasPrefix(c.PublicURL, "https://"))
-	var sbHandler http.Handler
-	if sb != nil {
-		sbHandler = sb
-	}
-	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit},
-		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
+	svc := a.checkout
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -281,6 +257,56 @@ func serve(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// app is everything serve runs, built from the configuration; tests build it the same way.
+type app struct {
+	handler  http.Handler
+	checkout *checkout.Service
+	sandbox  *sandbox.Sandbox
+}
+
+// build wires the providers, the checkout service and the HTTP handlers. selfURL is how the
+// server reaches its own sandbox (loopback), which may differ from PUBLIC_URL.
+func build(c *config, db *store.DB, key []byte, logger *slog.Logger) (*app, error) {
+	var providers []banks.Provider
+	var sb *sandbox.Sandbox
+	appURL := bankid.DefaultAppURL
+	if c.OP.ClientID != "" {
+		hc, err := httpClient(c.OP.CertFile, c.OP.KeyFile, c.OP.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, openpayments.New(openpayments.Config{ClientID: c.OP.ClientID, ClientSecret: c.OP.ClientSecret,
+			AuthURL: c.OP.AuthURL, APIURL: c.OP.APIURL, Countries: strings.Split(c.OP.Countries, ","), HTTPClient: hc, Logger: logger}))
+	}
+	if c.Sandbox {
+		sb = c.reuseSandbox
+		if sb == nil {
+			sb = sandbox.New(c.PublicURL)
+		}
+		hc, _ := httpClient("", "", "")
+		base := c.selfURL + "/sandbox/openpayments"
+		if c.OP.ClientID == "" {
+			providers = append(providers, openpayments.New(openpayments.Config{ClientID: sandbox.ClientID, ClientSecret: sandbox.ClientSecret,
+				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger, Backoff: c.bankBackoff}))
+			appURL = sb.BankIDAppURL()
+		}
+	}
+	if len(providers) == 0 {
+		return nil, errors.New("no bank provider configured: set PAYBYBANK_OPENPAYMENTS_CLIENT_ID or turn on the sandbox")
+	}
+
+	svc := checkout.New(db, providers, c.PublicURL, logger)
+	sess := store.NewSessionStore(db, key, strings.HasPrefix(c.PublicURL, "https://"))
+	var sbHandler http.Handler
+	if sb != nil {
+		sbHandler = sb
+	}
+	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit},
+		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
+
+	return &app{handler: h.Handler(), checkout: svc, sandbox: sb}, nil
 }
 
 // demo makes sure the demo merchant exists, mints it a fresh API key (keys are stored hashed, so
