@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -48,7 +49,9 @@ type Config struct {
 
 // Client is the Open Payments provider.
 type Client struct {
-	cfg    Config
+	cfg Config
+
+	tokMu  sync.Mutex
 	tokens map[string]oauth2.TokenSource // per scope; ReuseTokenSource renews one at a time
 
 	mu        sync.Mutex
@@ -87,18 +90,33 @@ func New(cfg Config) *Client {
 	if len(cfg.Countries) == 0 {
 		cfg.Countries = []string{"SE", "FI", "NO", "DK"}
 	}
-	c := &Client{cfg: cfg, tokens: map[string]oauth2.TokenSource{}}
-	for _, scope := range []string{ScopePayments, ScopeBankList} {
+	return &Client{cfg: cfg, tokens: map[string]oauth2.TokenSource{}}
+}
+
+// token returns a valid access token for scope, cached and renewed a minute before expiry, as
+// the platform asks; concurrent callers share one renewal.
+func (c *Client) token(scope string) (*oauth2.Token, error) {
+	c.tokMu.Lock()
+	ts := c.tokens[scope]
+	if ts == nil {
 		cc := &clientcredentials.Config{
-			ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
-			TokenURL: strings.TrimRight(cfg.AuthURL, "/") + "/connect/token",
+			ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret,
+			TokenURL: strings.TrimRight(c.cfg.AuthURL, "/") + "/connect/token",
 			Scopes:   strings.Fields(scope), AuthStyle: oauth2.AuthStyleInParams,
 		}
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, cfg.HTTPClient)
-		// Renew a minute before expiry, as the platform asks.
-		c.tokens[scope] = oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(ctx), time.Minute)
+		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c.cfg.HTTPClient)
+		ts = oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(ctx), time.Minute)
+		c.tokens[scope] = ts
 	}
-	return c
+	c.tokMu.Unlock()
+	return ts.Token()
+}
+
+// dropToken forgets a token the platform no longer accepts, so the next call fetches a new one.
+func (c *Client) dropToken(scope string) {
+	c.tokMu.Lock()
+	delete(c.tokens, scope)
+	c.tokMu.Unlock()
 }
 
 // Name is the provider's name.
@@ -375,8 +393,8 @@ func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header,
 		target = strings.TrimRight(c.cfg.APIURL, "/") + target
 	}
 	var hdr http.Header
-	err := c.do(ctx, func() (*http.Request, error) {
-		tok, err := c.tokens[cl.scope].Token()
+	build := func() (*http.Request, error) {
+		tok, err := c.token(cl.scope)
 		if err != nil {
 			return nil, &banks.Error{Status: 502, Code: "TOKEN", Message: err.Error(), Retryable: true}
 		}
@@ -400,7 +418,15 @@ func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header,
 			req.Header.Set("PSU-User-Agent", cl.psu.UserAgent)
 		}
 		return req, nil
-	}, cl.create, &hdr, out)
+	}
+	err := c.do(ctx, build, cl.create, &hdr, out)
+	var be *banks.Error
+	if errors.As(err, &be) && be.Status == http.StatusUnauthorized && be.Code == "TOKEN_INVALID" {
+		// Revoked or expired early at the platform: one more try with a fresh token.
+		c.dropToken(cl.scope)
+		hdr = nil
+		err = c.do(ctx, build, cl.create, &hdr, out)
+	}
 	return hdr, err
 }
 

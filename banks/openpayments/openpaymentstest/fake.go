@@ -201,7 +201,7 @@ func randomString() string {
 }
 
 func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+	if err := r.ParseForm(); err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "form body required"})
 		return
 	}
@@ -211,6 +211,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls = append(f.calls, Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
 	switch r.PostForm.Get("grant_type") {
 	case "client_credentials":
 		scope := r.PostForm.Get("scope")

@@ -1,0 +1,404 @@
+package openpayments_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"paybybank/banks"
+	"paybybank/banks/bankid"
+	op "paybybank/banks/openpayments"
+	"paybybank/banks/openpayments/openpaymentstest"
+)
+
+const callback = "https://pay.example/callback"
+
+func setup(t *testing.T) (*op.Client, *openpaymentstest.Fake, *httptest.Server) {
+	t.Helper()
+	fake := openpaymentstest.New("cid", "secret", nil)
+	fake.RedirectURIs = []string{callback}
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	fake.BaseURL = srv.URL
+	c := op.New(op.Config{ClientID: "cid", ClientSecret: "secret", AuthURL: srv.URL, APIURL: srv.URL,
+		Backoff: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return c, fake, srv
+}
+
+var psu = banks.PSU{IPAddress: "192.0.2.10", UserAgent: "Mozilla/5.0 test"}
+
+func request(bic, currency string) banks.PaymentRequest {
+	return banks.PaymentRequest{BIC: bic, Amount: "249.00", AmountMinor: 24900, Currency: currency, CreditorName: "Shop AB",
+		Creditor: banks.Account{IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789", Currency: currency},
+		Reference: "Order 1001", PSU: psu}
+}
+
+func order(bic string, created *banks.Created, sca *banks.SCA) banks.Order {
+	o := banks.Order{BIC: bic, Product: created.Product, PaymentID: created.PaymentID, PSU: psu, Extra: map[string]string{}}
+	if sca != nil {
+		o.AuthorisationID = sca.AuthorisationID
+		o.Extra["method"] = sca.Method
+		for k, v := range sca.Extra {
+			o.Extra[k] = v
+		}
+	}
+	return o
+}
+
+func TestBankList(t *testing.T) {
+	c, fake, _ := setup(t)
+	list, err := c.Banks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	countries := map[string]int{}
+	for _, b := range list {
+		countries[b.Country]++
+	}
+	if countries["SE"] == 0 || countries["FI"] == 0 || countries["NO"] == 0 || countries["DK"] == 0 {
+		t.Fatalf("countries %v", countries)
+	}
+	n := len(fake.Calls())
+	if _, err := c.Banks(context.Background()); err != nil || len(fake.Calls()) != n {
+		t.Fatalf("bank list not cached: %d calls after %d", len(fake.Calls()), n)
+	}
+}
+
+func TestCreatePaymentFormatsAndHeaders(t *testing.T) {
+	c, fake, _ := setup(t)
+	ctx := context.Background()
+	for _, tt := range []struct{ bic, currency, wantCreditor string }{
+		{"HANDSESS", "SEK", `"creditorAccount":{"bban":"123456789","clearingNumber":"6789","currency":"SEK"}`},
+		{"ESSESESS", "SEK", `"creditorAccount":{"iban":"SE7160000000000123456789","currency":"SEK"}`},
+		{"NDEAFIHH", "EUR", `"creditorAccount":{"iban":"SE7160000000000123456789","currency":"EUR"}`},
+	} {
+		created, err := c.CreatePayment(ctx, request(tt.bic, tt.currency))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.bic, err)
+		}
+		calls := fake.Calls()
+		last := calls[len(calls)-1]
+		if !strings.Contains(last.Body, tt.wantCreditor) || !strings.Contains(last.Body, `"instructedAmount":{"currency":"`+tt.currency+`","amount":"249.00"}`) {
+			t.Errorf("%s body %s", tt.bic, last.Body)
+		}
+		for h, want := range map[string]string{"X-BicFi": tt.bic, "PSU-IP-Address": psu.IPAddress, "PSU-User-Agent": psu.UserAgent, "Content-Type": "application/json", "Accept": "application/json"} {
+			if got := last.Header.Get(h); got != want {
+				t.Errorf("%s: header %s = %q, want %q", tt.bic, h, got, want)
+			}
+		}
+		if _, err := uuid.Parse(last.Header.Get("X-Request-ID")); err != nil {
+			t.Errorf("X-Request-ID %q", last.Header.Get("X-Request-ID"))
+		}
+		if want := map[string]string{"EUR": "sepa-credit-transfers"}[tt.currency]; want != "" && created.Product != want {
+			t.Errorf("product %s", created.Product)
+		}
+	}
+}
+
+func TestRedirectFlow(t *testing.T) {
+	c, fake, _ := setup(t)
+	ctx := context.Background()
+	created, err := c.CreatePayment(ctx, request("NDEASESS", "SEK"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sca, err := c.StartSCA(ctx, order("NDEASESS", created, nil), banks.SCARequest{State: "st&ate", RedirectURI: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(sca.RedirectURL)
+	if sca.Approach != banks.Redirect || u.Query().Get("client_id") != "cid" || u.Query().Get("redirect_uri") != callback || u.Query().Get("state") != "st&ate" {
+		t.Fatalf("redirect %+v", sca)
+	}
+	o := order("NDEASESS", created, sca)
+	back, err := fake.Decide(sca.AuthorisationID, callback, "st&ate", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bu, _ := url.Parse(back)
+	// A code for another authorisation is refused by the bank.
+	wrong := o
+	wrong.AuthorisationID = uuid.NewString()
+	if err := c.FinishRedirect(ctx, wrong, bu.Query()); err == nil {
+		t.Fatal("code accepted for another authorisation")
+	}
+	if err := c.FinishRedirect(ctx, o, bu.Query()); err != nil {
+		t.Fatal(err)
+	}
+	// The exchange carried X-PaymentId and X-PaymentAuthorisationId: the fake checks them, and
+	// a code is single use.
+	if err := c.FinishRedirect(ctx, o, bu.Query()); err == nil {
+		t.Fatal("code exchanged twice")
+	}
+	st, err := c.Status(ctx, o)
+	if err != nil || st != "ACSP" {
+		t.Fatalf("status %s, %v (Nordea settles later)", st, err)
+	}
+}
+
+func TestRedirectDenied(t *testing.T) {
+	c, fake, _ := setup(t)
+	ctx := context.Background()
+	created, _ := c.CreatePayment(ctx, request("DABADKKK", "DKK"))
+	sca, err := c.StartSCA(ctx, order("DABADKKK", created, nil), banks.SCARequest{State: "s", RedirectURI: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _ := fake.Decide(sca.AuthorisationID, callback, "s", false)
+	bu, _ := url.Parse(back)
+	err = c.FinishRedirect(ctx, order("DABADKKK", created, sca), bu.Query())
+	if !banks.IsDenied(err) {
+		t.Fatalf("deny: %v", err)
+	}
+	if _, err := fake.Decide(sca.AuthorisationID, "https://evil.example/cb", "s", true); err == nil {
+		t.Fatal("unregistered redirect_uri accepted")
+	}
+}
+
+func TestDecoupledFlow(t *testing.T) {
+	c, fake, _ := setup(t)
+	now := time.Unix(1_800_000_000, 0)
+	var mu sync.Mutex
+	fake.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	ctx := context.Background()
+	created, err := c.CreatePayment(ctx, request("HANDSESS", "SEK"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sca, err := c.StartSCA(ctx, order("HANDSESS", created, nil), banks.SCARequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sca.Approach != banks.Decoupled || sca.Method != op.MethodAnimatedQRToken {
+		t.Fatalf("desktop SCA %+v", sca)
+	}
+	q0, err := bankid.ParseQR(sca.QRData)
+	if err != nil || q0.Time != 0 {
+		t.Fatalf("QR %q", sca.QRData)
+	}
+	o := order("HANDSESS", created, sca)
+	advance(2 * time.Second)
+	polled, err := c.PollSCA(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q2, _ := bankid.ParseQR(polled.QRData)
+	if q2.Time != 2 || q2.Token != q0.Token {
+		t.Fatalf("poll QR %q", polled.QRData)
+	}
+	if _, err := fake.ScanQR(sca.QRData); err == nil {
+		t.Fatal("stale QR accepted")
+	}
+	ord, err := fake.ScanQR(polled.QRData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if polled, _ = c.PollSCA(ctx, o); polled.QRData != "" || polled.Extra["hint"] != "userSign" {
+		t.Fatalf("after scan %+v", polled)
+	}
+	if err := fake.Sign(ord.Ref, true); err != nil {
+		t.Fatal(err)
+	}
+	if polled, _ = c.PollSCA(ctx, o); !polled.Finalised {
+		t.Fatalf("after sign %+v", polled)
+	}
+	if st, _ := c.Status(ctx, o); st != "ACSC" {
+		t.Fatalf("status %s", st)
+	}
+	// Settled payments cannot be cancelled: the bank says so.
+	var be *banks.Error
+	if err := c.Cancel(ctx, o); !errors.As(err, &be) || be.Code != "CANCELLATION_INVALID" {
+		t.Fatalf("cancel settled: %v", err)
+	}
+}
+
+func TestDecoupledMobileAndTimeout(t *testing.T) {
+	c, fake, _ := setup(t)
+	now := time.Unix(1_800_000_000, 0)
+	fake.Now = func() time.Time { return now }
+	ctx := context.Background()
+	created, _ := c.CreatePayment(ctx, request("ESSESESS", "SEK"))
+	sca, err := c.StartSCA(ctx, order("ESSESESS", created, nil), banks.SCARequest{Mobile: true})
+	if err != nil || sca.Method != op.MethodSameDevice || sca.AutostartToken == "" || sca.QRData != "" {
+		t.Fatalf("mobile SCA %+v %v", sca, err)
+	}
+	now = now.Add(openpaymentstest.QRTimeout)
+	polled, _ := c.PollSCA(ctx, order("ESSESESS", created, sca))
+	if !polled.Failed || polled.Extra["hint"] != "startFailed" {
+		t.Fatalf("after 30 s %+v", polled)
+	}
+	if _, err := fake.Autostart(sca.AutostartToken); err == nil {
+		t.Fatal("timed-out order started")
+	}
+	// A fresh authorisation on the same payment works: the QR simply lapsed.
+	sca2, err := c.StartSCA(ctx, order("ESSESESS", created, nil), banks.SCARequest{Mobile: true})
+	if err != nil || sca2.AuthorisationID == sca.AuthorisationID {
+		t.Fatalf("retry %+v %v", sca2, err)
+	}
+	if _, err := fake.Autostart(sca2.AutostartToken); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRetriesHonourRetryAfter(t *testing.T) {
+	c, fake, _ := setup(t)
+	ctx := context.Background()
+	c.Banks(ctx)
+	fake.FailNext(2, 503, "")
+	if _, err := c.CreatePayment(ctx, request("SWEDSESS", "SEK")); err != nil {
+		t.Fatalf("503 twice then success: %v", err)
+	}
+	fake.FailNext(1, 429, "1")
+	start := time.Now()
+	if _, err := c.CreatePayment(ctx, request("SWEDSESS", "SEK")); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) < 900*time.Millisecond {
+		t.Fatal("Retry-After: 1 not honoured")
+	}
+	// A 500 on a create is not retried: the bank may have acted.
+	fake.FailNext(1, 500, "")
+	_, err := c.CreatePayment(ctx, request("SWEDSESS", "SEK"))
+	var be *banks.Error
+	if !errors.As(err, &be) || be.Status != 500 || !be.Retryable {
+		t.Fatalf("500 on create: %v", err)
+	}
+	fake.FailNext(10, 502, "")
+	if _, err := c.Banks(ctx); err != nil {
+		t.Fatal("bank list should be cached through an outage")
+	}
+}
+
+func TestTokenCachedAndRenewed(t *testing.T) {
+	c, fake, _ := setup(t)
+	ctx := context.Background()
+	tokenCalls := func() int {
+		n := 0
+		for _, call := range fake.Calls() {
+			if call.Path == "/connect/token" {
+				n++
+			}
+		}
+		return n
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.CreatePayment(ctx, request("SWEDSESS", "SEK")); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := tokenCalls(); n != 1 {
+		t.Fatalf("%d token requests for 8 concurrent calls, want 1", n)
+	}
+	fake.Expire() // the platform stops accepting it: the connector fetches a fresh one and carries on
+	if _, err := c.CreatePayment(ctx, request("SWEDSESS", "SEK")); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+	if n := tokenCalls(); n != 2 {
+		t.Fatalf("%d token requests, want 2", n)
+	}
+}
+
+// rawCall sends a request to the fake by hand, to show it refuses what the real platform refuses.
+func rawCall(t *testing.T, srv *httptest.Server, token string, mutate func(*http.Request)) (int, string) {
+	t.Helper()
+	body := `{"instructedAmount":{"currency":"SEK","amount":"249.00"},"creditorName":"Shop AB","creditorAccount":{"iban":"SE7160000000000123456789","currency":"SEK"}}`
+	req, _ := http.NewRequest("POST", srv.URL+"/psd2/paymentinitiation/v1/payments/domestic", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-ID", uuid.NewString())
+	req.Header.Set("X-BicFi", "ESSESESS")
+	req.Header.Set("PSU-IP-Address", "192.0.2.1")
+	req.Header.Set("PSU-User-Agent", "test")
+	if mutate != nil {
+		mutate(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func fakeToken(t *testing.T, srv *httptest.Server, scope string) string {
+	resp, err := http.PostForm(srv.URL+"/connect/token", url.Values{"client_id": {"cid"}, "client_secret": {"secret"}, "grant_type": {"client_credentials"}, "scope": {scope}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok op.Token
+	json.NewDecoder(resp.Body).Decode(&tok)
+	return tok.AccessToken
+}
+
+func TestFakeIsStrict(t *testing.T) {
+	_, fake, srv := setup(t)
+	tok := fakeToken(t, srv, op.ScopePayments)
+	if code, body := rawCall(t, srv, tok, nil); code != 201 {
+		t.Fatalf("baseline: %d %s", code, body)
+	}
+	reused := uuid.NewString()
+	rawCall(t, srv, tok, func(r *http.Request) { r.Header.Set("X-Request-ID", reused) })
+	tests := []struct {
+		name   string
+		mutate func(*http.Request)
+		token  string
+		code   int
+		want   string
+	}{
+		{"missing X-Request-ID", func(r *http.Request) { r.Header.Del("X-Request-ID") }, tok, 400, "X-Request-ID"},
+		{"reused X-Request-ID", func(r *http.Request) { r.Header.Set("X-Request-ID", reused) }, tok, 400, "already used"},
+		{"missing PSU-IP-Address", func(r *http.Request) { r.Header.Del("PSU-IP-Address") }, tok, 400, "PSU-IP-Address"},
+		{"malformed BIC", func(r *http.Request) { r.Header.Set("X-BicFi", "essesess") }, tok, 400, "X-BicFi"},
+		{"unknown bank", func(r *http.Request) { r.Header.Set("X-BicFi", "ABCDSESS") }, tok, 400, "unknown ASPSP"},
+		{"wrong account format at HANDSESS", func(r *http.Request) { r.Header.Set("X-BicFi", "HANDSESS") }, tok, 400, "creditorAccount must be bban"},
+		{"Swedbank without PSU-User-Agent", func(r *http.Request) { r.Header.Set("X-BicFi", "SWEDSESS"); r.Header.Del("PSU-User-Agent") }, tok, 400, "PSU-User-Agent"},
+		{"no token", nil, "", 401, "TOKEN_INVALID"},
+		{"wrong scope", nil, fakeToken(t, srv, op.ScopeBankList), 403, "scope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := rawCall(t, srv, tt.token, tt.mutate)
+			if code != tt.code || !strings.Contains(body, tt.want) {
+				t.Fatalf("%d %s", code, body)
+			}
+		})
+	}
+	t.Run("expired token", func(t *testing.T) {
+		fake.Expire()
+		if code, body := rawCall(t, srv, tok, nil); code != 401 || !strings.Contains(body, "TOKEN_INVALID") {
+			t.Fatalf("%d %s", code, body)
+		}
+	})
+	t.Run("float amount", func(t *testing.T) {
+		tok := fakeToken(t, srv, op.ScopePayments)
+		req, _ := http.NewRequest("POST", srv.URL+"/psd2/paymentinitiation/v1/payments/domestic",
+			strings.NewReader(`{"instructedAmount":{"currency":"SEK","amount":"249.001"},"creditorName":"A","creditorAccount":{"iban":"SE7160000000000123456789"}}`))
+		for k, v := range map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json", "X-Request-ID": uuid.NewString(), "X-BicFi": "ESSESESS", "PSU-IP-Address": "1.2.3.4"} {
+			req.Header.Set(k, v)
+		}
+		resp, _ := http.DefaultClient.Do(req)
+		if resp.StatusCode != 400 {
+			t.Fatalf("%d", resp.StatusCode)
+		}
+	})
+}
