@@ -100,19 +100,23 @@ func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFil
 		args = append(args, f.Status)
 	}
 	if f.Cursor != "" {
-		last, err := findPayment(ctx, db.db, `id = ? AND merchant_id = ?`, f.Cursor, merchantID)
-		if err != nil {
-			return nil, "", err
+		var created string
+		var rowid int64
+		err := db.db.QueryRowContext(ctx, `SELECT created_at, rowid FROM payments WHERE id = ? AND merchant_id = ?`, f.Cursor, merchantID).Scan(&created, &rowid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, "", payment.ErrNotFound
+		} else if err != nil {
+			return nil, "", fmt.Errorf("store: cursor: %w", err)
 		}
-		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
-		args = append(args, formatTime(last.CreatedAt), formatTime(last.CreatedAt), last.ID)
+		where = append(where, "(created_at < ? OR (created_at = ? AND rowid < ?))")
+		args = append(args, created, created, rowid)
 	}
 	if f.Limit <= 0 || f.Limit > 100 {
 		f.Limit = 20
 	}
 	args = append(args, f.Limit+1)
 	rows, err := db.db.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+		` ORDER BY created_at DESC, rowid DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: payments: %w", err)
 	}

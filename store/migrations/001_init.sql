@@ -47,7 +47,7 @@ CREATE TABLE payments (
 	updated_at       TEXT NOT NULL,
 	UNIQUE (merchant_id, idempotency_key)
 );
-CREATE INDEX payments_merchant_created ON payments (merchant_id, created_at DESC, id DESC);
+CREATE INDEX payments_merchant_created ON payments (merchant_id, created_at DESC);
 CREATE INDEX payments_unfinished ON payments (status) WHERE status IN ('open', 'authorising', 'processing');
 
 CREATE TABLE payment_events (

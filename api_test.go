@@ -1,0 +1,180 @@
+package main
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestCreatePaymentRejectsBadInput(t *testing.T) {
+	h := newHarness(t)
+	valid := `"currency":"SEK","reference":"Order 1"`
+	tests := []struct {
+		name, body string
+		code       int
+		field      string
+	}{
+		{"float amount", `{"amount":249.00,` + valid + `}`, 422, "amount"},
+		{"too many decimals", `{"amount":"12.345",` + valid + `}`, 422, "amount"},
+		{"negative", `{"amount":"-1.00",` + valid + `}`, 422, "amount"},
+		{"unknown currency", `{"amount":"1.00","currency":"XYZ","reference":"x"}`, 422, "currency"},
+		{"ISK decimals", `{"amount":"1.50","currency":"ISK","reference":"x"}`, 422, "amount"},
+		{"bad IBAN", `{"amount":"1.00",` + valid + `,"creditor":{"name":"A","iban":"SE7160000000000123456780"}}`, 422, "creditor.iban"},
+		{"return URL elsewhere", `{"amount":"1.00",` + valid + `,"return_url":"https://evil.example/"}`, 422, "return_url"},
+		{"no reference", `{"amount":"1.00","currency":"SEK"}`, 422, "reference"},
+		{"control char in reference", `{"amount":"1.00","currency":"SEK","reference":"a\u0000b"}`, 422, "reference"},
+		{"bad BIC", `{"amount":"1.00",` + valid + `,"bank":"nope"}`, 422, "bank"},
+		{"unknown bank", `{"amount":"1.00",` + valid + `,"bank":"ABCDSESS"}`, 422, "bank"},
+		{"unknown field", `{"amount":"1.00",` + valid + `,"amont":"2"}`, 422, "amont"},
+		{"expires_in too short", `{"amount":"1.00",` + valid + `,"expires_in":5}`, 422, "expires_in"},
+		{"malformed JSON", `{"amount":`, 400, ""},
+		{"oversized body", `{"amount":"1.00",` + valid + `,"metadata":{"a":"` + strings.Repeat("x", 70<<10) + `"}}`, 413, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, p := h.api("POST", "/api/v1/payments", tt.body)
+			if code != tt.code || (tt.field != "" && p["field"] != tt.field) || p["type"] == nil || p["code"] == nil {
+				t.Fatalf("%d %v", code, p)
+			}
+		})
+	}
+	t.Run("wrong key", func(t *testing.T) {
+		resp, body := h.do("POST", "/api/v1/payments", strings.NewReader(`{"amount":"1.00",`+valid+`}`), map[string]string{"Authorization": "Bearer pbb_nope"})
+		if resp.StatusCode != 401 || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, "unauthorized") {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	})
+	t.Run("missing key", func(t *testing.T) {
+		resp, _ := h.do("POST", "/api/v1/payments", strings.NewReader(`{}`), nil)
+		expectCode(t, resp, 401)
+	})
+	// Nothing was stored by any of them.
+	code, list := h.api("GET", "/api/v1/payments", "")
+	if code != 200 || len(list["data"].([]any)) != 0 {
+		t.Fatalf("bad input stored payments: %v", list)
+	}
+}
+
+func TestIdempotencyAndListing(t *testing.T) {
+	h := newHarness(t)
+	body := `{"amount":"249.00","currency":"SEK","reference":"Order 1001"}`
+	c1, p1 := h.api("POST", "/api/v1/payments", body, "Idempotency-Key", "k1")
+	c2, p2 := h.api("POST", "/api/v1/payments", body, "Idempotency-Key", "k1")
+	c3, p3 := h.api("POST", "/api/v1/payments", `{"amount":"249.01","currency":"SEK","reference":"Order 1001"}`, "Idempotency-Key", "k1")
+	if c1 != 201 || c2 != 201 || p1["id"] != p2["id"] || p1["expires_at"] != p2["expires_at"] || c3 != 409 || p3["code"] != "idempotency_key_reused" {
+		t.Fatalf("%d %d %d: %v %v %v", c1, c2, c3, p1, p2, p3)
+	}
+	for i := 0; i < 3; i++ {
+		h.api("POST", "/api/v1/payments", body)
+	}
+	code, page := h.api("GET", "/api/v1/payments?limit=3", "")
+	if code != 200 || len(page["data"].([]any)) != 3 || page["next_cursor"] == nil {
+		t.Fatalf("%d %v", code, page)
+	}
+	_, page2 := h.api("GET", "/api/v1/payments?limit=3&cursor="+page["next_cursor"].(string), "")
+	if len(page2["data"].([]any)) != 1 || page2["data"].([]any)[0].(map[string]any)["id"] != p1["id"] {
+		t.Fatalf("page 2 %v", page2)
+	}
+	if code, _ := h.api("GET", "/api/v1/payments?status=nope", ""); code != 422 {
+		t.Fatal("bad status filter accepted")
+	}
+	if code, _ := h.api("GET", "/api/v1/payments/pay_unknown", ""); code != 404 {
+		t.Fatal("unknown payment")
+	}
+	// Another merchant cannot see it.
+	other, _ := h.db.CreateAPIKey(t.Context(), mustOtherMerchant(t, h))
+	resp, _ := h.do("GET", "/api/v1/payments/"+p1["id"].(string), nil, map[string]string{"Authorization": "Bearer " + other})
+	expectCode(t, resp, 404)
+	// Merchant cancel of an open payment.
+	code, c := h.api("POST", "/api/v1/payments/"+p1["id"].(string)+"/cancel", "")
+	if code != 200 || c["status"] != "cancelled" {
+		t.Fatalf("cancel %d %v", code, c)
+	}
+}
+
+func mustOtherMerchant(t *testing.T, h *harness) string {
+	ms, _ := h.db.Merchants(t.Context())
+	m := *ms[0]
+	m.ID, m.Name = "", "Other"
+	if err := h.db.CreateMerchant(t.Context(), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m.ID
+}
+
+func TestCheckoutEscapesMerchantText(t *testing.T) {
+	h := newHarness(t)
+	evil := `<script>alert(1)</script>"><img src=x onerror=alert(2)>`
+	code, p := h.api("POST", "/api/v1/payments", `{"amount":"249.00","currency":"SEK","reference":"`+strings.ReplaceAll(evil, `"`, `\"`)+`",
+		"creditor":{"name":"`+strings.ReplaceAll(evil[:40], `"`, `\"`)+`","iban":"SE7160000000000123456789"}}`)
+	if code != 201 {
+		t.Fatalf("%d %v", code, p)
+	}
+	u, _ := url.Parse(p["checkout_url"].(string))
+	resp, page := h.get(u.Path)
+	expectCode(t, resp, 200)
+	if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Fatalf("merchant text not escaped:\n%s", page)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Fatalf("CSP %q", csp)
+	}
+}
+
+func TestCheckoutPages(t *testing.T) {
+	h := newHarness(t)
+	resp, page := h.get("/checkout/not-a-real-token-at-all-xx")
+	expectCode(t, resp, 404)
+	if !strings.Contains(page, "could not find this payment") {
+		t.Fatal(page)
+	}
+	_, path := h.createPayment(`,"locale":"sv-SE"`)
+	resp, page = h.get(path)
+	expectCode(t, resp, 200)
+	if !strings.Contains(page, "Välj din bank") || !strings.Contains(page, "249,00\u00a0SEK") || !strings.Contains(page, `lang="sv"`) {
+		t.Fatalf("Swedish page:\n%s", page)
+	}
+	if c := resp.Header.Get("Set-Cookie"); !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Lax") {
+		t.Fatalf("cookie %s", c)
+	}
+	// Search works without JavaScript.
+	_, page = h.get(path + "?q=handels")
+	if !strings.Contains(page, "Handelsbanken") || strings.Contains(page, ">SEB<") {
+		t.Fatalf("search:\n%s", page)
+	}
+	// The shopper's language switch wins over the merchant's locale.
+	_, page = h.get(path + "?lang=en")
+	if !strings.Contains(page, "Choose your bank") {
+		t.Fatal("language switch")
+	}
+	// The last used bank comes first next time.
+	expectCode(t, h.chooseBank(path, "SWEDSESS"), 303)
+	_, path2 := h.createPayment("")
+	_, page = h.get(path2)
+	if i, j := strings.Index(page, "Your bank"), strings.Index(page, "Swedbank"); i < 0 || j < i || j > strings.Index(page, "Handelsbanken") {
+		t.Fatalf("last used bank not first:\n%s", page)
+	}
+	// A preselected bank skips the list.
+	_, path3 := h.createPayment(`,"bank":"ESSESESS"`)
+	_, page = h.get(path3)
+	if !strings.Contains(page, "SEB") || strings.Contains(page, "Handelsbanken") {
+		t.Fatalf("preselected bank:\n%s", page)
+	}
+}
+
+func TestOperationalEndpoints(t *testing.T) {
+	h := newHarness(t)
+	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/static/app.css", "/static/live.js"} {
+		resp, _ := h.get(p)
+		expectCode(t, resp, 200)
+	}
+	_, m := h.get("/metrics")
+	if !strings.Contains(m, "paybybank_http_requests_total") {
+		t.Fatal("metrics")
+	}
+	resp, _ := h.get("/healthz")
+	if resp.Header.Get("X-Request-ID") == "" {
+		t.Fatal("no request id")
+	}
+}

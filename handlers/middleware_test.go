@@ -1,0 +1,31 @@
+package handlers
+
+import "testing"
+
+func TestLimiter(t *testing.T) {
+	l := newLimiter(1, 3)
+	for i := 0; i < 3; i++ {
+		if !l.allow("192.0.2.1") {
+			t.Fatalf("request %d refused within the burst", i)
+		}
+	}
+	if l.allow("192.0.2.1") {
+		t.Fatal("fourth request in the same instant allowed")
+	}
+	if !l.allow("192.0.2.2") {
+		t.Fatal("another client shares the bucket")
+	}
+	if off := newLimiter(0, 0); !off.allow("x") {
+		t.Fatal("a limit of 0 must be off")
+	}
+}
+
+func TestLogPathHidesTokens(t *testing.T) {
+	for in, want := range map[string]string{
+		"/checkout/abcdef/status": "/checkout/…/status", "/checkout/abcdef": "/checkout/…", "/api/v1/payments": "/api/v1/payments",
+	} {
+		if got := logPath(in); got != want {
+			t.Errorf("%s → %s", in, got)
+		}
+	}
+}

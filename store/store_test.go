@@ -1,0 +1,272 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"paybybank/payment"
+	"paybybank/store"
+)
+
+// MustOpenDB opens a fresh database file in a temporary folder.
+func MustOpenDB(tb testing.TB) *store.DB {
+	tb.Helper()
+	db := store.NewDB(tb.TempDir() + "/test.db")
+	if err := db.Open(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustMerchant(tb testing.TB, db *store.DB) *payment.Merchant {
+	tb.Helper()
+	m := &payment.Merchant{Name: "Shop", AllowedOrigins: []string{"https://shop.example"}, Creditor: payment.Creditor{Name: "Shop AB", IBAN: "SE7160000000000123456789"}}
+	if err := db.CreateMerchant(context.Background(), m); err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+func newPayment(m *payment.Merchant) *payment.Payment {
+	return &payment.Payment{MerchantID: m.ID, AmountMinor: 24900, Currency: "SEK", Reference: "Order 1", Creditor: m.Creditor,
+		ExpiresAt: time.Now().Add(15 * time.Minute)}
+}
+
+func TestMerchantsAndKeys(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	key, err := db.CreateAPIKey(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		got, err := db.MerchantByAPIKey(ctx, key)
+		if err != nil || got.ID != m.ID || got.Creditor.IBAN != m.Creditor.IBAN || got.AllowedOrigins[0] != "https://shop.example" {
+			t.Fatalf("%+v %v", got, err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if _, err := db.MerchantByAPIKey(ctx, key+"x"); !errors.Is(err, payment.ErrNotFound) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("KeyStoredHashed", func(t *testing.T) {
+		// The key is not in the database file's rows in clear: only its hash can find it.
+		if _, err := db.MerchantByAPIKey(ctx, ""); !errors.Is(err, payment.ErrNotFound) {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestCreatePaymentIdempotency(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	p1, created, err := db.CreatePayment(ctx, newPayment(m), "k1", "hash-a")
+	if err != nil || !created || p1.Status != payment.StatusOpen || len(p1.Token) < 20 {
+		t.Fatalf("%+v %v %v", p1, created, err)
+	}
+	t.Run("SameKeySameBody", func(t *testing.T) {
+		p2, created, err := db.CreatePayment(ctx, newPayment(m), "k1", "hash-a")
+		if err != nil || created || p2.ID != p1.ID {
+			t.Fatalf("%v %v %v", p2.ID, created, err)
+		}
+	})
+	t.Run("ErrIdempotencyMismatch", func(t *testing.T) {
+		if _, _, err := db.CreatePayment(ctx, newPayment(m), "k1", "hash-b"); !errors.Is(err, payment.ErrIdempotencyMismatch) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("NoKeyTwice", func(t *testing.T) {
+		a, _, _ := db.CreatePayment(ctx, newPayment(m), "", "h")
+		b, _, _ := db.CreatePayment(ctx, newPayment(m), "", "h")
+		if a.ID == b.ID || a.Token == b.Token {
+			t.Fatal("payments without a key must be distinct")
+		}
+	})
+}
+
+func TestTransition(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	p, _, _ := db.CreatePayment(ctx, newPayment(m), "", "")
+	t.Run("OK", func(t *testing.T) {
+		got, err := db.Transition(ctx, p.ID, payment.Transition{From: payment.StatusOpen, To: payment.StatusAuthorising, Cause: payment.CauseShopper})
+		if err != nil || got.Status != payment.StatusAuthorising {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrConflict/StaleFrom", func(t *testing.T) {
+		if _, err := db.Transition(ctx, p.ID, payment.Transition{From: payment.StatusOpen, To: payment.StatusAuthorising}); !errors.Is(err, payment.ErrConflict) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrConflict/NotAllowed", func(t *testing.T) {
+		if _, err := db.Transition(ctx, p.ID, payment.Transition{From: payment.StatusAuthorising, To: payment.StatusOpen}); !errors.Is(err, payment.ErrConflict) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if _, err := db.Transition(ctx, "pay_x", payment.Transition{From: payment.StatusOpen, To: payment.StatusFailed}); !errors.Is(err, payment.ErrNotFound) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("RaceOneWinner", func(t *testing.T) {
+		// Callback, poll and webhook may race to the same outcome: exactly one applies it.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := db.Transition(ctx, p.ID, payment.Transition{From: payment.StatusAuthorising, To: payment.StatusCompleted, Cause: payment.CausePoll, BankStatus: "ACSC"})
+				if err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				} else if !errors.Is(err, payment.ErrConflict) {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d winners", wins)
+		}
+		events, _ := db.Events(ctx, p.ID)
+		if len(events) != 3 || events[2].To != payment.StatusCompleted || events[2].BankStatus != "ACSC" {
+			t.Fatalf("events %+v", events)
+		}
+	})
+}
+
+func TestEventLogAppendOnly(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	p, _, _ := db.CreatePayment(ctx, newPayment(m), "", "")
+	if err := db.ExecForTest(ctx, `UPDATE payment_events SET cause = 'x' WHERE payment_id = ?`, p.ID); err == nil {
+		t.Fatal("event log accepted an update")
+	}
+	if err := db.ExecForTest(ctx, `DELETE FROM payment_events WHERE payment_id = ?`, p.ID); err == nil {
+		t.Fatal("event log accepted a delete")
+	}
+}
+
+func TestAuthorisations(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	p, _, _ := db.CreatePayment(ctx, newPayment(m), "", "")
+	a := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h1", Extra: map[string]string{"k": "v"}}
+	if err := db.CreateAuthorisation(ctx, a, false); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("ErrConflict/SecondActive", func(t *testing.T) {
+		b := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h2"}
+		if err := db.CreateAuthorisation(ctx, b, false); !errors.Is(err, payment.ErrConflict) {
+			t.Fatal(err)
+		}
+	})
+	t.Run("SaveWithTransition", func(t *testing.T) {
+		a.BankPaymentID, a.Approach = "bank-1", "decoupled"
+		if err := db.SaveAuthorisation(ctx, a, &payment.Transition{From: payment.StatusOpen, To: payment.StatusAuthorising, Cause: payment.CauseShopper, BankBIC: "HANDSESS", Provider: "openpayments"}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.ActiveAuthorisation(ctx, p.ID)
+		pp, _ := db.Payment(ctx, p.ID)
+		if got.BankPaymentID != "bank-1" || got.Extra["k"] != "v" || pp.Status != payment.StatusAuthorising || pp.BankBIC != "HANDSESS" {
+			t.Fatalf("%+v %+v", got, pp)
+		}
+	})
+	t.Run("StateSingleUse", func(t *testing.T) {
+		if _, err := db.UseState(ctx, "nope"); !errors.Is(err, payment.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if got, err := db.UseState(ctx, "h1"); err != nil || got.ID != a.ID {
+			t.Fatal(err)
+		}
+		if _, err := db.UseState(ctx, "h1"); !errors.Is(err, payment.ErrConflict) {
+			t.Fatal(err)
+		}
+		db.ReleaseState(ctx, a.ID)
+		if _, err := db.UseState(ctx, "h1"); err != nil {
+			t.Fatal("released state not usable again:", err)
+		}
+	})
+	t.Run("Replace", func(t *testing.T) {
+		b := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h3"}
+		if err := db.CreateAuthorisation(ctx, b, true); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.ActiveAuthorisation(ctx, p.ID)
+		if got.ID != b.ID {
+			t.Fatal("replacement not active")
+		}
+		if _, err := db.UseState(ctx, "h1"); !errors.Is(err, payment.ErrConflict) {
+			t.Fatal("state of a retired attempt must be refused")
+		}
+	})
+}
+
+func TestPaymentsPagination(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { now = now.Add(time.Second); return now }
+	var ids []string
+	for i := 0; i < 5; i++ {
+		p, _, _ := db.CreatePayment(ctx, newPayment(m), "", "")
+		ids = append(ids, p.ID)
+	}
+	page1, next, err := db.Payments(ctx, m.ID, payment.ListFilter{Limit: 2})
+	if err != nil || len(page1) != 2 || page1[0].ID != ids[4] || next != ids[3] {
+		t.Fatalf("page 1: %v %s %v", page1, next, err)
+	}
+	page2, next, _ := db.Payments(ctx, m.ID, payment.ListFilter{Limit: 2, Cursor: next})
+	page3, next3, _ := db.Payments(ctx, m.ID, payment.ListFilter{Limit: 2, Cursor: next})
+	if page2[0].ID != ids[2] || len(page3) != 1 || page3[0].ID != ids[0] || next3 != "" {
+		t.Fatal("pagination order")
+	}
+	open, _, _ := db.Payments(ctx, m.ID, payment.ListFilter{Status: payment.StatusCompleted})
+	if len(open) != 0 {
+		t.Fatal("status filter")
+	}
+}
+
+func TestSessionStore(t *testing.T) {
+	db := MustOpenDB(t)
+	ss := store.NewSessionStore(db, make([]byte, 32), false)
+	r := httptest.NewRequest("GET", "/", nil)
+	w := httptest.NewRecorder()
+	s, _ := ss.Get(r, "pbb")
+	s.Values["last_bank"] = "HANDSESS"
+	if err := s.Save(r, w); err != nil {
+		t.Fatal(err)
+	}
+	c := w.Result().Cookies()[0]
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || len(c.Value) > 200 {
+		t.Fatalf("cookie %+v", c)
+	}
+	r2 := httptest.NewRequest("GET", "/", nil)
+	r2.AddCookie(c)
+	s2, _ := ss.Get(r2, "pbb")
+	if s2.IsNew || s2.Values["last_bank"] != "HANDSESS" {
+		t.Fatalf("session not restored: %+v", s2.Values)
+	}
+	r3 := httptest.NewRequest("GET", "/", nil)
+	r3.AddCookie(&http.Cookie{Name: "pbb", Value: c.Value + "x"})
+	if s3, _ := ss.Get(r3, "pbb"); !s3.IsNew {
+		t.Fatal("tampered cookie accepted")
+	}
+}
