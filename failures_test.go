@@ -255,3 +255,31 @@ func TestRestartResumes(t *testing.T) {
 		t.Fatalf("reconciler left %s", s)
 	}
 }
+
+func TestStatusPollsShareOneBankCall(t *testing.T) {
+	h := newHarness(t)
+	h.app.checkout.PollEvery = time.Hour // the clock stands still: every poll falls in one window
+	_, path := h.createPayment("")
+	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
+	authGets := func() int {
+		n := 0
+		for _, c := range h.app.sandbox.OpenPayments.Calls() {
+			if c.Method == "GET" && strings.Contains(c.Path, "/authorisations/") {
+				n++
+			}
+		}
+		return n
+	}
+	before := authGets()
+	for i := 0; i < 5; i++ {
+		h.get(path + "/status?page=bankid")
+		h.get(path + "/qr.png")
+	}
+	if n := authGets() - before; n != 0 {
+		t.Fatalf("%d bank polls for 10 status and QR requests within one window, want 0 (served from the first)", n)
+	}
+	h.get(path) // a page load asks afresh
+	if n := authGets() - before; n != 1 {
+		t.Fatalf("%d bank polls after a page load, want 1", n)
+	}
+}

@@ -79,7 +79,9 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 	}
 	switch {
 	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled && a.SCAStatus != "failed":
-		sca, err := s.pollSCA(ctx, a)
+		// The live status and QR requests share one bank poll a second; a page load (the shopper
+		// back from the app, a reload) always asks the bank afresh.
+		sca, err := s.pollSCA(ctx, a, cause != payment.CausePoll)
 		if err != nil {
 			return pr, err
 		}
@@ -137,11 +139,11 @@ func (s *Service) scaFailed(ctx context.Context, pr *Progress, cause payment.Cau
 	return pr, err
 }
 
-func (s *Service) pollSCA(ctx context.Context, a *payment.Authorisation) (*banks.SCA, error) {
+func (s *Service) pollSCA(ctx context.Context, a *payment.Authorisation, fresh bool) (*banks.SCA, error) {
 	e := s.entry(a.ID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.sca != nil && s.Now().Sub(e.at) < s.PollEvery {
+	if !fresh && e.sca != nil && s.Now().Sub(e.at) < s.PollEvery {
 		return e.sca, nil
 	}
 	prov, ok := s.providers[a.Provider]
@@ -166,7 +168,7 @@ func (s *Service) CurrentSCA(ctx context.Context, p *payment.Payment) (*banks.SC
 	if a.Approach != banks.Decoupled || a.BankPaymentID == "" {
 		return nil, payment.ErrNotFound
 	}
-	return s.pollSCA(ctx, a)
+	return s.pollSCA(ctx, a, false)
 }
 
 // confirm asks the bank for the transaction status and applies it: settled, rejected or

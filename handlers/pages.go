@@ -153,7 +153,7 @@ func (s *Server) base(r *http.Request, p *payment.Payment, m *payment.Merchant, 
 		Path: "/checkout/" + p.Token, Sandbox: s.cfg.Sandbox}
 	o := views.Order{Merchant: p.Creditor.Name, Amount: l.Money(p.AmountMinor, p.Currency), Reference: p.Reference}
 	if !p.Status.Terminal() && p.Status != payment.StatusProcessing {
-		o.Expires = p.ExpiresAt.In(time.Local).Format("2006-01-02 15:04")
+		o.Expires = p.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 		pg.ExpiresAt = p.ExpiresAt.UTC().Format(time.RFC3339)
 	}
 	return pg, o
@@ -251,13 +251,30 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 		}
 		g.Banks = append(g.Banks, item)
 	}
-	// The shopper's own country first, as their browser tells it; then alphabetical.
-	home := strings.ToUpper(langCountry(r.Header.Get("Accept-Language")))
-	sort.SliceStable(countries, func(i, j int) bool {
-		if (countries[i] == home) != (countries[j] == home) {
-			return countries[i] == home
+	// The shopper's own country first (the merchant's hint, the browser's language, or the
+	// currency's home), then countries whose banks can take the payment, then the rest.
+	home := p.Country
+	if home == "" {
+		home = strings.ToUpper(langCountry(r.Header.Get("Accept-Language")))
+	}
+	if home == "" {
+		home = map[string]string{"SEK": "SE", "NOK": "NO", "DKK": "DK"}[p.Currency]
+	}
+	usable := map[string]bool{}
+	for _, c := range countries {
+		for _, b := range groups[c].Banks {
+			usable[c] = usable[c] || b.Available
 		}
-		return countries[i] < countries[j]
+	}
+	sort.SliceStable(countries, func(i, j int) bool {
+		a, b := countries[i], countries[j]
+		if (a == home) != (b == home) {
+			return a == home
+		}
+		if usable[a] != usable[b] {
+			return usable[a]
+		}
+		return a < b
 	})
 	for _, c := range countries {
 		d.Groups = append(d.Groups, *groups[c])
@@ -441,6 +458,9 @@ func (s *Server) backToShop(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.paymentFor(r)
 	if err != nil {
 		return err
+	}
+	if pr, err := s.checkout.Progress(r.Context(), p, payment.CauseShopper); err == nil {
+		p = pr.Payment // the shop hears the latest word, not what this tab last saw
 	}
 	to, err := s.checkout.ReturnURL(r.Context(), p)
 	if err != nil {

@@ -66,7 +66,7 @@ var appTmpl = template.Must(template.New("app").Parse(`<!doctype html>
 <dl class="order"><dd class="amount">{{.Order.Amount}} {{.Order.Currency}}</dd><dt>To</dt><dd>{{.Order.CreditorName}}</dd><dt>Message</dt><dd>{{.Order.Reference}}</dd><dt>Bank</dt><dd>{{.Order.Bank}}</dd></dl>
 <form method="post" action="/sandbox/bankid/sign" class="actions">
 <input type="hidden" name="ref" value="{{.Order.Ref}}"><input type="hidden" name="redirect" value="{{.Redirect}}">
-<label for="code">Security code</label><input id="code" name="code" value="123456" inputmode="numeric" class="search" style="min-height:44px">
+<label for="code">Security code</label><input id="code" name="code" value="123456" inputmode="numeric" class="code">
 <button class="btn" name="decision" value="approve" type="submit">Sign</button>
 <button class="btn secondary" name="decision" value="decline" type="submit">Cancel</button>
 </form>
