@@ -337,16 +337,27 @@ func (h *harness) decodeQR(src string) string {
 	if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Content-Type") != "image/png" {
 		h.t.Fatalf("QR image headers: %v", resp.Header)
 	}
-	img, _, err := image.Decode(strings.NewReader(body))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
-	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
+	text, err := decodeQRImage(strings.NewReader(body))
 	if err != nil {
 		h.t.Fatalf("QR does not decode: %v", err)
 	}
-	return res.GetText()
+	return text
+}
+
+func decodeQRImage(r io.Reader) (string, error) {
+	img, _, err := image.Decode(r)
+	if err != nil {
+		return "", err
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", err
+	}
+	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		return "", err
+	}
+	return res.GetText(), nil
 }
 
 var qrSrcRe = regexp.MustCompile(`id="qr" class="qr" src="([^"]+)"`)

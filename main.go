@@ -284,6 +284,12 @@ func build(c *config, db *store.DB, key []byte, logger *slog.Logger) (*app, erro
 		sb = c.reuseSandbox
 		if sb == nil {
 			sb = sandbox.New(c.PublicURL)
+			if c.DB != "" {
+				sb.StateFile = filepath.Join(filepath.Dir(c.DB), "sandbox-banks.json")
+				if err := sb.Load(); err != nil {
+					return nil, fmt.Errorf("sandbox state: %w", err)
+				}
+			}
 		}
 		hc, _ := httpClient("", "", "")
 		base := c.selfURL + "/sandbox/openpayments"

@@ -4,6 +4,10 @@ package sandbox
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"sync"
 	"html/template"
 	"image"
 	_ "image/jpeg" // uploaded photos of a QR code
@@ -28,6 +32,10 @@ const (
 type Sandbox struct {
 	OpenPayments *openpaymentstest.Fake
 	publicURL    string
+	// StateFile, when set, keeps the fake banks' memory across restarts of the server, as a
+	// real bank keeps its own: `kill -9` in the middle of a payment then resumes it.
+	StateFile string
+	saveMu    sync.Mutex
 }
 
 // New builds the sandbox for a server reached at publicURL, whose callback it registers.
@@ -44,8 +52,40 @@ func (s *Sandbox) OpenPaymentsURL() string { return s.publicURL + "/sandbox/open
 // BankIDAppURL is the simulated BankID app, standing in for https://app.bankid.com/.
 func (s *Sandbox) BankIDAppURL() string { return s.publicURL + "/sandbox/bankid/app" }
 
+// Load reads the fake banks' memory from StateFile, if it exists.
+func (s *Sandbox) Load() error {
+	if s.StateFile == "" {
+		return nil
+	}
+	data, err := os.ReadFile(s.StateFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return s.OpenPayments.Restore(data)
+}
+
+// save writes the fake banks' memory after every request that may have changed it.
+func (s *Sandbox) save() {
+	if s.StateFile == "" {
+		return
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	data, err := s.OpenPayments.Snapshot()
+	if err != nil {
+		return
+	}
+	tmp := s.StateFile + ".tmp"
+	if os.WriteFile(tmp, data, 0o600) == nil {
+		os.Rename(tmp, s.StateFile)
+	}
+}
+
 // ServeHTTP serves /sandbox/….
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer s.save()
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/openpayments/", http.StripPrefix("/sandbox/openpayments", s.OpenPayments))
 	mux.HandleFunc("GET /sandbox/bankid", s.app)
