@@ -40,7 +40,7 @@ var psu = banks.PSU{IPAddress: "192.0.2.10", UserAgent: "Mozilla/5.0 test"}
 
 func request(bic, currency string) banks.PaymentRequest {
 	return banks.PaymentRequest{BIC: bic, Amount: "249.00", AmountMinor: 24900, Currency: currency, CreditorName: "Shop AB",
-		Creditor: banks.Account{IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789", Currency: currency},
+		Creditor:  banks.Account{IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789", Currency: currency},
 		Reference: "Order 1001", PSU: psu}
 }
 

@@ -5,16 +5,16 @@ package sandbox
 import (
 	"bytes"
 	"errors"
-	"io/fs"
-	"os"
-	"sync"
 	"html/template"
 	"image"
 	_ "image/jpeg" // uploaded photos of a QR code
 	_ "image/png"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 
 	"github.com/makiuchi-d/gozxing"
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
