@@ -13,11 +13,7 @@ func urlEscape(s string) string { return url.QueryEscape(s) }
 var bankPageTmpl = template.Must(template.New("bank").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Bank}} – approve payment (sandbox)</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;background:#0b3a5b;color:#1d1d1d;margin:0;padding:16px}
-main{max-width:420px;margin:24px auto;background:#fff;border-radius:12px;padding:24px}
-h1{font-size:1.3rem;margin:0 0 4px}.tag{color:#555;font-size:.85rem}dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px}
-dt{color:#555}dd{margin:0;font-weight:600}button{display:block;width:100%;min-height:48px;margin:8px 0;font-size:1rem;border-radius:8px;border:2px solid #0b3a5b;cursor:pointer}
-.ok{background:#0b3a5b;color:#fff}.no{background:#fff;color:#0b3a5b}.err{color:#a00000}</style></head>
+<link rel="stylesheet" href="style.css"></head>
 <body><main><p class="tag">Sandbox bank · {{.Bank}}</p>
 {{if .Error}}<h1>Cannot continue</h1><p class="err">{{.Error}}</p>{{else}}
 <h1>Approve this payment?</h1>
@@ -28,6 +24,18 @@ dt{color:#555}dd{margin:0;font-weight:600}button{display:block;width:100%;min-he
 <button class="no" name="decision" value="deny" type="submit">Deny</button>
 <button class="no" name="decision" value="reject" type="submit">Approve, but the bank rejects it (insufficient funds)</button>
 </form>{{end}}</main></body></html>`))
+
+// bankCSS styles the simulated bank page; it is served as a file because our CSP forbids inline styles.
+const bankCSS = `body{font:16px/1.5 system-ui,sans-serif;background:#0b3a5b;color:#1d1d1d;margin:0;padding:16px}
+main{max-width:420px;margin:24px auto;background:#fff;border-radius:12px;padding:24px}
+h1{font-size:1.3rem;margin:0 0 4px}.tag{color:#555;font-size:.85rem}dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px}
+dt{color:#555}dd{margin:0;font-weight:600}button{display:block;width:100%;min-height:48px;margin:8px 0;font-size:1rem;border-radius:8px;border:2px solid #0b3a5b;cursor:pointer}
+.ok{background:#0b3a5b;color:#fff}.no{background:#fff;color:#0b3a5b}.err{color:#a00000}`
+
+func (f *Fake) bankStyle(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css")
+	w.Write([]byte(bankCSS))
+}
 
 type bankPage struct {
 	Bank, Creditor, Amount, Currency, Reference, AuthID, RedirectURI, State, Error string

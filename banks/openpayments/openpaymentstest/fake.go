@@ -172,6 +172,7 @@ func (f *Fake) mux() *http.ServeMux {
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(op.ScopePayments, true, f.selectMethod))
 	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(op.ScopePayments, true, f.getAuth))
 	m.HandleFunc("GET /bank/authorize", f.bankPage)
+	m.HandleFunc("GET /bank/style.css", f.bankStyle)
 	m.HandleFunc("POST /bank/authorize", f.bankDecision)
 	return m
 }
