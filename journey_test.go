@@ -9,6 +9,7 @@ import (
 	_ "image/png"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -428,7 +429,8 @@ func TestDecoupledJourney(t *testing.T) {
 	resp, body = h.scan(strings.Replace(second, q1.Token, "00000000-0000-0000-0000-000000000000", 1))
 	expectCode(t, resp, 400)
 
-	resp, body = h.scan(second)
+	// The shopper points the app's camera at the screen: upload the picture of the current frame.
+	resp, body = h.upload(h.currentQRImage(path))
 	expectCode(t, resp, 200)
 	// While the shopper signs, the QR is gone and the message says what to do.
 	resp, st := h.get(path + "/status?page=bankid")
@@ -448,6 +450,33 @@ func TestDecoupledJourney(t *testing.T) {
 	if s, p := h.status(id); s != "completed" || eventTrail(p) != "open/merchant authorising/shopper completed/poll" {
 		t.Fatalf("payment %s, events %s", s, eventTrail(p))
 	}
+	resp, _ = h.get(path + "/return")
+	ret, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != 303 || ret.Query().Get("status") != "completed" || ret.Query().Get("payment_id") != id || !strings.HasPrefix(ret.String(), h.srv.URL+"/demo/return?") {
+		t.Fatalf("back to the shop: %d %s", resp.StatusCode, ret)
+	}
+}
+
+// currentQRImage returns the PNG of the frame the page shows now.
+func (h *harness) currentQRImage(path string) []byte {
+	h.t.Helper()
+	_, body := h.get(path + "/status?page=bankid")
+	var s struct{ QR string }
+	json.Unmarshal([]byte(body), &s)
+	resp, png := h.get(s.QR)
+	expectCode(h.t, resp, 200)
+	return []byte(png)
+}
+
+// upload sends a picture to the simulated BankID app, as its camera would.
+func (h *harness) upload(png []byte) (*http.Response, string) {
+	h.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("picture", "qr.png")
+	fw.Write(png)
+	mw.Close()
+	return h.do("POST", "/sandbox/bankid/scan", &buf, map[string]string{"Content-Type": mw.FormDataContentType()})
 }
 
 func TestDecoupledOnPhone(t *testing.T) {
