@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/base64"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -177,4 +179,32 @@ func TestOperationalEndpoints(t *testing.T) {
 	if resp.Header.Get("X-Request-ID") == "" {
 		t.Fatal("no request id")
 	}
+}
+
+func TestMerchantBranding(t *testing.T) {
+	h := newHarness(t)
+	png, _ := base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+	if err := h.db.SetBranding(t.Context(), h.merchant.ID, "Café Ünïcode", "#ffdd00", png, "image/png"); err != nil {
+		t.Fatal(err)
+	}
+	_, path := h.createPayment("")
+	_, page := h.get(path)
+	if !strings.Contains(page, "Café Ünïcode") || !strings.Contains(page, `/brand/`+h.merchant.ID+`/logo`) {
+		t.Fatalf("branding missing:\n%s", page)
+	}
+	m := regexp.MustCompile(`href="(/brand/[^"]+/theme.css[^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no theme stylesheet")
+	}
+	resp, css := h.get(htmlUnescape(m[1]))
+	expectCode(t, resp, 200)
+	if strings.Contains(css, "#ffdd00") || !strings.Contains(css, "--accent:#") {
+		t.Fatalf("a yellow accent must be darkened for contrast: %s", css)
+	}
+	resp, body := h.get("/brand/" + h.merchant.ID + "/logo")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || body != string(png) {
+		t.Fatalf("logo %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	resp, _ = h.get("/brand/mer_nope/theme.css")
+	expectCode(t, resp, 404)
 }

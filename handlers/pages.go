@@ -149,8 +149,15 @@ func (s *Server) paymentFor(r *http.Request) (*payment.Payment, error) {
 }
 
 func (s *Server) base(r *http.Request, p *payment.Payment, m *payment.Merchant, l *i18n.Localizer) (views.Page, views.Order) {
-	pg := views.Page{L: l, Title: strings.Replace(l.T("title.pay"), "%s", m.Name, 1), MerchantName: m.Name,
+	pg := views.Page{L: l, Title: strings.Replace(l.T("title.pay"), "%s", m.ShownName(), 1), MerchantName: m.ShownName(),
 		Path: "/checkout/" + p.Token, Sandbox: s.cfg.Sandbox}
+	if accent := views.AccessibleAccent(m.Accent); accent != "" {
+		// The colour is in the URL, so a change of brand is never hidden by a cache.
+		pg.ThemeURL = "/brand/" + m.ID + "/theme.css?c=" + accent[1:]
+	}
+	if m.HasLogo {
+		pg.LogoURL = "/brand/" + m.ID + "/logo"
+	}
 	o := views.Order{Merchant: p.Creditor.Name, Amount: l.Money(p.AmountMinor, p.Currency), Reference: p.Reference}
 	if !p.Status.Terminal() && p.Status != payment.StatusProcessing {
 		o.Expires = p.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")

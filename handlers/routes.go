@@ -32,6 +32,8 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /checkout/{token}/return", s.page(s.backToShop))
 	handle("GET /callback", limited(s.page(s.callback)))
 
+	handle("GET /brand/{merchant}/theme.css", s.theme)
+	handle("GET /brand/{merchant}/logo", s.logo)
 	handle("GET /demo/return", s.demoReturn)
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)

@@ -28,6 +28,7 @@ type Store interface {
 	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
 	SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error
 	Ping(ctx context.Context) error
+	Logo(ctx context.Context, merchantID string) ([]byte, string, error)
 }
 
 // PaymentFilter narrows a payment listing (the store's type, named here for the interface).

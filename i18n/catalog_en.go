@@ -1,7 +1,9 @@
 package i18n
 
 // catalogs holds one catalogue per language; a test checks every key exists in each.
-var catalogs = map[string]map[string]string{"en": en, "sv": sv}
+var catalogs = map[string]map[string]string{
+	"en": en, "sv": sv, "no": no, "fi": fi, "da": da, "fr": fr, "lt": lt, "pt": pt,
+}
 
 var en = map[string]string{
 	"title.pay":              "Pay %s",

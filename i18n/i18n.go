@@ -12,8 +12,12 @@ import (
 )
 
 // Supported lists the checkout's languages, English first (the fallback).
-var Supported = []language.Tag{language.English, language.Swedish, language.Norwegian, language.Finnish,
-	language.Danish, language.French, language.Lithuanian, language.Portuguese}
+// Norwegian is bokmål (nb), which also answers for the macro-language "no"; Portuguese is
+// European Portuguese, whose number format differs from Brazil's.
+var Supported = []language.Tag{language.English, language.Swedish, bokmal, language.Finnish,
+	language.Danish, language.French, language.Lithuanian, language.EuropeanPortuguese, language.Norwegian}
+
+var bokmal = language.MustParse("nb")
 
 var matcher = language.NewMatcher(Supported)
 
@@ -38,6 +42,9 @@ func New(locale, acceptLanguage string) *Localizer {
 		idx = 0
 	}
 	tag := Supported[idx]
+	if tag == language.Norwegian {
+		tag = bokmal
+	}
 	base, _ := tag.Base()
 	lang := base.String()
 	if lang == "nb" {

@@ -35,3 +35,30 @@ func TestMoney(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryLanguageHasACatalogue(t *testing.T) {
+	want := map[string]string{"en": "en", "sv-SE": "sv", "nb-NO": "no", "no": "no", "fi": "fi", "da-DK": "da", "fr-FR": "fr", "lt": "lt", "pt-PT": "pt"}
+	for locale, lang := range want {
+		l := New(locale, "")
+		if l.Lang != lang {
+			t.Errorf("%s → %s, want %s", locale, l.Lang, lang)
+		}
+		if lang != "en" && l.T("picker.heading") == en["picker.heading"] {
+			t.Errorf("%s shows English", locale)
+		}
+	}
+	if got := New("", "de-DE,fr;q=0.8").Lang; got != "fr" {
+		t.Errorf("Accept-Language fallback: %s", got)
+	}
+}
+
+func TestMoneyPerLocale(t *testing.T) {
+	for locale, want := range map[string]string{
+		"fr": "1\u00a0249,00\u00a0EUR", "fi": "1\u00a0249,00\u00a0EUR", "da": "1.249,00\u00a0EUR",
+		"no": "1\u00a0249,00\u00a0EUR", "lt": "1\u00a0249,00\u00a0EUR", "pt": "1\u00a0249,00\u00a0EUR",
+	} {
+		if got := New(locale, "").Money(124900, "EUR"); got != want {
+			t.Errorf("%s: %q, want %q", locale, got, want)
+		}
+	}
+}

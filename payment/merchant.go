@@ -14,6 +14,18 @@ type Merchant struct {
 	Creditor       Creditor // the default account payments go to
 	SigningSecret  string   // signs return URLs and webhooks; shown to the merchant once
 	CreatedAt      time.Time
+	// Branding shown on the checkout.
+	DisplayName string // defaults to Name
+	Accent      string // #rrggbb; the checkout darkens it where needed to keep WCAG AA contrast
+	HasLogo     bool
+}
+
+// ShownName is the name shoppers see.
+func (m *Merchant) ShownName() string {
+	if m.DisplayName != "" {
+		return m.DisplayName
+	}
+	return m.Name
 }
 
 // AllowsReturnURL reports whether raw is an absolute http(s) URL on one of the merchant's origins.

@@ -40,13 +40,13 @@ func (db *DB) CreateMerchant(ctx context.Context, m *payment.Merchant) error {
 
 // Merchant returns the merchant with the given id.
 func (db *DB) Merchant(ctx context.Context, id string) (*payment.Merchant, error) {
-	return scanMerchant(db.db.QueryRowContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at
+	return scanMerchant(db.db.QueryRowContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL
 		FROM merchants WHERE id = ?`, id))
 }
 
 // Merchants returns every merchant, oldest first.
 func (db *DB) Merchants(ctx context.Context) ([]*payment.Merchant, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at
+	rows, err := db.db.QueryContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL
 		FROM merchants ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: merchants: %w", err)
@@ -68,7 +68,7 @@ type scanner interface{ Scan(dest ...any) error }
 func scanMerchant(row scanner) (*payment.Merchant, error) {
 	var m payment.Merchant
 	var origins, creditor, created string
-	if err := row.Scan(&m.ID, &m.Name, &origins, &creditor, &m.SigningSecret, &created); err != nil {
+	if err := row.Scan(&m.ID, &m.Name, &origins, &creditor, &m.SigningSecret, &created, &m.DisplayName, &m.Accent, &m.HasLogo); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, payment.ErrNotFound
 		}
@@ -98,7 +98,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, merchantID string) (string, erro
 
 // MerchantByAPIKey returns the merchant owning an unrevoked key, or ErrNotFound.
 func (db *DB) MerchantByAPIKey(ctx context.Context, key string) (*payment.Merchant, error) {
-	return scanMerchant(db.db.QueryRowContext(ctx, `SELECT m.id, m.name, m.allowed_origins, m.creditor, m.signing_secret, m.created_at
+	return scanMerchant(db.db.QueryRowContext(ctx, `SELECT m.id, m.name, m.allowed_origins, m.creditor, m.signing_secret, m.created_at, m.display_name, m.accent, m.logo IS NOT NULL
 		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
 		WHERE k.hash = ? AND k.revoked_at IS NULL`, hashKey(key)))
 }
@@ -112,4 +112,44 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// SetBranding stores the merchant's display name, accent colour and logo (nil keeps the logo,
+// an empty slice removes it).
+func (db *DB) SetBranding(ctx context.Context, merchantID, displayName, accent string, logo []byte, logoType string) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE merchants SET display_name = ?, accent = ? WHERE id = ?`, displayName, accent, merchantID)
+	if err != nil {
+		return fmt.Errorf("store: branding: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return payment.ErrNotFound
+	}
+	if logo != nil {
+		var v any
+		if len(logo) > 0 {
+			v = logo
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET logo = ?, logo_type = ? WHERE id = ?`, v, logoType, merchantID); err != nil {
+			return fmt.Errorf("store: logo: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Logo returns a merchant's logo and its content type, or ErrNotFound.
+func (db *DB) Logo(ctx context.Context, merchantID string) ([]byte, string, error) {
+	var logo []byte
+	var typ string
+	err := db.db.QueryRowContext(ctx, `SELECT logo, logo_type FROM merchants WHERE id = ? AND logo IS NOT NULL`, merchantID).Scan(&logo, &typ)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", payment.ErrNotFound
+	} else if err != nil {
+		return nil, "", fmt.Errorf("store: logo: %w", err)
+	}
+	return logo, typ, nil
 }

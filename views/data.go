@@ -16,6 +16,9 @@ type Page struct {
 	ExpiresAt string // RFC 3339, for the countdown
 	Path      string // this page's path, for the language switcher
 	Sandbox   bool
+	// ThemeURL is the merchant's accent stylesheet; LogoURL its logo. Empty when unbranded.
+	ThemeURL string
+	LogoURL  string
 }
 
 // Order is the payment as the shopper reads it.
