@@ -1,4 +1,4 @@
-.PHONY: run test generate lint bench build fuzz
+.PHONY: run test generate lint bench build fuzz screenshots tools
 
 build:
 	go build -o bin/paybybank .
@@ -7,9 +7,22 @@ build:
 run: build
 	./bin/paybybank serve --demo
 
-test:
+# Test-only tools from the npm registry (axe-core for the accessibility checks).
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+tools: node_modules/axe-core/axe.min.js
+
+# The browser tests drive Debian's chromium (apt-get install chromium); without it they skip
+# loudly, except with CI=true, where they fail.
+test: tools
 	go vet ./...
 	go test -count=1 ./...
+
+# Retakes the README's screenshots with the browser tests.
+screenshots: tools
+	SCREENSHOTS=$(CURDIR)/docs go test -count=1 -run 'TestBrowser(RedirectJourney|DecoupledPhone)' .
 
 # Regenerates the templ views; the generated *_templ.go files are committed.
 generate:
