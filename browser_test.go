@@ -310,6 +310,14 @@ func TestBrowserRedirectJourney(t *testing.T) {
 	b.screenshot("picker")
 	b.click(`button[value="NDEASESS"]`)
 	b.waitText("Approve this payment?")
+	// Back from the bank: the checkout waits for it and offers the way back, never a new order.
+	b.run(chromedp.NavigateBack())
+	b.waitText("Waiting for your bank")
+	b.run(chromedp.Reload())
+	b.waitText("Waiting for your bank")
+	b.axe("waiting for the bank")
+	b.click(`a.btn`)
+	b.waitText("Approve this payment?")
 	b.click(`button[value="approve"]`)
 	b.waitText("Payment being processed")
 	b.axe("processing")
@@ -326,6 +334,12 @@ func TestBrowserRedirectJourney(t *testing.T) {
 	if st, _ := h.status(id); st != "completed" {
 		t.Fatalf("API says %s", st)
 	}
+	if n := bankOrders(h); n != 1 {
+		t.Fatalf("%d bank orders", n)
+	}
+	b.open("/checkout/no-such-payment-token-000")
+	b.waitText("could not find this payment")
+	b.axe("error page")
 }
 
 func TestBrowserDecoupledDesktop(t *testing.T) {
@@ -343,6 +357,10 @@ func TestBrowserDecoupledDesktop(t *testing.T) {
 	}
 	b.axe("BankID QR")
 	b.screenshot("bankid-desktop")
+	b.run(chromedp.Reload()) // a reload resumes the same BankID order
+	if again, _ := bankidParse(b.qrPayload()); again.Token != q0.Token {
+		t.Fatal("reload started a new BankID order")
+	}
 	var alt, live string
 	b.eval(`document.getElementById("qr").alt`, &alt)
 	b.eval(`document.getElementById("status-text").getAttribute("aria-live")`, &live)
@@ -374,6 +392,20 @@ func TestBrowserDecoupledDesktop(t *testing.T) {
 	if n := bankOrders(h); n != 1 {
 		t.Fatalf("%d bank orders", n)
 	}
+}
+
+// A small window on a computer (or a phone asking for the desktop site) shows the QR code:
+// at 360×640 the amount, the QR and the cancel action need no scrolling.
+func TestBrowserQROnSmallScreen(t *testing.T) {
+	h := newHarness(t)
+	needBrowser(t)
+	_, path := h.createPayment("")
+	b := newTab(t, h, tabOption{width: 360, height: 640})
+	b.open(path)
+	b.click(`button[value="SWEDSESS"]`)
+	b.waitText("scan the QR code")
+	b.qrPayload()
+	b.phoneChecks("BankID QR at 360×640", ".amount", "#qr", `form[action$="/cancel"] button`)
 }
 
 func TestBrowserDecoupledPhone(t *testing.T) {
