@@ -89,6 +89,19 @@ func TestKillDashNine(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	p := startBinary(t, bin, dir, addr)
+	// The merchant's endpoint is down until after the crash: its events wait in the outbox.
+	rc := newReceiver(t)
+	rc.fail = 1 << 30
+	req, _ := http.NewRequest("PUT", "http://"+addr+"/api/v1/webhook", strings.NewReader(`{"url":"`+rc.srv.URL+`"}`))
+	req.Header.Set("Authorization", "Bearer "+p.key)
+	wresp, err := http.DefaultClient.Do(req)
+	if err != nil || wresp.StatusCode != 200 {
+		t.Fatalf("set webhook: %v %v", wresp, err)
+	}
+	var wh struct{ Secret string }
+	json.NewDecoder(wresp.Body).Decode(&wh)
+	wresp.Body.Close()
+	rc.secret = wh.Secret
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(u string) (int, string) {
@@ -120,6 +133,9 @@ func TestKillDashNine(t *testing.T) {
 
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.cmd.Wait()
+	rc.mu.Lock()
+	rc.fail = 0
+	rc.mu.Unlock()
 	p2 := startBinary(t, bin, dir, addr)
 	code, page := get(p.link)
 	if code != 200 || !strings.Contains(page, "Approve with BankID") {
@@ -173,6 +189,14 @@ func TestKillDashNine(t *testing.T) {
 	if status != "completed" {
 		t.Fatalf("payment is %q after restart and approval", status)
 	}
+	// Every status change reached the merchant, the one from before the crash included.
+	for i := 0; i < 100; i++ {
+		if got := strings.Join(rc.types(), " "); strings.Contains(got, "payment.authorising") && strings.Contains(got, "payment.completed") {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("webhooks after kill -9: %v (invalid signatures %d)", rc.types(), rc.invalid)
 }
 
 func decodeFromURL(t *testing.T, c *http.Client, u string) string {

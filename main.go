@@ -33,6 +33,7 @@ import (
 	"paybybank/payment"
 	"paybybank/store"
 	"paybybank/views"
+	"paybybank/webhooks"
 )
 
 func main() {
@@ -48,6 +49,7 @@ commands:
   serve            start the server (see paybybank serve -h)
   merchant create  create a merchant: --name, --origin, --creditor-name, --iban
   merchant brand   set what shoppers see: --merchant, --display-name, --accent #rrggbb, --logo file.png
+  merchant webhook set  set the webhook endpoint and print its signing secret: --merchant, --url
   apikey create    mint an API key: --merchant
   migrate          create or upgrade the database
 `
@@ -64,6 +66,8 @@ func run(args []string) error {
 		return migrate(args[1:])
 	case len(args) > 1 && args[0] == "merchant" && args[1] == "create":
 		return merchantCreate(args[2:])
+	case len(args) > 2 && args[0] == "merchant" && args[1] == "webhook" && args[2] == "set":
+		return webhookSet(args[3:])
 	case len(args) > 1 && args[0] == "merchant" && args[1] == "brand":
 		return merchantBrand(args[2:])
 	case len(args) > 1 && args[0] == "apikey" && args[1] == "create":
@@ -251,6 +255,7 @@ func serve(args []string) error {
 	}
 	rec := &checkout.Reconciler{Service: svc, Logger: logger}
 	go rec.Run(ctx)
+	go a.webhooks.Run(ctx)
 
 	select {
 	case err := <-errc:
@@ -268,6 +273,7 @@ type app struct {
 	handler  http.Handler
 	checkout *checkout.Service
 	sandbox  *sandbox.Sandbox
+	webhooks *webhooks.Dispatcher
 }
 
 // build wires the providers, the checkout service and the HTTP handlers. selfURL is how the
@@ -313,10 +319,12 @@ func build(c *config, db *store.DB, key []byte, logger *slog.Logger) (*app, erro
 	if sb != nil {
 		sbHandler = sb
 	}
-	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit},
+	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit,
+		Production: c.Env == "production"},
 		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
 
-	return &app{handler: h.Handler(), checkout: svc, sandbox: sb}, nil
+	wh := &webhooks.Dispatcher{Store: db, Logger: logger, Client: &http.Client{Timeout: 10 * time.Second}}
+	return &app{handler: h.Handler(), checkout: svc, sandbox: sb, webhooks: wh}, nil
 }
 
 // demo makes sure the demo merchant exists, mints it a fresh API key (keys are stored hashed, so
@@ -486,5 +494,31 @@ func merchantBrand(args []string) error {
 		fmt.Printf("accent %s lacks contrast on white; the checkout shows it as %s\n", *accent, a)
 	}
 	fmt.Println("branding saved")
+	return nil
+}
+
+func webhookSet(args []string) error {
+	fs := flag.NewFlagSet("merchant webhook set", flag.ContinueOnError)
+	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	mid := fs.String("merchant", "", "merchant id")
+	u := fs.String("url", "", "https endpoint; empty turns webhooks off")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *u != "" {
+		if err := handlers.ValidWebhookURL(*u, env("ENV", "development") == "production"); err != nil {
+			return err
+		}
+	}
+	db, err := openStore(*path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	secret, err := db.SetWebhook(context.Background(), *mid, *u)
+	if err != nil {
+		return fmt.Errorf("merchant %q: %w", *mid, err)
+	}
+	fmt.Printf("webhook endpoint: %s\nsigning secret: %s\n", *u, secret)
 	return nil
 }

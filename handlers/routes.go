@@ -20,6 +20,9 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /api/v1/payments", limited(s.api(s.listPayments)))
 	handle("GET /api/v1/payments/{id}", limited(s.api(s.getPayment)))
 	handle("POST /api/v1/payments/{id}/cancel", limited(s.api(s.cancelPayment)))
+	handle("GET /api/v1/payments/{id}/webhooks", limited(s.api(s.paymentWebhooks)))
+	handle("POST /api/v1/webhooks/{event}/redeliver", limited(s.api(s.redeliver)))
+	handle("PUT /api/v1/webhook", limited(s.api(s.setWebhook)))
 
 	// Hosted checkout.
 	handle("GET /checkout/{token}", limited(s.page(s.checkoutPage)))

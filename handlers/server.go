@@ -29,6 +29,10 @@ type Store interface {
 	SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error
 	Ping(ctx context.Context) error
 	Logo(ctx context.Context, merchantID string) ([]byte, string, error)
+	SetWebhook(ctx context.Context, merchantID, url string) (string, error)
+	PaymentWebhooks(ctx context.Context, paymentID string) ([]payment.WebhookEvent, error)
+	Redeliver(ctx context.Context, merchantID, eventID string) error
+	WebhookStates(ctx context.Context, paymentIDs []string) (map[string]string, error)
 }
 
 // PaymentFilter narrows a payment listing (the store's type, named here for the interface).
@@ -39,6 +43,8 @@ type Config struct {
 	PublicURL    string
 	BankIDAppURL string // where "Open BankID" sends a phone: BankID's app link, or the sandbox's app
 	Sandbox      bool
+	// Production refuses plain-http webhook endpoints, even on loopback.
+	Production bool
 	// RateLimit is requests per second per client IP on public endpoints (0: off); Burst its bucket.
 	RateLimit float64
 	Burst     int

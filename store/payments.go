@@ -219,7 +219,10 @@ func transition(ctx context.Context, tx *Tx, id string, tr payment.Transition) e
 		}
 		return payment.ErrConflict
 	}
-	return insertEvent(ctx, tx, &payment.Event{PaymentID: id, From: tr.From, To: tr.To, Cause: tr.Cause, BankStatus: tr.BankStatus, Detail: tr.Detail})
+	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: id, From: tr.From, To: tr.To, Cause: tr.Cause, BankStatus: tr.BankStatus, Detail: tr.Detail}); err != nil {
+		return err
+	}
+	return enqueueWebhook(ctx, tx, id, tr)
 }
 
 // SetBankStatus records the bank's latest raw status of a payment that stays where it is.
