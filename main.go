@@ -51,6 +51,7 @@ commands:
   merchant brand   set what shoppers see: --merchant, --display-name, --accent #rrggbb, --logo file.png
   merchant webhook set  set the webhook endpoint and print its signing secret: --merchant, --url
   apikey create    mint an API key: --merchant
+  link             mint a signed payment link: --merchant, --amount, --currency, --reference [--per-visit]
   migrate          create or upgrade the database
 `
 
@@ -62,6 +63,8 @@ func run(args []string) error {
 	switch {
 	case args[0] == "serve":
 		return serve(args[1:])
+	case args[0] == "link":
+		return linkCmd(args[1:])
 	case args[0] == "migrate":
 		return migrate(args[1:])
 	case len(args) > 1 && args[0] == "merchant" && args[1] == "create":
@@ -520,5 +523,42 @@ func webhookSet(args []string) error {
 		return fmt.Errorf("merchant %q: %w", *mid, err)
 	}
 	fmt.Printf("webhook endpoint: %s\nsigning secret: %s\n", *u, secret)
+	return nil
+}
+
+func linkCmd(args []string) error {
+	fs := flag.NewFlagSet("link", flag.ContinueOnError)
+	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	public := fs.String("public-url", env("PUBLIC_URL", "http://localhost:8080"), "the server's public origin (PAYBYBANK_PUBLIC_URL)")
+	mid := fs.String("merchant", "", "merchant id")
+	amount := fs.String("amount", "", "decimal amount, e.g. 249.00")
+	currency := fs.String("currency", "", "ISO 4217 currency, e.g. SEK")
+	reference := fs.String("reference", "", "reference shown to the shopper and on the statement")
+	returnURL := fs.String("return-url", "", "where the shopper goes back to (on the merchant's allowed origins)")
+	perVisit := fs.Bool("per-visit", false, "a new payment for every visitor (a counter or donation link) instead of one for the link")
+	expiresIn := fs.Duration("expires-in", 0, "how long the link works, e.g. 720h; 0 for ever")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openStore(*path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m, err := db.Merchant(context.Background(), *mid)
+	if err != nil {
+		return fmt.Errorf("merchant %q: %w", *mid, err)
+	}
+	svc := checkout.New(db, nil, strings.TrimRight(*public, "/"), slog.Default())
+	t := checkout.LinkTerms{Amount: *amount, Currency: *currency, Reference: *reference, ReturnURL: *returnURL, PerVisit: *perVisit}
+	if *expiresIn > 0 {
+		t.ExpiresAt = time.Now().Add(*expiresIn).Unix()
+	}
+	p, err := svc.MakeLink(m, t)
+	if err != nil {
+		return err
+	}
+	u := strings.TrimRight(*public, "/") + p
+	fmt.Printf("%s\nQR code: %s/qr.png\n", u, u)
 	return nil
 }

@@ -59,6 +59,20 @@ type paymentRequest struct {
 	Metadata  map[string]string `json:"metadata"`
 }
 
+// rawAmount keeps an amount as sent, so a JSON number (a float in most merchants' languages)
+// is refused rather than silently rounded.
+type rawAmount json.RawMessage
+
+func (a *rawAmount) UnmarshalJSON(b []byte) error { *a = append((*a)[:0], b...); return nil }
+
+func (a rawAmount) decimal() (string, error) {
+	var s string
+	if len(a) == 0 || a[0] != '"' || json.Unmarshal(a, &s) != nil {
+		return "", &payment.FieldError{Field: "amount", Message: `must be a decimal string such as "249.00", not a number`}
+	}
+	return s, nil
+}
+
 func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -89,9 +103,9 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *paymen
 	if err := decodeStrict(body, &req); err != nil {
 		return err
 	}
-	var amount string
-	if len(req.Amount) == 0 || req.Amount[0] != '"' || json.Unmarshal(req.Amount, &amount) != nil {
-		return &payment.FieldError{Field: "amount", Message: `must be a decimal string such as "249.00", not a number`}
+	amount, err := rawAmount(req.Amount).decimal()
+	if err != nil {
+		return err
 	}
 	idem := r.Header.Get("Idempotency-Key")
 	if len(idem) > 255 {

@@ -23,6 +23,9 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /api/v1/payments/{id}/webhooks", limited(s.api(s.paymentWebhooks)))
 	handle("POST /api/v1/webhooks/{event}/redeliver", limited(s.api(s.redeliver)))
 	handle("PUT /api/v1/webhook", limited(s.api(s.setWebhook)))
+	handle("POST /api/v1/payment-links", limited(s.api(s.createLink)))
+	handle("GET /pay/{link}", limited(s.page(s.openLink)))
+	handle("GET /pay/{link}/qr.png", limited(s.linkQR))
 
 	// Hosted checkout.
 	handle("GET /checkout/{token}", limited(s.page(s.checkoutPage)))

@@ -71,6 +71,7 @@ var no = map[string]string{
 	"error.ratelimit":        "For mange forsøk. Vent litt og prøv igjen.",
 	"error.try":              "Prøv igjen",
 	"error.generic":          "Prøv igjen om litt.",
+	"error.link":             "Betalingslenken er ikke gyldig: den er endret eller utløpt. Be butikken om en ny.",
 	"footer.secure":          "Sikker betaling med paybybank",
 	"lang.label":             "Språk",
 	"skip":                   "Hopp til innholdet",
