@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCreatePaymentRejectsBadInput(t *testing.T) {
@@ -207,4 +208,27 @@ func TestMerchantBranding(t *testing.T) {
 	}
 	resp, _ = h.get("/brand/mer_nope/theme.css")
 	expectCode(t, resp, 404)
+}
+
+func TestIdempotencyOnEveryPost(t *testing.T) {
+	h := newHarness(t)
+	id, _ := h.createPayment("")
+	c1, p1 := h.api("POST", "/api/v1/payments/"+id+"/cancel", "", "Idempotency-Key", "cancel-1")
+	resp, _ := h.do("POST", "/api/v1/payments/"+id+"/cancel", nil, map[string]string{"Authorization": "Bearer " + h.key, "Idempotency-Key": "cancel-1"})
+	if c1 != 200 || p1["status"] != "cancelled" || resp.StatusCode != 200 || resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replayed cancel: %d %d %v", c1, resp.StatusCode, resp.Header)
+	}
+	// Without the key the second cancel says what is true now: it is already cancelled.
+	if c, _ := h.api("POST", "/api/v1/payments/"+id+"/cancel", ""); c != 409 {
+		t.Fatalf("unkeyed second cancel: %d", c)
+	}
+	// The same key on another endpoint is a mistake, not a replay.
+	if c, p := h.api("POST", "/api/v1/payment-links", `{"amount":"1.00","currency":"SEK","reference":"x"}`, "Idempotency-Key", "cancel-1"); c != 409 || p["code"] != "idempotency_key_reused" {
+		t.Fatalf("key reused across endpoints: %d %v", c, p)
+	}
+	// After 24 hours a key may be used afresh.
+	h.clock.Add(25 * time.Hour)
+	if c, _ := h.api("POST", "/api/v1/payment-links", `{"amount":"1.00","currency":"SEK","reference":"x"}`, "Idempotency-Key", "cancel-1"); c != 201 {
+		t.Fatalf("after 24 h: %d", c)
+	}
 }

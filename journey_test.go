@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"encoding/json"
-	"image"
-	_ "image/png"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -20,10 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"paybybank/banks/bankid"
+	"paybybank/banks/sandbox"
 	"paybybank/checkout"
 	"paybybank/payment"
 	"paybybank/store"
@@ -345,21 +342,7 @@ func (h *harness) decodeQR(src string) string {
 	return text
 }
 
-func decodeQRImage(r io.Reader) (string, error) {
-	img, _, err := image.Decode(r)
-	if err != nil {
-		return "", err
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", err
-	}
-	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		return "", err
-	}
-	return res.GetText(), nil
-}
+func decodeQRImage(r io.Reader) (string, error) { return sandbox.DecodeQR(r) }
 
 var qrSrcRe = regexp.MustCompile(`id="qr" class="qr" src="([^"]+)"`)
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"paybybank/checkout"
 	"paybybank/payment"
+	"paybybank/store"
 )
 
 type merchantKey struct{}
@@ -38,10 +40,72 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, m *payment.M
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost {
+			s.idempotent(w, r, m, key, h)
+			return
+		}
 		if err := h(w, r, m); err != nil {
 			writeProblem(w, r, s.logger, err)
 		}
 	}
+}
+
+// idempotent answers a POST with an Idempotency-Key: the same key and body within 24 hours get
+// the first answer again; the same key with another body or path is 409.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, m *payment.Merchant, key string, h func(http.ResponseWriter, *http.Request, *payment.Merchant) error) {
+	if len(key) > 255 {
+		writeProblem(w, r, s.logger, &payment.FieldError{Field: "Idempotency-Key", Message: "at most 255 characters"})
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeProblem(w, r, s.logger, err)
+		return
+	}
+	sum := sha256.Sum256(body)
+	stored, err := s.store.BeginIdempotent(r.Context(), m.ID, key, r.Method+" "+r.URL.Path, hex.EncodeToString(sum[:]))
+	switch {
+	case errors.Is(err, store.ErrInProgress):
+		writeProblem(w, r, s.logger, &apiError{Status: 409, Code: "idempotency_in_progress", Title: "Request in progress", Detail: "a request with this Idempotency-Key is still being answered; retry shortly", Field: "Idempotency-Key"})
+		return
+	case err != nil:
+		writeProblem(w, r, s.logger, err)
+		return
+	case stored != nil:
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.Header().Set("Content-Type", "application/json")
+		if stored.Status >= 400 {
+			w.Header().Set("Content-Type", "application/problem+json")
+		}
+		w.WriteHeader(stored.Status)
+		w.Write(stored.Body)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := &recorder{ResponseWriter: w}
+	if err := h(rec, r, m); err != nil {
+		writeProblem(rec, r, s.logger, err)
+	}
+	if err := s.store.FinishIdempotent(context.WithoutCancel(r.Context()), m.ID, key, rec.status, rec.body.Bytes()); err != nil {
+		s.logger.ErrorContext(r.Context(), "idempotency record", slog.String("error", err.Error()))
+	}
+}
+
+// recorder passes a response through while keeping a copy for idempotent replays.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
 }
 
 // paymentRequest is the JSON body of POST /api/v1/payments. Amount is kept raw so that a JSON

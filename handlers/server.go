@@ -13,6 +13,7 @@ import (
 
 	"paybybank/checkout"
 	"paybybank/payment"
+	"paybybank/store"
 )
 
 // Store is what the handlers read directly; everything that changes a payment goes through the
@@ -33,6 +34,8 @@ type Store interface {
 	PaymentWebhooks(ctx context.Context, paymentID string) ([]payment.WebhookEvent, error)
 	Redeliver(ctx context.Context, merchantID, eventID string) error
 	WebhookStates(ctx context.Context, paymentIDs []string) (map[string]string, error)
+	BeginIdempotent(ctx context.Context, merchantID, key, request, hash string) (*store.StoredResponse, error)
+	FinishIdempotent(ctx context.Context, merchantID, key string, status int, body []byte) error
 }
 
 // PaymentFilter narrows a payment listing (the store's type, named here for the interface).

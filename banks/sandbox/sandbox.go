@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"bytes"
+	"io"
 	"errors"
 	"html/template"
 	"image"
@@ -165,9 +166,15 @@ func (s *Sandbox) scan(w http.ResponseWriter, r *http.Request) {
 	s.render(w, 200, appPage{Order: &order})
 }
 
-func decodeQR(f interface{ Read([]byte) (int, error) }) (string, error) {
+func decodeQR(f io.Reader) (string, error) { return DecodeQR(f) }
+
+// DecodeQR reads a QR code from a PNG or JPEG picture, as a phone's camera would: first looking
+// for it anywhere in the picture, then taking the picture as the code itself.
+func DecodeQR(r io.Reader) (string, error) {
 	var buf bytes.Buffer
-	buf.ReadFrom(f)
+	if _, err := buf.ReadFrom(io.LimitReader(r, 8<<20)); err != nil {
+		return "", err
+	}
 	img, _, err := image.Decode(&buf)
 	if err != nil {
 		return "", err
@@ -176,7 +183,11 @@ func decodeQR(f interface{ Read([]byte) (int, error) }) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
+	reader := gozxingqr.NewQRCodeReader()
+	res, err := reader.Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		res, err = reader.Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+	}
 	if err != nil {
 		return "", err
 	}
