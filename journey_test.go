@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-
 	"paybybank/banks/bankid"
 	"paybybank/banks/sandbox"
 	"paybybank/checkout"

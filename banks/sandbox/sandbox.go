@@ -4,12 +4,12 @@ package sandbox
 
 import (
 	"bytes"
-	"io"
 	"errors"
 	"html/template"
 	"image"
 	_ "image/jpeg" // uploaded photos of a QR code
 	_ "image/png"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
