@@ -27,6 +27,8 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /pay/{link}", limited(s.page(s.openLink)))
 	handle("GET /pay/{link}/qr.png", limited(s.linkQR))
 
+	handle("GET /api/openapi.json", s.openapi)
+
 	// Hosted checkout.
 	handle("GET /checkout/{token}", limited(s.page(s.checkoutPage)))
 	handle("POST /checkout/{token}/bank", limited(s.form(s.chooseBank)))

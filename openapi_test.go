@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// TestServerFollowsOpenAPI loads the document the server publishes, checks it, and validates
+// real requests and answers of the running server against it, errors included.
+func TestServerFollowsOpenAPI(t *testing.T) {
+	h := newHarness(t)
+	resp, body := h.get("/api/openapi.json")
+	expectCode(t, resp, 200)
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !doc.IsOpenAPI31OrLater() {
+		t.Fatal("not an OpenAPI 3.1 document")
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("document invalid: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: h.srv.URL}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	call := func(method, path, reqBody string, wantStatus int, hdr ...string) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, h.srv.URL+path, strings.NewReader(reqBody))
+		req.Header.Set("Authorization", "Bearer "+h.key)
+		if reqBody != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Fatalf("%s %s is not in the document: %v", method, path, err)
+		}
+		seen[route.Method+" "+route.Path] = true
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+		if wantStatus < 400 {
+			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+				t.Fatalf("%s %s: request does not match the document: %v", method, path, err)
+			}
+			req.Body = io.NopCloser(strings.NewReader(reqBody))
+		}
+		resp, err := h.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != wantStatus {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, wantStatus, b)
+		}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: resp.Header,
+			Body: io.NopCloser(bytes.NewReader(b)), Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			t.Fatalf("%s %s → %d does not match the document: %v\n%s", method, path, resp.StatusCode, err, b)
+		}
+		return string(b)
+	}
+	rc := newReceiver(t)
+	call("PUT", "/api/v1/webhook", `{"url":"`+rc.srv.URL+`"}`, 200)
+	call("PUT", "/api/v1/webhook", `{"url":"ftp://x"}`, 422)
+	created := call("POST", "/api/v1/payments", `{"amount":"249.00","currency":"SEK","reference":"Order 1","metadata":{"order":"1"}}`, 201, "Idempotency-Key", "oa-1")
+	id := created[strings.Index(created, `"id":"`)+6:]
+	id = id[:strings.Index(id, `"`)]
+	call("POST", "/api/v1/payments", `{"amount":"249.00","currency":"SEK","reference":"Order 1","metadata":{"order":"1"}}`, 201, "Idempotency-Key", "oa-1")
+	call("POST", "/api/v1/payments", `{"amount":"1.00","currency":"SEK","reference":"Order 1"}`, 409, "Idempotency-Key", "oa-1")
+	call("POST", "/api/v1/payments", `{"amount":1,"currency":"SEK","reference":"x"}`, 422)
+	call("POST", "/api/v1/payments", `{"amount":`, 400)
+	call("GET", "/api/v1/payments?limit=2", "", 200)
+	call("GET", "/api/v1/payments?status=open", "", 200)
+	call("GET", "/api/v1/payments/"+id, "", 200)
+	call("GET", "/api/v1/payments/pay_unknown", "", 404)
+	call("POST", "/api/v1/payments/"+id+"/cancel", "", 200)
+	call("POST", "/api/v1/payments/"+id+"/cancel", "", 409)
+	h.app.webhooks.DeliverDue(context.Background())
+	hooks := call("GET", "/api/v1/payments/"+id+"/webhooks", "", 200)
+	ev := hooks[strings.Index(hooks, `"id":"evt_`)+6:]
+	ev = ev[:strings.Index(ev, `"`)]
+	call("POST", "/api/v1/webhooks/"+ev+"/redeliver", "", 202)
+	call("POST", "/api/v1/webhooks/evt_unknown/redeliver", "", 404)
+	call("POST", "/api/v1/payment-links", `{"amount":"10.00","currency":"EUR","reference":"Invoice 1"}`, 201)
+	call("POST", "/api/v1/payment-links", `{"amount":"10.001","currency":"EUR","reference":"Invoice 1"}`, 422)
+	h.key = "pbb_wrong"
+	call("GET", "/api/v1/payments", "", 401)
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !seen[method+" "+path] {
+				t.Errorf("%s %s was never exercised", method, path)
+			}
+		}
+	}
+}
