@@ -40,6 +40,9 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /checkout/{token}/return", s.page(s.backToShop))
 	handle("GET /callback", limited(s.page(s.callback)))
 
+	handle("GET /merchant", limited(s.page(s.merchantHome)))
+	handle("POST /merchant/login", limited(s.form(s.merchantLogin)))
+	handle("POST /merchant/logout", limited(s.form(s.merchantLogout)))
 	handle("GET /brand/{merchant}/theme.css", s.theme)
 	handle("GET /brand/{merchant}/logo", s.logo)
 	handle("GET /demo/return", s.demoReturn)

@@ -19,6 +19,8 @@ type Page struct {
 	// ThemeURL is the merchant's accent stylesheet; LogoURL its logo. Empty when unbranded.
 	ThemeURL string
 	LogoURL  string
+	// Wide pages (the merchant's table) get more room than the checkout.
+	Wide bool
 }
 
 // Order is the payment as the shopper reads it.
