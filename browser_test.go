@@ -290,7 +290,7 @@ func (b *tab) phoneChecks(page string, aboveFold ...string) {
 
 func bankOrders(h *harness) int {
 	n := 0
-	for _, c := range h.app.sandbox.OpenPayments.Calls() {
+	for _, c := range h.app.Sandbox.OpenPayments.Calls() {
 		if c.Method == "POST" && strings.Count(c.Path, "/") == 5 && strings.HasPrefix(c.Path, "/psd2/paymentinitiation/v1/payments/") {
 			n++
 		}

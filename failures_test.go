@@ -58,13 +58,13 @@ func TestCancelOnBankIDPage(t *testing.T) {
 		t.Fatalf("payment %v", p)
 	}
 	// Cancelled at the bank too.
-	calls := h.app.sandbox.OpenPayments.Calls()
+	calls := h.app.Sandbox.OpenPayments.Calls()
 	last := calls[len(calls)-1]
 	if last.Method != "DELETE" {
 		t.Fatalf("last bank call %s %s, want DELETE", last.Method, last.Path)
 	}
 	bankID := last.Path[strings.LastIndex(last.Path, "/")+1:]
-	if got := h.app.sandbox.OpenPayments.TransactionStatus(bankID); got != "CANC" {
+	if got := h.app.Sandbox.OpenPayments.TransactionStatus(bankID); got != "CANC" {
 		t.Fatalf("bank status %s", got)
 	}
 }
@@ -154,7 +154,7 @@ func TestBankUnavailableThenRetried(t *testing.T) {
 	h := newHarness(t)
 	id, path := h.createPayment("")
 	_, page := h.get(path) // the page loads the bank list, so the failures hit the payment calls
-	fake := h.app.sandbox.OpenPayments
+	fake := h.app.Sandbox.OpenPayments
 	fake.FailNext(4, 503, "") // every try the connector makes
 	resp, _ := h.post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {h.csrf(page)}})
 	expectCode(t, resp, 502)
@@ -173,7 +173,7 @@ func TestErrorPageOfferTryAgain(t *testing.T) {
 	h := newHarness(t)
 	_, path := h.createPayment("")
 	_, page := h.get(path)
-	h.app.sandbox.OpenPayments.FailNext(10, 500, "")
+	h.app.Sandbox.OpenPayments.FailNext(10, 500, "")
 	resp, page := h.post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {h.csrf(page)}})
 	expectCode(t, resp, 502)
 	if !strings.Contains(page, "Your bank is not answering") || !strings.Contains(page, `href="`+path+`"`) {
@@ -212,7 +212,7 @@ func TestDoubleSubmitStartsOneBankOrder(t *testing.T) {
 		h.get(path) // reload
 	}
 	creates := 0
-	for _, c := range h.app.sandbox.OpenPayments.Calls() {
+	for _, c := range h.app.Sandbox.OpenPayments.Calls() {
 		if c.Method == "POST" && regexp.MustCompile(`/payments/[a-z-]+$`).MatchString(c.Path) {
 			creates++
 		}
@@ -240,7 +240,7 @@ func TestRestartResumes(t *testing.T) {
 	resp, body := h.scan(after)
 	expectCode(t, resp, 200)
 	h.sign(body, "approve")
-	n, err := h.app.checkout.Reconcile(t.Context(), nil)
+	n, err := h.app.Checkout.Reconcile(t.Context(), nil)
 	if err != nil || n != 1 {
 		t.Fatalf("reconcile moved %d: %v", n, err)
 	}
@@ -250,7 +250,7 @@ func TestRestartResumes(t *testing.T) {
 	// And unfinished payments past their time are expired by it.
 	id2, _ := h.createPayment(`,"expires_in":60`)
 	h.clock.Add(2 * time.Minute)
-	h.app.checkout.Reconcile(t.Context(), nil)
+	h.app.Checkout.Reconcile(t.Context(), nil)
 	if s, _ := h.status(id2); s != "expired" {
 		t.Fatalf("reconciler left %s", s)
 	}
@@ -258,12 +258,12 @@ func TestRestartResumes(t *testing.T) {
 
 func TestStatusPollsShareOneBankCall(t *testing.T) {
 	h := newHarness(t)
-	h.app.checkout.PollEvery = time.Hour // the clock stands still: every poll falls in one window
+	h.app.Checkout.PollEvery = time.Hour // the clock stands still: every poll falls in one window
 	_, path := h.createPayment("")
 	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
 	authGets := func() int {
 		n := 0
-		for _, c := range h.app.sandbox.OpenPayments.Calls() {
+		for _, c := range h.app.Sandbox.OpenPayments.Calls() {
 			if c.Method == "GET" && strings.Contains(c.Path, "/authorisations/") {
 				n++
 			}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"paybybank/app"
 	"paybybank/banks/bankid"
 	"paybybank/banks/sandbox"
 	"paybybank/checkout"
@@ -42,7 +43,7 @@ func (c *clock) Add(d time.Duration) {
 type harness struct {
 	t        *testing.T
 	srv      *httptest.Server
-	app      *app
+	app      *app.App
 	db       *store.DB
 	clock    *clock
 	key      string
@@ -74,26 +75,26 @@ func newHarness(t *testing.T) *harness {
 
 // start builds the app on the harness's database; a restart keeps the fake bank's memory,
 // as a real bank keeps its own across our crash.
-func (h *harness) start(prev *app) {
+func (h *harness) start(prev *app.App) {
 	h.db = store.NewDB(h.dbPath)
 	h.db.Now = h.clock.Now
 	if err := h.db.Open(); err != nil {
 		h.t.Fatal(err)
 	}
 	url := "http://" + h.srv.Listener.Addr().String()
-	c := &config{Addr: h.srv.Listener.Addr().String(), PublicURL: url, selfURL: url, Sandbox: true, bankBackoff: time.Millisecond}
+	c := &app.Config{Addr: h.srv.Listener.Addr().String(), PublicURL: url, SelfURL: url, Sandbox: true, BankBackoff: time.Millisecond}
 	if prev != nil {
-		c.reuseSandbox = prev.sandbox
+		c.ReuseSandbox = prev.Sandbox
 	}
-	a, err := build(c, h.db, bytes.Repeat([]byte{7}, 32), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.Build(c, h.db, bytes.Repeat([]byte{7}, 32), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	a.checkout.Now = h.clock.Now
-	a.checkout.PollEvery = 0 // the clock stands still in tests: ask the bank every time
-	a.sandbox.OpenPayments.Now = h.clock.Now
+	a.Checkout.Now = h.clock.Now
+	a.Checkout.PollEvery = 0 // the clock stands still in tests: ask the bank every time
+	a.Sandbox.OpenPayments.Now = h.clock.Now
 	h.app = a
-	h.srv.Config.Handler = a.handler
+	h.srv.Config.Handler = a.Handler
 	if prev == nil {
 		h.srv.Start()
 	}
@@ -245,7 +246,7 @@ func TestRedirectJourney(t *testing.T) {
 	}
 	// The connector sent every header the platform wants, with a fresh X-Request-ID each time.
 	seen := map[string]bool{}
-	for _, c := range h.app.sandbox.OpenPayments.Calls() {
+	for _, c := range h.app.Sandbox.OpenPayments.Calls() {
 		if c.Path == "/connect/token" {
 			continue
 		}

@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -22,18 +20,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"paybybank/banks"
-	"paybybank/banks/bankid"
-	"paybybank/banks/openpayments"
-	"paybybank/banks/sandbox"
+	"paybybank/app"
 	"paybybank/checkout"
 	"paybybank/handlers"
 	"paybybank/payment"
 	"paybybank/store"
 	"paybybank/views"
-	"paybybank/webhooks"
 )
 
 func main() {
@@ -98,14 +90,11 @@ func envBool(name string, def bool) bool {
 	return def
 }
 
+// config is app.Config plus what only serve needs.
 type config struct {
-	Addr, PublicURL, DB, SecretKey, Env string
-	Sandbox, Demo                       bool
-	selfURL                             string // how the server reaches itself (its sandbox)
-	bankBackoff                         time.Duration
-	reuseSandbox                        *sandbox.Sandbox // tests: keep the fake bank across a restart
-	RateLimit                           float64
-	OP                                  struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
+	app.Config
+	SecretKey string
+	Demo      bool
 }
 
 func parseConfig(args []string) (*config, error) {
@@ -123,14 +112,14 @@ func parseConfig(args []string) (*config, error) {
 			c.RateLimit = f
 		}
 	}
-	fs.StringVar(&c.OP.ClientID, "openpayments-client-id", env("OPENPAYMENTS_CLIENT_ID", ""), "Open Payments client id (PAYBYBANK_OPENPAYMENTS_CLIENT_ID)")
-	fs.StringVar(&c.OP.ClientSecret, "openpayments-client-secret", env("OPENPAYMENTS_CLIENT_SECRET", ""), "Open Payments client secret (PAYBYBANK_OPENPAYMENTS_CLIENT_SECRET)")
-	fs.StringVar(&c.OP.AuthURL, "openpayments-auth-url", env("OPENPAYMENTS_AUTH_URL", "https://auth.openbankingplatform.com"), "Open Payments auth host (PAYBYBANK_OPENPAYMENTS_AUTH_URL)")
-	fs.StringVar(&c.OP.APIURL, "openpayments-api-url", env("OPENPAYMENTS_API_URL", "https://api.openbankingplatform.com"), "Open Payments API host (PAYBYBANK_OPENPAYMENTS_API_URL)")
-	fs.StringVar(&c.OP.CertFile, "openpayments-cert-file", env("OPENPAYMENTS_CERT_FILE", ""), "client certificate for mutual TLS (PAYBYBANK_OPENPAYMENTS_CERT_FILE)")
-	fs.StringVar(&c.OP.KeyFile, "openpayments-key-file", env("OPENPAYMENTS_KEY_FILE", ""), "client certificate key (PAYBYBANK_OPENPAYMENTS_KEY_FILE)")
-	fs.StringVar(&c.OP.CAFile, "openpayments-ca-file", env("OPENPAYMENTS_CA_FILE", ""), "CA bundle for the platform (PAYBYBANK_OPENPAYMENTS_CA_FILE)")
-	fs.StringVar(&c.OP.Countries, "openpayments-countries", env("OPENPAYMENTS_COUNTRIES", "SE,FI,NO,DK"), "countries whose banks to offer (PAYBYBANK_OPENPAYMENTS_COUNTRIES)")
+	fs.StringVar(&c.OpenPayments.ClientID, "openpayments-client-id", env("OPENPAYMENTS_CLIENT_ID", ""), "Open Payments client id (PAYBYBANK_OPENPAYMENTS_CLIENT_ID)")
+	fs.StringVar(&c.OpenPayments.ClientSecret, "openpayments-client-secret", env("OPENPAYMENTS_CLIENT_SECRET", ""), "Open Payments client secret (PAYBYBANK_OPENPAYMENTS_CLIENT_SECRET)")
+	fs.StringVar(&c.OpenPayments.AuthURL, "openpayments-auth-url", env("OPENPAYMENTS_AUTH_URL", "https://auth.openbankingplatform.com"), "Open Payments auth host (PAYBYBANK_OPENPAYMENTS_AUTH_URL)")
+	fs.StringVar(&c.OpenPayments.APIURL, "openpayments-api-url", env("OPENPAYMENTS_API_URL", "https://api.openbankingplatform.com"), "Open Payments API host (PAYBYBANK_OPENPAYMENTS_API_URL)")
+	fs.StringVar(&c.OpenPayments.CertFile, "openpayments-cert-file", env("OPENPAYMENTS_CERT_FILE", ""), "client certificate for mutual TLS (PAYBYBANK_OPENPAYMENTS_CERT_FILE)")
+	fs.StringVar(&c.OpenPayments.KeyFile, "openpayments-key-file", env("OPENPAYMENTS_KEY_FILE", ""), "client certificate key (PAYBYBANK_OPENPAYMENTS_KEY_FILE)")
+	fs.StringVar(&c.OpenPayments.CAFile, "openpayments-ca-file", env("OPENPAYMENTS_CA_FILE", ""), "CA bundle for the platform (PAYBYBANK_OPENPAYMENTS_CA_FILE)")
+	fs.StringVar(&c.OpenPayments.Countries, "openpayments-countries", env("OPENPAYMENTS_COUNTRIES", "SE,FI,NO,DK"), "countries whose banks to offer (PAYBYBANK_OPENPAYMENTS_COUNTRIES)")
 	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", env("OPENPAYMENTS_CLIENT_ID", "") == ""), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -146,7 +135,7 @@ func parseConfig(args []string) (*config, error) {
 		c.PublicURL = "http://" + net.JoinHostPort(host, port)
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	c.selfURL = loopbackURL(c.Addr)
+	c.SelfURL = app.LoopbackURL(c.Addr)
 	if c.Env == "production" {
 		if c.SecretKey == "" {
 			return nil, errors.New("PAYBYBANK_SECRET_KEY is required in production")
@@ -167,43 +156,6 @@ func openStore(path string) (*store.DB, error) {
 	}
 	db := store.NewDB(path)
 	return db, db.Open()
-}
-
-// loopbackURL is how the server reaches its own sandbox: over loopback, whatever PUBLIC_URL says.
-func loopbackURL(addr string) string {
-	host, port, _ := net.SplitHostPort(addr)
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
-}
-
-func httpClient(certFile, keyFile, caFile string) (*http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = 15 * time.Second
-	if certFile != "" || caFile != "" {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if certFile != "" {
-			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-			if err != nil {
-				return nil, fmt.Errorf("client certificate: %w", err)
-			}
-			cfg.Certificates = []tls.Certificate{cert}
-		}
-		if caFile != "" {
-			pem, err := os.ReadFile(caFile)
-			if err != nil {
-				return nil, err
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("no certificates in %s", caFile)
-			}
-			cfg.RootCAs = pool
-		}
-		tr.TLSClientConfig = cfg
-	}
-	return &http.Client{Timeout: 20 * time.Second, Transport: tr}, nil
 }
 
 func serve(args []string) error {
@@ -235,17 +187,17 @@ func serve(args []string) error {
 		return err
 	}
 
-	a, err := build(c, db, key, logger)
+	a, err := app.Build(&c.Config, db, key, logger)
 	if err != nil {
 		return err
 	}
-	svc := a.checkout
+	svc := a.Checkout
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -258,7 +210,7 @@ func serve(args []string) error {
 	}
 	rec := &checkout.Reconciler{Service: svc, Logger: logger}
 	go rec.Run(ctx)
-	go a.webhooks.Run(ctx)
+	go a.Webhooks.Run(ctx)
 
 	select {
 	case err := <-errc:
@@ -269,65 +221,6 @@ func serve(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
-}
-
-// app is everything serve runs, built from the configuration; tests build it the same way.
-type app struct {
-	handler  http.Handler
-	checkout *checkout.Service
-	sandbox  *sandbox.Sandbox
-	webhooks *webhooks.Dispatcher
-}
-
-// build wires the providers, the checkout service and the HTTP handlers. selfURL is how the
-// server reaches its own sandbox (loopback), which may differ from PUBLIC_URL.
-func build(c *config, db *store.DB, key []byte, logger *slog.Logger) (*app, error) {
-	var providers []banks.Provider
-	var sb *sandbox.Sandbox
-	appURL := bankid.DefaultAppURL
-	if c.OP.ClientID != "" {
-		hc, err := httpClient(c.OP.CertFile, c.OP.KeyFile, c.OP.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		providers = append(providers, openpayments.New(openpayments.Config{ClientID: c.OP.ClientID, ClientSecret: c.OP.ClientSecret,
-			AuthURL: c.OP.AuthURL, APIURL: c.OP.APIURL, Countries: strings.Split(c.OP.Countries, ","), HTTPClient: hc, Logger: logger}))
-	}
-	if c.Sandbox {
-		sb = c.reuseSandbox
-		if sb == nil {
-			sb = sandbox.New(c.PublicURL)
-			if c.DB != "" {
-				sb.StateFile = filepath.Join(filepath.Dir(c.DB), "sandbox-banks.json")
-				if err := sb.Load(); err != nil {
-					return nil, fmt.Errorf("sandbox state: %w", err)
-				}
-			}
-		}
-		hc, _ := httpClient("", "", "")
-		base := c.selfURL + "/sandbox/openpayments"
-		if c.OP.ClientID == "" {
-			providers = append(providers, openpayments.New(openpayments.Config{ClientID: sandbox.ClientID, ClientSecret: sandbox.ClientSecret,
-				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger, Backoff: c.bankBackoff}))
-			appURL = sb.BankIDAppURL()
-		}
-	}
-	if len(providers) == 0 {
-		return nil, errors.New("no bank provider configured: set PAYBYBANK_OPENPAYMENTS_CLIENT_ID or turn on the sandbox")
-	}
-
-	svc := checkout.New(db, providers, c.PublicURL, logger)
-	sess := store.NewSessionStore(db, key, strings.HasPrefix(c.PublicURL, "https://"))
-	var sbHandler http.Handler
-	if sb != nil {
-		sbHandler = sb
-	}
-	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit,
-		Production: c.Env == "production"},
-		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
-
-	wh := &webhooks.Dispatcher{Store: db, Logger: logger, Client: &http.Client{Timeout: 10 * time.Second}}
-	return &app{handler: h.Handler(), checkout: svc, sandbox: sb, webhooks: wh}, nil
 }
 
 // demo makes sure the demo merchant exists, mints it a fresh API key (keys are stored hashed, so

@@ -13,7 +13,7 @@ func TestMerchantView(t *testing.T) {
 	rc.secret = wh["secret"].(string)
 	id, _ := h.createPayment("")
 	h.api("POST", "/api/v1/payments/"+id+"/cancel", "")
-	h.app.webhooks.DeliverDue(t.Context())
+	h.app.Webhooks.DeliverDue(t.Context())
 
 	resp, page := h.get("/merchant")
 	expectCode(t, resp, 200)

@@ -91,7 +91,7 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 	call("GET", "/api/v1/payments/pay_unknown", "", 404)
 	call("POST", "/api/v1/payments/"+id+"/cancel", "", 200)
 	call("POST", "/api/v1/payments/"+id+"/cancel", "", 409)
-	h.app.webhooks.DeliverDue(context.Background())
+	h.app.Webhooks.DeliverDue(context.Background())
 	hooks := call("GET", "/api/v1/payments/"+id+"/webhooks", "", 200)
 	ev := hooks[strings.Index(hooks, `"id":"evt_`)+6:]
 	ev = ev[:strings.Index(ev, `"`)]

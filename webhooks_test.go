@@ -85,20 +85,20 @@ func TestWebhooksSignedRetriedRedelivered(t *testing.T) {
 	id, path := h.createPayment("")
 	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
 	rc.fail = 1 // the endpoint is down for the first try
-	if n := h.app.webhooks.DeliverDue(t.Context()); n != 0 {
+	if n := h.app.Webhooks.DeliverDue(t.Context()); n != 0 {
 		t.Fatalf("delivered %d while the endpoint was down", n)
 	}
 	resp, body := h.scan(h.currentQR(path))
 	expectCode(t, resp, 200)
 	h.sign(body, "approve")
 	h.get(path)
-	h.app.webhooks.DeliverDue(t.Context()) // the completed event; the first is waiting for its retry
+	h.app.Webhooks.DeliverDue(t.Context()) // the completed event; the first is waiting for its retry
 	if got := rc.types(); len(got) != 1 || got[0] != "payment.completed" {
 		t.Fatalf("received %v", got)
 	}
 	h.clock.Add(10 * time.Second)
-	h.app.webhooks.Now = h.clock.Now
-	h.app.webhooks.DeliverDue(t.Context())
+	h.app.Webhooks.Now = h.clock.Now
+	h.app.Webhooks.DeliverDue(t.Context())
 	if got := rc.types(); len(got) != 2 || got[1] != "payment.authorising" || rc.invalid != 0 {
 		t.Fatalf("after retry: %v (invalid %d)", got, rc.invalid)
 	}
@@ -122,7 +122,7 @@ func TestWebhooksSignedRetriedRedelivered(t *testing.T) {
 	if code, _ := h.api("POST", "/api/v1/webhooks/"+evID+"/redeliver", ""); code != 202 {
 		t.Fatalf("redeliver %d", code)
 	}
-	h.app.webhooks.DeliverDue(t.Context())
+	h.app.Webhooks.DeliverDue(t.Context())
 	if rc.ids[len(rc.ids)-1] != evID {
 		t.Fatalf("redelivery used id %s, want %s", rc.ids[len(rc.ids)-1], evID)
 	}

@@ -1,0 +1,140 @@
+// Package app builds paybybank from its configuration: the providers, the checkout service, the
+// HTTP handlers and the webhook dispatcher. main.go, the tests and the benchmarks all build it here.
+package app
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"paybybank/banks"
+	"paybybank/banks/bankid"
+	"paybybank/banks/openpayments"
+	"paybybank/banks/sandbox"
+	"paybybank/checkout"
+	"paybybank/handlers"
+	"paybybank/store"
+	"paybybank/webhooks"
+)
+
+// Config is the server's configuration, from flags and PAYBYBANK_ variables (see main.go).
+type Config struct {
+	Addr, PublicURL, DB, Env string
+	Sandbox                  bool
+	RateLimit                float64
+	OpenPayments             struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
+	// SelfURL is how the server reaches itself (its sandbox): loopback, whatever PUBLIC_URL says.
+	SelfURL string
+	// BankBackoff is the connectors' first retry wait (tests make it short).
+	BankBackoff time.Duration
+	// ReuseSandbox keeps a fake bank across a rebuild, as a real bank outlives our restarts (tests).
+	ReuseSandbox *sandbox.Sandbox
+}
+
+// App is everything the server runs, built from the configuration; tests and benchmarks build it
+// the same way.
+type App struct {
+	Handler  http.Handler
+	Checkout *checkout.Service
+	Sandbox  *sandbox.Sandbox
+	Webhooks *webhooks.Dispatcher
+}
+
+// Build wires the providers, the checkout service and the HTTP handlers. selfURL is how the
+// server reaches its own sandbox (loopback), which may differ from PUBLIC_URL.
+func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, error) {
+	var providers []banks.Provider
+	var sb *sandbox.Sandbox
+	appURL := bankid.DefaultAppURL
+	if c.OpenPayments.ClientID != "" {
+		hc, err := HTTPClient(c.OpenPayments.CertFile, c.OpenPayments.KeyFile, c.OpenPayments.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, openpayments.New(openpayments.Config{ClientID: c.OpenPayments.ClientID, ClientSecret: c.OpenPayments.ClientSecret,
+			AuthURL: c.OpenPayments.AuthURL, APIURL: c.OpenPayments.APIURL, Countries: strings.Split(c.OpenPayments.Countries, ","), HTTPClient: hc, Logger: logger}))
+	}
+	if c.Sandbox {
+		sb = c.ReuseSandbox
+		if sb == nil {
+			sb = sandbox.New(c.PublicURL)
+			if c.DB != "" {
+				sb.StateFile = filepath.Join(filepath.Dir(c.DB), "sandbox-banks.json")
+				if err := sb.Load(); err != nil {
+					return nil, fmt.Errorf("sandbox state: %w", err)
+				}
+			}
+		}
+		hc, _ := HTTPClient("", "", "")
+		base := c.SelfURL + "/sandbox/openpayments"
+		if c.OpenPayments.ClientID == "" {
+			providers = append(providers, openpayments.New(openpayments.Config{ClientID: sandbox.ClientID, ClientSecret: sandbox.ClientSecret,
+				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
+			appURL = sb.BankIDAppURL()
+		}
+	}
+	if len(providers) == 0 {
+		return nil, errors.New("no bank provider configured: set PAYBYBANK_OPENPAYMENTS_CLIENT_ID or turn on the sandbox")
+	}
+
+	svc := checkout.New(db, providers, c.PublicURL, logger)
+	sess := store.NewSessionStore(db, key, strings.HasPrefix(c.PublicURL, "https://"))
+	var sbHandler http.Handler
+	if sb != nil {
+		sbHandler = sb
+	}
+	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit,
+		Production: c.Env == "production"},
+		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
+
+	wh := &webhooks.Dispatcher{Store: db, Logger: logger, Client: &http.Client{Timeout: 10 * time.Second}}
+	return &App{Handler: h.Handler(), Checkout: svc, Sandbox: sb, Webhooks: wh}, nil
+}
+
+// LoopbackURL is how the server reaches its own sandbox: over loopback, whatever PUBLIC_URL says.
+func LoopbackURL(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// HTTPClient is an outbound client with time-outs and, when given, a client certificate and CA bundle.
+func HTTPClient(certFile, keyFile, caFile string) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = 15 * time.Second
+	if certFile != "" || caFile != "" {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if certFile != "" {
+			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				return nil, fmt.Errorf("client certificate: %w", err)
+			}
+			cfg.Certificates = []tls.Certificate{cert}
+		}
+		if caFile != "" {
+			pem, err := os.ReadFile(caFile)
+			if err != nil {
+				return nil, err
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("no certificates in %s", caFile)
+			}
+			cfg.RootCAs = pool
+		}
+		tr.TLSClientConfig = cfg
+	}
+	return &http.Client{Timeout: 20 * time.Second, Transport: tr}, nil
+}
