@@ -38,3 +38,7 @@ fuzz:
 	go test -run XXX -fuzz FuzzAmount -fuzztime 20s ./payment
 	go test -run XXX -fuzz FuzzIBAN -fuzztime 20s ./payment
 	go test -run XXX -fuzz FuzzCallback -fuzztime 20s .
+
+# Measures throughput and capacity against baselines in the same run; writes bench/results.md.
+bench:
+	go run ./cmd/bench

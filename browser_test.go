@@ -143,6 +143,21 @@ func navigationCut(err error) bool {
 	return strings.Contains(s, "navigated or closed") || strings.Contains(s, "Cannot find context") || strings.Contains(s, "context with specified id")
 }
 
+// back and reload act as the browser's buttons do; they do not wait for a load event, which a
+// page restored from the back-forward cache never fires, but for the next page to be there.
+func (b *tab) back() {
+	b.t.Helper()
+	before := b.location()
+	chromedp.Run(b.ctx, chromedp.Evaluate(`history.back()`, nil))
+	b.waitTrue(fmt.Sprintf(`location.href !== %q && document.readyState === "complete"`, before))
+}
+
+func (b *tab) reload() {
+	b.t.Helper()
+	chromedp.Run(b.ctx, chromedp.Evaluate(`window.__reloaded = true; location.reload()`, nil))
+	b.waitTrue(`!window.__reloaded && document.readyState === "complete"`)
+}
+
 func (b *tab) open(path string) { b.t.Helper(); b.run(chromedp.Navigate(b.h.srv.URL + path)) }
 
 // waitText waits until the page shows text, by itself (the test never reloads).
@@ -311,9 +326,9 @@ func TestBrowserRedirectJourney(t *testing.T) {
 	b.click(`button[value="NDEASESS"]`)
 	b.waitText("Approve this payment?")
 	// Back from the bank: the checkout waits for it and offers the way back, never a new order.
-	b.run(chromedp.NavigateBack())
+	b.back()
 	b.waitText("Waiting for your bank")
-	b.run(chromedp.Reload())
+	b.reload()
 	b.waitText("Waiting for your bank")
 	b.axe("waiting for the bank")
 	b.click(`a.btn`)
@@ -357,7 +372,7 @@ func TestBrowserDecoupledDesktop(t *testing.T) {
 	}
 	b.axe("BankID QR")
 	b.screenshot("bankid-desktop")
-	b.run(chromedp.Reload()) // a reload resumes the same BankID order
+	b.reload() // a reload resumes the same BankID order
 	if again, _ := bankidParse(b.qrPayload()); again.Token != q0.Token {
 		t.Fatal("reload started a new BankID order")
 	}
@@ -431,8 +446,8 @@ func TestBrowserDecoupledPhone(t *testing.T) {
 		t.Fatalf("the app returned to %s", b.location())
 	}
 	// Back and reload never start a second bank order.
-	b.run(chromedp.NavigateBack())
-	b.run(chromedp.Reload())
+	b.back()
+	b.reload()
 	b.open(path)
 	b.waitText("Payment completed")
 	if n := bankOrders(h); n != 1 {

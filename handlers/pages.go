@@ -174,11 +174,15 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sess, csrf := s.session(r)
-	if lang := r.URL.Query().Get("lang"); lang != "" && len(lang) <= 8 {
+	dirty := sess.IsNew
+	if lang := r.URL.Query().Get("lang"); lang != "" && len(lang) <= 8 && sess.Values["lang"] != lang {
 		sess.Values["lang"] = lang
+		dirty = true
 	}
-	if err := sess.Save(r, w); err != nil {
-		return err
+	if dirty { // a reload writes nothing: the session row changes only when its values do
+		if err := sess.Save(r, w); err != nil {
+			return err
+		}
 	}
 	pr, err := s.checkout.Progress(r.Context(), p, payment.CauseShopper)
 	if err != nil && pr == nil {

@@ -83,12 +83,12 @@ func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, t
 
 // ActiveAuthorisation returns a payment's live SCA attempt, or ErrNotFound.
 func (db *DB) ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error) {
-	return findAuthorisation(ctx, db.db, `payment_id = ? AND active = 1`, paymentID)
+	return findAuthorisation(ctx, db.ro, `payment_id = ? AND active = 1`, paymentID)
 }
 
 // LatestAuthorisation returns a payment's newest SCA attempt, active or not, or ErrNotFound.
 func (db *DB) LatestAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error) {
-	return findAuthorisation(ctx, db.db, `payment_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, paymentID)
+	return findAuthorisation(ctx, db.ro, `payment_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, paymentID)
 }
 
 // UseState consumes the callback state with the given hash and returns its attempt. A state

@@ -24,6 +24,7 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 // DB is the SQLite database.
 type DB struct {
 	db  *sql.DB
+	ro  *stmts // cached statements for reads outside transactions
 	DSN string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -46,10 +47,12 @@ func (db *DB) Open() error {
 		return fmt.Errorf("store: open: %w", err)
 	}
 	db.db.SetMaxOpenConns(8)
+	db.db.SetMaxIdleConns(8)
 	if err := db.migrate(); err != nil {
 		db.db.Close()
 		return err
 	}
+	db.ro = &stmts{db: db.db}
 	return nil
 }
 
@@ -57,6 +60,9 @@ func (db *DB) Open() error {
 func (db *DB) Close() error {
 	if db.db == nil {
 		return nil
+	}
+	if db.ro != nil {
+		db.ro.close()
 	}
 	return db.db.Close()
 }
@@ -114,7 +120,8 @@ func (db *DB) migrateFile(name string) error {
 // Tx is a transaction with the time it started, so every row it writes carries one timestamp.
 type Tx struct {
 	*sql.Tx
-	now time.Time
+	now   time.Time
+	stmts *stmts
 }
 
 // BeginTx starts a write transaction (BEGIN IMMEDIATE, so conditional updates never race).
@@ -123,7 +130,7 @@ func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{Tx: tx, now: db.Now().UTC().Truncate(time.Microsecond)}, nil
+	return &Tx{Tx: tx, now: db.Now().UTC().Truncate(time.Microsecond), stmts: db.ro}, nil
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }

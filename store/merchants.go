@@ -40,13 +40,13 @@ func (db *DB) CreateMerchant(ctx context.Context, m *payment.Merchant) error {
 
 // Merchant returns the merchant with the given id.
 func (db *DB) Merchant(ctx context.Context, id string) (*payment.Merchant, error) {
-	return scanMerchant(db.db.QueryRowContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL
+	return scanMerchant(db.ro.QueryRowContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL
 		FROM merchants WHERE id = ?`, id))
 }
 
 // Merchants returns every merchant, oldest first.
 func (db *DB) Merchants(ctx context.Context) ([]*payment.Merchant, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL
 		FROM merchants ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: merchants: %w", err)
@@ -98,7 +98,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, merchantID string) (string, erro
 
 // MerchantByAPIKey returns the merchant owning an unrevoked key, or ErrNotFound.
 func (db *DB) MerchantByAPIKey(ctx context.Context, key string) (*payment.Merchant, error) {
-	return scanMerchant(db.db.QueryRowContext(ctx, `SELECT m.id, m.name, m.allowed_origins, m.creditor, m.signing_secret, m.created_at, m.display_name, m.accent, m.logo IS NOT NULL
+	return scanMerchant(db.ro.QueryRowContext(ctx, `SELECT m.id, m.name, m.allowed_origins, m.creditor, m.signing_secret, m.created_at, m.display_name, m.accent, m.logo IS NOT NULL
 		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
 		WHERE k.hash = ? AND k.revoked_at IS NULL`, hashKey(key)))
 }
@@ -145,7 +145,7 @@ func (db *DB) SetBranding(ctx context.Context, merchantID, displayName, accent s
 func (db *DB) Logo(ctx context.Context, merchantID string) ([]byte, string, error) {
 	var logo []byte
 	var typ string
-	err := db.db.QueryRowContext(ctx, `SELECT logo, logo_type FROM merchants WHERE id = ? AND logo IS NOT NULL`, merchantID).Scan(&logo, &typ)
+	err := db.ro.QueryRowContext(ctx, `SELECT logo, logo_type FROM merchants WHERE id = ? AND logo IS NOT NULL`, merchantID).Scan(&logo, &typ)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", payment.ErrNotFound
 	} else if err != nil {

@@ -78,17 +78,17 @@ func newToken() string {
 
 // Payment returns a payment by id.
 func (db *DB) Payment(ctx context.Context, id string) (*payment.Payment, error) {
-	return findPayment(ctx, db.db, `id = ?`, id)
+	return findPayment(ctx, db.ro, `id = ?`, id)
 }
 
 // MerchantPayment returns a payment by id if it belongs to the merchant, else ErrNotFound.
 func (db *DB) MerchantPayment(ctx context.Context, merchantID, id string) (*payment.Payment, error) {
-	return findPayment(ctx, db.db, `id = ? AND merchant_id = ?`, id, merchantID)
+	return findPayment(ctx, db.ro, `id = ? AND merchant_id = ?`, id, merchantID)
 }
 
 // PaymentByToken returns the payment behind a checkout token.
 func (db *DB) PaymentByToken(ctx context.Context, token string) (*payment.Payment, error) {
-	return findPayment(ctx, db.db, `token = ?`, token)
+	return findPayment(ctx, db.ro, `token = ?`, token)
 }
 
 // Payments lists a merchant's payments newest first and returns the cursor of the next page, if any.
@@ -102,7 +102,7 @@ func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFil
 	if f.Cursor != "" {
 		var created string
 		var rowid int64
-		err := db.db.QueryRowContext(ctx, `SELECT created_at, rowid FROM payments WHERE id = ? AND merchant_id = ?`, f.Cursor, merchantID).Scan(&created, &rowid)
+		err := db.ro.QueryRowContext(ctx, `SELECT created_at, rowid FROM payments WHERE id = ? AND merchant_id = ?`, f.Cursor, merchantID).Scan(&created, &rowid)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, "", payment.ErrNotFound
 		} else if err != nil {
@@ -115,7 +115,7 @@ func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFil
 		f.Limit = 20
 	}
 	args = append(args, f.Limit+1)
-	rows, err := db.db.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+strings.Join(where, " AND ")+
+	rows, err := db.ro.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY created_at DESC, rowid DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: payments: %w", err)
@@ -140,7 +140,7 @@ func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFil
 // UnfinishedPayments returns every payment that is not in a terminal state, oldest first:
 // the reconciler's work list after a start.
 func (db *DB) UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments
+	rows, err := db.ro.QueryContext(ctx, `SELECT `+paymentColumns+` FROM payments
 		WHERE status IN ('open', 'authorising', 'processing') ORDER BY created_at`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unfinished payments: %w", err)
@@ -252,7 +252,7 @@ func insertEvent(ctx context.Context, tx *Tx, e *payment.Event) error {
 
 // Events returns a payment's history, oldest first.
 func (db *DB) Events(ctx context.Context, paymentID string) ([]payment.Event, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT id, payment_id, from_status, to_status, cause, bank_status, detail, created_at
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, payment_id, from_status, to_status, cause, bank_status, detail, created_at
 		FROM payment_events WHERE payment_id = ? ORDER BY id`, paymentID)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)

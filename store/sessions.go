@@ -1,11 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base32"
-	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -91,23 +90,38 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 func (db *DB) loadSession(ctx context.Context, id string) (map[any]any, error) {
 	var data []byte
 	var expires string
-	if err := db.db.QueryRowContext(ctx, `SELECT data, expires_at FROM sessions WHERE id = ?`, id).Scan(&data, &expires); err != nil {
+	if err := db.ro.QueryRowContext(ctx, `SELECT data, expires_at FROM sessions WHERE id = ?`, id).Scan(&data, &expires); err != nil {
 		return nil, err
 	}
 	if parseTime(expires).Before(db.Now()) {
 		return nil, sql.ErrNoRows
 	}
-	values := map[any]any{}
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&values); err != nil {
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("store: decode session: %w", err)
+	}
+	values := make(map[any]any, len(m))
+	for k, v := range m {
+		values[k] = v
 	}
 	return values, nil
 }
 
 func (db *DB) saveSession(ctx context.Context, id string, values map[any]any, expires time.Time) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(values); err != nil {
-		return fmt.Errorf("store: encode session: %w", err)
+	// Sessions hold short strings only (CSRF token, language, last bank, signed-in merchant);
+	// JSON of a string map is several times cheaper to read than gob.
+	m := make(map[string]string, len(values))
+	for k, v := range values {
+		ks, ok1 := k.(string)
+		vs, ok2 := v.(string)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("store: session value %v is not a string", k)
+		}
+		m[ks] = vs
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
 	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
@@ -116,7 +130,7 @@ func (db *DB) saveSession(ctx context.Context, id string, values map[any]any, ex
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, data, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`,
-		id, buf.Bytes(), formatTime(expires)); err != nil {
+		id, data, formatTime(expires)); err != nil {
 		return fmt.Errorf("store: save session: %w", err)
 	}
 	return tx.Commit()

@@ -100,7 +100,7 @@ type Delivery struct {
 
 // DueWebhooks returns up to limit events whose next attempt is due at now, oldest first.
 func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT e.id, e.merchant_id, e.payment_id, e.type, e.payload, e.created_at, e.attempts,
+	rows, err := db.ro.QueryContext(ctx, `SELECT e.id, e.merchant_id, e.payment_id, e.type, e.payload, e.created_at, e.attempts,
 		m.webhook_url, m.webhook_secret FROM webhook_events e JOIN merchants m ON m.id = e.merchant_id
 		WHERE e.next_attempt_at IS NOT NULL AND e.next_attempt_at <= ? ORDER BY e.next_attempt_at LIMIT ?`, formatTime(now), limit)
 	if err != nil {
@@ -149,7 +149,7 @@ func (db *DB) RecordAttempt(ctx context.Context, eventID string, a payment.Webho
 
 // PaymentWebhooks returns a payment's events with every delivery attempt.
 func (db *DB) PaymentWebhooks(ctx context.Context, paymentID string) ([]payment.WebhookEvent, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT id, merchant_id, payment_id, type, payload, created_at, next_attempt_at, attempts,
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, merchant_id, payment_id, type, payload, created_at, next_attempt_at, attempts,
 		delivered_at, gave_up_at FROM webhook_events WHERE payment_id = ? ORDER BY created_at, rowid`, paymentID)
 	if err != nil {
 		return nil, fmt.Errorf("store: webhooks: %w", err)
@@ -169,7 +169,7 @@ func (db *DB) PaymentWebhooks(ctx context.Context, paymentID string) ([]payment.
 	}
 	rows.Close()
 	for i := range out {
-		ar, err := db.db.QueryContext(ctx, `SELECT url, status_code, error, duration_ms, attempted_at FROM webhook_attempts WHERE event_id = ? ORDER BY id`, out[i].ID)
+		ar, err := db.ro.QueryContext(ctx, `SELECT url, status_code, error, duration_ms, attempted_at FROM webhook_attempts WHERE event_id = ? ORDER BY id`, out[i].ID)
 		if err != nil {
 			return nil, err
 		}
@@ -211,7 +211,7 @@ func (db *DB) WebhookStates(ctx context.Context, paymentIDs []string) (map[strin
 	out := map[string]string{}
 	for _, id := range paymentIDs {
 		var delivered, gaveUp sql.NullString
-		err := db.db.QueryRowContext(ctx, `SELECT delivered_at, gave_up_at FROM webhook_events WHERE payment_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, id).Scan(&delivered, &gaveUp)
+		err := db.ro.QueryRowContext(ctx, `SELECT delivered_at, gave_up_at FROM webhook_events WHERE payment_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, id).Scan(&delivered, &gaveUp)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {

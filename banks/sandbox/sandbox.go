@@ -179,6 +179,9 @@ func DecodeQR(r io.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if b := img.Bounds(); b.Dx() < 200 {
+		img = upscale(img, 200/b.Dx()+1) // a camera sees the code larger than one pixel a module
+	}
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
 		return "", err
@@ -192,6 +195,17 @@ func DecodeQR(r io.Reader) (string, error) {
 		return "", err
 	}
 	return res.GetText(), nil
+}
+
+func upscale(img image.Image, k int) image.Image {
+	b := img.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
+	for y := 0; y < b.Dy()*k; y++ {
+		for x := 0; x < b.Dx()*k; x++ {
+			out.Set(x, y, img.At(b.Min.X+x/k, b.Min.Y+y/k))
+		}
+	}
+	return out
 }
 
 // autostart is the app opened by a link with an autostart token, as on the shopper's phone.

@@ -61,6 +61,9 @@ type Fake struct {
 	BaseURL string
 	// Now is the fake's clock.
 	Now func() time.Time
+	// StartTimeout is how long a BankID order waits to be scanned or started (QRTimeout by default;
+	// load tests that keep shoppers waiting longer raise it).
+	StartTimeout time.Duration
 
 	mu        sync.Mutex
 	banks     map[string]Bank
@@ -118,7 +121,7 @@ func New(clientID, clientSecret string, banks []Bank) *Fake {
 	if banks == nil {
 		banks = DefaultBanks()
 	}
-	f := &Fake{ClientID: clientID, ClientSecret: clientSecret, Now: time.Now,
+	f := &Fake{ClientID: clientID, ClientSecret: clientSecret, Now: time.Now, StartTimeout: QRTimeout,
 		banks: map[string]Bank{}, tokens: map[string]issuedToken{}, requestID: map[string]bool{},
 		payments: map[string]*fakePayment{}, auths: map[string]*fakeAuth{}, codes: map[string]*fakeAuth{}}
 	for _, b := range banks {
@@ -517,7 +520,7 @@ func (f *Fake) selectMethod(w http.ResponseWriter, r *http.Request, bank Bank) {
 
 // authView is the authorisation as a poll sees it now, with a fresh challenge while it waits.
 func (f *Fake) authView(a *fakeAuth) op.Authorisation {
-	if a.scaStatus == "authenticationStarted" && !a.engaged && f.Now().Sub(a.startedAt) >= QRTimeout {
+	if a.scaStatus == "authenticationStarted" && !a.engaged && f.Now().Sub(a.startedAt) >= f.StartTimeout {
 		f.fail(a, "startFailed")
 	}
 	v := op.Authorisation{SCAStatus: a.scaStatus, PSUMessage: a.hint}

@@ -1,0 +1,591 @@
+// Command bench measures paybybank on this machine and writes bench/results.md. Every figure
+// is a ratio against a baseline measured in the same process and run, so the numbers travel
+// between machines better than raw throughput does. Load goes to loopback only, bounded in time.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+	_ "modernc.org/sqlite"
+
+	"paybybank/app"
+	"paybybank/banks/bankid"
+	"paybybank/banks/sandbox"
+	"paybybank/handlers"
+	"paybybank/payment"
+	"paybybank/store"
+)
+
+var (
+	duration    = flag.Duration("duration", 5*time.Second, "how long each throughput measurement runs")
+	concurrency = flag.Int("c", 32, "concurrent clients for the throughput measurements")
+	shoppers    = flag.String("shoppers", "250,500,1000,2000,4000", "BankID capacity levels: shoppers waiting at once")
+	holdFor     = flag.Duration("hold", 8*time.Second, "how long each capacity level is held")
+	out         = flag.String("out", "bench/results.md", "where the table goes")
+)
+
+type result struct {
+	n, errs  int64
+	elapsed  time.Duration
+	lat      []time.Duration
+	firstErr error
+}
+
+func (r *result) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+func (r *result) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	slices.Sort(r.lat)
+	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
+}
+
+// load runs fn from conc workers for d and collects latencies.
+func load(conc int, d time.Duration, fn func(worker int) error) *result {
+	var mu sync.Mutex
+	res := &result{}
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			var n, errs int64
+			var first error
+			for time.Now().Before(deadline) {
+				t := time.Now()
+				if err := fn(w); err != nil {
+					errs++
+					if first == nil {
+						first = err
+					}
+					continue
+				}
+				n++
+				lat = append(lat, time.Since(t))
+			}
+			mu.Lock()
+			res.n += n
+			res.errs += errs
+			res.lat = append(res.lat, lat...)
+			if res.firstErr == nil {
+				res.firstErr = first
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+type env struct {
+	base    string
+	app     *app.App
+	db      *store.DB
+	key     string
+	client  *http.Client
+	dir     string
+	profile string
+}
+
+func newClient(jar bool) *http.Client {
+	tr := &http.Transport{MaxIdleConns: 10000, MaxIdleConnsPerHost: 10000, IdleConnTimeout: time.Minute}
+	c := &http.Client{Transport: tr, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if jar {
+		c.Jar, _ = cookiejar.New(nil)
+	}
+	return c
+}
+
+func setup() (*env, error) {
+	dir, err := os.MkdirTemp("", "paybybank-bench")
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	base := "http://" + ln.Addr().String()
+	db := store.NewDB(filepath.Join(dir, "bench.db"))
+	if err := db.Open(); err != nil {
+		return nil, err
+	}
+	cfg := &app.Config{Addr: ln.Addr().String(), PublicURL: base, SelfURL: base, Sandbox: true}
+	a, err := app.Build(cfg, db, bytes.Repeat([]byte{1}, 32), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return nil, err
+	}
+	a.Sandbox.OpenPayments.StartTimeout = time.Hour // shoppers in the capacity test wait longer than BankID's 30 s
+	go (&http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	ctx := context.Background()
+	m := &payment.Merchant{Name: "Bench Shop", AllowedOrigins: []string{base},
+		Creditor: payment.Creditor{Name: "Bench Shop AB", IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789"}}
+	if err := db.CreateMerchant(ctx, m); err != nil {
+		return nil, err
+	}
+	key, err := db.CreateAPIKey(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &env{base: base, app: a, db: db, key: key, client: newClient(false), dir: dir}, nil
+}
+
+func (e *env) createPayment(c *http.Client) (string, error) {
+	req, _ := http.NewRequest("POST", e.base+"/api/v1/payments", strings.NewReader(`{"amount":"249.00","currency":"SEK","reference":"Bench order"}`))
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var p struct {
+		CheckoutURL string `json:"checkout_url"`
+	}
+	if resp.StatusCode != 201 {
+		b, _ := io.ReadAll(resp.Body)
+		return "", fmt.Errorf("create: %d %s", resp.StatusCode, b)
+	}
+	json.NewDecoder(resp.Body).Decode(&p)
+	u, _ := url.Parse(p.CheckoutURL)
+	return u.Path, nil
+}
+
+func get(c *http.Client, u string) ([]byte, int, error) {
+	resp, err := c.Get(u)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return b, resp.StatusCode, err
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// shopper opens a checkout with its own cookies and picks a Mobile BankID bank.
+func (e *env) startBankID(c *http.Client, path string) error {
+	page, code, err := get(c, e.base+path)
+	if err != nil || code != 200 {
+		return fmt.Errorf("checkout %d: %v", code, err)
+	}
+	m := csrfRe.FindSubmatch(page)
+	if m == nil {
+		return errors.New("no csrf token")
+	}
+	resp, err := c.PostForm(e.base+path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {string(m[1])}})
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 {
+		return fmt.Errorf("choose bank: %d", resp.StatusCode)
+	}
+	return nil
+}
+
+type statusAnswer struct {
+	Status, Next, QR, Message string
+}
+
+func (e *env) status(c *http.Client, path string) (statusAnswer, error) {
+	b, code, err := get(c, e.base+path+"/status?page=bankid")
+	var s statusAnswer
+	if err != nil || code != 200 {
+		return s, fmt.Errorf("status %d: %v", code, err)
+	}
+	return s, json.Unmarshal(b, &s)
+}
+
+func rssMB() float64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+type row struct{ what, ours, baseline, ratio, target string }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func main() {
+	flag.Parse()
+	e, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(e.dir)
+	var rows []row
+	var notes []string
+	fail := func(what string, r *result) {
+		if r.errs > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d errors, first: %v", what, r.errs, r.firstErr))
+		}
+	}
+
+	// 1. The checkout page against a bare handler serving a page of the same size.
+	var paths []string
+	for i := 0; i < 20; i++ {
+		p, err := e.createPayment(e.client)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		paths = append(paths, p)
+	}
+	page, _, _ := get(e.client, e.base+paths[0])
+	bare := startBare(page)
+	clients := make([]*http.Client, *concurrency)
+	for i := range clients {
+		clients[i] = newClient(true) // shoppers keep their session cookie, as browsers do
+	}
+	ours := load(*concurrency, *duration, func(w int) error {
+		_, code, err := get(clients[w], e.base+paths[w%len(paths)])
+		if err == nil && code != 200 {
+			err = fmt.Errorf("checkout %d", code)
+		}
+		return err
+	})
+	base := load(*concurrency, *duration, func(w int) error {
+		_, code, err := get(e.client, bare)
+		if err == nil && code != 200 {
+			err = fmt.Errorf("bare %d", code)
+		}
+		return err
+	})
+	fail("checkout page", ours)
+	rows = append(rows, row{"Checkout page `GET /checkout/{token}` (" + strconv.Itoa(len(page)) + " B)",
+		fmt.Sprintf("%.0f req/s, p50 %s, p99 %s", ours.rate(), ms(ours.pct(.5)), ms(ours.pct(.99))),
+		fmt.Sprintf("%.0f req/s, p50 %s, p99 %s (bare net/http, same size)", base.rate(), ms(base.pct(.5)), ms(base.pct(.99))),
+		fmt.Sprintf("%.2f", ours.rate()/base.rate()), "≥ 0.5"})
+
+	// 2. Durable payment creation against raw single-row SQLite inserts, same pragmas.
+	ours = load(*concurrency, *duration, func(w int) error { _, err := e.createPayment(e.client); return err })
+	base = rawInserts(e.dir, *concurrency, *duration)
+	fail("payment creation", ours)
+	fail("raw inserts", base)
+	rows = append(rows, row{"Payment creation `POST /api/v1/payments` (WAL, synchronous=FULL)",
+		fmt.Sprintf("%.0f/s, p99 %s", ours.rate(), ms(ours.pct(.99))),
+		fmt.Sprintf("%.0f/s, p99 %s (raw INSERT, one row per transaction)", base.rate(), ms(base.pct(.99))),
+		fmt.Sprintf("%.2f", ours.rate()/base.rate()), "≥ 0.5"})
+
+	// 3a. The whole QR path against go-qrcode's own encoding.
+	rows = append(rows, qrPath(e)...)
+
+	// 3b. Shoppers waiting at once, each redrawing the QR every second.
+	capRows, best, profileTop := capacity(e)
+	rows = append(rows, capRows...)
+
+	// 4. Complete journeys.
+	j := journeys(e)
+	fail("journeys", j)
+	rows = append(rows, row{"Complete journeys (create → bank → BankID QR → scan → sign → completed)",
+		fmt.Sprintf("%.1f journeys/s, p50 %s, %d errors", j.rate(), ms(j.pct(.5)), j.errs), "", "", "0 errors"})
+
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Benchmarks\n\nMeasured by `make bench` on %s, %d cores (GOMAXPROCS %d), %s; %d clients for %s per throughput figure.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), *concurrency, *duration)
+	md.WriteString("| measurement | paybybank | baseline (same process, same run) | ratio | target |\n|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s |\n", r.what, r.ours, r.baseline, r.ratio, r.target)
+	}
+	fmt.Fprintf(&md, "\nBankID capacity: %s. The goal over time is 10,000 shoppers under 500 MB on this 2-core machine. RSS is the whole process: server, fake bank and load generator.\n", best)
+	if profileTop != "" {
+		fmt.Fprintf(&md, "\nWhere the time goes at the largest level (CPU profile, `go tool pprof -top`):\n\n```\n%s```\n", profileTop)
+	}
+	if len(notes) > 0 {
+		md.WriteString("\nErrors:\n\n")
+		for _, n := range notes {
+			fmt.Fprintf(&md, "- %s\n", n)
+		}
+	}
+	fmt.Print(md.String())
+	if err := os.WriteFile(*out, []byte(md.String()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if j.errs > 0 {
+		os.Exit(1)
+	}
+}
+
+func startBare(page []byte) string {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	}))
+	return "http://" + ln.Addr().String() + "/"
+}
+
+func rawInserts(dir string, conc int, d time.Duration) *result {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "raw.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return &result{errs: 1, firstErr: err, elapsed: time.Second}
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(8)
+	db.Exec(`CREATE TABLE t (id TEXT PRIMARY KEY, amount INTEGER, created TEXT)`)
+	var n atomic.Int64
+	return load(conc, d, func(int) error {
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO t VALUES (?, ?, ?)`, strconv.FormatInt(n.Add(1), 10), 24900, time.Now().String()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// qrPath compares frames per second of the server's whole QR path (status, bank poll, payload,
+// encoding, PNG over HTTP) with go-qrcode's own encoding of a payload of the same length.
+func qrPath(e *env) []row {
+	var paths []string
+	for i := 0; i < 64; i++ {
+		p, _ := e.createPayment(e.client)
+		c := newClient(true)
+		if err := e.startBankID(c, p); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	payload := bankid.QRPayload("67df3917-fa0d-44e5-b327-edcc928297f8", "d28db9a7-4cde-429e-a983-359be676944c", 42)
+	conc := runtime.GOMAXPROCS(0) * 4
+	alone := load(conc, *duration, func(int) error { _, err := qrcode.Encode(payload, qrcode.Medium, -4); return err })
+	var t atomic.Int64
+	fresh := load(conc, *duration, func(int) error {
+		_, err := handlers.QRPNG(bankid.QRPayload("67df3917-fa0d-44e5-b327-edcc928297f8", "d28db9a7-4cde-429e-a983-359be676944c", t.Add(1)))
+		return err
+	})
+	rows := []row{{"BankID QR frame made fresh (HMAC payload, QR symbol, 1-bit PNG)",
+		fmt.Sprintf("%.0f frames/s", fresh.rate()), fmt.Sprintf("%.0f frames/s (go-qrcode Encode alone)", alone.rate()),
+		fmt.Sprintf("%.2f", fresh.rate()/alone.rate()), "as cheap as the design allows"}}
+	whole := load(conc, *duration, func(w int) error {
+		_, code, err := get(e.client, e.base+paths[w%len(paths)]+"/qr.png?f="+strconv.Itoa(w))
+		if err == nil && code != 200 {
+			err = fmt.Errorf("qr %d", code)
+		}
+		return err
+	})
+	return append(rows, row{fmt.Sprintf("BankID QR over HTTP, %d orders (`GET …/qr.png`; a frame is drawn once a second per order and shared)", len(paths)),
+		fmt.Sprintf("%.0f requests/s, p99 %s", whole.rate(), ms(whole.pct(.99))),
+		fmt.Sprintf("%.0f frames/s (go-qrcode Encode alone)", alone.rate()),
+		fmt.Sprintf("%.2f", whole.rate()/alone.rate()), ""})
+}
+
+// capacity holds K shoppers on the BankID page, each asking for the status and the new QR frame
+// every second as live.js does, and counts frames that arrive late (after their second is over).
+func capacity(e *env) ([]row, string, string) {
+	var levels []int
+	for _, s := range strings.Split(*shoppers, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
+			levels = append(levels, n)
+		}
+	}
+	var rows []row
+	best := "not reached at the smallest level"
+	var paths []string
+	var clients []*http.Client
+	profileTop := ""
+	for li, k := range levels {
+		// Open orders up to k shoppers, 32 at a time.
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 32)
+		for len(paths)+len(sem) < k {
+			need := k - len(paths)
+			for i := 0; i < need; i++ {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					c := newClient(true)
+					p, err := e.createPayment(c)
+					if err == nil {
+						err = e.startBankID(c, p)
+					}
+					if err == nil {
+						mu.Lock()
+						paths, clients = append(paths, p), append(clients, c)
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		runtime.GC()
+		var prof *os.File
+		if li == len(levels)-1 {
+			prof, _ = os.CreateTemp("", "qr-cpu-*.pprof")
+			pprof.StartCPUProfile(prof)
+		}
+		var frames, late, errs atomic.Int64
+		stop := time.Now().Add(*holdFor)
+		var peak float64
+		done := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(200 * time.Millisecond):
+					peak = max(peak, rssMB())
+				}
+			}
+		}()
+		var swg sync.WaitGroup
+		for i := 0; i < k; i++ {
+			swg.Add(1)
+			go func() {
+				defer swg.Done()
+				c, p := clients[i], paths[i]
+				time.Sleep(time.Duration(i) * time.Second / time.Duration(k)) // shoppers arrive spread over a second
+				for tick := time.Now(); tick.Before(stop); tick = tick.Add(time.Second) {
+					s, err := e.status(c, p)
+					if err == nil && s.QR != "" {
+						_, code, gerr := get(c, e.base+s.QR)
+						if gerr != nil || code != 200 {
+							err = fmt.Errorf("qr %d %v", code, gerr)
+						}
+					} else if err == nil {
+						err = errors.New("no QR in status: " + s.Message)
+					}
+					if err != nil {
+						errs.Add(1)
+					} else {
+						frames.Add(1)
+					}
+					if time.Since(tick) > time.Second {
+						late.Add(1)
+					} else {
+						time.Sleep(time.Until(tick.Add(time.Second)))
+					}
+				}
+			}()
+		}
+		swg.Wait()
+		close(done)
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof.Close()
+			if out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=12", prof.Name()).Output(); err == nil {
+				lines := strings.Split(string(out), "\n")
+				for i, l := range lines {
+					if strings.Contains(l, "flat%") {
+						profileTop = strings.Join(lines[i:min(len(lines), i+13)], "\n")
+						break
+					}
+				}
+			}
+			os.Remove(prof.Name())
+		}
+		total := frames.Load() + errs.Load()
+		latePct := 100 * float64(late.Load()) / float64(max(total, 1))
+		ok := latePct < 1 && errs.Load() == 0
+		verdict := "on time"
+		if !ok {
+			verdict = "frames late"
+		} else {
+			best = fmt.Sprintf("%d shoppers at once with fresh frames every second, at %.0f MB RSS", k, peak)
+		}
+		rows = append(rows, row{fmt.Sprintf("%d shoppers on the BankID page at once", k),
+			fmt.Sprintf("%.0f frames/s, %.1f %% late, %d errors, %.0f MB RSS", float64(frames.Load())/holdFor.Seconds(), latePct, errs.Load(), peak),
+			"", verdict, "no late frames; 10,000 under 500 MB"})
+		if !ok {
+			break
+		}
+	}
+	return rows, best, profileTop
+}
+
+// journeys runs complete decoupled journeys concurrently, approving in the sandbox's BankID app.
+func journeys(e *env) *result {
+	refRe := regexp.MustCompile(`name="ref" value="([^"]+)"`)
+	return load(8, 2**duration, func(int) error {
+		c := newClient(true)
+		p, err := e.createPayment(c)
+		if err != nil {
+			return err
+		}
+		if err := e.startBankID(c, p); err != nil {
+			return err
+		}
+		s, err := e.status(c, p)
+		if err != nil || s.QR == "" {
+			return fmt.Errorf("no QR: %v", err)
+		}
+		png, _, err := get(c, e.base+s.QR)
+		if err != nil {
+			return err
+		}
+		payload, err := sandbox.DecodeQR(bytes.NewReader(png))
+		if err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		resp, err := c.PostForm(e.base+"/sandbox/bankid/scan", url.Values{"payload": {payload}})
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := refRe.FindSubmatch(body)
+		if m == nil {
+			return fmt.Errorf("scan refused: %d", resp.StatusCode)
+		}
+		resp, err = c.PostForm(e.base+"/sandbox/bankid/sign", url.Values{"ref": {string(m[1])}, "decision": {"approve"}})
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		// The page asks every second, as live.js does, until the payment has moved on.
+		for i := 0; i < 10; i++ {
+			if s, err = e.status(c, p); err != nil {
+				return err
+			}
+			if s.Status == "completed" {
+				return nil
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		return fmt.Errorf("journey ended %s", s.Status)
+	})
+}
