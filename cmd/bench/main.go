@@ -117,9 +117,11 @@ type env struct {
 	profile string
 }
 
+// transport is shared by every simulated browser: each keeps its own cookies, not its own pool.
+var transport = &http.Transport{MaxIdleConns: 10000, MaxIdleConnsPerHost: 10000, IdleConnTimeout: time.Minute}
+
 func newClient(jar bool) *http.Client {
-	tr := &http.Transport{MaxIdleConns: 10000, MaxIdleConnsPerHost: 10000, IdleConnTimeout: time.Minute}
-	c := &http.Client{Transport: tr, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Transport: transport, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if jar {
 		c.Jar, _ = cookiejar.New(nil)
 	}
@@ -327,7 +329,7 @@ func main() {
 	}
 	fmt.Fprintf(&md, "\nBankID capacity: %s. The goal over time is 10,000 shoppers under 500 MB on this 2-core machine. RSS is the whole process: server, fake bank and load generator.\n", best)
 	if profileTop != "" {
-		fmt.Fprintf(&md, "\nWhere the time goes at the largest level (CPU profile, `go tool pprof -top`):\n\n```\n%s```\n", profileTop)
+		fmt.Fprintf(&md, "\nWhere the time goes at the largest level (CPU profile, `go tool pprof -top`):\n\n```\n%s\n```\n", profileTop)
 	}
 	if len(notes) > 0 {
 		md.WriteString("\nErrors:\n\n")
@@ -425,7 +427,7 @@ func capacity(e *env) ([]row, string, string) {
 	var paths []string
 	var clients []*http.Client
 	profileTop := ""
-	for li, k := range levels {
+	for _, k := range levels {
 		// Open orders up to k shoppers, 32 at a time.
 		var mu sync.Mutex
 		var wg sync.WaitGroup
@@ -453,11 +455,9 @@ func capacity(e *env) ([]row, string, string) {
 			wg.Wait()
 		}
 		runtime.GC()
-		var prof *os.File
-		if li == len(levels)-1 {
-			prof, _ = os.CreateTemp("", "qr-cpu-*.pprof")
-			pprof.StartCPUProfile(prof)
-		}
+		// Profile every level; the table keeps the last (largest) one's.
+		prof, _ := os.CreateTemp("", "qr-cpu-*.pprof")
+		pprof.StartCPUProfile(prof)
 		var frames, late, errs atomic.Int64
 		stop := time.Now().Add(*holdFor)
 		var peak float64
