@@ -67,6 +67,9 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 		pr.Payment = np
 		return pr, err
 	}
+	if p.Status == payment.StatusOpen {
+		return pr, nil // no bank order yet: nothing to ask the bank (a choice in flight moves it on itself)
+	}
 	a, err := s.store.ActiveAuthorisation(ctx, p.ID)
 	if errors.Is(err, payment.ErrNotFound) {
 		return pr, nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -25,6 +26,8 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 type DB struct {
 	db  *sql.DB
 	ro  *stmts // cached statements for reads outside transactions
+
+	merchants sync.Map // id → cachedMerchant
 	DSN string
 	// Now is the clock; tests replace it.
 	Now func() time.Time

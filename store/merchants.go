@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -38,8 +39,29 @@ func (db *DB) CreateMerchant(ctx context.Context, m *payment.Merchant) error {
 	return tx.Commit()
 }
 
+// merchantTTL is how long a merchant read is reused: every checkout page needs one, and merchants
+// change rarely (a change made by another process, such as the CLI, shows within this time).
+const merchantTTL = 5 * time.Second
+
+type cachedMerchant struct {
+	m  payment.Merchant
+	at time.Time
+}
+
 // Merchant returns the merchant with the given id.
 func (db *DB) Merchant(ctx context.Context, id string) (*payment.Merchant, error) {
+	if c, ok := db.merchants.Load(id); ok && time.Since(c.(cachedMerchant).at) < merchantTTL {
+		m := c.(cachedMerchant).m
+		return &m, nil
+	}
+	m, err := db.merchant(ctx, id)
+	if err == nil {
+		db.merchants.Store(id, cachedMerchant{*m, time.Now()})
+	}
+	return m, err
+}
+
+func (db *DB) merchant(ctx context.Context, id string) (*payment.Merchant, error) {
 	return scanMerchant(db.ro.QueryRowContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL
 		FROM merchants WHERE id = ?`, id))
 }
@@ -96,11 +118,25 @@ func (db *DB) CreateAPIKey(ctx context.Context, merchantID string) (string, erro
 	return key, tx.Commit()
 }
 
-// MerchantByAPIKey returns the merchant owning an unrevoked key, or ErrNotFound.
+// MerchantByAPIKey returns the merchant owning an unrevoked key, or ErrNotFound. A key found is
+// remembered (by its hash) for merchantTTL: every API call needs this look-up.
 func (db *DB) MerchantByAPIKey(ctx context.Context, key string) (*payment.Merchant, error) {
+	h := hashKey(key)
+	if c, ok := db.merchants.Load("key:" + h); ok && time.Since(c.(cachedMerchant).at) < merchantTTL {
+		m := c.(cachedMerchant).m
+		return &m, nil
+	}
+	m, err := db.merchantByKeyHash(ctx, h)
+	if err == nil {
+		db.merchants.Store("key:"+h, cachedMerchant{*m, time.Now()})
+	}
+	return m, err
+}
+
+func (db *DB) merchantByKeyHash(ctx context.Context, hash string) (*payment.Merchant, error) {
 	return scanMerchant(db.ro.QueryRowContext(ctx, `SELECT m.id, m.name, m.allowed_origins, m.creditor, m.signing_secret, m.created_at, m.display_name, m.accent, m.logo IS NOT NULL
 		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
-		WHERE k.hash = ? AND k.revoked_at IS NULL`, hashKey(key)))
+		WHERE k.hash = ? AND k.revoked_at IS NULL`, hash))
 }
 
 func hashKey(key string) string {
@@ -122,6 +158,7 @@ func (db *DB) SetBranding(ctx context.Context, merchantID, displayName, accent s
 		return err
 	}
 	defer tx.Rollback()
+	defer db.merchants.Delete(merchantID)
 	res, err := tx.ExecContext(ctx, `UPDATE merchants SET display_name = ?, accent = ? WHERE id = ?`, displayName, accent, merchantID)
 	if err != nil {
 		return fmt.Errorf("store: branding: %w", err)

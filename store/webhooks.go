@@ -75,6 +75,7 @@ func (db *DB) SetWebhook(ctx context.Context, merchantID, url string) (string, e
 		return "", err
 	}
 	defer tx.Rollback()
+	defer db.merchants.Delete(merchantID)
 	b := make([]byte, 24)
 	rand.Read(b)
 	secret := "whsec_" + base64.StdEncoding.EncodeToString(b)
