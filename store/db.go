@@ -24,11 +24,11 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 
 // DB is the SQLite database.
 type DB struct {
-	db  *sql.DB
-	ro  *stmts // cached statements for reads outside transactions
+	db *sql.DB
+	ro *stmts // cached statements for reads outside transactions
 
 	merchants sync.Map // id → cachedMerchant
-	DSN string
+	DSN       string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
