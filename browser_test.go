@@ -272,7 +272,8 @@ func (b *tab) phoneChecks(page string, aboveFold ...string) {
 		const out = {Small: [], Hidden: []};
 		out.Overflow = document.documentElement.scrollWidth > window.innerWidth;
 		for (const el of document.querySelectorAll("a, button, input, select, textarea")) {
-			const r = el.getBoundingClientRect();
+			// A control inside its label is tapped through the label: measure that.
+			const r = (el.closest("label") || el).getBoundingClientRect();
 			if (r.width === 0 || r.height === 0 || el.classList.contains("skip")) continue;
 			if (r.height < 44 || r.width < 44) out.Small.push((el.textContent || el.name || el.tagName).trim().slice(0, 40) + " " + Math.round(r.width) + "x" + Math.round(r.height));
 		}
@@ -595,4 +596,24 @@ func bankidParse(s string) (struct {
 		Token string
 		Time  int64
 	}{p.Token, p.Time}, err
+}
+
+func TestBrowserAccountQuestion(t *testing.T) {
+	h := newHarness(t)
+	needBrowser(t)
+	_, path := h.createPayment(`,"debtor":null`)
+	b := newTab(t, h, tabOption{phone: true, width: 360, height: 640})
+	b.open(path)
+	b.click(`button[value="HANDSESS"]`)
+	b.waitText("Your account at Handelsbanken")
+	b.axe("account question")
+	b.phoneChecks("account question", ".amount", "#f-clearing_number")
+	b.screenshot("account")
+	b.run(chromedp.SendKeys("#f-clearing_number", "6789", chromedp.ByID), chromedp.SendKeys("#f-account_number", "123456782", chromedp.ByID))
+	b.click(`form.actions button[type="submit"]`)
+	b.waitText("check digit")
+	b.axe("account question with an error")
+	b.run(chromedp.SetValue("#f-account_number", "123456789", chromedp.ByID))
+	b.click(`form.actions button[type="submit"]`)
+	b.waitText("Open BankID on this device")
 }

@@ -117,8 +117,14 @@ func TestKillDashNine(t *testing.T) {
 	_, page := get(p.link)
 	csrf := csrfRe.FindStringSubmatch(page)[1]
 	resp, err := client.PostForm(p.link+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {csrf}})
-	if err != nil || resp.StatusCode != 303 {
+	if err != nil || resp.StatusCode != 303 || !strings.Contains(resp.Header.Get("Location"), "/account?bank=HANDSESS") {
 		t.Fatalf("choose bank: %v %v", resp, err)
+	}
+	// Handelsbanken wants the shopper's account: type it, as the page asks.
+	resp, err = client.PostForm(p.link+"/account", url.Values{"bank": {"HANDSESS"}, "csrf": {csrf}, "country": {"SE"},
+		"clearing_number": {"6789"}, "account_number": {"123456789"}})
+	if err != nil || resp.StatusCode != 303 {
+		t.Fatalf("account: %v %v", resp, err)
 	}
 	qr := func() string {
 		_, body := get(p.link + "/status?page=bankid")

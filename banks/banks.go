@@ -20,7 +20,30 @@ type Bank struct {
 	Currencies []string // currencies it pays in; empty means any
 	Approach   string   // "redirect" or "decoupled", as a hint to the picker
 	LogoURL    string
+	// DebtorAccount says whether the bank needs the shopper's account up front: "required",
+	// "optional", or "at_bank" (the shopper chooses it during SCA).
+	DebtorAccount string
+	// DebtorFormat is the account shape the bank wants: "iban" or "bban".
+	DebtorFormat string
+	// ReferenceLimits is the longest reference the bank takes, per currency; SameBankLimit, when
+	// set, replaces the domestic one for a creditor at the same bank.
+	ReferenceLimits map[string]int
+	SameBankLimit   int
 }
+
+// ReferenceLimit is the longest reference the bank takes for a payment in currency to creditorBIC.
+func (b Bank) ReferenceLimit(currency, creditorBIC string) int {
+	if b.SameBankLimit > 0 && creditorBIC != "" && len(creditorBIC) >= 8 && len(b.BIC) >= 8 && creditorBIC[:8] == b.BIC[:8] && currency != "EUR" {
+		return b.SameBankLimit
+	}
+	if n, ok := b.ReferenceLimits[currency]; ok {
+		return n
+	}
+	return 140
+}
+
+// NeedsDebtor reports whether the shopper's account must be known before the payment is created.
+func (b Bank) NeedsDebtor() bool { return b.DebtorAccount == "required" }
 
 // Accepts reports whether the bank pays in currency.
 func (b Bank) Accepts(currency string) bool {

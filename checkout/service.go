@@ -38,6 +38,7 @@ type Store interface {
 	UseState(ctx context.Context, stateHash string) (*payment.Authorisation, error)
 	ReleaseState(ctx context.Context, authID string) error
 	UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error)
+	SetDebtor(ctx context.Context, id string, a payment.Account) error
 }
 
 // Service is the checkout's engine.
@@ -85,6 +86,7 @@ type NewPayment struct {
 	Country   string
 	ExpiresIn int
 	Metadata  map[string]string
+	Debtor    *payment.Account // the shopper's account, when the merchant knows it
 }
 
 // Validate checks a new payment against the merchant and returns the payment to store, or a
@@ -141,7 +143,7 @@ func (s *Service) Validate(m *payment.Merchant, in NewPayment) (*payment.Payment
 	}
 	return &payment.Payment{MerchantID: m.ID, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
 		Creditor: creditor, ReturnURL: in.ReturnURL, Locale: in.Locale, PreselectBIC: in.Bank, Country: in.Country,
-		Metadata: in.Metadata, ExpiresAt: s.Now().Add(time.Duration(in.ExpiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
+		Metadata: in.Metadata, Debtor: in.Debtor, ExpiresAt: s.Now().Add(time.Duration(in.ExpiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
 }
 
 // CreatePayment validates and stores a payment; with an idempotency key a repeat returns the first.
@@ -151,8 +153,16 @@ func (s *Service) CreatePayment(ctx context.Context, m *payment.Merchant, in New
 		return nil, false, err
 	}
 	if p.PreselectBIC != "" {
-		if _, err := s.bank(ctx, p.PreselectBIC); err != nil {
+		b, err := s.bank(ctx, p.PreselectBIC)
+		if err != nil {
 			return nil, false, &payment.FieldError{Field: "bank", Message: "no bank with this BIC is available"}
+		}
+		// A reference the bank would cut is refused here, never truncated on the way.
+		if lim := b.ReferenceLimit(p.Currency, p.Creditor.BIC); len([]rune(p.Reference)) > lim {
+			return nil, false, &payment.FieldError{Field: "reference", Message: fmt.Sprintf("is %d characters; %s takes at most %d", len([]rune(p.Reference)), b.Name, lim)}
+		}
+		if !b.Accepts(p.Currency) {
+			return nil, false, &payment.FieldError{Field: "bank", Message: b.Name + " does not pay in " + p.Currency}
 		}
 	}
 	return s.store.CreatePayment(ctx, p, idemKey, requestHash)
@@ -162,7 +172,8 @@ func (s *Service) CreatePayment(ctx context.Context, m *payment.Merchant, in New
 type BankOption struct {
 	banks.Bank
 	Available bool
-	Reason    string
+	Reason    string // "currency" or "reference" when not available
+	Limit     int    // the bank's reference limit, with Reason "reference"
 }
 
 // Banks lists every provider's banks for a payment, by country and name, marking those that
@@ -178,9 +189,12 @@ func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, 
 			continue
 		}
 		for _, b := range list {
-			o := BankOption{Bank: b, Available: b.Accepts(p.Currency)}
-			if !o.Available {
-				o.Reason = "currency"
+			o := BankOption{Bank: b, Available: true}
+			switch {
+			case !b.Accepts(p.Currency):
+				o.Available, o.Reason = false, "currency"
+			case len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC):
+				o.Available, o.Reason, o.Limit = false, "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
 			}
 			out = append(out, o)
 		}
@@ -214,6 +228,21 @@ func (s *Service) bank(ctx context.Context, bic string) (banks.Bank, error) {
 
 // ErrUnavailable means the bank cannot take this payment (e.g. its currency).
 var ErrUnavailable = errors.New("bank unavailable for this payment")
+
+// ErrNeedDebtor means the chosen bank wants the shopper's own account before the payment exists.
+var ErrNeedDebtor = errors.New("the bank needs the shopper's account")
+
+// Bank returns the bank with this BIC, for pages that ask about it.
+func (s *Service) Bank(ctx context.Context, bic string) (banks.Bank, error) { return s.bank(ctx, bic) }
+
+// SetDebtor records the shopper's account on an open payment.
+func (s *Service) SetDebtor(ctx context.Context, p *payment.Payment, a payment.Account) error {
+	if err := s.store.SetDebtor(ctx, p.ID, a); err != nil {
+		return err
+	}
+	p.Debtor = &a
+	return nil
+}
 
 // newState makes an unguessable callback state; the store keeps only its hash.
 func newState() (state, hash string) {
@@ -253,8 +282,11 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if err != nil {
 		return nil, err
 	}
-	if !b.Accepts(p.Currency) {
+	if !b.Accepts(p.Currency) || len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC) {
 		return nil, ErrUnavailable
+	}
+	if b.NeedsDebtor() && p.Debtor == nil {
+		return nil, ErrNeedDebtor
 	}
 	prov := s.providers[b.Provider]
 	state, hash := newState()
@@ -271,10 +303,14 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		}
 		return nil, err
 	}
-	created, err := prov.CreatePayment(ctx, banks.PaymentRequest{BIC: bic, AmountMinor: p.AmountMinor, Amount: p.Amount(),
+	req := banks.PaymentRequest{BIC: bic, AmountMinor: p.AmountMinor, Amount: p.Amount(),
 		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
 		Creditor: banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
-		State:    state, RedirectURI: s.CallbackURL()})
+		State:    state, RedirectURI: s.CallbackURL()}
+	if d := p.Debtor; d != nil && b.DebtorAccount != "at_bank" {
+		req.Debtor = &banks.Account{IBAN: d.IBAN, BBAN: d.BBAN, ClearingNumber: d.ClearingNumber, Currency: p.Currency}
+	}
+	created, err := prov.CreatePayment(ctx, req)
 	if err != nil {
 		return fail(err)
 	}

@@ -111,16 +111,17 @@ func (r *recorder) Write(b []byte) (int, error) {
 // paymentRequest is the JSON body of POST /api/v1/payments. Amount is kept raw so that a JSON
 // number (a float in most merchants' languages) can be refused rather than silently rounded.
 type paymentRequest struct {
-	Amount    json.RawMessage   `json:"amount"`
-	Currency  string            `json:"currency"`
-	Reference string            `json:"reference"`
-	Creditor  *payment.Creditor `json:"creditor"`
-	ReturnURL string            `json:"return_url"`
-	Locale    string            `json:"locale"`
-	Bank      string            `json:"bank"`
-	Country   string            `json:"country"`
-	ExpiresIn int               `json:"expires_in"`
-	Metadata  map[string]string `json:"metadata"`
+	Amount    json.RawMessage      `json:"amount"`
+	Currency  string               `json:"currency"`
+	Reference string               `json:"reference"`
+	Creditor  *payment.Creditor    `json:"creditor"`
+	ReturnURL string               `json:"return_url"`
+	Locale    string               `json:"locale"`
+	Bank      string               `json:"bank"`
+	Country   string               `json:"country"`
+	ExpiresIn int                  `json:"expires_in"`
+	Metadata  map[string]string    `json:"metadata"`
+	Debtor    *payment.DebtorInput `json:"debtor"`
 }
 
 // rawAmount keeps an amount as sent, so a JSON number (a float in most merchants' languages)
@@ -175,8 +176,19 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *paymen
 	if len(idem) > 255 {
 		return &payment.FieldError{Field: "Idempotency-Key", Message: "at most 255 characters"}
 	}
+	var debtor *payment.Account
+	if req.Debtor != nil {
+		a, err := req.Debtor.Parse()
+		var fe *payment.FieldError
+		if errors.As(err, &fe) {
+			return &payment.FieldError{Field: "debtor." + fe.Field, Message: fe.Message}
+		} else if err != nil {
+			return err
+		}
+		debtor = &a
+	}
 	sum := sha256.Sum256(body)
-	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{
+	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor,
 		Amount: amount, Currency: req.Currency, Reference: req.Reference, Creditor: req.Creditor, ReturnURL: req.ReturnURL,
 		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata,
 	}, idem, hex.EncodeToString(sum[:]))

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,8 +245,11 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 			continue
 		}
 		item := views.BankItem{BIC: b.BIC, Name: b.Name, Initials: initials(b.Name), Available: b.Available}
-		if !b.Available {
+		switch b.Reason {
+		case "currency":
 			item.Note = l.T("picker.unavailable")
+		case "reference":
+			item.Note = strings.Replace(l.T("picker.reference"), "%d", strconv.Itoa(b.Limit), 1)
 		}
 		if b.BIC == lastBIC && b.Available && q == "" {
 			it := item
@@ -358,10 +363,19 @@ func (s *Server) chooseBank(w http.ResponseWriter, r *http.Request) error {
 	if !payment.ValidBIC(bic) {
 		return s.pickerWithError(w, r, p, "error.unavailable")
 	}
+	return s.startBank(w, r, p, bic)
+}
+
+// startBank creates the payment at the chosen bank and sends the shopper on: to the bank, to the
+// BankID page, or first to the question about their own account when the bank needs it.
+func (s *Server) startBank(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
 	defer cancel()
 	a, err := s.checkout.ChooseBank(ctx, p, bic, psuOf(r), isMobile(r))
 	switch {
+	case errors.Is(err, checkout.ErrNeedDebtor):
+		http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic), http.StatusSeeOther)
+		return nil
 	case errors.Is(err, checkout.ErrUnavailable), errors.Is(err, payment.ErrNotFound):
 		return s.pickerWithError(w, r, p, "error.unavailable")
 	case err != nil:

@@ -81,6 +81,7 @@ type Payment struct {
 	Currency      string
 	Reference     string
 	Creditor      Creditor
+	Debtor        *Account // the shopper's account, once known
 	ReturnURL     string
 	Locale        string
 	PreselectBIC  string

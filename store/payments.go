@@ -17,7 +17,7 @@ import (
 
 const paymentColumns = `id, merchant_id, token, status, amount_minor, currency, reference, creditor, return_url,
 	locale, preselect_bic, country, metadata, bank_bic, provider, bank_status, bank_accepted, failure_reason,
-	expires_at, created_at, updated_at`
+	expires_at, created_at, updated_at, debtor`
 
 // CreatePayment stores a new payment in status open with its first event, filling in id,
 // token and timestamps. With an idempotency key it returns the payment created before under the
@@ -55,12 +55,17 @@ func (db *DB) CreatePayment(ctx context.Context, p *payment.Payment, idemKey, re
 	if idemKey != "" {
 		key = idemKey
 	}
+	debtor := ""
+	if p.Debtor != nil {
+		b, _ := json.Marshal(p.Debtor)
+		debtor = string(b)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO payments (id, merchant_id, token, status, amount_minor, currency, reference,
-		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.MerchantID, p.Token, p.Status, p.AmountMinor, p.Currency, p.Reference, string(creditor), p.ReturnURL,
 		p.Locale, p.PreselectBIC, p.Country, string(metadata), key, requestHash, formatTime(p.ExpiresAt),
-		formatTime(tx.now), formatTime(tx.now)); err != nil {
+		formatTime(tx.now), formatTime(tx.now), debtor); err != nil {
 		return nil, false, fmt.Errorf("store: create payment: %w", err)
 	}
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: p.ID, From: "", To: payment.StatusOpen, Cause: payment.CauseMerchant, Detail: "created"}); err != nil {
@@ -167,10 +172,10 @@ func findPayment(ctx context.Context, q querier, where string, args ...any) (*pa
 
 func scanPayment(row scanner) (*payment.Payment, error) {
 	var p payment.Payment
-	var creditor, metadata, expires, created, updated string
+	var creditor, metadata, expires, created, updated, debtor string
 	if err := row.Scan(&p.ID, &p.MerchantID, &p.Token, &p.Status, &p.AmountMinor, &p.Currency, &p.Reference, &creditor,
 		&p.ReturnURL, &p.Locale, &p.PreselectBIC, &p.Country, &metadata, &p.BankBIC, &p.Provider, &p.BankStatus,
-		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated); err != nil {
+		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, payment.ErrNotFound
 		}
@@ -178,6 +183,10 @@ func scanPayment(row scanner) (*payment.Payment, error) {
 	}
 	json.Unmarshal([]byte(creditor), &p.Creditor)
 	json.Unmarshal([]byte(metadata), &p.Metadata)
+	if debtor != "" {
+		p.Debtor = &payment.Account{}
+		json.Unmarshal([]byte(debtor), p.Debtor)
+	}
 	p.ExpiresAt, p.CreatedAt, p.UpdatedAt = parseTime(expires), parseTime(created), parseTime(updated)
 	return &p, nil
 }
@@ -269,4 +278,22 @@ func (db *DB) Events(ctx context.Context, paymentID string) ([]payment.Event, er
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// SetDebtor records the shopper's account on a payment that has not gone to its bank yet.
+func (db *DB) SetDebtor(ctx context.Context, id string, a payment.Account) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	b, _ := json.Marshal(a)
+	res, err := tx.ExecContext(ctx, `UPDATE payments SET debtor = ?, updated_at = ? WHERE id = ? AND status = 'open'`, string(b), formatTime(tx.now), id)
+	if err != nil {
+		return fmt.Errorf("store: set debtor: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return payment.ErrConflict
+	}
+	return tx.Commit()
 }

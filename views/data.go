@@ -2,7 +2,11 @@
 // below; the components never reach for anything else.
 package views
 
-import "paybybank/i18n"
+import (
+	"strings"
+
+	"paybybank/i18n"
+)
 
 // Page is what every page's layout needs.
 type Page struct {
@@ -98,3 +102,6 @@ type Error struct {
 	Message  string
 	RetryURL string
 }
+
+// fmtT fills the one %s of a catalogue text.
+func fmtT(text, arg string) string { return strings.Replace(text, "%s", arg, 1) }

@@ -141,12 +141,21 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 			return nil, fmt.Errorf("openpayments: bank list %s: %w", country, err)
 		}
 		for _, a := range list {
-			currencies := []string{"EUR"}
-			if cur := countryCurrency[country]; cur != "" && cur != "EUR" {
-				currencies = []string{cur, "EUR"}
+			prof := ProfileFor(a.BICFI)
+			currencies := prof.Currencies
+			if len(currencies) == 0 {
+				currencies = []string{"EUR"}
+				if cur := countryCurrency[country]; cur != "" && cur != "EUR" {
+					currencies = []string{cur, "EUR"}
+				}
+			}
+			limits := map[string]int{}
+			for _, cur := range currencies {
+				limits[cur] = prof.RemittanceLimit(product(cur), false)
 			}
 			out = append(out, banks.Bank{BIC: a.BICFI, Name: a.Name, Country: country, Provider: c.cfg.Name,
-				Currencies: currencies, LogoURL: a.LogoURL})
+				Currencies: currencies, LogoURL: a.LogoURL, DebtorAccount: prof.DebtorAccount, DebtorFormat: prof.DebtorFormat,
+				ReferenceLimits: limits, SameBankLimit: prof.MaxRemittanceSameBank})
 		}
 	}
 	c.mu.Lock()
@@ -407,8 +416,8 @@ func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header,
 		req.Header.Set("Content-Type", "application/json")
 		if cl.bic != "" {
 			req.Header.Set("X-BicFi", cl.bic)
-			if ProfileFor(cl.bic).PreferDecoupled {
-				req.Header.Set("TPP-Redirect-Preferred", "false")
+			if ProfileFor(cl.bic).Requires("TPP-Redirect-Preferred") {
+				req.Header.Set("TPP-Redirect-Preferred", "false") // ask for decoupled, the same on every call
 			}
 		}
 		if cl.psu.IPAddress != "" {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,7 @@ var psu = banks.PSU{IPAddress: "192.0.2.10", UserAgent: "Mozilla/5.0 test"}
 func request(bic, currency string) banks.PaymentRequest {
 	return banks.PaymentRequest{BIC: bic, Amount: "249.00", AmountMinor: 24900, Currency: currency, CreditorName: "Shop AB",
 		Creditor:  banks.Account{IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789", Currency: currency},
+		Debtor:    &banks.Account{IBAN: "SE3550000000054910000003", BBAN: "54910000003", Currency: currency},
 		Reference: "Order 1001", PSU: psu}
 }
 
@@ -319,7 +321,7 @@ func TestTokenCachedAndRenewed(t *testing.T) {
 // rawCall sends a request to the fake by hand, to show it refuses what the real platform refuses.
 func rawCall(t *testing.T, srv *httptest.Server, token string, mutate func(*http.Request)) (int, string) {
 	t.Helper()
-	body := `{"instructedAmount":{"currency":"SEK","amount":"249.00"},"creditorName":"Shop AB","creditorAccount":{"iban":"SE7160000000000123456789","currency":"SEK"}}`
+	body := `{"instructedAmount":{"currency":"SEK","amount":"249.00"},"creditorName":"Shop AB","creditorAccount":{"iban":"SE7160000000000123456789","currency":"SEK"},"debtorAccount":{"iban":"SE3550000000054910000003"}}`
 	req, _ := http.NewRequest("POST", srv.URL+"/psd2/paymentinitiation/v1/payments/domestic", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
@@ -371,7 +373,21 @@ func TestFakeIsStrict(t *testing.T) {
 		{"malformed BIC", func(r *http.Request) { r.Header.Set("X-BicFi", "essesess") }, tok, 400, "X-BicFi"},
 		{"unknown bank", func(r *http.Request) { r.Header.Set("X-BicFi", "ABCDSESS") }, tok, 400, "unknown ASPSP"},
 		{"wrong account format at HANDSESS", func(r *http.Request) { r.Header.Set("X-BicFi", "HANDSESS") }, tok, 400, "creditorAccount must be bban"},
-		{"Swedbank without PSU-User-Agent", func(r *http.Request) { r.Header.Set("X-BicFi", "SWEDSESS"); r.Header.Del("PSU-User-Agent") }, tok, 400, "PSU-User-Agent"},
+		{"Swedbank without PSU-User-Agent", func(r *http.Request) {
+			r.Header.Set("X-BicFi", "SWEDSESS")
+			r.Header.Set("TPP-Redirect-Preferred", "false")
+			r.Header.Del("PSU-User-Agent")
+		}, tok, 400, "PSU-User-Agent"},
+		{"Swedbank without TPP-Redirect-Preferred", func(r *http.Request) { r.Header.Set("X-BicFi", "SWEDSESS") }, tok, 400, "TPP-Redirect-Preferred"},
+		{"missing debtor account", func(r *http.Request) {
+			setBody(r, `{"instructedAmount":{"currency":"SEK","amount":"1.00"},"creditorName":"A","creditorAccount":{"iban":"SE7160000000000123456789"}}`)
+		}, tok, 400, "debtorAccount is required"},
+		{"reference too long", func(r *http.Request) {
+			setBody(r, `{"instructedAmount":{"currency":"SEK","amount":"1.00"},"creditorName":"A","creditorAccount":{"iban":"SE7160000000000123456789"},"debtorAccount":{"iban":"SE3550000000054910000003"},"remittanceInformationUnstructured":"`+strings.Repeat("x", 141)+`"}`)
+		}, tok, 400, "at most 140"},
+		{"product not offered", func(r *http.Request) {
+			r.URL.Path = "/psd2/paymentinitiation/v1/payments/swedish-giro"
+		}, tok, 400, "does not offer"},
 		{"no token", nil, "", 401, "TOKEN_INVALID"},
 		{"wrong scope", nil, fakeToken(t, srv, op.ScopeBankList), 403, "scope"},
 	}
@@ -401,4 +417,77 @@ func TestFakeIsStrict(t *testing.T) {
 			t.Fatalf("%d", resp.StatusCode)
 		}
 	})
+}
+
+func setBody(r *http.Request, body string) {
+	r.Body = io.NopCloser(strings.NewReader(body))
+	r.ContentLength = int64(len(body))
+}
+
+// TestEveryProfileEnforced holds the fake to each bank's profile: a payment built the way the
+// profile says is accepted, and each way of breaking it is refused.
+func TestEveryProfileEnforced(t *testing.T) {
+	c, _, srv := setup(t)
+	ctx := context.Background()
+	tok := fakeToken(t, srv, op.ScopePayments)
+	post := func(bic, product, body string) int {
+		req, _ := http.NewRequest("POST", srv.URL+"/psd2/paymentinitiation/v1/payments/"+product, strings.NewReader(body))
+		for k, v := range map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json", "X-Request-ID": uuid.NewString(),
+			"X-BicFi": bic, "PSU-IP-Address": "192.0.2.1", "PSU-User-Agent": "test", "TPP-Redirect-Preferred": "false"} {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	acct := func(format, cur string) string {
+		switch format {
+		case "bban+clearing":
+			return `{"bban":"123456789","clearingNumber":"6789","currency":"` + cur + `"}`
+		case "bban":
+			return `{"bban":"123456789","currency":"` + cur + `"}`
+		}
+		return `{"iban":"SE3550000000054910000003","currency":"` + cur + `"}`
+	}
+	other := map[string]string{"iban": "bban", "bban": "iban", "bban+clearing": "iban"}
+	for bic, p := range op.Profiles() {
+		t.Run(bic, func(t *testing.T) {
+			cur := p.Currencies[0]
+			product := map[bool]string{true: "sepa-credit-transfers", false: "domestic"}[cur == "EUR"]
+			limit := p.RemittanceLimit(product, false)
+			body := func(debtor, ref, currency string) string {
+				b := `{"instructedAmount":{"currency":"` + currency + `","amount":"10.00"},"creditorName":"Shop","creditorAccount":` + acct(p.CreditorFormat, currency)
+				if debtor != "" {
+					b += `,"debtorAccount":` + debtor
+				}
+				return b + `,"remittanceInformationUnstructured":"` + ref + `"}`
+			}
+			if code := post(bic, product, body(acct(p.DebtorFormat, cur), strings.Repeat("r", limit), cur)); code != 201 {
+				t.Fatalf("by the profile: %d", code)
+			}
+			if code := post(bic, product, body(acct(p.DebtorFormat, cur), strings.Repeat("r", limit+1), cur)); code != 400 {
+				t.Errorf("reference of %d accepted", limit+1)
+			}
+			if code := post(bic, product, body(acct(other[p.DebtorFormat], cur), "r", cur)); code != 400 {
+				t.Errorf("debtor as %s accepted", other[p.DebtorFormat])
+			}
+			if code := post(bic, product, body("", "r", cur)); (code == 400) != (p.DebtorAccount == "required") {
+				t.Errorf("without debtor: %d (debtor %s)", code, p.DebtorAccount)
+			}
+			if !slices.Contains(p.Currencies, "USD") {
+				if code := post(bic, "domestic", body(acct(p.DebtorFormat, "USD"), "r", "USD")); code != 400 {
+					t.Errorf("USD accepted")
+				}
+			}
+			// And the connector builds exactly what the profile asks.
+			req := request(bic, cur)
+			req.Creditor.Currency, req.Debtor.Currency = cur, cur
+			if _, err := c.CreatePayment(ctx, req); err != nil {
+				t.Errorf("connector: %v", err)
+			}
+		})
+	}
 }

@@ -1,30 +1,96 @@
 package openpayments
 
-// Profile holds what one bank behind the platform insists on. The rules come from the
-// platform's per-bank notes (protocols/openpayments.md, "Bank rules"); a new bank is a new row.
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+)
+
+// Profile holds what one bank behind the platform insists on. The rules come from the platform's
+// per-bank notes (protocols/openpayments.md, "Bank rules") and live as data in profiles.json: a new
+// bank is a new entry, not new code. The connector builds every request from it, and the fake in
+// openpaymentstest enforces it.
 type Profile struct {
-	// CreditorFormat and DebtorFormat name the account shape: "iban", "bban" or "bban+clearing".
-	CreditorFormat string
-	DebtorFormat   string
-	// RequireUserAgent: the bank rejects a create without PSU-User-Agent.
-	RequireUserAgent bool
-	// PreferDecoupled sends TPP-Redirect-Preferred: false on every call of a payment.
-	PreferDecoupled bool
+	Name       string   `json:"name"`
+	Country    string   `json:"country"`
+	Approach   string   `json:"approach"` // the sandbox's SCA approach for the bank
+	Currencies []string `json:"currencies"`
+	// DebtorAccount is "required" (the payment is refused without the shopper's account),
+	// "optional", or "at_bank" (the shopper picks the account during SCA at the bank).
+	DebtorAccount string `json:"debtor_account"`
+	// DebtorFormat and CreditorFormat name the account shape: "iban", "bban", "bban+clearing".
+	DebtorFormat   string         `json:"debtor_format"`
+	CreditorFormat string         `json:"creditor_format"`
+	Products       []string       `json:"products"`
+	MaxRemittance  map[string]int `json:"max_remittance"`
+	// MaxRemittanceSameBank replaces the domestic limit when the creditor banks there too (Swedbank).
+	MaxRemittanceSameBank int `json:"max_remittance_same_bank"`
+	// RequiredHeaders lists the optional headers this bank insists on.
+	RequiredHeaders    []string `json:"required_headers"`
+	SettleAfterSeconds int      `json:"settle_after_seconds"`
 }
 
-// profiles is keyed by BIC; banks not listed use defaultProfile.
-var profiles = map[string]Profile{
-	"HANDSESS": {CreditorFormat: "bban+clearing", DebtorFormat: "bban"},
-	"NDEASESS": {CreditorFormat: "iban", DebtorFormat: "bban"},
-	"SWEDSESS": {CreditorFormat: "iban", DebtorFormat: "iban", RequireUserAgent: true, PreferDecoupled: true},
+//go:embed profiles.json
+var profilesJSON []byte
+
+var profiles, defaultProfile = mustLoadProfiles()
+
+func mustLoadProfiles() (map[string]Profile, Profile) {
+	var doc struct {
+		Default Profile            `json:"default"`
+		Banks   map[string]Profile `json:"banks"`
+	}
+	if err := json.Unmarshal(profilesJSON, &doc); err != nil {
+		panic(fmt.Sprintf("openpayments: profiles.json: %v", err))
+	}
+	return doc.Banks, doc.Default
 }
 
-var defaultProfile = Profile{CreditorFormat: "iban", DebtorFormat: "iban"}
-
-// ProfileFor returns the profile of a bank.
+// ProfileFor returns the profile of a bank; banks not listed get the platform's defaults.
 func ProfileFor(bic string) Profile {
 	if p, ok := profiles[bic]; ok {
 		return p
 	}
 	return defaultProfile
+}
+
+// Profiles returns every bank's profile by BIC.
+func Profiles() map[string]Profile {
+	out := make(map[string]Profile, len(profiles))
+	for k, v := range profiles {
+		out[k] = v
+	}
+	return out
+}
+
+// Requires reports whether the bank insists on a header.
+func (p Profile) Requires(header string) bool {
+	for _, h := range p.RequiredHeaders {
+		if h == header {
+			return true
+		}
+	}
+	return false
+}
+
+// RemittanceLimit is the longest reference the bank takes for a product; sameBank is set when
+// the creditor's account is at this bank too.
+func (p Profile) RemittanceLimit(product string, sameBank bool) int {
+	if sameBank && product == "domestic" && p.MaxRemittanceSameBank > 0 {
+		return p.MaxRemittanceSameBank
+	}
+	if n, ok := p.MaxRemittance[product]; ok {
+		return n
+	}
+	return 140
+}
+
+// Offers reports whether the bank takes a payment product.
+func (p Profile) Offers(product string) bool {
+	for _, x := range p.Products {
+		if x == product {
+			return true
+		}
+	}
+	return false
 }

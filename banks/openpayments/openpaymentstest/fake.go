@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -34,18 +35,21 @@ type Bank struct {
 	SettleAfter time.Duration
 }
 
-// DefaultBanks are the sandbox's banks: SE, FI, NO and DK, both SCA approaches.
+// DefaultBanks are the sandbox's banks: every bank with a profile (SE, FI, NO, DK; both SCA
+// approaches; one that lets the shopper choose the account at the bank).
 func DefaultBanks() []Bank {
-	return []Bank{
-		{BIC: "HANDSESS", Name: "Handelsbanken", Country: "SE", Approach: "decoupled", Currencies: []string{"SEK", "EUR"}},
-		{BIC: "ESSESESS", Name: "SEB", Country: "SE", Approach: "decoupled", Currencies: []string{"SEK", "EUR"}},
-		{BIC: "SWEDSESS", Name: "Swedbank", Country: "SE", Approach: "decoupled", Currencies: []string{"SEK", "EUR"}},
-		{BIC: "NDEASESS", Name: "Nordea", Country: "SE", Approach: "redirect", Currencies: []string{"SEK"}, SettleAfter: 4 * time.Second},
-		{BIC: "NDEAFIHH", Name: "Nordea Finland", Country: "FI", Approach: "redirect", Currencies: []string{"EUR"}},
-		{BIC: "OKOYFIHH", Name: "OP", Country: "FI", Approach: "redirect", Currencies: []string{"EUR"}},
-		{BIC: "DNBANOKK", Name: "DNB", Country: "NO", Approach: "redirect", Currencies: []string{"NOK", "EUR"}},
-		{BIC: "DABADKKK", Name: "Danske Bank", Country: "DK", Approach: "redirect", Currencies: []string{"DKK", "EUR"}},
+	var out []Bank
+	for bic, p := range op.Profiles() {
+		out = append(out, Bank{BIC: bic, Name: p.Name, Country: p.Country, Approach: p.Approach, Currencies: p.Currencies,
+			SettleAfter: time.Duration(p.SettleAfterSeconds) * time.Second})
 	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Country != out[j].Country {
+			return out[i].Country < out[j].Country
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
 }
 
 // QRTimeout is how long a BankID order waits to be scanned or started before it fails (startFailed).
@@ -303,6 +307,12 @@ func (f *Fake) api(scope string, payment bool, h apiFunc) http.HandlerFunc {
 				tppError(w, 400, "FORMAT_ERROR", "PSU-IP-Address", "PSU-IP-Address is required")
 				return
 			}
+			for _, h := range op.ProfileFor(bic).RequiredHeaders {
+				if r.Header.Get(h) == "" || (h == "TPP-Redirect-Preferred" && r.Header.Get(h) != "false") {
+					tppError(w, 400, "FORMAT_ERROR", h, h+" is required by this ASPSP")
+					return
+				}
+			}
 			if r.Method != "GET" && r.Method != "DELETE" && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 				tppError(w, 415, "FORMAT_ERROR", "Content-Type", "application/json required")
 				return
@@ -365,8 +375,8 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) 
 		return
 	}
 	prof := op.ProfileFor(bank.BIC)
-	if prof.RequireUserAgent && r.Header.Get("PSU-User-Agent") == "" {
-		tppError(w, 400, "FORMAT_ERROR", "PSU-User-Agent", "PSU-User-Agent is required by this ASPSP")
+	if !prof.Offers(product) {
+		tppError(w, 400, "PRODUCT_INVALID", "paymentProduct", bank.Name+" does not offer "+product)
 		return
 	}
 	var body op.PaymentInitiation
@@ -389,8 +399,12 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) 
 	case body.CreditorName == "":
 		tppError(w, 400, "FORMAT_ERROR", "creditorName", "creditorName is required")
 		return
-	case len(body.RemittanceInformationUnstructured) > 140:
-		tppError(w, 400, "FORMAT_ERROR", "remittanceInformationUnstructured", "at most 140 characters")
+	case len([]rune(body.RemittanceInformationUnstructured)) > prof.RemittanceLimit(product, false) &&
+		!(prof.MaxRemittanceSameBank > 0 && product == "domestic" && len([]rune(body.RemittanceInformationUnstructured)) <= prof.MaxRemittanceSameBank && f.sameBank(bank, body)):
+		tppError(w, 400, "FORMAT_ERROR", "remittanceInformationUnstructured", fmt.Sprintf("at most %d characters at %s", prof.RemittanceLimit(product, false), bank.Name))
+		return
+	case body.DebtorAccount == nil && prof.DebtorAccount == "required":
+		tppError(w, 400, "FORMAT_ERROR", "debtorAccount", "debtorAccount is required by "+bank.Name)
 		return
 	}
 	if msg := checkAccount(prof.CreditorFormat, &body.CreditorAccount); msg != "" {
@@ -408,6 +422,13 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) 
 	base := "/psd2/paymentinitiation/v1/payments/" + product + "/" + p.id
 	writeJSON(w, 201, op.PaymentCreated{PaymentID: p.id, TransactionStatus: p.status, Links: map[string]op.Link{
 		"self": {Href: base}, "status": {Href: base + "/status"}, "startAuthorisation": {Href: base + "/authorisations"}}})
+}
+
+// sameBank tells whether the creditor's account is at this bank: Swedish IBANs carry the bank's
+// code after the check digits (Swedbank 8000).
+func (f *Fake) sameBank(bank Bank, body op.PaymentInitiation) bool {
+	iban := body.CreditorAccount.IBAN
+	return bank.BIC == "SWEDSESS" && len(iban) > 5 && strings.HasPrefix(iban, "SE") && iban[4] == '8'
 }
 
 func contains(list []string, s string) bool {

@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"paybybank/payment"
+	"paybybank/views"
+)
+
+// The shopper's own account, asked for between the bank choice and SCA when the bank needs it.
+// An account the shopper asks us to remember is kept server-side in their session, per bank.
+
+func savedKey(bic string) string { return "acct:" + bic }
+
+func (s *Server) savedAccount(r *http.Request, bic string) (*payment.Account, bool) {
+	sess, _ := s.sessions.Get(r, sessionName)
+	raw, _ := sess.Values[savedKey(bic)].(string)
+	if raw == "" {
+		return nil, false
+	}
+	var a payment.Account
+	if json.Unmarshal([]byte(raw), &a) != nil {
+		return nil, false
+	}
+	return &a, true
+}
+
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderAccount(w, r, http.StatusOK, r.URL.Query().Get("bank"), nil, nil)
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, bic string, fe *payment.FieldError, values map[string]string) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	if p.Status != payment.StatusOpen {
+		http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+		return nil
+	}
+	b, err := s.checkout.Bank(r.Context(), bic)
+	if err != nil {
+		return payment.ErrNotFound
+	}
+	m, err := s.store.Merchant(r.Context(), p.MerchantID)
+	if err != nil {
+		return err
+	}
+	_, csrf := s.session(r)
+	l := s.localizer(r, p)
+	pg, order := s.base(r, p, m, l)
+	base := "/checkout/" + p.Token + "/account"
+	d := views.AccountForm{Page: pg, Order: order, Heading: strings.Replace(l.T("account.heading"), "%s", b.Name, 1), BIC: b.BIC,
+		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values}
+	if a, ok := s.savedAccount(r, b.BIC); ok {
+		d.Saved = append(d.Saved, views.SavedAccount{Key: b.BIC, Masked: a.Masked()})
+	}
+	if fe != nil {
+		d.Field, d.Error = fe.Field, l.T("account.invalid")+" "+fe.Message
+	}
+	s.render(w, r, status, views.AccountPage(d))
+	return nil
+}
+
+// submitAccount validates a typed account field by field, remembers it if asked, and goes on to the bank.
+func (s *Server) submitAccount(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	bic := r.PostFormValue("bank")
+	in := payment.DebtorInput{IBAN: r.PostFormValue("iban"), Country: r.PostFormValue("country"),
+		ClearingNumber: r.PostFormValue("clearing_number"), RegistrationNumber: r.PostFormValue("registration_number"),
+		AccountNumber: r.PostFormValue("account_number")}
+	a, err := in.Parse()
+	var fe *payment.FieldError
+	if errors.As(err, &fe) {
+		values := map[string]string{"iban": in.IBAN, "clearing_number": in.ClearingNumber, "registration_number": in.RegistrationNumber, "account_number": in.AccountNumber}
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, bic, fe, values)
+	} else if err != nil {
+		return err
+	}
+	if err := s.checkout.SetDebtor(r.Context(), p, a); err != nil {
+		return err
+	}
+	if r.PostFormValue("remember") == "1" {
+		sess, _ := s.sessions.Get(r, sessionName)
+		raw, _ := json.Marshal(a)
+		sess.Values[savedKey(bic)] = string(raw)
+		if err := sess.Save(r, w); err != nil {
+			return err
+		}
+	}
+	return s.startBank(w, r, p, bic)
+}
+
+func (s *Server) useSavedAccount(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	bic := r.PostFormValue("bank")
+	a, ok := s.savedAccount(r, bic)
+	if !ok {
+		http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic), http.StatusSeeOther)
+		return nil
+	}
+	if err := s.checkout.SetDebtor(r.Context(), p, *a); err != nil {
+		return err
+	}
+	return s.startBank(w, r, p, bic)
+}
+
+func (s *Server) forgetAccount(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	bic := r.PostFormValue("bank")
+	sess, _ := s.sessions.Get(r, sessionName)
+	delete(sess.Values, savedKey(bic))
+	if err := sess.Save(r, w); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic), http.StatusSeeOther)
+	return nil
+}
