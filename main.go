@@ -257,7 +257,7 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
 
   Demo merchant:   %[2]s (%[3]s)
   API key:         %[4]s
-  Signing secret:  %[5]s
+  Return secret:   %[5]s  (signs return URLs and payment links)
   Checkout link:   %[6]s
 
   Create a payment:
@@ -320,7 +320,7 @@ func merchantCreate(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("merchant: %s\napi key: %s\nsigning secret: %s\n", m.ID, key, m.SigningSecret)
+	fmt.Printf("merchant: %s\napi key: %s\nreturn-URL and link signing secret: %s\n", m.ID, key, m.SigningSecret)
 	return nil
 }
 

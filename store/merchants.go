@@ -27,7 +27,7 @@ func (db *DB) CreateMerchant(ctx context.Context, m *payment.Merchant) error {
 		m.ID = "mer_" + uuid.NewString()
 	}
 	if m.SigningSecret == "" {
-		m.SigningSecret = "whsec_" + randomHex(24)
+		m.SigningSecret = "sign_" + randomHex(24)
 	}
 	m.CreatedAt = tx.now
 	origins, _ := json.Marshal(m.AllowedOrigins)
