@@ -132,3 +132,75 @@ func TestReferenceLimits(t *testing.T) {
 		t.Fatalf("%d %v", code, p)
 	}
 }
+
+func TestFetchMyAccountsDecoupled(t *testing.T) {
+	h := newHarness(t)
+	id, path := h.createPayment(`,"debtor":null`)
+	resp := h.chooseBank(path, "HANDSESS")
+	_, page := h.get(resp.Header.Get("Location"))
+	if !strings.Contains(page, "Fetch my accounts") {
+		t.Fatalf("no fetch option:\n%s", page)
+	}
+	resp, _ = h.post(path+"/account/fetch", url.Values{"csrf": {h.csrf(page)}, "bank": {"HANDSESS"}})
+	expectCode(t, resp, 303)
+	// The consent is approved with BankID like a payment: QR, scan, sign.
+	resp, body := h.scan(h.currentQR(path))
+	expectCode(t, resp, 200)
+	h.sign(body, "approve")
+	_, st := h.get(path + "/status?page=bankid")
+	if !strings.Contains(st, `"next"`) {
+		t.Fatalf("status after consent: %s", st)
+	}
+	resp, _ = h.get(path)
+	expectCode(t, resp, 303)
+	_, page = h.get(resp.Header.Get("Location"))
+	if !strings.Contains(page, "Your accounts") || !strings.Contains(page, "Everyday account") || !strings.Contains(page, "•••• 0003") || strings.Contains(page, "54910000003") {
+		t.Fatalf("account list:\n%s", page)
+	}
+	if s, _ := h.status(id); s != "open" {
+		t.Fatalf("reading accounts moved the payment to %s", s)
+	}
+	resp, _ = h.post(path+"/account/pick", url.Values{"csrf": {h.csrf(page)}, "bank": {"HANDSESS"}, "account": {"0"}})
+	expectCode(t, resp, 303)
+	resp, body = h.scan(h.currentQR(path))
+	expectCode(t, resp, 200)
+	h.sign(body, "approve")
+	h.get(path)
+	if s, p := h.status(id); s != "completed" || eventTrail(p) != "open/merchant authorising/shopper completed/shopper" {
+		t.Fatalf("payment %s %s", s, eventTrail(p))
+	}
+	sent := ""
+	for _, c := range h.app.Sandbox.OpenPayments.Calls() {
+		if c.Method == "POST" && strings.HasSuffix(c.Path, "/payments/domestic") {
+			sent = c.Body
+		}
+	}
+	if !strings.Contains(sent, `"debtorAccount":{"bban":"54910000003","currency":"SEK"}`) {
+		t.Fatalf("the picked account was not paid from: %s", sent)
+	}
+}
+
+func TestFetchMyAccountsRedirect(t *testing.T) {
+	h := newHarness(t)
+	id, path := h.createPayment(`,"debtor":null`)
+	resp := h.chooseBank(path, "NDEASESS")
+	_, page := h.get(resp.Header.Get("Location"))
+	resp, _ = h.post(path+"/account/fetch", url.Values{"csrf": {h.csrf(page)}, "bank": {"NDEASESS"}})
+	expectCode(t, resp, 303)
+	resp = h.approveAtBank(resp.Header.Get("Location"), "approve")
+	resp, _ = h.get(resp.Header.Get("Location")) // our callback
+	expectCode(t, resp, 303)
+	resp, _ = h.get(resp.Header.Get("Location"))
+	expectCode(t, resp, 303)
+	_, page = h.get(resp.Header.Get("Location"))
+	if !strings.Contains(page, "Savings") {
+		t.Fatalf("account list:\n%s", page)
+	}
+	resp, _ = h.post(path+"/account/pick", url.Values{"csrf": {h.csrf(page)}, "bank": {"NDEASESS"}, "account": {"1"}})
+	expectCode(t, resp, 303)
+	resp = h.approveAtBank(resp.Header.Get("Location"), "approve")
+	h.get(resp.Header.Get("Location"))
+	if s, _ := h.status(id); s != "processing" {
+		t.Fatalf("payment %s", s)
+	}
+}

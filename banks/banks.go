@@ -137,6 +137,27 @@ type SCA struct {
 	Extra           map[string]string
 }
 
+// ConsentProduct marks an Order that is an account-information consent rather than a payment:
+// its SCA runs through the same StartSCA, PollSCA and FinishRedirect.
+const ConsentProduct = "consent"
+
+// AccountInfo is one of the shopper's accounts, as their bank lists it.
+type AccountInfo struct {
+	Name     string
+	IBAN     string
+	BBAN     string
+	Currency string
+}
+
+// AccountReader is implemented by providers that can read the shopper's accounts with consent,
+// so the checkout can offer "Fetch my accounts" instead of asking the shopper to type one.
+type AccountReader interface {
+	// CreateConsent asks the bank for one-off access to the list of the shopper's accounts.
+	CreateConsent(ctx context.Context, bic string, psu PSU) (consentID string, err error)
+	// Accounts lists the accounts under an authorised consent (Order.Product == ConsentProduct).
+	Accounts(ctx context.Context, o Order) ([]AccountInfo, error)
+}
+
 // Provider is one bank provider's API. Every method makes outbound calls with their own time-outs
 // and retries 429 and 5xx with backoff before giving up.
 type Provider interface {

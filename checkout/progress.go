@@ -67,8 +67,8 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 		pr.Payment = np
 		return pr, err
 	}
-	if p.Status == payment.StatusOpen {
-		return pr, nil // no bank order yet: nothing to ask the bank (a choice in flight moves it on itself)
+	if p.Status == payment.StatusOpen && p.BankBIC == "" {
+		return pr, nil // no bank involved yet: nothing to ask (a choice in flight moves it on itself)
 	}
 	a, err := s.store.ActiveAuthorisation(ctx, p.ID)
 	if errors.Is(err, payment.ErrNotFound) {
@@ -80,7 +80,35 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 	if a.BankPaymentID == "" {
 		return pr, nil // the bank call is still under way (or was cut short by a crash)
 	}
+	consentPending := IsConsent(a) && p.Status == payment.StatusOpen && a.SCAStatus != "finalised"
 	switch {
+	case consentPending && a.Approach == banks.Decoupled && a.SCAStatus != "failed":
+		sca, err := s.pollSCA(ctx, a, cause != payment.CausePoll)
+		if err != nil {
+			return pr, err
+		}
+		pr.SCA = sca
+		if sca.Extra != nil {
+			pr.Hint = sca.Extra["hint"]
+		}
+		switch {
+		case sca.Finalised:
+			s.forget(a.ID)
+			return pr, s.consentDone(ctx, a)
+		case sca.Failed:
+			a.SCAStatus = "failed"
+			a.Extra["hint"] = pr.Hint
+			s.forget(a.ID)
+			pr.Retryable = true
+			return pr, s.store.SaveAuthorisation(ctx, a, nil)
+		case sca.Status != a.SCAStatus:
+			a.SCAStatus = sca.Status
+			return pr, s.store.SaveAuthorisation(ctx, a, nil)
+		}
+		return pr, nil
+	case IsConsent(a):
+		pr.Retryable = a.SCAStatus == "failed"
+		return pr, nil
 	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled && a.SCAStatus != "failed":
 		// The live status and QR requests share one bank poll a second; a page load (the shopper
 		// back from the app, a reload) always asks the bank afresh.
@@ -271,6 +299,14 @@ func (s *Service) Callback(ctx context.Context, q url.Values) (*payment.Payment,
 	prov, ok := s.providers[a.Provider]
 	if !ok {
 		return p, fmt.Errorf("checkout: provider %q not configured", a.Provider)
+	}
+	if IsConsent(a) {
+		if err := prov.FinishRedirect(ctx, order(a), q); err != nil {
+			a.SCAStatus = "failed"
+			s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil)
+			return p, nil // the account page says the accounts could not be read, and offers typing
+		}
+		return p, s.consentDone(ctx, a)
 	}
 	if err := prov.FinishRedirect(ctx, order(a), q); err != nil {
 		if banks.IsDenied(err) {

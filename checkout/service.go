@@ -39,6 +39,7 @@ type Store interface {
 	ReleaseState(ctx context.Context, authID string) error
 	UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error)
 	SetDebtor(ctx context.Context, id string, a payment.Account) error
+	SetBank(ctx context.Context, id, bic, provider string) error
 }
 
 // Service is the checkout's engine.
@@ -266,7 +267,7 @@ func order(a *payment.Authorisation) banks.Order {
 // has a live bank order (a reload, a second tab, a double click) that order is returned instead:
 // a payment never gets a second one.
 func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string, psu banks.PSU, mobile bool) (*payment.Authorisation, error) {
-	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && (a.BankPaymentID != "" || s.Now().Sub(a.CreatedAt) < time.Minute) {
+	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && !IsConsent(a) && (a.BankPaymentID != "" || s.Now().Sub(a.CreatedAt) < time.Minute) {
 		return a, nil
 	} else if err != nil && !errors.Is(err, payment.ErrNotFound) {
 		return nil, err

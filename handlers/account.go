@@ -1,12 +1,17 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
+	"paybybank/banks"
+	"paybybank/checkout"
 	"paybybank/payment"
 	"paybybank/views"
 )
@@ -58,6 +63,18 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values}
 	if a, ok := s.savedAccount(r, b.BIC); ok {
 		d.Saved = append(d.Saved, views.SavedAccount{Key: b.BIC, Masked: a.Masked()})
+	}
+	if _, ok := s.checkout.ProviderReadsAccounts(b.Provider); ok {
+		d.FetchURL = base + "/fetch"
+	}
+	if list, err := s.checkout.ConsentAccounts(r.Context(), p, b.BIC); err == nil {
+		for i, a := range list {
+			acct := payment.Account{IBAN: a.IBAN, BBAN: a.BBAN}
+			d.Fetched = append(d.Fetched, views.FetchedAccount{Index: i, Name: a.Name, Masked: acct.Masked(), Currency: a.Currency})
+		}
+		d.PickURL = base + "/pick"
+	} else if act, err := s.store.ActiveAuthorisation(r.Context(), p.ID); err == nil && checkout.IsConsent(act) && act.SCAStatus == "failed" && fe == nil {
+		d.Error = l.T("account.fetch_failed")
 	}
 	if fe != nil {
 		d.Field, d.Error = fe.Field, l.T("account.invalid")+" "+fe.Message
@@ -128,4 +145,50 @@ func (s *Server) forgetAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic), http.StatusSeeOther)
 	return nil
+}
+
+// fetchAccounts starts "Fetch my accounts": a consent at the shopper's bank, approved by the same
+// SCA as a payment.
+func (s *Server) fetchAccounts(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
+	defer cancel()
+	a, err := s.checkout.StartConsent(ctx, p, r.PostFormValue("bank"), psuOf(r), isMobile(r))
+	if err != nil {
+		return err
+	}
+	if a.Approach == banks.Redirect && a.RedirectURL != "" {
+		http.Redirect(w, r, a.RedirectURL, http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+	return nil
+}
+
+// pickAccount pays from one of the accounts the bank listed.
+func (s *Server) pickAccount(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	bic := r.PostFormValue("bank")
+	list, err := s.checkout.ConsentAccounts(r.Context(), p, bic)
+	if err != nil {
+		return err
+	}
+	i, err := strconv.Atoi(r.PostFormValue("account"))
+	if err != nil || i < 0 || i >= len(list) {
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, bic, &payment.FieldError{Field: "account", Message: "choose one of your accounts"}, nil)
+	}
+	a := payment.Account{IBAN: list[i].IBAN, BBAN: list[i].BBAN}
+	if a.IBAN != "" {
+		a.Country = a.IBAN[:2]
+	}
+	if err := s.checkout.SetDebtor(r.Context(), p, a); err != nil {
+		return err
+	}
+	return s.startBank(w, r, p, bic)
 }

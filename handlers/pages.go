@@ -200,6 +200,19 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	l := s.localizer(r, p)
 	pg, order := s.base(r, p, m, l)
+	if p.Status == payment.StatusOpen && checkout.IsConsent(pr.Auth) {
+		// Reading the shopper's accounts before paying: SCA for the consent, then the account page.
+		switch {
+		case pr.Auth.SCAStatus == "finalised" || pr.Auth.SCAStatus == "failed" || pr.Retryable:
+			http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(pr.Auth.BIC), http.StatusSeeOther)
+		case pr.Auth.Approach == banks.Decoupled:
+			s.render(w, r, http.StatusOK, views.BankIDPage(s.bankIDView(r, p, pr, pg, order, csrf)))
+		default:
+			s.render(w, r, http.StatusOK, views.RedirectWaitPage(views.RedirectWait{Page: pg, Order: order,
+				ContinueURL: pr.Auth.RedirectURL, CancelURL: pg.Path + "/cancel", CSRF: csrf}))
+		}
+		return nil
+	}
 	switch {
 	case p.Status == payment.StatusOpen || (p.Status == payment.StatusAuthorising && pr.Auth == nil):
 		return s.renderPicker(w, r, p, pg, order, csrf, "")
@@ -461,7 +474,7 @@ func (s *Server) launchBankID(w http.ResponseWriter, r *http.Request) error {
 			token = sca.AutostartToken
 		}
 	}
-	if token == "" || p.Status != payment.StatusAuthorising {
+	if token == "" || (p.Status != payment.StatusAuthorising && !(p.Status == payment.StatusOpen && checkout.IsConsent(a))) {
 		http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
 		return nil
 	}

@@ -37,6 +37,8 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /checkout/{token}/account", limited(s.form(s.submitAccount)))
 	handle("POST /checkout/{token}/account/use", limited(s.form(s.useSavedAccount)))
 	handle("POST /checkout/{token}/account/forget", limited(s.form(s.forgetAccount)))
+	handle("POST /checkout/{token}/account/fetch", limited(s.form(s.fetchAccounts)))
+	handle("POST /checkout/{token}/account/pick", limited(s.form(s.pickAccount)))
 	handle("POST /checkout/{token}/cancel", limited(s.form(s.cancel)))
 	handle("POST /checkout/{token}/bankid/launch", limited(s.form(s.launchBankID)))
 	handle("GET /checkout/{token}/status", s.checkoutStatus)

@@ -8,6 +8,7 @@ import (
 
 	"paybybank/banks"
 	"paybybank/banks/bankid"
+	"paybybank/checkout"
 	"paybybank/payment"
 )
 
@@ -43,8 +44,10 @@ func (s *Server) checkoutStatus(w http.ResponseWriter, r *http.Request) {
 	base := "/checkout/" + p.Token
 	out := statusAnswer{Status: p.Status}
 	page := r.URL.Query().Get("page")
+	bankidLive := pr.Auth != nil && pr.Auth.Approach == banks.Decoupled && !pr.Retryable &&
+		(p.Status == payment.StatusAuthorising || (p.Status == payment.StatusOpen && checkout.IsConsent(pr.Auth) && pr.Auth.SCAStatus != "finalised"))
 	switch {
-	case page == "bankid" && (p.Status != payment.StatusAuthorising || pr.Retryable || pr.Auth == nil || pr.Auth.Approach != banks.Decoupled):
+	case page == "bankid" && !bankidLive:
 		out.Next = base
 	case page == "processing" && p.Status != payment.StatusProcessing:
 		out.Next = base
@@ -71,7 +74,7 @@ func (s *Server) qrImage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if p.Status != payment.StatusAuthorising {
+	if p.Status != payment.StatusAuthorising && p.Status != payment.StatusOpen {
 		http.Error(w, "no QR code for this payment now", http.StatusGone)
 		return
 	}

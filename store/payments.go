@@ -297,3 +297,22 @@ func (db *DB) SetDebtor(ctx context.Context, id string, a payment.Account) error
 	}
 	return tx.Commit()
 }
+
+// SetBank notes the bank a shopper is dealing with while the payment is still open (reading their
+// accounts there before paying), so the page and the reconciler know to look.
+func (db *DB) SetBank(ctx context.Context, id, bic, provider string) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE payments SET bank_bic = ?, provider = ?, updated_at = ? WHERE id = ? AND status = 'open'`,
+		bic, provider, formatTime(tx.now), id)
+	if err != nil {
+		return fmt.Errorf("store: set bank: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return payment.ErrConflict
+	}
+	return tx.Commit()
+}

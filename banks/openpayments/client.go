@@ -65,6 +65,7 @@ var _ banks.Provider = (*Client)(nil)
 const (
 	ScopePayments = "paymentinitiation private"
 	ScopeBankList = "aspspinformation private"
+	ScopeAccounts = "accountinformation private"
 )
 
 // New returns a connector for cfg.
@@ -206,14 +207,57 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 	return &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus}, nil
 }
 
+// paymentPath is the resource an order's authorisations hang off: a payment, or a consent.
 func (c *Client) paymentPath(o banks.Order) string {
+	if o.Product == banks.ConsentProduct {
+		return "/consent/v1/consents/" + url.PathEscape(o.PaymentID)
+	}
 	return "/paymentinitiation/v1/payments/" + url.PathEscape(o.Product) + "/" + url.PathEscape(o.PaymentID)
+}
+
+func scopeFor(o banks.Order) string {
+	if o.Product == banks.ConsentProduct {
+		return ScopeAccounts
+	}
+	return ScopePayments
+}
+
+// CreateConsent asks the bank for access to the list of the shopper's accounts, once, for today.
+func (c *Client) CreateConsent(ctx context.Context, bic string, psu banks.PSU) (string, error) {
+	body := Consent{Access: map[string]any{"availableAccounts": "allAccounts"}, RecurringIndicator: false,
+		ValidUntil: time.Now().UTC().Format("2006-01-02"), FrequencyPerDay: 1}
+	var out struct {
+		ConsentID string `json:"consentId"`
+	}
+	if err := c.call(ctx, call{method: "POST", path: "/consent/v1/consents", scope: ScopeAccounts, bic: bic, psu: psu, body: body}, &out); err != nil {
+		return "", fmt.Errorf("openpayments: create consent: %w", err)
+	}
+	if out.ConsentID == "" {
+		return "", fmt.Errorf("openpayments: create consent: no consentId in answer")
+	}
+	return out.ConsentID, nil
+}
+
+// Accounts reads the shopper's accounts under an authorised consent.
+func (c *Client) Accounts(ctx context.Context, o banks.Order) ([]banks.AccountInfo, error) {
+	var out struct {
+		Accounts []AccountDetails `json:"accounts"`
+	}
+	if err := c.call(ctx, call{method: "GET", path: "/accountinformation/v1/accounts", scope: ScopeAccounts, bic: o.BIC, psu: o.PSU,
+		consent: o.PaymentID}, &out); err != nil {
+		return nil, fmt.Errorf("openpayments: accounts: %w", err)
+	}
+	var list []banks.AccountInfo
+	for _, a := range out.Accounts {
+		list = append(list, banks.AccountInfo{Name: a.Name, IBAN: a.IBAN, BBAN: a.BBAN, Currency: a.Currency})
+	}
+	return list, nil
 }
 
 // StartSCA starts an authorisation, chooses the SCA method for the device and triggers it.
 func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCARequest) (*banks.SCA, error) {
 	var started Authorisation
-	if err := c.call(ctx, call{method: "POST", path: c.paymentPath(o) + "/authorisations", scope: ScopePayments,
+	if err := c.call(ctx, call{method: "POST", path: c.paymentPath(o) + "/authorisations", scope: scopeFor(o),
 		bic: o.BIC, psu: o.PSU}, &started); err != nil {
 		return nil, fmt.Errorf("openpayments: start authorisation: %w", err)
 	}
@@ -226,7 +270,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 		update = l.Href // the link is authoritative
 	}
 	var chosen Authorisation
-	hdr, err := c.callHeader(ctx, call{method: "PUT", path: update, scope: ScopePayments, bic: o.BIC, psu: o.PSU,
+	hdr, err := c.callHeader(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, psu: o.PSU,
 		body: SelectMethod{AuthenticationMethodID: method}}, &chosen)
 	if err != nil {
 		return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
@@ -307,7 +351,7 @@ func toSCA(a *Authorisation, method string) *banks.SCA {
 func (c *Client) PollSCA(ctx context.Context, o banks.Order) (*banks.SCA, error) {
 	var a Authorisation
 	if err := c.call(ctx, call{method: "GET", path: c.paymentPath(o) + "/authorisations/" + url.PathEscape(o.AuthorisationID),
-		scope: ScopePayments, bic: o.BIC, psu: o.PSU}, &a); err != nil {
+		scope: scopeFor(o), bic: o.BIC, psu: o.PSU}, &a); err != nil {
 		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
 	}
 	sca := toSCA(&a, o.Extra["method"])
@@ -378,7 +422,8 @@ type call struct {
 	method, path, scope, bic string
 	psu                      banks.PSU
 	body                     any
-	create                   bool // a payment creation: retried only when the bank surely did not act (429, 503)
+	create                   bool   // a payment creation: retried only when the bank surely did not act (429, 503)
+	consent                  string // Consent-ID for account information
 }
 
 func (c *Client) call(ctx context.Context, cl call, out any) error {
@@ -425,6 +470,9 @@ func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header,
 		}
 		if cl.psu.UserAgent != "" {
 			req.Header.Set("PSU-User-Agent", cl.psu.UserAgent)
+		}
+		if cl.consent != "" {
+			req.Header.Set("Consent-ID", cl.consent)
 		}
 		return req, nil
 	}

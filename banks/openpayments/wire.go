@@ -114,3 +114,22 @@ const (
 	MethodSameDevice      = "mbid_same_device"
 	MethodLegacy          = "mbid"
 )
+
+// AccountDetails is one account in the account-information answer.
+type AccountDetails struct {
+	ResourceID string `json:"resourceId"`
+	IBAN       string `json:"iban,omitempty"`
+	BBAN       string `json:"bban,omitempty"`
+	Currency   string `json:"currency"`
+	Name       string `json:"name,omitempty"`
+	Product    string `json:"product,omitempty"`
+}
+
+// Consent is the body of POST /consent/v1/consents.
+type Consent struct {
+	Access                   map[string]any `json:"access"`
+	RecurringIndicator       bool           `json:"recurringIndicator"`
+	ValidUntil               string         `json:"validUntil"`
+	FrequencyPerDay          int            `json:"frequencyPerDay"`
+	CombinedServiceIndicator bool           `json:"combinedServiceIndicator"`
+}

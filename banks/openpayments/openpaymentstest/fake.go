@@ -178,6 +178,13 @@ func (f *Fake) mux() *http.ServeMux {
 	m.HandleFunc("PUT /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(op.ScopePayments, true, f.selectMethod))
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(op.ScopePayments, true, f.selectMethod))
 	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(op.ScopePayments, true, f.getAuth))
+	// Account information: a consent goes through the same authorisation sub-resource as a payment.
+	m.HandleFunc("POST /psd2/consent/v1/consents", f.api(op.ScopeAccounts, true, f.createConsent))
+	m.HandleFunc("GET /psd2/consent/v1/consents/{id}/status", f.api(op.ScopeAccounts, true, f.consentStatus))
+	m.HandleFunc("POST /psd2/consent/v1/consents/{id}/authorisations", f.api(op.ScopeAccounts, true, f.startAuth))
+	m.HandleFunc("PUT /psd2/consent/v1/consents/{id}/authorisations/{auth}", f.api(op.ScopeAccounts, true, f.selectMethod))
+	m.HandleFunc("GET /psd2/consent/v1/consents/{id}/authorisations/{auth}", f.api(op.ScopeAccounts, true, f.getAuth))
+	m.HandleFunc("GET /psd2/accountinformation/v1/accounts", f.api(op.ScopeAccounts, true, f.accounts))
 	m.HandleFunc("GET /bank/authorize", f.bankPage)
 	m.HandleFunc("GET /bank/style.css", f.bankStyle)
 	m.HandleFunc("POST /bank/authorize", f.bankDecision)
@@ -223,7 +230,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("grant_type") {
 	case "client_credentials":
 		scope := r.PostForm.Get("scope")
-		if scope != op.ScopePayments && scope != op.ScopeBankList && scope != "paymentinitiation corporate" {
+		if scope != op.ScopePayments && scope != op.ScopeBankList && scope != op.ScopeAccounts && scope != "paymentinitiation corporate" {
 			writeJSON(w, 400, map[string]string{"error": "invalid_scope"})
 			return
 		}
@@ -319,7 +326,11 @@ func (f *Fake) api(scope string, payment bool, h apiFunc) http.HandlerFunc {
 			}
 			if id := r.PathValue("id"); id != "" {
 				p := f.payments[id]
-				if p == nil || p.bic != bic || p.product != r.PathValue("product") {
+				product := r.PathValue("product")
+				if strings.HasPrefix(r.URL.Path, "/psd2/consent/") {
+					product = "consent"
+				}
+				if p == nil || p.bic != bic || p.product != product {
 					tppError(w, 404, "RESOURCE_UNKNOWN", "paymentId", "no such payment for this ASPSP and product")
 					return
 				}
@@ -567,10 +578,15 @@ func (f *Fake) getAuth(w http.ResponseWriter, r *http.Request, _ Bank) {
 	}
 }
 
-// finalise completes SCA: the payment moves on, to ACSC at once or after the bank's SettleAfter.
+// finalise completes SCA: the payment moves on, to ACSC at once or after the bank's SettleAfter;
+// a consent becomes valid.
 func (f *Fake) finalise(a *fakeAuth) {
 	a.scaStatus = "finalised"
 	p := f.payments[a.paymentID]
+	if p.product == "consent" {
+		p.status = "valid"
+		return
+	}
 	if a.rejectPayment {
 		p.status = "RJCT"
 		return
@@ -715,4 +731,51 @@ func (f *Fake) Expire() {
 		t.expires = f.Now().Add(-time.Second)
 		f.tokens[k] = t
 	}
+}
+
+// createConsent opens an account-information consent for the list of the shopper's accounts.
+func (f *Fake) createConsent(w http.ResponseWriter, r *http.Request, bank Bank) {
+	var body struct {
+		Access             map[string]any `json:"access"`
+		RecurringIndicator *bool          `json:"recurringIndicator"`
+		ValidUntil         string         `json:"validUntil"`
+		FrequencyPerDay    int            `json:"frequencyPerDay"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Access == nil || body.RecurringIndicator == nil || body.ValidUntil == "" || body.FrequencyPerDay < 1 {
+		tppError(w, 400, "FORMAT_ERROR", "body", "access, recurringIndicator, validUntil and frequencyPerDay are required")
+		return
+	}
+	if _, err := time.Parse("2006-01-02", body.ValidUntil); err != nil {
+		tppError(w, 400, "FORMAT_ERROR", "validUntil", "validUntil must be a date")
+		return
+	}
+	c := &fakePayment{id: uuid.NewString(), product: "consent", bic: bank.BIC, status: "RCVD", psuIP: r.Header.Get("PSU-IP-Address"),
+		body: op.PaymentInitiation{CreditorName: bank.Name, RemittanceInformationUnstructured: "Share the list of your accounts"}}
+	f.payments[c.id] = c
+	base := "/psd2/consent/v1/consents/" + c.id
+	writeJSON(w, 201, map[string]any{"consentId": c.id, "consentStatus": "received",
+		"_links": map[string]op.Link{"self": {Href: base}, "startAuthorisation": {Href: base + "/authorisations"}}})
+}
+
+func (f *Fake) consentStatus(w http.ResponseWriter, r *http.Request, _ Bank) {
+	st := map[string]string{"RCVD": "received", "valid": "valid", "RJCT": "rejected", "CANC": "terminatedByTpp"}[f.payments[r.PathValue("id")].status]
+	writeJSON(w, 200, map[string]string{"consentStatus": st})
+}
+
+// accounts lists the shopper's accounts under a valid consent, in the bank's own formats.
+func (f *Fake) accounts(w http.ResponseWriter, r *http.Request, bank Bank) {
+	c := f.payments[r.Header.Get("Consent-ID")]
+	if c == nil || c.product != "consent" || c.bic != bank.BIC {
+		tppError(w, 401, "CONSENT_UNKNOWN", "Consent-ID", "no such consent at this ASPSP")
+		return
+	}
+	if c.status != "valid" {
+		tppError(w, 401, "CONSENT_INVALID", "Consent-ID", "the consent is not authorised")
+		return
+	}
+	cur := bank.Currencies[0]
+	writeJSON(w, 200, map[string]any{"accounts": []op.AccountDetails{
+		{ResourceID: "acc-1", IBAN: "SE3550000000054910000003", BBAN: "54910000003", Currency: cur, Name: "Everyday account", Product: "Privatkonto"},
+		{ResourceID: "acc-2", IBAN: "SE7160000000000123456789", BBAN: "123456789", Currency: cur, Name: "Savings", Product: "Sparkonto"},
+	}})
 }

@@ -1,0 +1,90 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"paybybank/banks"
+	"paybybank/payment"
+)
+
+// IsConsent reports whether an SCA attempt is for reading the shopper's accounts, not for paying.
+func IsConsent(a *payment.Authorisation) bool { return a != nil && a.Product == banks.ConsentProduct }
+
+// StartConsent asks the shopper's bank for the list of their accounts ("Fetch my accounts"): it
+// creates a one-off account-information consent and starts its SCA by the same decoupled or
+// redirect means as a payment. The payment stays open until the shopper picks an account.
+func (s *Service) StartConsent(ctx context.Context, p *payment.Payment, bic string, psu banks.PSU, mobile bool) (*payment.Authorisation, error) {
+	if p.Status != payment.StatusOpen {
+		return nil, fmt.Errorf("checkout: consent in status %s: %w", p.Status, payment.ErrConflict)
+	}
+	b, err := s.bank(ctx, bic)
+	if err != nil {
+		return nil, err
+	}
+	prov := s.providers[b.Provider]
+	reader, ok := prov.(banks.AccountReader)
+	if !ok {
+		return nil, ErrUnavailable
+	}
+	consentID, err := reader.CreateConsent(ctx, bic, psu)
+	if err != nil {
+		return nil, err
+	}
+	state, hash := newState()
+	a := &payment.Authorisation{PaymentID: p.ID, Provider: b.Provider, BIC: bic, Product: banks.ConsentProduct,
+		BankPaymentID: consentID, StateHash: hash, PSUIPAddress: psu.IPAddress, PSUUserAgent: psu.UserAgent, Extra: map[string]string{}}
+	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
+		return nil, err
+	}
+	if err := s.store.SetBank(ctx, p.ID, bic, b.Provider); err != nil {
+		return nil, err
+	}
+	p.BankBIC, p.Provider = bic, b.Provider
+	if err := s.startSCA(ctx, prov, a, state, mobile, ""); err != nil {
+		a.Active = false
+		s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil)
+		return nil, err
+	}
+	return a, s.store.SaveAuthorisation(ctx, a, nil)
+}
+
+// consentDone reads the accounts once the consent's SCA is finalised and keeps them with the attempt.
+func (s *Service) consentDone(ctx context.Context, a *payment.Authorisation) error {
+	reader, ok := s.providers[a.Provider].(banks.AccountReader)
+	if !ok {
+		return ErrUnavailable
+	}
+	list, err := reader.Accounts(ctx, order(a))
+	if err != nil {
+		return err
+	}
+	raw, _ := json.Marshal(list)
+	a.SCAStatus = "finalised"
+	a.Extra["accounts"] = string(raw)
+	return s.store.SaveAuthorisation(ctx, a, nil)
+}
+
+// ConsentAccounts returns the accounts read at bic for an open payment, or ErrNotFound.
+func (s *Service) ConsentAccounts(ctx context.Context, p *payment.Payment, bic string) ([]banks.AccountInfo, error) {
+	a, err := s.store.ActiveAuthorisation(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !IsConsent(a) || a.BIC != bic || a.Extra["accounts"] == "" {
+		return nil, payment.ErrNotFound
+	}
+	var list []banks.AccountInfo
+	if err := json.Unmarshal([]byte(a.Extra["accounts"]), &list); err != nil {
+		return nil, errors.New("checkout: stored accounts unreadable")
+	}
+	return list, nil
+}
+
+// ProviderReadsAccounts reports whether a provider can read the shopper's accounts with consent.
+func (s *Service) ProviderReadsAccounts(name string) (banks.AccountReader, bool) {
+	r, ok := s.providers[name].(banks.AccountReader)
+	return r, ok
+}
