@@ -176,7 +176,7 @@ func (b *tab) waitText(text string) {
 	}
 	var body string
 	chromedp.Run(b.ctx, chromedp.Evaluate(`document.body ? document.body.innerText : ""`, &body))
-	b.t.Fatalf("the page never showed %q; it shows:\n%s", text, body)
+	b.t.Fatalf("the page never showed %q; at %s it shows:\n%s", text, b.location(), body)
 }
 
 func (b *tab) waitTrue(js string) {
@@ -610,10 +610,36 @@ func TestBrowserAccountQuestion(t *testing.T) {
 	b.phoneChecks("account question", ".amount", "#f-clearing_number")
 	b.screenshot("account")
 	b.run(chromedp.SendKeys("#f-clearing_number", "6789", chromedp.ByID), chromedp.SendKeys("#f-account_number", "123456782", chromedp.ByID))
-	b.click(`form.actions button[type="submit"]`)
+	b.click(`#account-form button[type="submit"]`)
 	b.waitText("check digit")
 	b.axe("account question with an error")
 	b.run(chromedp.SetValue("#f-account_number", "123456789", chromedp.ByID))
-	b.click(`form.actions button[type="submit"]`)
+	b.click(`#account-form button[type="submit"]`)
 	b.waitText("Open BankID on this device")
+}
+
+func TestBrowserFetchMyAccounts(t *testing.T) {
+	h := newHarness(t)
+	needBrowser(t)
+	id, path := h.createPayment(`,"debtor":null`)
+	b := newTab(t, h, tabOption{})
+	b.open(path)
+	b.click(`button[value="SWEDSESS"]`)
+	b.waitText("Fetch my accounts")
+	b.click(`form[action$="/account/fetch"] button`)
+	b.waitText("scan the QR code")
+	resp, body := h.scan(b.qrPayload())
+	expectCode(t, resp, 200)
+	h.sign(body, "approve")
+	b.waitText("Everyday account") // the page moved on by itself to the list of accounts
+	b.axe("fetched accounts")
+	b.click(`button[name="account"][value="0"]`)
+	b.waitText("scan the QR code")
+	resp, body = h.scan(b.qrPayload())
+	expectCode(t, resp, 200)
+	h.sign(body, "approve")
+	b.waitText("Payment completed")
+	if st, _ := h.status(id); st != "completed" {
+		t.Fatalf("API says %s", st)
+	}
 }
