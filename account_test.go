@@ -89,7 +89,13 @@ func TestAccountFormsPerCountry(t *testing.T) {
 		fields.Set("bank", bic)
 		resp, body := h.post(u.Path+"/account", fields)
 		if resp.StatusCode != 303 || !strings.Contains(resp.Header.Get("Location"), "/sandbox/openpayments/bank/authorize") {
-			t.Errorf("%s: %d %s\n%s", bic, resp.StatusCode, resp.Header.Get("Location"), body)
+			t.Fatalf("%s: %d %s\n%s", bic, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+		// And the payment goes through, paid from the account the shopper typed.
+		resp = h.approveAtBank(resp.Header.Get("Location"), "approve")
+		h.get(resp.Header.Get("Location"))
+		if st, _ := h.status(p["id"].(string)); st != "completed" {
+			t.Errorf("%s: payment %s", bic, st)
 		}
 	}
 }
