@@ -210,3 +210,33 @@ func TestFetchMyAccountsRedirect(t *testing.T) {
 		t.Fatalf("payment %s", s)
 	}
 }
+
+func TestAffiliatedSavingsBank(t *testing.T) {
+	h := newHarness(t)
+	id, path := h.createPayment("")
+	_, page := h.get(path)
+	if !strings.Contains(page, "Sparbanken Skåne") || !strings.Contains(page, `value="SWEDSESS/08999"`) {
+		t.Fatalf("savings banks behind Swedbank missing from the picker:\n%s", page)
+	}
+	resp, _ := h.post(path+"/bank", url.Values{"bank": {"SWEDSESS/08999"}, "csrf": {h.csrf(page)}})
+	expectCode(t, resp, 303)
+	resp, body := h.scan(h.currentQR(path))
+	expectCode(t, resp, 200)
+	h.sign(body, "approve")
+	h.get(path)
+	if st, p := h.status(id); st != "completed" || p["bank"].(map[string]any)["bic"] != "SWEDSESS" {
+		t.Fatalf("payment %v", p)
+	}
+	n := 0
+	for _, c := range h.app.Sandbox.OpenPayments.Calls() {
+		if strings.HasPrefix(c.Path, "/psd2/paymentinitiation/") {
+			n++
+			if c.Header.Get("X-AffiliatedASPSP-ID") != "08999" || c.Header.Get("TPP-Redirect-Preferred") != "false" {
+				t.Errorf("%s %s without the affiliate or decoupled headers", c.Method, c.Path)
+			}
+		}
+	}
+	if n < 4 {
+		t.Fatalf("only %d payment calls", n)
+	}
+}

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 )
 
 // Bank is one bank a shopper can pick.
 type Bank struct {
 	BIC        string
+	Affiliate  string // a savings bank served under BIC (Swedbank's), sent as X-AffiliatedASPSP-ID
 	Name       string
 	Country    string   // ISO 3166 alpha-2
 	Provider   string   // the provider that serves it
@@ -45,6 +47,20 @@ func (b Bank) ReferenceLimit(currency, creditorBIC string) int {
 // NeedsDebtor reports whether the shopper's account must be known before the payment is created.
 func (b Bank) NeedsDebtor() bool { return b.DebtorAccount == "required" }
 
+// Key names the bank in the picker and in our records: the BIC, or BIC/affiliate.
+func (b Bank) Key() string {
+	if b.Affiliate != "" {
+		return b.BIC + "/" + b.Affiliate
+	}
+	return b.BIC
+}
+
+// SplitKey takes a bank key apart into BIC and affiliate.
+func SplitKey(key string) (bic, affiliate string) {
+	bic, affiliate, _ = strings.Cut(key, "/")
+	return bic, affiliate
+}
+
 // Accepts reports whether the bank pays in currency.
 func (b Bank) Accepts(currency string) bool {
 	if len(b.Currencies) == 0 {
@@ -75,6 +91,7 @@ type PSU struct {
 // PaymentRequest asks a bank to create a payment.
 type PaymentRequest struct {
 	BIC          string
+	Affiliate    string
 	AmountMinor  int64
 	Amount       string // decimal string, e.g. "249.00"
 	Currency     string

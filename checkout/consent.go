@@ -29,20 +29,21 @@ func (s *Service) StartConsent(ctx context.Context, p *payment.Payment, bic stri
 	if !ok {
 		return nil, ErrUnavailable
 	}
-	consentID, err := reader.CreateConsent(ctx, bic, psu)
+	consentID, err := reader.CreateConsent(ctx, b.BIC, psu)
 	if err != nil {
 		return nil, err
 	}
 	state, hash := newState()
-	a := &payment.Authorisation{PaymentID: p.ID, Provider: b.Provider, BIC: bic, Product: banks.ConsentProduct,
+	a := &payment.Authorisation{PaymentID: p.ID, Provider: b.Provider, BIC: b.BIC, Product: banks.ConsentProduct,
 		BankPaymentID: consentID, StateHash: hash, PSUIPAddress: psu.IPAddress, PSUUserAgent: psu.UserAgent, Extra: map[string]string{}}
 	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
 		return nil, err
 	}
-	if err := s.store.SetBank(ctx, p.ID, bic, b.Provider); err != nil {
+	a.Extra["bank_key"] = b.Key()
+	if err := s.store.SetBank(ctx, p.ID, b.BIC, b.Provider); err != nil {
 		return nil, err
 	}
-	p.BankBIC, p.Provider = bic, b.Provider
+	p.BankBIC, p.Provider = b.BIC, b.Provider
 	if err := s.startSCA(ctx, prov, a, state, mobile, ""); err != nil {
 		a.Active = false
 		s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil)
@@ -73,7 +74,7 @@ func (s *Service) ConsentAccounts(ctx context.Context, p *payment.Payment, bic s
 	if err != nil {
 		return nil, err
 	}
-	if !IsConsent(a) || a.BIC != bic || a.Extra["accounts"] == "" {
+	if !IsConsent(a) || a.Extra["bank_key"] != bic || a.Extra["accounts"] == "" {
 		return nil, payment.ErrNotFound
 	}
 	var list []banks.AccountInfo

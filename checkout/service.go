@@ -219,7 +219,7 @@ func (s *Service) bank(ctx context.Context, bic string) (banks.Bank, error) {
 			continue
 		}
 		for _, b := range list {
-			if b.BIC == bic {
+			if b.Key() == bic {
 				return b, nil
 			}
 		}
@@ -291,8 +291,11 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	}
 	prov := s.providers[b.Provider]
 	state, hash := newState()
-	a := &payment.Authorisation{PaymentID: p.ID, Provider: b.Provider, BIC: bic, StateHash: hash,
+	a := &payment.Authorisation{PaymentID: p.ID, Provider: b.Provider, BIC: b.BIC, StateHash: hash,
 		PSUIPAddress: psu.IPAddress, PSUUserAgent: psu.UserAgent, Extra: map[string]string{}}
+	if b.Affiliate != "" {
+		a.Extra["affiliate"] = b.Affiliate
+	}
 	// A stale attempt that never reached the bank (a crash mid-call) is replaced.
 	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
 		return nil, err
@@ -304,7 +307,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		}
 		return nil, err
 	}
-	req := banks.PaymentRequest{BIC: bic, AmountMinor: p.AmountMinor, Amount: p.Amount(),
+	req := banks.PaymentRequest{BIC: b.BIC, Affiliate: b.Affiliate, AmountMinor: p.AmountMinor, Amount: p.Amount(),
 		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
 		Creditor: banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
 		State:    state, RedirectURI: s.CallbackURL()}
@@ -323,7 +326,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		return fail(err)
 	}
 	tr := &payment.Transition{From: payment.StatusOpen, To: payment.StatusAuthorising, Cause: payment.CauseShopper,
-		BankStatus: created.BankStatus, BankBIC: bic, Provider: b.Provider, Detail: "SCA started (" + a.Approach + ")"}
+		BankStatus: created.BankStatus, BankBIC: b.BIC, Provider: b.Provider, Detail: "SCA started (" + a.Approach + ")"}
 	if err := s.store.SaveAuthorisation(ctx, a, tr); err != nil {
 		return nil, err
 	}

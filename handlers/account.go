@@ -59,15 +59,15 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	l := s.localizer(r, p)
 	pg, order := s.base(r, p, m, l)
 	base := "/checkout/" + p.Token + "/account"
-	d := views.AccountForm{Page: pg, Order: order, Heading: strings.Replace(l.T("account.heading"), "%s", b.Name, 1), BIC: b.BIC,
+	d := views.AccountForm{Page: pg, Order: order, Heading: strings.Replace(l.T("account.heading"), "%s", b.Name, 1), BIC: b.Key(),
 		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values}
-	if a, ok := s.savedAccount(r, b.BIC); ok {
-		d.Saved = append(d.Saved, views.SavedAccount{Key: b.BIC, Masked: a.Masked()})
+	if a, ok := s.savedAccount(r, b.Key()); ok {
+		d.Saved = append(d.Saved, views.SavedAccount{Key: b.Key(), Masked: a.Masked()})
 	}
 	if _, ok := s.checkout.ProviderReadsAccounts(b.Provider); ok {
 		d.FetchURL = base + "/fetch"
 	}
-	if list, err := s.checkout.ConsentAccounts(r.Context(), p, b.BIC); err == nil {
+	if list, err := s.checkout.ConsentAccounts(r.Context(), p, b.Key()); err == nil {
 		for i, a := range list {
 			acct := payment.Account{IBAN: a.IBAN, BBAN: a.BBAN}
 			d.Fetched = append(d.Fetched, views.FetchedAccount{Index: i, Name: a.Name, Masked: acct.Masked(), Currency: a.Currency})

@@ -204,7 +204,7 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 		// Reading the shopper's accounts before paying: SCA for the consent, then the account page.
 		switch {
 		case pr.Auth.SCAStatus == "finalised" || pr.Auth.SCAStatus == "failed" || pr.Retryable:
-			http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(pr.Auth.BIC), http.StatusSeeOther)
+			http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(pr.Auth.Extra["bank_key"]), http.StatusSeeOther)
 		case pr.Auth.Approach == banks.Decoupled:
 			s.render(w, r, http.StatusOK, views.BankIDPage(s.bankIDView(r, p, pr, pg, order, csrf)))
 		default:
@@ -257,14 +257,14 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 		if p.Country != "" && b.Country != p.Country && p.PreselectBIC == "" {
 			continue
 		}
-		item := views.BankItem{BIC: b.BIC, Name: b.Name, Initials: initials(b.Name), Available: b.Available}
+		item := views.BankItem{BIC: b.Key(), Name: b.Name, Initials: initials(b.Name), Available: b.Available}
 		switch b.Reason {
 		case "currency":
 			item.Note = l.T("picker.unavailable")
 		case "reference":
 			item.Note = strings.Replace(l.T("picker.reference"), "%d", strconv.Itoa(b.Limit), 1)
 		}
-		if b.BIC == lastBIC && b.Available && q == "" {
+		if b.Key() == lastBIC && b.Available && q == "" {
 			it := item
 			d.Last = &it
 			continue
@@ -372,11 +372,11 @@ func (s *Server) chooseBank(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	bic := r.PostFormValue("bank")
-	if !payment.ValidBIC(bic) {
+	key := r.PostFormValue("bank")
+	if bic, _ := banks.SplitKey(key); !payment.ValidBIC(bic) || len(key) > 32 {
 		return s.pickerWithError(w, r, p, "error.unavailable")
 	}
-	return s.startBank(w, r, p, bic)
+	return s.startBank(w, r, p, key)
 }
 
 // startBank creates the payment at the chosen bank and sends the shopper on: to the bank, to the

@@ -154,9 +154,15 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 			for _, cur := range currencies {
 				limits[cur] = prof.RemittanceLimit(product(cur), false)
 			}
-			out = append(out, banks.Bank{BIC: a.BICFI, Name: a.Name, Country: country, Provider: c.cfg.Name,
+			b := banks.Bank{BIC: a.BICFI, Name: a.Name, Country: country, Provider: c.cfg.Name,
 				Currencies: currencies, LogoURL: a.LogoURL, DebtorAccount: prof.DebtorAccount, DebtorFormat: prof.DebtorFormat,
-				ReferenceLimits: limits, SameBankLimit: prof.MaxRemittanceSameBank})
+				ReferenceLimits: limits, SameBankLimit: prof.MaxRemittanceSameBank}
+			out = append(out, b)
+			for _, af := range prof.Affiliates {
+				ab := b
+				ab.Affiliate, ab.Name = af.ID, af.Name
+				out = append(out, ab)
+			}
 		}
 	}
 	c.mu.Lock()
@@ -198,13 +204,17 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 	}
 	var out PaymentCreated
 	if err := c.call(ctx, call{method: "POST", path: "/paymentinitiation/v1/payments/" + prod, scope: ScopePayments,
-		bic: req.BIC, psu: req.PSU, body: body, create: true}, &out); err != nil {
+		bic: req.BIC, affiliate: req.Affiliate, psu: req.PSU, body: body, create: true}, &out); err != nil {
 		return nil, fmt.Errorf("openpayments: create payment: %w", err)
 	}
 	if out.PaymentID == "" {
 		return nil, fmt.Errorf("openpayments: create payment: no paymentId in answer")
 	}
-	return &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus}, nil
+	created := &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus}
+	if req.Affiliate != "" {
+		created.Extra = map[string]string{"affiliate": req.Affiliate}
+	}
+	return created, nil
 }
 
 // paymentPath is the resource an order's authorisations hang off: a payment, or a consent.
@@ -243,7 +253,7 @@ func (c *Client) Accounts(ctx context.Context, o banks.Order) ([]banks.AccountIn
 	var out struct {
 		Accounts []AccountDetails `json:"accounts"`
 	}
-	if err := c.call(ctx, call{method: "GET", path: "/accountinformation/v1/accounts", scope: ScopeAccounts, bic: o.BIC, psu: o.PSU,
+	if err := c.call(ctx, call{method: "GET", path: "/accountinformation/v1/accounts", scope: ScopeAccounts, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU,
 		consent: o.PaymentID}, &out); err != nil {
 		return nil, fmt.Errorf("openpayments: accounts: %w", err)
 	}
@@ -258,7 +268,7 @@ func (c *Client) Accounts(ctx context.Context, o banks.Order) ([]banks.AccountIn
 func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCARequest) (*banks.SCA, error) {
 	var started Authorisation
 	if err := c.call(ctx, call{method: "POST", path: c.paymentPath(o) + "/authorisations", scope: scopeFor(o),
-		bic: o.BIC, psu: o.PSU}, &started); err != nil {
+		bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &started); err != nil {
 		return nil, fmt.Errorf("openpayments: start authorisation: %w", err)
 	}
 	if started.AuthorisationID == "" {
@@ -270,7 +280,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 		update = l.Href // the link is authoritative
 	}
 	var chosen Authorisation
-	hdr, err := c.callHeader(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, psu: o.PSU,
+	hdr, err := c.callHeader(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU,
 		body: SelectMethod{AuthenticationMethodID: method}}, &chosen)
 	if err != nil {
 		return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
@@ -351,7 +361,7 @@ func toSCA(a *Authorisation, method string) *banks.SCA {
 func (c *Client) PollSCA(ctx context.Context, o banks.Order) (*banks.SCA, error) {
 	var a Authorisation
 	if err := c.call(ctx, call{method: "GET", path: c.paymentPath(o) + "/authorisations/" + url.PathEscape(o.AuthorisationID),
-		scope: scopeFor(o), bic: o.BIC, psu: o.PSU}, &a); err != nil {
+		scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &a); err != nil {
 		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
 	}
 	sca := toSCA(&a, o.Extra["method"])
@@ -401,7 +411,7 @@ func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values
 // Status reads the payment's transaction status.
 func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 	var st TransactionStatus
-	if err := c.call(ctx, call{method: "GET", path: c.paymentPath(o) + "/status", scope: ScopePayments, bic: o.BIC, psu: o.PSU}, &st); err != nil {
+	if err := c.call(ctx, call{method: "GET", path: c.paymentPath(o) + "/status", scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st); err != nil {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
 	if st.TransactionStatus == "" {
@@ -412,7 +422,7 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 
 // Cancel deletes the payment at the bank.
 func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
-	if err := c.call(ctx, call{method: "DELETE", path: c.paymentPath(o), scope: ScopePayments, bic: o.BIC, psu: o.PSU}, nil); err != nil {
+	if err := c.call(ctx, call{method: "DELETE", path: c.paymentPath(o), scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, nil); err != nil {
 		return fmt.Errorf("openpayments: cancel: %w", err)
 	}
 	return nil
@@ -424,6 +434,7 @@ type call struct {
 	body                     any
 	create                   bool   // a payment creation: retried only when the bank surely did not act (429, 503)
 	consent                  string // Consent-ID for account information
+	affiliate                string // X-AffiliatedASPSP-ID
 }
 
 func (c *Client) call(ctx context.Context, cl call, out any) error {
@@ -473,6 +484,9 @@ func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header,
 		}
 		if cl.consent != "" {
 			req.Header.Set("Consent-ID", cl.consent)
+		}
+		if cl.affiliate != "" {
+			req.Header.Set("X-AffiliatedASPSP-ID", cl.affiliate)
 		}
 		return req, nil
 	}

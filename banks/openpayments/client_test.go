@@ -385,6 +385,11 @@ func TestFakeIsStrict(t *testing.T) {
 		{"reference too long", func(r *http.Request) {
 			setBody(r, `{"instructedAmount":{"currency":"SEK","amount":"1.00"},"creditorName":"A","creditorAccount":{"iban":"SE7160000000000123456789"},"debtorAccount":{"iban":"SE3550000000054910000003"},"remittanceInformationUnstructured":"`+strings.Repeat("x", 141)+`"}`)
 		}, tok, 400, "at most 140"},
+		{"unknown affiliated savings bank", func(r *http.Request) {
+			r.Header.Set("X-BicFi", "SWEDSESS")
+			r.Header.Set("TPP-Redirect-Preferred", "false")
+			r.Header.Set("X-AffiliatedASPSP-ID", "99999")
+		}, tok, 400, "unknown affiliated"},
 		{"product not offered", func(r *http.Request) {
 			r.URL.Path = "/psd2/paymentinitiation/v1/payments/swedish-giro"
 		}, tok, 400, "does not offer"},

@@ -28,6 +28,25 @@ type Profile struct {
 	// RequiredHeaders lists the optional headers this bank insists on.
 	RequiredHeaders    []string `json:"required_headers"`
 	SettleAfterSeconds int      `json:"settle_after_seconds"`
+	// Affiliates are savings banks served under this BIC; calls for their customers carry
+	// X-AffiliatedASPSP-ID with the affiliate's id.
+	Affiliates []Affiliate `json:"affiliates"`
+}
+
+// Affiliate is a savings bank behind another bank's BIC.
+type Affiliate struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// HasAffiliate reports whether id is one of the bank's affiliates.
+func (p Profile) HasAffiliate(id string) bool {
+	for _, a := range p.Affiliates {
+		if a.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 //go:embed profiles.json

@@ -100,6 +100,7 @@ type fault struct {
 
 type fakePayment struct {
 	id, product, bic string
+	affiliate        string
 	body             op.PaymentInitiation
 	status           string
 	settleAt         time.Time
@@ -314,6 +315,10 @@ func (f *Fake) api(scope string, payment bool, h apiFunc) http.HandlerFunc {
 				tppError(w, 400, "FORMAT_ERROR", "PSU-IP-Address", "PSU-IP-Address is required")
 				return
 			}
+			if af := r.Header.Get("X-AffiliatedASPSP-ID"); af != "" && !op.ProfileFor(bic).HasAffiliate(af) {
+				tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-AffiliatedASPSP-ID", "unknown affiliated ASPSP "+af+" of "+bic)
+				return
+			}
 			for _, h := range op.ProfileFor(bic).RequiredHeaders {
 				if r.Header.Get(h) == "" || (h == "TPP-Redirect-Preferred" && r.Header.Get(h) != "false") {
 					tppError(w, 400, "FORMAT_ERROR", h, h+" is required by this ASPSP")
@@ -332,6 +337,10 @@ func (f *Fake) api(scope string, payment bool, h apiFunc) http.HandlerFunc {
 				}
 				if p == nil || p.bic != bic || p.product != product {
 					tppError(w, 404, "RESOURCE_UNKNOWN", "paymentId", "no such payment for this ASPSP and product")
+					return
+				}
+				if p.affiliate != r.Header.Get("X-AffiliatedASPSP-ID") {
+					tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-AffiliatedASPSP-ID", "X-AffiliatedASPSP-ID must be the same on every call of a payment")
 					return
 				}
 				f.settle(p)
@@ -428,7 +437,8 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) 
 			return
 		}
 	}
-	p := &fakePayment{id: uuid.NewString(), product: product, bic: bank.BIC, body: body, status: "RCVD", psuIP: r.Header.Get("PSU-IP-Address")}
+	p := &fakePayment{id: uuid.NewString(), product: product, bic: bank.BIC, body: body, status: "RCVD", psuIP: r.Header.Get("PSU-IP-Address"),
+		affiliate: r.Header.Get("X-AffiliatedASPSP-ID")}
 	f.payments[p.id] = p
 	base := "/psd2/paymentinitiation/v1/payments/" + product + "/" + p.id
 	writeJSON(w, 201, op.PaymentCreated{PaymentID: p.id, TransactionStatus: p.status, Links: map[string]op.Link{

@@ -22,9 +22,9 @@ type snapToken struct {
 }
 
 type snapPayment struct {
-	ID, Product, BIC, Status, PSUIP string
-	Body                            op.PaymentInitiation
-	SettleAt                        time.Time
+	ID, Product, BIC, Status, PSUIP, Affiliate string
+	Body                                       op.PaymentInitiation
+	SettleAt                                   time.Time
 }
 
 type snapAuth struct {
@@ -45,7 +45,7 @@ func (f *Fake) Snapshot() ([]byte, error) {
 		s.Tokens[k] = snapToken{t.scope, t.expires}
 	}
 	for _, p := range f.payments {
-		s.Payments = append(s.Payments, snapPayment{p.id, p.product, p.bic, p.status, p.psuIP, p.body, p.settleAt})
+		s.Payments = append(s.Payments, snapPayment{p.id, p.product, p.bic, p.status, p.psuIP, p.affiliate, p.body, p.settleAt})
 	}
 	for _, a := range f.auths {
 		s.Auths = append(s.Auths, snapAuth{a.id, a.paymentID, a.method, a.scaStatus, a.approach, a.startedAt, a.qrToken,
@@ -69,7 +69,7 @@ func (f *Fake) Restore(data []byte) error {
 		f.tokens[k] = issuedToken{t.Scope, t.Expires}
 	}
 	for _, p := range s.Payments {
-		f.payments[p.ID] = &fakePayment{id: p.ID, product: p.Product, bic: p.BIC, status: p.Status, psuIP: p.PSUIP, body: p.Body, settleAt: p.SettleAt}
+		f.payments[p.ID] = &fakePayment{id: p.ID, product: p.Product, bic: p.BIC, status: p.Status, psuIP: p.PSUIP, affiliate: p.Affiliate, body: p.Body, settleAt: p.SettleAt}
 	}
 	for _, a := range s.Auths {
 		fa := &fakeAuth{id: a.ID, paymentID: a.PaymentID, method: a.Method, scaStatus: a.SCAStatus, approach: a.Approach,
