@@ -240,3 +240,31 @@ func TestAffiliatedSavingsBank(t *testing.T) {
 		t.Fatalf("only %d payment calls", n)
 	}
 }
+
+func TestCreditorAddressForSEPAAbroad(t *testing.T) {
+	h := newHarness(t)
+	// OP wants the creditor's address for SEPA payments to accounts outside Finland: a merchant
+	// without one sees OP as unavailable; with one, the payment goes through.
+	code, p := h.api("POST", "/api/v1/payments", `{"amount":"10.00","currency":"EUR","reference":"Order 5","debtor":{"iban":"FI2112345600000785"}}`)
+	if code != 201 {
+		t.Fatalf("%d %v", code, p)
+	}
+	u, _ := url.Parse(p["checkout_url"].(string))
+	_, page := h.get(u.Path)
+	i := strings.Index(page, `value="OKOYFIHH"`)
+	if i < 0 || !strings.Contains(page[i:i+300], "Not available for this shop") {
+		t.Fatalf("OP offered without a creditor address:\n%s", page)
+	}
+	code, p = h.api("POST", "/api/v1/payments", `{"amount":"10.00","currency":"EUR","reference":"Order 5","debtor":{"iban":"FI2112345600000785"},
+		"creditor":{"name":"Shop AB","iban":"SE7160000000000123456789","address":{"street":"Storgatan 1","post_code":"111 22","town":"Stockholm","country":"SE"}}}`)
+	if code != 201 {
+		t.Fatalf("%d %v", code, p)
+	}
+	u, _ = url.Parse(p["checkout_url"].(string))
+	resp := h.chooseBank(u.Path, "OKOYFIHH")
+	resp = h.approveAtBank(resp.Header.Get("Location"), "approve")
+	h.get(resp.Header.Get("Location"))
+	if st, _ := h.status(p["id"].(string)); st != "completed" {
+		t.Fatalf("payment %s", st)
+	}
+}

@@ -238,7 +238,8 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
 	}
 	if m == nil {
 		m = &payment.Merchant{Name: "Demo Shop", AllowedOrigins: []string{publicURL},
-			Creditor: payment.Creditor{Name: "Demo Shop AB", IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789", BIC: "HANDSESS"}}
+			Creditor: payment.Creditor{Name: "Demo Shop AB", IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789", BIC: "HANDSESS",
+				Address: &payment.Address{Street: "Storgatan 1", PostCode: "111 22", Town: "Stockholm", Country: "SE"}}}
 		if err := db.CreateMerchant(ctx, m); err != nil {
 			return err
 		}

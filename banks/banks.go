@@ -31,6 +31,8 @@ type Bank struct {
 	// set, replaces the domestic one for a creditor at the same bank.
 	ReferenceLimits map[string]int
 	SameBankLimit   int
+	// CreditorAddressOutside: payments to a creditor outside this country need the creditor's address.
+	CreditorAddressOutside string
 }
 
 // ReferenceLimit is the longest reference the bank takes for a payment in currency to creditorBIC.
@@ -82,6 +84,11 @@ type Account struct {
 	Currency       string
 }
 
+// Address is a creditor's postal address.
+type Address struct {
+	Street, PostCode, Town, Country string
+}
+
 // PSU is the shopper as banks want to know them: their IP address and browser.
 type PSU struct {
 	IPAddress string
@@ -90,16 +97,17 @@ type PSU struct {
 
 // PaymentRequest asks a bank to create a payment.
 type PaymentRequest struct {
-	BIC          string
-	Affiliate    string
-	AmountMinor  int64
-	Amount       string // decimal string, e.g. "249.00"
-	Currency     string
-	CreditorName string
-	Creditor     Account
-	Debtor       *Account // the shopper's account, where known
-	Reference    string
-	PSU          PSU
+	BIC             string
+	Affiliate       string
+	AmountMinor     int64
+	Amount          string // decimal string, e.g. "249.00"
+	Currency        string
+	CreditorName    string
+	Creditor        Account
+	CreditorAddress *Address
+	Debtor          *Account // the shopper's account, where known
+	Reference       string
+	PSU             PSU
 	// State is our opaque callback state; RedirectURI is our /callback. Providers whose
 	// authorisation starts with an OAuth redirect (before the payment exists) use them here.
 	State       string

@@ -196,6 +196,8 @@ func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, 
 				o.Available, o.Reason = false, "currency"
 			case len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC):
 				o.Available, o.Reason, o.Limit = false, "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
+			case needsAddress(b, p):
+				o.Available, o.Reason = false, "address"
 			}
 			out = append(out, o)
 		}
@@ -225,6 +227,13 @@ func (s *Service) bank(ctx context.Context, bic string) (banks.Bank, error) {
 		}
 	}
 	return banks.Bank{}, payment.ErrNotFound
+}
+
+// needsAddress reports whether the bank wants the creditor's address for this payment and the
+// creditor has none (OP, for SEPA payments to accounts outside Finland).
+func needsAddress(b banks.Bank, p *payment.Payment) bool {
+	return b.CreditorAddressOutside != "" && p.Currency == "EUR" && p.Creditor.Address == nil &&
+		p.Creditor.Country() != b.CreditorAddressOutside
 }
 
 // ErrUnavailable means the bank cannot take this payment (e.g. its currency).
@@ -283,7 +292,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if err != nil {
 		return nil, err
 	}
-	if !b.Accepts(p.Currency) || len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC) {
+	if !b.Accepts(p.Currency) || len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC) || needsAddress(b, p) {
 		return nil, ErrUnavailable
 	}
 	if b.NeedsDebtor() && p.Debtor == nil {
@@ -311,6 +320,9 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
 		Creditor: banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
 		State:    state, RedirectURI: s.CallbackURL()}
+	if a := p.Creditor.Address; a != nil {
+		req.CreditorAddress = &banks.Address{Street: a.Street, PostCode: a.PostCode, Town: a.Town, Country: a.Country}
+	}
 	if d := p.Debtor; d != nil && b.DebtorAccount != "at_bank" {
 		req.Debtor = &banks.Account{IBAN: d.IBAN, BBAN: d.BBAN, ClearingNumber: d.ClearingNumber, Currency: p.Currency}
 	}

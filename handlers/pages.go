@@ -263,6 +263,8 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 			item.Note = l.T("picker.unavailable")
 		case "reference":
 			item.Note = strings.Replace(l.T("picker.reference"), "%d", strconv.Itoa(b.Limit), 1)
+		case "address":
+			item.Note = l.T("picker.address")
 		}
 		if b.Key() == lastBIC && b.Available && q == "" {
 			it := item

@@ -81,6 +81,7 @@ var da = map[string]string{
 	"account.yours":          "Dine konti",
 	"account.fetch_failed":   "Vi kunne ikke læse dine konti. Skriv dit kontonummer i stedet.",
 	"picker.reference":       "Referencen er for lang til denne bank (højst %d)",
+	"picker.address":         "Ikke tilgængelig for denne butik",
 	"account.heading":        "Din konto i %s",
 	"account.intro":          "Din bank skal vide, hvilken af dine konti du betaler fra.",
 	"account.iban":           "IBAN",

@@ -86,6 +86,7 @@ var en = map[string]string{
 	"account.yours":          "Your accounts",
 	"account.fetch_failed":   "We could not read your accounts. Please type your account number instead.",
 	"picker.reference":       "Reference too long for this bank (max %d)",
+	"picker.address":         "Not available for this shop",
 	"account.heading":        "Your account at %s",
 	"account.intro":          "Your bank needs to know which of your accounts to pay from.",
 	"account.iban":           "IBAN",

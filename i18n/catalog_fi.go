@@ -81,6 +81,7 @@ var fi = map[string]string{
 	"account.yours":          "Tilisi",
 	"account.fetch_failed":   "Emme voineet lukea tilejäsi. Kirjoita tilinumero.",
 	"picker.reference":       "Viite on liian pitkä tälle pankille (enintään %d)",
+	"picker.address":         "Ei käytettävissä tässä kaupassa",
 	"account.heading":        "Tilisi pankissa %s",
 	"account.intro":          "Pankkisi tarvitsee tiedon, miltä tililtä maksat.",
 	"account.iban":           "IBAN",

@@ -81,6 +81,7 @@ var fr = map[string]string{
 	"account.yours":          "Vos comptes",
 	"account.fetch_failed":   "Nous n’avons pas pu lire vos comptes. Saisissez votre numéro de compte.",
 	"picker.reference":       "Référence trop longue pour cette banque (max %d)",
+	"picker.address":         "Indisponible pour cette boutique",
 	"account.heading":        "Votre compte chez %s",
 	"account.intro":          "Votre banque doit savoir depuis quel compte vous payez.",
 	"account.iban":           "IBAN",

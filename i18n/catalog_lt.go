@@ -81,6 +81,7 @@ var lt = map[string]string{
 	"account.yours":          "Jūsų sąskaitos",
 	"account.fetch_failed":   "Nepavyko nuskaityti jūsų sąskaitų. Įveskite sąskaitos numerį.",
 	"picker.reference":       "Mokėjimo paskirtis per ilga šiam bankui (daugiausia %d)",
+	"picker.address":         "Negalima šioje parduotuvėje",
 	"account.heading":        "Jūsų sąskaita banke %s",
 	"account.intro":          "Jūsų bankui reikia žinoti, iš kurios sąskaitos mokate.",
 	"account.iban":           "IBAN",

@@ -81,6 +81,7 @@ var no = map[string]string{
 	"account.yours":          "Kontoene dine",
 	"account.fetch_failed":   "Vi kunne ikke lese kontoene dine. Skriv inn kontonummeret i stedet.",
 	"picker.reference":       "Referansen er for lang for denne banken (maks %d)",
+	"picker.address":         "Ikke tilgjengelig for denne butikken",
 	"account.heading":        "Kontoen din i %s",
 	"account.intro":          "Banken din må vite hvilken av kontoene dine du betaler fra.",
 	"account.iban":           "IBAN",

@@ -81,6 +81,7 @@ var pt = map[string]string{
 	"account.yours":          "As suas contas",
 	"account.fetch_failed":   "Não foi possível ler as suas contas. Escreva o número da conta.",
 	"picker.reference":       "Referência demasiado longa para este banco (máx. %d)",
+	"picker.address":         "Indisponível para esta loja",
 	"account.heading":        "A sua conta no %s",
 	"account.intro":          "O seu banco precisa de saber de que conta paga.",
 	"account.iban":           "IBAN",

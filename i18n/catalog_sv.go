@@ -81,6 +81,7 @@ var sv = map[string]string{
 	"account.yours":          "Dina konton",
 	"account.fetch_failed":   "Vi kunde inte läsa dina konton. Skriv in ditt kontonummer i stället.",
 	"picker.reference":       "Referensen är för lång för banken (högst %d)",
+	"picker.address":         "Inte tillgänglig för den här butiken",
 	"account.heading":        "Ditt konto hos %s",
 	"account.intro":          "Din bank behöver veta vilket av dina konton du betalar från.",
 	"account.iban":           "IBAN",

@@ -59,11 +59,28 @@ func ValidateIBAN(iban string) error {
 
 // Creditor is the account that receives a payment.
 type Creditor struct {
-	Name           string `json:"name"`
-	IBAN           string `json:"iban,omitempty"`
-	BBAN           string `json:"bban,omitempty"`
-	ClearingNumber string `json:"clearing_number,omitempty"`
-	BIC            string `json:"bic,omitempty"`
+	Name           string   `json:"name"`
+	IBAN           string   `json:"iban,omitempty"`
+	BBAN           string   `json:"bban,omitempty"`
+	ClearingNumber string   `json:"clearing_number,omitempty"`
+	BIC            string   `json:"bic,omitempty"`
+	Address        *Address `json:"address,omitempty"`
+}
+
+// Address is a postal address; some banks want the creditor's for SEPA payments abroad.
+type Address struct {
+	Street   string `json:"street,omitempty"`
+	PostCode string `json:"post_code,omitempty"`
+	Town     string `json:"town"`
+	Country  string `json:"country"`
+}
+
+// Country is the creditor's country as its IBAN tells it, or "" without an IBAN.
+func (c *Creditor) Country() string {
+	if len(c.IBAN) >= 2 {
+		return c.IBAN[:2]
+	}
+	return ""
 }
 
 // Validate checks that the creditor has a name and a well-formed account.
@@ -92,6 +109,17 @@ func (c *Creditor) Validate(prefix string) error {
 	}
 	if c.BIC != "" && !ValidBIC(c.BIC) {
 		return &FieldError{Field: prefix + "bic", Message: "is not a valid BIC"}
+	}
+	if a := c.Address; a != nil {
+		if strings.TrimSpace(a.Town) == "" || len(a.Town) > 35 {
+			return &FieldError{Field: prefix + "address.town", Message: "must be 1 to 35 characters"}
+		}
+		if len(a.Country) != 2 || strings.ToUpper(a.Country) != a.Country {
+			return &FieldError{Field: prefix + "address.country", Message: "must be an ISO 3166 alpha-2 code such as SE"}
+		}
+		if len(a.Street) > 70 || len(a.PostCode) > 16 {
+			return &FieldError{Field: prefix + "address", Message: "street at most 70 and post code at most 16 characters"}
+		}
 	}
 	return nil
 }

@@ -156,7 +156,7 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 			}
 			b := banks.Bank{BIC: a.BICFI, Name: a.Name, Country: country, Provider: c.cfg.Name,
 				Currencies: currencies, LogoURL: a.LogoURL, DebtorAccount: prof.DebtorAccount, DebtorFormat: prof.DebtorFormat,
-				ReferenceLimits: limits, SameBankLimit: prof.MaxRemittanceSameBank}
+				ReferenceLimits: limits, SameBankLimit: prof.MaxRemittanceSameBank, CreditorAddressOutside: prof.CreditorAddressOutside}
 			out = append(out, b)
 			for _, af := range prof.Affiliates {
 				ab := b
@@ -201,6 +201,9 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 	if req.Debtor != nil {
 		d := account(prof.DebtorFormat, *req.Debtor)
 		body.DebtorAccount = &d
+	}
+	if a := req.CreditorAddress; a != nil {
+		body.CreditorAddress = &Address{StreetName: a.Street, PostCode: a.PostCode, TownName: a.Town, Country: a.Country}
 	}
 	var out PaymentCreated
 	if err := c.call(ctx, call{method: "POST", path: "/paymentinitiation/v1/payments/" + prod, scope: ScopePayments,

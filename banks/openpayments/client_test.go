@@ -463,8 +463,12 @@ func TestEveryProfileEnforced(t *testing.T) {
 			cur := p.Currencies[0]
 			product := map[bool]string{true: "sepa-credit-transfers", false: "domestic"}[cur == "EUR"]
 			limit := p.RemittanceLimit(product, false)
+			address := p.CreditorAddressOutside != ""
 			body := func(debtor, ref, currency string) string {
 				b := `{"instructedAmount":{"currency":"` + currency + `","amount":"10.00"},"creditorName":"Shop","creditorAccount":` + acct(p.CreditorFormat, currency)
+				if address {
+					b += `,"creditorAddress":{"townName":"Stockholm","country":"SE"}`
+				}
 				if debtor != "" {
 					b += `,"debtorAccount":` + debtor
 				}
@@ -472,6 +476,13 @@ func TestEveryProfileEnforced(t *testing.T) {
 			}
 			if code := post(bic, product, body(acct(p.DebtorFormat, cur), strings.Repeat("r", limit), cur)); code != 201 {
 				t.Fatalf("by the profile: %d", code)
+			}
+			if address {
+				address = false
+				if code := post(bic, product, body(acct(p.DebtorFormat, cur), "r", cur)); code != 400 {
+					t.Errorf("SEPA to a creditor abroad without creditorAddress accepted")
+				}
+				address = true
 			}
 			if code := post(bic, product, body(acct(p.DebtorFormat, cur), strings.Repeat("r", limit+1), cur)); code != 400 {
 				t.Errorf("reference of %d accepted", limit+1)
@@ -490,6 +501,9 @@ func TestEveryProfileEnforced(t *testing.T) {
 			// And the connector builds exactly what the profile asks.
 			req := request(bic, cur)
 			req.Creditor.Currency, req.Debtor.Currency = cur, cur
+			if p.CreditorAddressOutside != "" {
+				req.CreditorAddress = &banks.Address{Street: "Storgatan 1", PostCode: "111 22", Town: "Stockholm", Country: "SE"}
+			}
 			if _, err := c.CreatePayment(ctx, req); err != nil {
 				t.Errorf("connector: %v", err)
 			}

@@ -28,6 +28,8 @@ type Profile struct {
 	// RequiredHeaders lists the optional headers this bank insists on.
 	RequiredHeaders    []string `json:"required_headers"`
 	SettleAfterSeconds int      `json:"settle_after_seconds"`
+	// CreditorAddressOutside: SEPA payments to a creditor outside this country need creditorAddress (OP).
+	CreditorAddressOutside string `json:"creditor_address_outside"`
 	// Affiliates are savings banks served under this BIC; calls for their customers carry
 	// X-AffiliatedASPSP-ID with the affiliate's id.
 	Affiliates []Affiliate `json:"affiliates"`

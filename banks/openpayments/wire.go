@@ -23,6 +23,7 @@ type PaymentInitiation struct {
 	CreditorName                      string            `json:"creditorName"`
 	CreditorAccount                   AccountReference  `json:"creditorAccount"`
 	DebtorAccount                     *AccountReference `json:"debtorAccount,omitempty"`
+	CreditorAddress                   *Address          `json:"creditorAddress,omitempty"`
 	RemittanceInformationUnstructured string            `json:"remittanceInformationUnstructured,omitempty"`
 }
 
@@ -132,4 +133,12 @@ type Consent struct {
 	ValidUntil               string         `json:"validUntil"`
 	FrequencyPerDay          int            `json:"frequencyPerDay"`
 	CombinedServiceIndicator bool           `json:"combinedServiceIndicator"`
+}
+
+// Address is a postal address, as creditorAddress.
+type Address struct {
+	StreetName string `json:"streetName,omitempty"`
+	PostCode   string `json:"postCode,omitempty"`
+	TownName   string `json:"townName"`
+	Country    string `json:"country"`
 }

@@ -423,6 +423,10 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) 
 		!(prof.MaxRemittanceSameBank > 0 && product == "domestic" && len([]rune(body.RemittanceInformationUnstructured)) <= prof.MaxRemittanceSameBank && f.sameBank(bank, body)):
 		tppError(w, 400, "FORMAT_ERROR", "remittanceInformationUnstructured", fmt.Sprintf("at most %d characters at %s", prof.RemittanceLimit(product, false), bank.Name))
 		return
+	case prof.CreditorAddressOutside != "" && product == "sepa-credit-transfers" && body.CreditorAddress == nil &&
+		!strings.HasPrefix(body.CreditorAccount.IBAN, prof.CreditorAddressOutside):
+		tppError(w, 400, "FORMAT_ERROR", "creditorAddress", "creditorAddress is required for SEPA payments outside "+prof.CreditorAddressOutside)
+		return
 	case body.DebtorAccount == nil && prof.DebtorAccount == "required":
 		tppError(w, 400, "FORMAT_ERROR", "debtorAccount", "debtorAccount is required by "+bank.Name)
 		return
