@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"paybybank/banks"
 	"paybybank/checkout"
 	"paybybank/payment"
 	"paybybank/views"
@@ -160,11 +159,7 @@ func (s *Server) fetchAccounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if a.Approach == banks.Redirect && a.RedirectURL != "" {
-		http.Redirect(w, r, a.RedirectURL, http.StatusSeeOther)
-		return nil
-	}
-	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+	s.sendToSCA(w, r, p, a)
 	return nil
 }
 

@@ -404,12 +404,18 @@ func (s *Server) startBank(w http.ResponseWriter, r *http.Request, p *payment.Pa
 	sess, _ := s.sessions.Get(r, sessionName)
 	sess.Values["last_bank"] = bic
 	sess.Save(r, w)
+	s.sendToSCA(w, r, p, a)
+	return nil
+}
+
+// sendToSCA sends the shopper where SCA happens: to their bank for a redirect, else to the
+// checkout, which shows the BankID page.
+func (s *Server) sendToSCA(w http.ResponseWriter, r *http.Request, p *payment.Payment, a *payment.Authorisation) {
 	if a.Approach == banks.Redirect && a.RedirectURL != "" {
 		http.Redirect(w, r, a.RedirectURL, http.StatusSeeOther)
-		return nil
+		return
 	}
 	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
-	return nil
 }
 
 func (s *Server) pickerWithError(w http.ResponseWriter, r *http.Request, p *payment.Payment, key string) error {
