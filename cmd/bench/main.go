@@ -163,7 +163,7 @@ func setup() (*env, error) {
 }
 
 func (e *env) createPayment(c *http.Client) (string, error) {
-	req, _ := http.NewRequest("POST", e.base+"/api/v1/payments", strings.NewReader(`{"amount":"249.00","currency":"SEK","reference":"Bench order"}`))
+	req, _ := http.NewRequest("POST", e.base+"/api/v1/payments", strings.NewReader(`{"amount":"249.00","currency":"SEK","reference":"Bench order","debtor":{"country":"SE","clearing_number":"6789","account_number":"123456789"}}`))
 	req.Header.Set("Authorization", "Bearer "+e.key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
