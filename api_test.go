@@ -81,6 +81,16 @@ func TestIdempotencyAndListing(t *testing.T) {
 	if code, _ := h.api("GET", "/api/v1/payments?status=nope", ""); code != 422 {
 		t.Fatal("bad status filter accepted")
 	}
+	if code, p := h.api("GET", "/api/v1/payments?created_after=yesterday", ""); code != 422 || p["field"] != "created_after" {
+		t.Fatal("bad time filter accepted")
+	}
+	later := h.clock.Now().Add(time.Hour).Format(time.RFC3339)
+	if _, l := h.api("GET", "/api/v1/payments?created_after="+later, ""); len(l["data"].([]any)) != 0 {
+		t.Fatal("created_after in the future listed payments")
+	}
+	if _, l := h.api("GET", "/api/v1/payments?created_before="+later+"&status=open", ""); len(l["data"].([]any)) != 4 {
+		t.Fatalf("created_before: %v", l["data"])
+	}
 	if code, _ := h.api("GET", "/api/v1/payments/pay_unknown", ""); code != 404 {
 		t.Fatal("unknown payment")
 	}

@@ -263,6 +263,18 @@ func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, m *payment
 	if f.Status != "" && !f.Status.Valid() {
 		return &payment.FieldError{Field: "status", Message: "is not a payment status"}
 	}
+	for _, tf := range []struct {
+		name string
+		to   *time.Time
+	}{{"created_after", &f.CreatedAfter}, {"created_before", &f.CreatedBefore}} {
+		if v := q.Get(tf.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return &payment.FieldError{Field: tf.name, Message: "must be an RFC 3339 time such as 2026-11-25T12:00:00Z"}
+			}
+			*tf.to = t
+		}
+	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 100 {

@@ -166,7 +166,9 @@ func BankOutcome(code string) (Status, bool) {
 
 // ListFilter narrows a listing of a merchant's payments.
 type ListFilter struct {
-	Status Status
-	Limit  int
-	Cursor string // the id of the last payment of the previous page
+	Status        Status
+	CreatedAfter  time.Time // inclusive; zero: no bound
+	CreatedBefore time.Time // exclusive; zero: no bound
+	Limit         int
+	Cursor        string // the id of the last payment of the previous page
 }

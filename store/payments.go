@@ -104,6 +104,14 @@ func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFil
 		where = append(where, "status = ?")
 		args = append(args, f.Status)
 	}
+	if !f.CreatedAfter.IsZero() {
+		where = append(where, "created_at >= ?")
+		args = append(args, formatTime(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, formatTime(f.CreatedBefore))
+	}
 	if f.Cursor != "" {
 		var created string
 		var rowid int64
