@@ -120,7 +120,11 @@ func parseConfig(args []string) (*config, error) {
 	fs.StringVar(&c.OpenPayments.KeyFile, "openpayments-key-file", env("OPENPAYMENTS_KEY_FILE", ""), "client certificate key (PAYBYBANK_OPENPAYMENTS_KEY_FILE)")
 	fs.StringVar(&c.OpenPayments.CAFile, "openpayments-ca-file", env("OPENPAYMENTS_CA_FILE", ""), "CA bundle for the platform (PAYBYBANK_OPENPAYMENTS_CA_FILE)")
 	fs.StringVar(&c.OpenPayments.Countries, "openpayments-countries", env("OPENPAYMENTS_COUNTRIES", "SE,FI,NO,DK"), "countries whose banks to offer (PAYBYBANK_OPENPAYMENTS_COUNTRIES)")
-	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", env("OPENPAYMENTS_CLIENT_ID", "") == ""), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
+	fs.StringVar(&c.Powens.BaseURL, "powens-base-url", env("POWENS_BASE_URL", ""), "Powens API, https://{domain}.biapi.pro/2.0 (PAYBYBANK_POWENS_BASE_URL)")
+	fs.StringVar(&c.Powens.ClientID, "powens-client-id", env("POWENS_CLIENT_ID", ""), "Powens client id (PAYBYBANK_POWENS_CLIENT_ID)")
+	fs.StringVar(&c.Powens.ClientSecret, "powens-client-secret", env("POWENS_CLIENT_SECRET", ""), "Powens client secret (PAYBYBANK_POWENS_CLIENT_SECRET)")
+	fs.StringVar(&c.Powens.OrgLegalStatus, "powens-org-legal-status", env("POWENS_ORG_LEGAL_STATUS", "SAS"), "the merchant's legal form for Powens' beneficiary identity (PAYBYBANK_POWENS_ORG_LEGAL_STATUS)")
+	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", env("OPENPAYMENTS_CLIENT_ID", "") == "" && env("POWENS_CLIENT_ID", "") == ""), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"paybybank/banks"
 	"paybybank/banks/bankid"
 	"paybybank/banks/openpayments"
+	"paybybank/banks/powens"
 	"paybybank/banks/sandbox"
 	"paybybank/checkout"
 	"paybybank/handlers"
@@ -33,6 +34,7 @@ type Config struct {
 	Sandbox                  bool
 	RateLimit                float64
 	OpenPayments             struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
+	Powens                   struct{ BaseURL, ClientID, ClientSecret, OrgLegalStatus string }
 	// SelfURL is how the server reaches itself (its sandbox): loopback, whatever PUBLIC_URL says.
 	SelfURL string
 	// BankBackoff is the connectors' first retry wait (tests make it short).
@@ -64,6 +66,11 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		providers = append(providers, openpayments.New(openpayments.Config{ClientID: c.OpenPayments.ClientID, ClientSecret: c.OpenPayments.ClientSecret,
 			AuthURL: c.OpenPayments.AuthURL, APIURL: c.OpenPayments.APIURL, Countries: strings.Split(c.OpenPayments.Countries, ","), HTTPClient: hc, Logger: logger}))
 	}
+	if c.Powens.ClientID != "" {
+		hc, _ := HTTPClient("", "", "")
+		providers = append(providers, powens.New(powens.Config{BaseURL: c.Powens.BaseURL, ClientID: c.Powens.ClientID,
+			ClientSecret: c.Powens.ClientSecret, OrgLegalStatus: c.Powens.OrgLegalStatus, HTTPClient: hc, Logger: logger}))
+	}
 	if c.Sandbox {
 		sb = c.ReuseSandbox
 		if sb == nil {
@@ -82,9 +89,14 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
 			appURL = sb.BankIDAppURL()
 		}
+		if c.Powens.ClientID == "" {
+			sb.Powens.WebhookURL = c.SelfURL + "/webhooks/powens"
+			providers = append(providers, powens.New(powens.Config{BaseURL: c.SelfURL + "/sandbox/powens", ClientID: sandbox.ClientID,
+				ClientSecret: sandbox.ClientSecret, OrgLegalStatus: "SAS", HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
+		}
 	}
 	if len(providers) == 0 {
-		return nil, errors.New("no bank provider configured: set PAYBYBANK_OPENPAYMENTS_CLIENT_ID or turn on the sandbox")
+		return nil, errors.New("no bank provider configured: set PAYBYBANK_OPENPAYMENTS_CLIENT_ID or PAYBYBANK_POWENS_CLIENT_ID, or turn on the sandbox")
 	}
 
 	svc := checkout.New(db, providers, c.PublicURL, logger)

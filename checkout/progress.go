@@ -404,3 +404,20 @@ func (s *Service) Reconcile(ctx context.Context, due func(p *payment.Payment) bo
 	}
 	return n, nil
 }
+
+// BankUpdated is a provider's notice that one of its payments changed (a webhook). The notice is
+// never trusted: the bank is asked, and a repeat or a race with the callback changes nothing twice.
+func (s *Service) BankUpdated(ctx context.Context, provider, bankPaymentID string) (*payment.Payment, error) {
+	a, err := s.store.AuthorisationByBankPayment(ctx, provider, bankPaymentID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.store.Payment(ctx, a.PaymentID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status != payment.StatusAuthorising && p.Status != payment.StatusProcessing {
+		return p, nil
+	}
+	return s.confirm(ctx, p, a, payment.CauseWebhook, "provider webhook")
+}

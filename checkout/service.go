@@ -40,6 +40,7 @@ type Store interface {
 	UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error)
 	SetDebtor(ctx context.Context, id string, a payment.Account) error
 	SetBank(ctx context.Context, id, bic, provider string) error
+	AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Authorisation, error)
 }
 
 // Service is the checkout's engine.

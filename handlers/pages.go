@@ -375,7 +375,7 @@ func (s *Server) chooseBank(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	key := r.PostFormValue("bank")
-	if bic, _ := banks.SplitKey(key); !payment.ValidBIC(bic) || len(key) > 32 {
+	if bic, _ := banks.SplitKey(key); !payment.ValidBIC(bic) || len(key) > 64 {
 		return s.pickerWithError(w, r, p, "error.unavailable")
 	}
 	return s.startBank(w, r, p, key)

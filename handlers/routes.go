@@ -51,6 +51,7 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /merchant/logout", limited(s.form(s.merchantLogout)))
 	handle("GET /brand/{merchant}/theme.css", s.theme)
 	handle("GET /brand/{merchant}/logo", s.logo)
+	handle("POST /webhooks/powens", limited(s.powensWebhook))
 	handle("GET /demo/return", s.demoReturn)
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)

@@ -156,3 +156,9 @@ func (db *DB) ReleaseState(ctx context.Context, authID string) error {
 	}
 	return tx.Commit()
 }
+
+// AuthorisationByBankPayment finds the SCA attempt behind a provider's payment id (for the
+// provider's webhooks), or ErrNotFound.
+func (db *DB) AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Authorisation, error) {
+	return findAuthorisation(ctx, db.ro, `provider = ? AND bank_payment_id = ? ORDER BY created_at DESC LIMIT 1`, provider, bankPaymentID)
+}

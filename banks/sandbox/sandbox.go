@@ -21,6 +21,7 @@ import (
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"paybybank/banks/openpayments/openpaymentstest"
+	"paybybank/banks/powens/powenstest"
 )
 
 // Credentials of the sandbox's Open Payments client.
@@ -32,6 +33,7 @@ const (
 // Sandbox is the /sandbox subtree.
 type Sandbox struct {
 	OpenPayments *openpaymentstest.Fake
+	Powens       *powenstest.Fake
 	publicURL    string
 	// StateFile, when set, keeps the fake banks' memory across restarts of the server, as a
 	// real bank keeps its own: `kill -9` in the middle of a payment then resumes it.
@@ -44,7 +46,9 @@ func New(publicURL string) *Sandbox {
 	op := openpaymentstest.New(ClientID, ClientSecret, nil)
 	op.BaseURL = publicURL + "/sandbox/openpayments"
 	op.RedirectURIs = []string{publicURL + "/callback"}
-	return &Sandbox{OpenPayments: op, publicURL: publicURL}
+	pw := powenstest.New(ClientID, ClientSecret)
+	pw.RedirectURIs = []string{publicURL + "/callback"}
+	return &Sandbox{OpenPayments: op, Powens: pw, publicURL: publicURL}
 }
 
 // OpenPaymentsURL is the fake platform's base URL, for both the auth and API hosts.
@@ -89,6 +93,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.save()
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/openpayments/", http.StripPrefix("/sandbox/openpayments", s.OpenPayments))
+	mux.Handle("/sandbox/powens/", http.StripPrefix("/sandbox/powens", s.Powens))
 	mux.HandleFunc("GET /sandbox/bankid", s.app)
 	mux.HandleFunc("POST /sandbox/bankid/scan", s.scan)
 	mux.HandleFunc("GET /sandbox/bankid/app", s.autostart)
