@@ -29,7 +29,7 @@ func (h *harness) payViaPowens(reference, bank, decision string) (id, path strin
 	expectCode(h.t, resp, 200)
 	form := url.Values{"decision": {decision}}
 	for _, name := range []string{"code", "payment_id"} {
-		form.Set(name, regexp.MustCompile(`name="`+name+`" value="([^"]*)"`).FindStringSubmatch(page)[1])
+		form.Set(name, regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)[1])
 	}
 	wu, _ := url.Parse(webview)
 	resp, _ = h.post(wu.Path+"?"+wu.RawQuery, form)
@@ -74,15 +74,13 @@ func TestPowensOutcomes(t *testing.T) {
 	})
 	t.Run("cancelled in the webview", func(t *testing.T) {
 		id, _ := h.payViaPowens("Order 3", instantBank, "cancel")
-		if st, p := h.status(id); st != "failed" || p["failure_reason"] != "denied at the bank" {
+		// The callback (error=cancelled) and Powens' webhook race; either way it fails, once.
+		if st, p := h.status(id); st != "failed" || strings.Count(eventTrail(p), "failed/") != 1 {
 			t.Fatalf("payment %v", p)
 		}
 	})
 	t.Run("pending, then done by webhook", func(t *testing.T) {
 		id, _ := h.payViaPowens("pdng/pdng/done - Order 4", instantBank, "validate")
-		if st, _ := h.status(id); st != "processing" {
-			t.Fatalf("status %s", st)
-		}
 		// Powens' PAYMENT_UPDATED arrives; a forged or repeated one changes nothing twice.
 		for i := 0; i < 3; i++ {
 			resp, _ := h.do("POST", "/webhooks/powens", strings.NewReader(`{"type":"PAYMENT_UPDATED","payment":{"id":`+powensID(t, h, id)+`}}`), map[string]string{"Content-Type": "application/json"})
@@ -92,8 +90,9 @@ func TestPowensOutcomes(t *testing.T) {
 		for {
 			st, p := h.status(id)
 			if st == "completed" {
-				if n := strings.Count(eventTrail(p), "completed/"); n != 1 {
-					t.Fatalf("completed %d times: %s", n, eventTrail(p))
+				trail := eventTrail(p)
+				if strings.Count(trail, "completed/") != 1 {
+					t.Fatalf("events %s: want one completion, whatever the order of callback, webhooks and polls", trail)
 				}
 				break
 			}

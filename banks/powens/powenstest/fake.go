@@ -176,7 +176,7 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request) {
 		ClientState  string `json:"client_state"`
 		Instructions []struct {
 			Label         string          `json:"label"`
-			Amount        json.Number     `json:"amount"`
+			Amount        json.RawMessage `json:"amount"`
 			Currency      string          `json:"currency"`
 			ExecutionType string          `json:"execution_date_type"`
 			Beneficiary   json.RawMessage `json:"beneficiary"`
@@ -204,7 +204,8 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request) {
 	}
 	json.Unmarshal(ins.Beneficiary, &ben)
 	switch {
-	case !amountRe.MatchString(ins.Amount.String()):
+	case !amountRe.MatchString(string(ins.Amount)): // a JSON number, not a string
+
 		apiError(w, 400, "invalidValue", "amount must be a number with at most two decimals")
 		return
 	case ins.Currency != "EUR":
@@ -232,7 +233,7 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.next++
-	p := &payment{ID: f.next, State: "created", Redirect: in.RedirectURI, ClientState: in.ClientState, Amount: ins.Amount.String(),
+	p := &payment{ID: f.next, State: "created", Redirect: in.RedirectURI, ClientState: in.ClientState, Amount: string(ins.Amount),
 		Label: ins.Label, Beneficiary: ben.Label, steps: steps}
 	f.payments[p.ID] = p
 	f.mu.Unlock()
