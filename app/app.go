@@ -3,6 +3,7 @@
 package app
 
 import (
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"paybybank/banks/openpayments"
 	"paybybank/banks/powens"
 	"paybybank/banks/sandbox"
+	"paybybank/banks/sbm"
 	"paybybank/checkout"
 	"paybybank/handlers"
 	"paybybank/store"
@@ -35,6 +37,8 @@ type Config struct {
 	RateLimit                float64
 	OpenPayments             struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
 	Powens                   struct{ BaseURL, ClientID, ClientSecret, OrgLegalStatus string }
+	// SBM: "BIC=Name=https://base-url" entries separated by ";", and the QSealC that signs requests.
+	SBM struct{ Banks, CertFile, KeyFile string }
 	// SelfURL is how the server reaches itself (its sandbox): loopback, whatever PUBLIC_URL says.
 	SelfURL string
 	// BankBackoff is the connectors' first retry wait (tests make it short).
@@ -71,6 +75,13 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		providers = append(providers, powens.New(powens.Config{BaseURL: c.Powens.BaseURL, ClientID: c.Powens.ClientID,
 			ClientSecret: c.Powens.ClientSecret, OrgLegalStatus: c.Powens.OrgLegalStatus, HTTPClient: hc, Logger: logger}))
 	}
+	if c.SBM.Banks != "" {
+		p, err := sbmProvider(c, logger)
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, p)
+	}
 	if c.Sandbox {
 		sb = c.ReuseSandbox
 		if sb == nil {
@@ -88,6 +99,14 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 			providers = append(providers, openpayments.New(openpayments.Config{ClientID: sandbox.ClientID, ClientSecret: sandbox.ClientSecret,
 				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
 			appURL = sb.BankIDAppURL()
+		}
+		if c.SBM.Banks == "" {
+			var list []sbm.Bank
+			for _, b := range sandbox.SBMBanks {
+				list = append(list, sbm.Bank{BIC: b.BIC, Name: b.Name, BaseURL: c.SelfURL + "/sandbox/sbm/" + b.Slug})
+			}
+			providers = append(providers, sbm.New(sbm.Config{Banks: list, Cert: sb.SBMCert, Key: sb.SBMKey, HTTPClient: hc,
+				Logger: logger, Backoff: c.BankBackoff}))
 		}
 		if c.Powens.ClientID == "" {
 			sb.Powens.WebhookURL = c.SelfURL + "/webhooks/powens"
@@ -149,4 +168,33 @@ func HTTPClient(certFile, keyFile, caFile string) (*http.Client, error) {
 		tr.TLSClientConfig = cfg
 	}
 	return &http.Client{Timeout: 20 * time.Second, Transport: tr}, nil
+}
+
+// sbmProvider builds the Sparebanken Møre connector from configuration.
+func sbmProvider(c *Config, logger *slog.Logger) (banks.Provider, error) {
+	var list []sbm.Bank
+	for _, entry := range strings.Split(c.SBM.Banks, ";") {
+		parts := strings.SplitN(strings.TrimSpace(entry), "=", 3)
+		if len(parts) != 3 {
+			return nil, fmt.Errorf("PAYBYBANK_SBM_BANKS: %q is not BIC=Name=URL", entry)
+		}
+		list = append(list, sbm.Bank{BIC: parts[0], Name: parts[1], BaseURL: parts[2]})
+	}
+	pair, err := tls.LoadX509KeyPair(c.SBM.CertFile, c.SBM.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("PAYBYBANK_SBM_CERT_FILE/KEY_FILE: %w", err)
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return nil, err
+	}
+	key, ok := pair.PrivateKey.(*rsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("PAYBYBANK_SBM_KEY_FILE: an RSA key is required (rsa-sha256)")
+	}
+	hc, err := HTTPClient(c.SBM.CertFile, c.SBM.KeyFile, "")
+	if err != nil {
+		return nil, err
+	}
+	return sbm.New(sbm.Config{Banks: list, Cert: cert, Key: key, HTTPClient: hc, Logger: logger}), nil
 }

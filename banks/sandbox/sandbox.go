@@ -4,6 +4,8 @@ package sandbox
 
 import (
 	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"html/template"
 	"image"
@@ -20,8 +22,10 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
 
+	"paybybank/banks/httpsig"
 	"paybybank/banks/openpayments/openpaymentstest"
 	"paybybank/banks/powens/powenstest"
+	"paybybank/banks/sbm/sbmtest"
 )
 
 // Credentials of the sandbox's Open Payments client.
@@ -34,7 +38,12 @@ const (
 type Sandbox struct {
 	OpenPayments *openpaymentstest.Fake
 	Powens       *powenstest.Fake
-	publicURL    string
+	// SBM are the Norwegian savings banks on the Sparebanken Møre platform, by path slug; SBMCert
+	// and SBMKey are the certificate the sandbox's connector signs with, made at start.
+	SBM       map[string]*sbmtest.Fake
+	SBMCert   *x509.Certificate
+	SBMKey    *rsa.PrivateKey
+	publicURL string
 	// StateFile, when set, keeps the fake banks' memory across restarts of the server, as a
 	// real bank keeps its own: `kill -9` in the middle of a payment then resumes it.
 	StateFile string
@@ -48,7 +57,21 @@ func New(publicURL string) *Sandbox {
 	op.RedirectURIs = []string{publicURL + "/callback"}
 	pw := powenstest.New(ClientID, ClientSecret)
 	pw.RedirectURIs = []string{publicURL + "/callback"}
-	return &Sandbox{OpenPayments: op, Powens: pw, publicURL: publicURL}
+	sb := &Sandbox{OpenPayments: op, Powens: pw, publicURL: publicURL, SBM: map[string]*sbmtest.Fake{}}
+	sb.SBMCert, sb.SBMKey, _ = httpsig.NewTestCertificate("paybybank sandbox")
+	for _, b := range SBMBanks {
+		f := sbmtest.New(b.Name)
+		f.BaseURL = publicURL + "/sandbox/sbm/" + b.Slug
+		f.Trust(sb.SBMCert)
+		sb.SBM[b.Slug] = f
+	}
+	return sb
+}
+
+// SBMBanks are the sandbox's banks on the Sparebanken Møre platform.
+var SBMBanks = []struct{ Slug, BIC, Name string }{
+	{"more", "SPMONO22", "Sparebanken Møre"},
+	{"sunnmore", "SOSUNO22", "Søre Sunnmøre Sparebank"},
 }
 
 // OpenPaymentsURL is the fake platform's base URL, for both the auth and API hosts.
@@ -94,6 +117,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/openpayments/", http.StripPrefix("/sandbox/openpayments", s.OpenPayments))
 	mux.Handle("/sandbox/powens/", http.StripPrefix("/sandbox/powens", s.Powens))
+	for slug, f := range s.SBM {
+		mux.Handle("/sandbox/sbm/"+slug+"/", http.StripPrefix("/sandbox/sbm/"+slug, f))
+	}
 	mux.HandleFunc("GET /sandbox/bankid", s.app)
 	mux.HandleFunc("POST /sandbox/bankid/scan", s.scan)
 	mux.HandleFunc("GET /sandbox/bankid/app", s.autostart)
