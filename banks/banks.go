@@ -183,6 +183,13 @@ type AccountReader interface {
 	Accounts(ctx context.Context, o Order) ([]AccountInfo, error)
 }
 
+// Continuer is implemented by providers whose first redirect only lets the shopper authorise us
+// (OAuth 2.0 with PKCE, as Paysera): back on our callback, Continue exchanges the code, creates the
+// payment and returns where the shopper goes next for SCA. next carries a fresh state.
+type Continuer interface {
+	Continue(ctx context.Context, o Order, callback url.Values, next SCARequest, req PaymentRequest) (*Created, error)
+}
+
 // Provider is one bank provider's API. Every method makes outbound calls with their own time-outs
 // and retries 429 and 5xx with backoff before giving up.
 type Provider interface {

@@ -270,19 +270,83 @@ const CallbackStateTTL = 30 * time.Minute
 // one attempt of one payment), lets the provider finish (the code exchange), and confirms the
 // outcome with the bank. The payment is returned for the result page.
 func (s *Service) Callback(ctx context.Context, q url.Values) (*payment.Payment, error) {
+	p, _, err := s.CallbackNext(ctx, q)
+	return p, err
+}
+
+// CallbackNext is Callback for handlers: next, when set, is where the shopper goes on (a bank whose
+// first redirect only authorised us, and which now wants SCA for the payment itself).
+func (s *Service) CallbackNext(ctx context.Context, q url.Values) (*payment.Payment, string, error) {
 	state := q.Get("state")
 	if state == "" || len(state) > 200 {
-		return nil, ErrBadState
+		return nil, "", ErrBadState
 	}
 	a, err := s.store.UseState(ctx, hashState(state))
 	switch {
 	case errors.Is(err, payment.ErrNotFound):
-		return nil, ErrBadState
+		return nil, "", ErrBadState
 	case errors.Is(err, payment.ErrConflict):
-		return nil, ErrUsedState
+		return nil, "", ErrUsedState
 	case err != nil:
-		return nil, err
+		return nil, "", err
 	}
+	if a.Extra["phase"] == "authorize" {
+		return s.continueAfterAuthorize(ctx, a, q)
+	}
+	p, err := s.finishCallback(ctx, a, q)
+	return p, "", err
+}
+
+// continueAfterAuthorize handles the first return from a Continuer bank: code exchanged, payment
+// created, and the shopper sent to the bank again with a fresh, single-use state.
+func (s *Service) continueAfterAuthorize(ctx context.Context, a *payment.Authorisation, q url.Values) (*payment.Payment, string, error) {
+	p, err := s.store.Payment(ctx, a.PaymentID)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.Status != payment.StatusAuthorising {
+		return p, "", nil
+	}
+	cont, ok := s.providers[a.Provider].(banks.Continuer)
+	if !ok {
+		return p, "", fmt.Errorf("checkout: provider %q cannot continue", a.Provider)
+	}
+	state, hash := newState()
+	next := &payment.Authorisation{PaymentID: p.ID, Provider: a.Provider, BIC: a.BIC, StateHash: hash,
+		PSUIPAddress: a.PSUIPAddress, PSUUserAgent: a.PSUUserAgent, Extra: map[string]string{}}
+	created, err := cont.Continue(ctx, order(a), q, banks.SCARequest{State: state, RedirectURI: s.CallbackURL()}, s.paymentRequest(p, a.BIC, "", banks.PSU{IPAddress: a.PSUIPAddress, UserAgent: a.PSUUserAgent}))
+	if err != nil {
+		if banks.IsDenied(err) {
+			np, merr := s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
+				FailureReason: "denied at the bank", Detail: "shopper refused access at the bank"})
+			return np, "", merr
+		}
+		var be *banks.Error
+		if errors.As(err, &be) && !be.Retryable {
+			np, merr := s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
+				FailureReason: "authorisation failed", Detail: be.Error()})
+			return np, "", merr
+		}
+		s.store.ReleaseState(context.WithoutCancel(ctx), a.ID)
+		return p, "", err
+	}
+	next.Product, next.BankPaymentID, next.Approach, next.RedirectURL = created.Product, created.PaymentID, banks.Redirect, created.RedirectURL
+	for k, v := range created.Extra {
+		next.Extra[k] = v
+	}
+	if err := s.store.CreateAuthorisation(ctx, next, true); err != nil {
+		return p, "", err
+	}
+	if err := s.store.SaveAuthorisation(ctx, next, nil); err != nil {
+		return p, "", err
+	}
+	if created.BankStatus != "" {
+		s.store.SetBankStatus(ctx, p.ID, created.BankStatus)
+	}
+	return p, created.RedirectURL, nil
+}
+
+func (s *Service) finishCallback(ctx context.Context, a *payment.Authorisation, q url.Values) (*payment.Payment, error) {
 	p, err := s.store.Payment(ctx, a.PaymentID)
 	if err != nil {
 		return nil, err

@@ -317,15 +317,10 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		}
 		return nil, err
 	}
-	req := banks.PaymentRequest{BIC: b.BIC, Affiliate: b.Affiliate, AmountMinor: p.AmountMinor, Amount: p.Amount(),
-		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
-		Creditor: banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
-		State:    state, RedirectURI: s.CallbackURL()}
-	if a := p.Creditor.Address; a != nil {
-		req.CreditorAddress = &banks.Address{Street: a.Street, PostCode: a.PostCode, Town: a.Town, Country: a.Country}
-	}
-	if d := p.Debtor; d != nil && b.DebtorAccount != "at_bank" {
-		req.Debtor = &banks.Account{IBAN: d.IBAN, BBAN: d.BBAN, ClearingNumber: d.ClearingNumber, Currency: p.Currency}
+	req := s.paymentRequest(p, b.BIC, b.Affiliate, psu)
+	req.State = state
+	if b.DebtorAccount == "at_bank" {
+		req.Debtor = nil
 	}
 	created, err := prov.CreatePayment(ctx, req)
 	if err != nil {
@@ -396,6 +391,21 @@ func (s *Service) RetrySCA(ctx context.Context, p *payment.Payment, psu banks.PS
 		return nil, err
 	}
 	return a, s.store.SaveAuthorisation(ctx, a, nil)
+}
+
+// paymentRequest is what a bank is asked to create for p.
+func (s *Service) paymentRequest(p *payment.Payment, bic, affiliate string, psu banks.PSU) banks.PaymentRequest {
+	req := banks.PaymentRequest{BIC: bic, Affiliate: affiliate, AmountMinor: p.AmountMinor, Amount: p.Amount(),
+		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
+		Creditor:    banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
+		RedirectURI: s.CallbackURL()}
+	if a := p.Creditor.Address; a != nil {
+		req.CreditorAddress = &banks.Address{Street: a.Street, PostCode: a.PostCode, Town: a.Town, Country: a.Country}
+	}
+	if d := p.Debtor; d != nil {
+		req.Debtor = &banks.Account{IBAN: d.IBAN, BBAN: d.BBAN, ClearingNumber: d.ClearingNumber, Currency: p.Currency}
+	}
+	return req
 }
 
 // SignReturn signs the query a shopper carries back to the merchant, so the shop can trust it:

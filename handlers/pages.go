@@ -522,9 +522,13 @@ func (s *Server) backToShop(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
 	defer cancel()
-	p, err := s.checkout.Callback(ctx, r.URL.Query())
+	p, next, err := s.checkout.CallbackNext(ctx, r.URL.Query())
 	if err != nil {
 		return err
+	}
+	if next != "" { // the bank authorised us; now SCA for the payment itself, at the bank again
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
 	}
 	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
 	return nil
