@@ -21,6 +21,7 @@ import (
 	"paybybank/banks"
 	"paybybank/banks/bankid"
 	"paybybank/banks/openpayments"
+	"paybybank/banks/paysera"
 	"paybybank/banks/powens"
 	"paybybank/banks/sandbox"
 	"paybybank/banks/sbm"
@@ -39,6 +40,8 @@ type Config struct {
 	Powens                   struct{ BaseURL, ClientID, ClientSecret, OrgLegalStatus string }
 	// SBM: "BIC=Name=https://base-url" entries separated by ";", and the QSealC that signs requests.
 	SBM struct{ Banks, CertFile, KeyFile string }
+	// Paysera: the API (mutual TLS with the QWAC in CertFile/KeyFile, CAFile) and the OAuth page.
+	Paysera struct{ ClientID, APIURL, AuthorizeURL, CertFile, KeyFile, CAFile string }
 	// SelfURL is how the server reaches itself (its sandbox): loopback, whatever PUBLIC_URL says.
 	SelfURL string
 	// BankBackoff is the connectors' first retry wait (tests make it short).
@@ -75,6 +78,14 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		providers = append(providers, powens.New(powens.Config{BaseURL: c.Powens.BaseURL, ClientID: c.Powens.ClientID,
 			ClientSecret: c.Powens.ClientSecret, OrgLegalStatus: c.Powens.OrgLegalStatus, HTTPClient: hc, Logger: logger}))
 	}
+	if c.Paysera.ClientID != "" {
+		hc, err := HTTPClient(c.Paysera.CertFile, c.Paysera.KeyFile, c.Paysera.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		providers = append(providers, paysera.New(paysera.Config{APIURL: c.Paysera.APIURL, AuthorizeURL: c.Paysera.AuthorizeURL,
+			ClientID: c.Paysera.ClientID, HTTPClient: hc, Logger: logger}))
+	}
 	if c.SBM.Banks != "" {
 		p, err := sbmProvider(c, logger)
 		if err != nil {
@@ -99,6 +110,10 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 			providers = append(providers, openpayments.New(openpayments.Config{ClientID: sandbox.ClientID, ClientSecret: sandbox.ClientSecret,
 				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
 			appURL = sb.BankIDAppURL()
+		}
+		if c.Paysera.ClientID == "" && sb.Paysera != nil {
+			providers = append(providers, paysera.New(paysera.Config{APIURL: sb.PayseraAPIURL, AuthorizeURL: c.PublicURL + "/sandbox/paysera/oauth/authorize",
+				ClientID: sandbox.ClientID, HTTPClient: sb.PayseraClient, Logger: logger, Backoff: c.BankBackoff}))
 		}
 		if c.SBM.Banks == "" {
 			var list []sbm.Bank

@@ -24,6 +24,7 @@ import (
 
 	"paybybank/banks/httpsig"
 	"paybybank/banks/openpayments/openpaymentstest"
+	"paybybank/banks/paysera/payseratest"
 	"paybybank/banks/powens/powenstest"
 	"paybybank/banks/sbm/sbmtest"
 )
@@ -40,10 +41,15 @@ type Sandbox struct {
 	Powens       *powenstest.Fake
 	// SBM are the Norwegian savings banks on the Sparebanken Møre platform, by path slug; SBMCert
 	// and SBMKey are the certificate the sandbox's connector signs with, made at start.
-	SBM       map[string]*sbmtest.Fake
-	SBMCert   *x509.Certificate
-	SBMKey    *rsa.PrivateKey
-	publicURL string
+	SBM     map[string]*sbmtest.Fake
+	SBMCert *x509.Certificate
+	SBMKey  *rsa.PrivateKey
+	// Paysera's API runs on its own mutual-TLS listener; PayseraClient holds our client certificate.
+	Paysera       *payseratest.Fake
+	PayseraAPIURL string
+	PayseraClient *http.Client
+	closers       []func() error
+	publicURL     string
 	// StateFile, when set, keeps the fake banks' memory across restarts of the server, as a
 	// real bank keeps its own: `kill -9` in the middle of a payment then resumes it.
 	StateFile string
@@ -64,6 +70,12 @@ func New(publicURL string) *Sandbox {
 		f.BaseURL = publicURL + "/sandbox/sbm/" + b.Slug
 		f.Trust(sb.SBMCert)
 		sb.SBM[b.Slug] = f
+	}
+	sb.Paysera = payseratest.New(ClientID)
+	sb.Paysera.PageURL = publicURL + "/sandbox/paysera"
+	sb.Paysera.RedirectURIs = []string{publicURL + "/callback"}
+	if err := sb.startPaysera(); err != nil {
+		sb.Paysera = nil // no TLS listener: the sandbox goes on without Paysera
 	}
 	return sb
 }
@@ -117,6 +129,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/openpayments/", http.StripPrefix("/sandbox/openpayments", s.OpenPayments))
 	mux.Handle("/sandbox/powens/", http.StripPrefix("/sandbox/powens", s.Powens))
+	if s.Paysera != nil {
+		mux.Handle("/sandbox/paysera/", http.StripPrefix("/sandbox/paysera", s.Paysera.PageHandler()))
+	}
 	for slug, f := range s.SBM {
 		mux.Handle("/sandbox/sbm/"+slug+"/", http.StripPrefix("/sandbox/sbm/"+slug, f))
 	}

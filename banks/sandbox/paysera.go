@@ -1,0 +1,76 @@
+package sandbox
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"net/http"
+	"time"
+
+	"paybybank/banks/paysera/payseratest"
+)
+
+// tlsCert makes a short-lived self-signed certificate; nothing generated here is ever written.
+func tlsCert(cn string, server bool) (tls.Certificate, *x509.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(7 * 24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, BasicConstraintsValid: true}
+	if server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+		tmpl.DNSNames = []string{"localhost"}
+		tmpl.IsCA, tmpl.KeyUsage = true, tmpl.KeyUsage|x509.KeyUsageCertSign
+	} else {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, leaf, nil
+}
+
+// startPaysera runs the fake Paysera API on its own loopback listener with mutual TLS, as the
+// real one is only reached with a client certificate, and returns a client configured with ours.
+func (s *Sandbox) startPaysera() error {
+	serverCert, serverLeaf, err := tlsCert("paysera sandbox", true)
+	if err != nil {
+		return err
+	}
+	clientCert, clientLeaf, err := tlsCert("paybybank sandbox QWAC", false)
+	if err != nil {
+		return err
+	}
+	s.Paysera.Trust(clientLeaf)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", payseratest.ServerTLS(serverCert))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.Paysera.APIHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	s.closers = append(s.closers, srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(serverLeaf)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{clientCert}, MinVersion: tls.VersionTLS12}
+	s.PayseraClient = &http.Client{Timeout: 15 * time.Second, Transport: tr}
+	s.PayseraAPIURL = "https://" + ln.Addr().String()
+	return nil
+}
+
+// Close stops the sandbox's own listeners.
+func (s *Sandbox) Close() {
+	for _, c := range s.closers {
+		c()
+	}
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// payseraPage posts a decision on one of Paysera's simulated pages, with its hidden fields.
+func (h *harness) payseraPage(location, decision string) string {
+	h.t.Helper()
+	u, _ := url.Parse(location)
+	resp, page := h.get(u.Path + "?" + u.RawQuery)
+	expectCode(h.t, resp, 200)
+	form := url.Values{}
+	for _, m := range regexp.MustCompile(`type="hidden" name="([a-z_]+)" value="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], htmlUnescape(m[2]))
+	}
+	form.Set("decision", decision)
+	resp, _ = h.post(u.Path+"?"+u.RawQuery, form)
+	expectCode(h.t, resp, 303)
+	return resp.Header.Get("Location")
+}
+
+func TestPayseraJourney(t *testing.T) {
+	h := newHarness(t)
+	code, p := h.api("POST", "/api/v1/payments", `{"amount":"19.99","currency":"EUR","reference":"Užsakymas 5"}`)
+	if code != 201 {
+		t.Fatalf("%d %v", code, p)
+	}
+	id := p["id"].(string)
+	u, _ := url.Parse(p["checkout_url"].(string))
+	_, page := h.get(u.Path)
+	if !strings.Contains(page, "Paysera") || !strings.Contains(page, "Lithuania") {
+		t.Fatalf("picker:\n%s", page)
+	}
+	resp := h.chooseBank(u.Path, "EVIULT2V")
+	expectCode(t, resp, 303)
+	auth, _ := url.Parse(resp.Header.Get("Location"))
+	q := auth.Query()
+	if auth.Path != "/sandbox/paysera/oauth/authorize" || q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 ||
+		q.Get("state") == "" || q.Get("redirect_uri") != h.srv.URL+"/callback" {
+		t.Fatalf("authorize URL %s", auth)
+	}
+	back := h.payseraPage(auth.String(), "approve")
+	resp, _ = h.get(back) // our callback: code exchanged with the verifier, payment created over mutual TLS
+	expectCode(t, resp, 303)
+	sca := resp.Header.Get("Location")
+	if !strings.Contains(sca, "/sandbox/paysera/sca?payment=") {
+		t.Fatalf("after authorising we went to %s", sca)
+	}
+	// The first state is spent: replaying it is refused.
+	resp, _ = h.get(back)
+	expectCode(t, resp, 400)
+	back = h.payseraPage(sca, "approve")
+	resp, _ = h.get(back)
+	expectCode(t, resp, 303)
+	if st, p := h.status(id); st != "completed" || p["bank"].(map[string]any)["provider"] != "paysera" {
+		t.Fatalf("payment %v", p)
+	}
+	for _, c := range h.app.Sandbox.Paysera.Calls() {
+		if c == "POST /v1/payments/sepa-credit-transfers" {
+			return
+		}
+	}
+	t.Fatal("no payment created at Paysera")
+}
+
+func TestPayseraDeniedAndCancel(t *testing.T) {
+	h := newHarness(t)
+	mk := func() (string, string) {
+		_, p := h.api("POST", "/api/v1/payments", `{"amount":"5.00","currency":"EUR","reference":"x"}`)
+		u, _ := url.Parse(p["checkout_url"].(string))
+		return p["id"].(string), u.Path
+	}
+	id, path := mk()
+	resp := h.chooseBank(path, "EVIULT2V")
+	back := h.payseraPage(resp.Header.Get("Location"), "deny")
+	h.get(back)
+	if st, _ := h.status(id); st != "failed" {
+		t.Fatalf("denied consent: %s", st)
+	}
+	// Cancelled by the merchant once the payment exists at Paysera: DELETE, 204.
+	id, path = mk()
+	resp = h.chooseBank(path, "EVIULT2V")
+	resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve"))
+	if code, p := h.api("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 || p["status"] != "cancelled" {
+		t.Fatalf("cancel: %d %v", code, p)
+	}
+	calls := h.app.Sandbox.Paysera.Calls()
+	if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE /v1/payments/sepa-credit-transfers/") {
+		t.Fatalf("last call %s", last)
+	}
+}
