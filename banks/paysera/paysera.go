@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -48,6 +49,8 @@ type Client struct {
 
 	mu        sync.Mutex
 	slowUntil time.Time // rate limit: below 20 % remaining, calls are spaced out
+	// tokens keeps each payment's latest token, so a refresh token Paysera rotates is used once.
+	tokens map[string]*oauth2.Token
 }
 
 var (
@@ -70,7 +73,7 @@ func New(cfg Config) *Client {
 		cfg.Backoff = 250 * time.Millisecond
 	}
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
-	return &Client{cfg: cfg, oauth: &oauth2.Config{ClientID: cfg.ClientID, Scopes: []string{"payments"},
+	return &Client{cfg: cfg, tokens: map[string]*oauth2.Token{}, oauth: &oauth2.Config{ClientID: cfg.ClientID, Scopes: []string{"payments"},
 		Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthorizeURL, TokenURL: cfg.APIURL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}}
 }
 
@@ -104,7 +107,7 @@ func (c *Client) Continue(ctx context.Context, o banks.Order, q url.Values, next
 	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient), q.Get("code"), oauth2.VerifierOption(o.Extra["verifier"]))
 	if err != nil {
 		var re *oauth2.RetrieveError
-		if ok := asRetrieve(err, &re); ok {
+		if errors.As(err, &re) {
 			return nil, &banks.Error{Status: re.Response.StatusCode, Code: re.ErrorCode, Message: re.ErrorDescription}
 		}
 		return nil, &banks.Error{Message: err.Error(), Retryable: true}
@@ -134,24 +137,44 @@ func (c *Client) Continue(ctx context.Context, o banks.Order, q url.Values, next
 			"expiry": tok.Expiry.UTC().Format(time.RFC3339)}}, nil
 }
 
-func asRetrieve(err error, re **oauth2.RetrieveError) bool {
-	r, ok := err.(*oauth2.RetrieveError)
-	if ok {
-		*re = r
+// token returns a valid access token for an order, refreshed a minute before expiry, or at once
+// when force is set (the bank said TOKEN_INVALID). The latest token is kept per payment.
+func (c *Client) token(ctx context.Context, o banks.Order, force bool) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.tokens[o.PaymentID]
+	if t == nil {
+		exp, _ := time.Parse(time.RFC3339, o.Extra["expiry"])
+		t = &oauth2.Token{AccessToken: o.Extra["access_token"], RefreshToken: o.Extra["refresh_token"], Expiry: exp}
 	}
-	return ok
+	if force || time.Until(t.Expiry) < time.Minute {
+		stale := *t
+		stale.Expiry = time.Unix(1, 0)
+		nt, err := c.oauth.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient), &stale).Token()
+		if err != nil {
+			return "", &banks.Error{Status: 401, Code: "TOKEN_INVALID", Message: "could not refresh the Paysera token: " + err.Error()}
+		}
+		t = nt
+	}
+	c.tokens[o.PaymentID] = t
+	return t.AccessToken, nil
 }
 
-// token returns a valid access token for an order, refreshing it a minute before expiry.
-func (c *Client) token(ctx context.Context, o banks.Order) (string, error) {
-	exp, _ := time.Parse(time.RFC3339, o.Extra["expiry"])
-	tok := &oauth2.Token{AccessToken: o.Extra["access_token"], RefreshToken: o.Extra["refresh_token"], Expiry: exp}
-	ts := oauth2.ReuseTokenSourceWithExpiry(tok, c.oauth.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient), tok), time.Minute)
-	t, err := ts.Token()
-	if err != nil {
-		return "", &banks.Error{Status: 401, Code: "TOKEN_INVALID", Message: "could not refresh the Paysera token: " + err.Error()}
+// authed runs a call with the payment's token, refreshing once if Paysera says it is invalid.
+func (c *Client) authed(ctx context.Context, o banks.Order, method, path string, out any) error {
+	for try := 0; try < 2; try++ {
+		tok, err := c.token(ctx, o, try > 0)
+		if err != nil {
+			return err
+		}
+		err = c.call(ctx, tok, method, path, o.PSU, nil, nil, out, false)
+		var be *banks.Error
+		if try == 0 && errors.As(err, &be) && be.Status == 401 && be.Code == "TOKEN_INVALID" {
+			continue
+		}
+		return err
 	}
-	return t.AccessToken, nil
+	return nil
 }
 
 // StartSCA is not used: Paysera's SCA link comes with the payment.
@@ -174,14 +197,10 @@ func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values
 
 // Status reads the payment.
 func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
-	tok, err := c.token(ctx, o)
-	if err != nil {
-		return "", err
-	}
 	var out struct {
 		TransactionStatus string `json:"transactionStatus"`
 	}
-	if err := c.call(ctx, tok, "GET", "/v1/payments/sepa-credit-transfers/"+url.PathEscape(o.PaymentID), o.PSU, nil, nil, &out, false); err != nil {
+	if err := c.authed(ctx, o, "GET", "/v1/payments/sepa-credit-transfers/"+url.PathEscape(o.PaymentID), &out); err != nil {
 		return "", fmt.Errorf("paysera: status: %w", err)
 	}
 	return out.TransactionStatus, nil
@@ -192,11 +211,7 @@ func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
 	if o.PaymentID == "" {
 		return nil // the shopper never got past authorising us: nothing exists at Paysera
 	}
-	tok, err := c.token(ctx, o)
-	if err != nil {
-		return err
-	}
-	return c.call(ctx, tok, "DELETE", "/v1/payments/sepa-credit-transfers/"+url.PathEscape(o.PaymentID), o.PSU, nil, nil, nil, false)
+	return c.authed(ctx, o, "DELETE", "/v1/payments/sepa-credit-transfers/"+url.PathEscape(o.PaymentID), nil)
 }
 
 // call sends one request with Digest and X-Request-ID, retrying 429/500/502/503/504 with

@@ -135,7 +135,7 @@ func (f *Fake) APIHandler() http.Handler {
 		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(f.remaining))
 		w.Header().Set("X-RateLimit-Reset", "1")
 		var fault int
-		if len(f.faults) > 0 {
+		if len(f.faults) > 0 && strings.HasPrefix(r.URL.Path, "/v1/") {
 			fault, f.faults = f.faults[0], f.faults[1:]
 		}
 		f.mu.Unlock()
