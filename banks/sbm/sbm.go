@@ -77,8 +77,8 @@ func (c *Client) Name() string { return "sbm" }
 func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 	var out []banks.Bank
 	for _, b := range c.cfg.Banks {
-		out = append(out, banks.Bank{BIC: b.BIC, Name: b.Name, Country: "NO", Provider: "sbm", Currencies: []string{"NOK", "EUR"},
-			Approach: banks.Redirect, DebtorAccount: "optional", ReferenceLimits: map[string]int{"NOK": 140, "EUR": 140}})
+		out = append(out, banks.Bank{BIC: b.BIC, Name: b.Name, Country: "NO", Provider: "sbm", Currencies: []string{"NOK", "EUR", "SEK", "DKK", "USD", "GBP"},
+			Approach: banks.Redirect, DebtorAccount: "optional", ReferenceLimits: map[string]int{"NOK": 140, "EUR": 140, "SEK": 140, "DKK": 140, "USD": 140, "GBP": 140}})
 	}
 	return out, nil
 }

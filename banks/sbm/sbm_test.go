@@ -138,3 +138,21 @@ func TestFakeRejects(t *testing.T) {
 		}
 	})
 }
+
+func TestProducts(t *testing.T) {
+	c, _ := setup(t, nil)
+	instant := sbm.New(sbm.Config{Instant: true})
+	for cur, want := range map[string]string{"NOK": "norwegian-domestic-credit-transfers", "EUR": "sepa-credit-transfers", "SEK": "cross-border-credit-transfers"} {
+		if got := c.Product(cur); got != want {
+			t.Errorf("%s: %s, want %s", cur, got, want)
+		}
+	}
+	if got := instant.Product("NOK"); got != "instant-norwegian-domestic-credit-transfers-straks" {
+		t.Errorf("instant NOK: %s", got)
+	}
+	// A cross-border payment goes through too.
+	req := request("SEK")
+	if created, err := c.CreatePayment(context.Background(), req); err != nil || created.Product != "cross-border-credit-transfers" {
+		t.Fatalf("cross-border: %+v %v", created, err)
+	}
+}
