@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -539,7 +538,7 @@ func (c *Client) do(ctx context.Context, build func() (*http.Request, error), cr
 			if create {
 				return lastErr
 			}
-			c.sleep(ctx, attempt, 0)
+			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
 			continue
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -561,30 +560,11 @@ func (c *Client) do(ctx context.Context, build func() (*http.Request, error), cr
 		if !be.Retryable || (create && resp.StatusCode != 429 && resp.StatusCode != 503) {
 			return be
 		}
-		if attempt < c.cfg.MaxAttempts && !c.sleep(ctx, attempt, be.RetryIn) {
+		if attempt < c.cfg.MaxAttempts && !banks.Wait(ctx, c.cfg.Backoff, attempt, be.RetryIn) {
 			return ctx.Err()
 		}
 	}
 	return lastErr
-}
-
-func (c *Client) sleep(ctx context.Context, attempt int, retryAfter time.Duration) bool {
-	d := c.cfg.Backoff << (attempt - 1)
-	d += time.Duration(rand.Int64N(int64(d)/2 + 1))
-	if retryAfter > d {
-		d = retryAfter
-	}
-	if d > 10*time.Second {
-		d = 10 * time.Second
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // parseError reads either error format the platform uses: RFC 7807 or tppMessages.

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -263,7 +262,7 @@ func (c *Client) call(ctx context.Context, token, method, path string, psu banks
 			if create || ctx.Err() != nil {
 				return lastErr
 			}
-			c.sleep(ctx, attempt)
+			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
 			continue
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -294,7 +293,7 @@ func (c *Client) call(ctx context.Context, token, method, path string, psu banks
 			return be
 		}
 		if attempt < c.cfg.MaxAttempts {
-			c.sleep(ctx, attempt)
+			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
 		}
 	}
 	return lastErr
@@ -323,13 +322,4 @@ func (c *Client) SlowedDown() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return time.Now().Before(c.slowUntil)
-}
-
-func (c *Client) sleep(ctx context.Context, attempt int) {
-	d := c.cfg.Backoff << (attempt - 1)
-	d += time.Duration(rand.Int64N(int64(d)/2 + 1))
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }

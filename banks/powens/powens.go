@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -279,7 +278,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 			if method == "POST" && path == "/payments" {
 				return &banks.Error{Message: "no answer from Powens", Retryable: true}
 			}
-			c.sleep(ctx, attempt)
+			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
 			continue
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -310,16 +309,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		if !be.Retryable || (method == "POST" && path == "/payments" && resp.StatusCode != 429 && resp.StatusCode != 503) || attempt == c.cfg.MaxAttempts {
 			return be
 		}
-		c.sleep(ctx, attempt)
+		banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
 	}
 	return &banks.Error{Message: "Powens did not answer", Retryable: true}
-}
-
-func (c *Client) sleep(ctx context.Context, attempt int) {
-	d := c.cfg.Backoff << (attempt - 1)
-	d += time.Duration(rand.Int64N(int64(d)/2 + 1))
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }

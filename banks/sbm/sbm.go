@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -254,7 +253,7 @@ func (c *Client) call(ctx context.Context, bic, method, path string, psu banks.P
 			if create || ctx.Err() != nil {
 				return nil, lastErr
 			}
-			c.sleep(ctx, attempt)
+			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
 			continue
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -272,7 +271,7 @@ func (c *Client) call(ctx context.Context, bic, method, path string, psu banks.P
 			return data, be
 		}
 		if attempt < c.cfg.MaxAttempts {
-			c.sleep(ctx, attempt)
+			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
 		}
 	}
 	return nil, lastErr
@@ -298,13 +297,4 @@ func parseError(status int, data []byte) *banks.Error {
 		be.Message = http.StatusText(status)
 	}
 	return be
-}
-
-func (c *Client) sleep(ctx context.Context, attempt int) {
-	d := c.cfg.Backoff << (attempt - 1)
-	d += time.Duration(rand.Int64N(int64(d)/2 + 1))
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }

@@ -1,0 +1,27 @@
+package banks
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// MaxWait caps any single wait between retries of a bank call.
+const MaxWait = 10 * time.Second
+
+// Wait sleeps before retry attempt+1 of a bank call: base doubled per attempt, plus up to half
+// again of jitter, or the bank's Retry-After when that is longer, never more than MaxWait. It
+// reports false when ctx ended first. Every connector retries 429 and 5xx through it.
+func Wait(ctx context.Context, base time.Duration, attempt int, retryAfter time.Duration) bool {
+	d := base << (attempt - 1)
+	d += time.Duration(rand.Int64N(int64(d)/2 + 1))
+	d = min(max(d, retryAfter), MaxWait)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
