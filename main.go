@@ -127,13 +127,17 @@ func parseConfig(args []string) (*config, error) {
 	fs.StringVar(&c.SBM.Banks, "sbm-banks", env("SBM_BANKS", ""), "Sparebanken Møre platform banks: BIC=Name=https://base-url;… (PAYBYBANK_SBM_BANKS)")
 	fs.StringVar(&c.SBM.CertFile, "sbm-cert-file", env("SBM_CERT_FILE", ""), "QSealC/QWAC certificate, PEM (PAYBYBANK_SBM_CERT_FILE)")
 	fs.StringVar(&c.SBM.KeyFile, "sbm-key-file", env("SBM_KEY_FILE", ""), "its RSA key, PEM (PAYBYBANK_SBM_KEY_FILE)")
+	fs.StringVar(&c.SIBS.BaseURL, "sibs-base-url", env("SIBS_BASE_URL", ""), "SIBS API Market gateway (PAYBYBANK_SIBS_BASE_URL)")
+	fs.StringVar(&c.SIBS.ClientID, "sibs-client-id", env("SIBS_CLIENT_ID", ""), "x-ibm-client-id (PAYBYBANK_SIBS_CLIENT_ID)")
+	fs.StringVar(&c.SIBS.CertFile, "sibs-cert-file", env("SIBS_CERT_FILE", ""), "QSealC for request signatures, PEM (PAYBYBANK_SIBS_CERT_FILE)")
+	fs.StringVar(&c.SIBS.KeyFile, "sibs-key-file", env("SIBS_KEY_FILE", ""), "its RSA key, PEM (PAYBYBANK_SIBS_KEY_FILE)")
 	fs.StringVar(&c.Paysera.ClientID, "paysera-client-id", env("PAYSERA_CLIENT_ID", ""), "Paysera OAuth client id (PAYBYBANK_PAYSERA_CLIENT_ID)")
 	fs.StringVar(&c.Paysera.APIURL, "paysera-api-url", env("PAYSERA_API_URL", "https://open-banking-api.paysera.com/xs2a/berlin/1.3"), "Paysera API (PAYBYBANK_PAYSERA_API_URL)")
 	fs.StringVar(&c.Paysera.AuthorizeURL, "paysera-authorize-url", env("PAYSERA_AUTHORIZE_URL", "https://open-banking-api.paysera.com/xs2a/berlin/1.3/oauth/authorize"), "Paysera OAuth authorize page (PAYBYBANK_PAYSERA_AUTHORIZE_URL)")
 	fs.StringVar(&c.Paysera.CertFile, "paysera-cert-file", env("PAYSERA_CERT_FILE", ""), "QWAC client certificate, PEM (PAYBYBANK_PAYSERA_CERT_FILE)")
 	fs.StringVar(&c.Paysera.KeyFile, "paysera-key-file", env("PAYSERA_KEY_FILE", ""), "its key, PEM (PAYBYBANK_PAYSERA_KEY_FILE)")
 	fs.StringVar(&c.Paysera.CAFile, "paysera-ca-file", env("PAYSERA_CA_FILE", ""), "CA bundle for Paysera (PAYBYBANK_PAYSERA_CA_FILE)")
-	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", env("OPENPAYMENTS_CLIENT_ID", "") == "" && env("POWENS_CLIENT_ID", "") == "" && env("SBM_BANKS", "") == "" && env("PAYSERA_CLIENT_ID", "") == ""), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
+	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", env("OPENPAYMENTS_CLIENT_ID", "") == "" && env("POWENS_CLIENT_ID", "") == "" && env("SBM_BANKS", "") == "" && env("PAYSERA_CLIENT_ID", "") == "" && env("SIBS_CLIENT_ID", "") == ""), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ import (
 	"paybybank/banks/powens"
 	"paybybank/banks/sandbox"
 	"paybybank/banks/sbm"
+	"paybybank/banks/sibs"
 	"paybybank/checkout"
 	"paybybank/handlers"
 	"paybybank/store"
@@ -40,6 +41,8 @@ type Config struct {
 	Powens                   struct{ BaseURL, ClientID, ClientSecret, OrgLegalStatus string }
 	// SBM: "BIC=Name=https://base-url" entries separated by ";", and the QSealC that signs requests.
 	SBM struct{ Banks, CertFile, KeyFile string }
+	// SIBS: the API Market gateway, its x-ibm-client-id, and the QSealC that signs requests.
+	SIBS struct{ BaseURL, ClientID, CertFile, KeyFile string }
 	// Paysera: the API (mutual TLS with the QWAC in CertFile/KeyFile, CAFile) and the OAuth page.
 	Paysera struct{ ClientID, APIURL, AuthorizeURL, CertFile, KeyFile, CAFile string }
 	// SelfURL is how the server reaches itself (its sandbox): loopback, whatever PUBLIC_URL says.
@@ -86,6 +89,14 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		providers = append(providers, paysera.New(paysera.Config{APIURL: c.Paysera.APIURL, AuthorizeURL: c.Paysera.AuthorizeURL,
 			ClientID: c.Paysera.ClientID, HTTPClient: hc, Logger: logger}))
 	}
+	if c.SIBS.ClientID != "" {
+		cert, key, err := signingPair(c.SIBS.CertFile, c.SIBS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("PAYBYBANK_SIBS_CERT_FILE/KEY_FILE: %w", err)
+		}
+		hc, _ := HTTPClient("", "", "")
+		providers = append(providers, sibs.New(sibs.Config{BaseURL: c.SIBS.BaseURL, ClientID: c.SIBS.ClientID, Cert: cert, Key: key, HTTPClient: hc, Logger: logger}))
+	}
 	if c.SBM.Banks != "" {
 		p, err := sbmProvider(c, logger)
 		if err != nil {
@@ -114,6 +125,10 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		if c.Paysera.ClientID == "" && sb.Paysera != nil {
 			providers = append(providers, paysera.New(paysera.Config{APIURL: sb.PayseraAPIURL, AuthorizeURL: c.PublicURL + "/sandbox/paysera/oauth/authorize",
 				ClientID: sandbox.ClientID, HTTPClient: sb.PayseraClient, Logger: logger, Backoff: c.BankBackoff}))
+		}
+		if c.SIBS.ClientID == "" {
+			providers = append(providers, sibs.New(sibs.Config{BaseURL: c.SelfURL + "/sandbox/sibs", ClientID: sandbox.ClientID,
+				Cert: sb.SBMCert, Key: sb.SBMKey, HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
 		}
 		if c.SBM.Banks == "" {
 			var list []sbm.Bank
@@ -195,21 +210,30 @@ func sbmProvider(c *Config, logger *slog.Logger) (banks.Provider, error) {
 		}
 		list = append(list, sbm.Bank{BIC: parts[0], Name: parts[1], BaseURL: parts[2]})
 	}
-	pair, err := tls.LoadX509KeyPair(c.SBM.CertFile, c.SBM.KeyFile)
+	cert, key, err := signingPair(c.SBM.CertFile, c.SBM.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("PAYBYBANK_SBM_CERT_FILE/KEY_FILE: %w", err)
-	}
-	cert, err := x509.ParseCertificate(pair.Certificate[0])
-	if err != nil {
-		return nil, err
-	}
-	key, ok := pair.PrivateKey.(*rsa.PrivateKey)
-	if !ok {
-		return nil, errors.New("PAYBYBANK_SBM_KEY_FILE: an RSA key is required (rsa-sha256)")
 	}
 	hc, err := HTTPClient(c.SBM.CertFile, c.SBM.KeyFile, "")
 	if err != nil {
 		return nil, err
 	}
 	return sbm.New(sbm.Config{Banks: list, Cert: cert, Key: key, HTTPClient: hc, Logger: logger}), nil
+}
+
+// signingPair loads a QSealC and its RSA key (rsa-sha256 HTTP Signatures need RSA).
+func signingPair(certFile, keyFile string) (*x509.Certificate, *rsa.PrivateKey, error) {
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	key, ok := pair.PrivateKey.(*rsa.PrivateKey)
+	if !ok {
+		return nil, nil, errors.New("an RSA key is required (rsa-sha256)")
+	}
+	return cert, key, nil
 }

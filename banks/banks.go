@@ -33,6 +33,8 @@ type Bank struct {
 	SameBankLimit   int
 	// CreditorAddressOutside: payments to a creditor outside this country need the creditor's address.
 	CreditorAddressOutside string
+	// TSU: the bank takes Portuguese social-security (TSU) payments.
+	TSU bool
 }
 
 // ReferenceLimit is the longest reference the bank takes for a payment in currency to creditorBIC.
@@ -105,6 +107,7 @@ type PaymentRequest struct {
 	CreditorName    string
 	Creditor        Account
 	CreditorAddress *Address
+	TSU             *TSU     // a social-security payment rather than a transfer to the creditor
 	Debtor          *Account // the shopper's account, where known
 	Reference       string
 	PSU             PSU
@@ -145,7 +148,22 @@ type SCARequest struct {
 const (
 	Redirect  = "redirect"
 	Decoupled = "decoupled"
+	// Embedded: the shopper types the bank's one-time code on our page.
+	Embedded = "embedded"
 )
+
+// OTPSubmitter is implemented by providers whose banks may choose embedded SCA.
+type OTPSubmitter interface {
+	// SubmitOTP sends the code the shopper typed; finalised reports whether SCA succeeded.
+	SubmitOTP(ctx context.Context, o Order, otp string) (finalised bool, err error)
+}
+
+// TSU is a Portuguese social-security contribution (SIBS' tsu-payments service).
+type TSU struct {
+	SocialSecurityAccountCode string // SSMN mainland, SSMD Madeira, SSAZ Azores
+	TaxpayerID                string // the employer's taxpayer identification number
+	ReferencePeriod           string // YYYYMM
+}
 
 // SCA is the state of an authorisation as the bank last told it.
 type SCA struct {

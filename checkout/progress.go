@@ -485,3 +485,36 @@ func (s *Service) BankUpdated(ctx context.Context, provider, bankPaymentID strin
 	}
 	return s.confirm(ctx, p, a, payment.CauseWebhook, "provider webhook")
 }
+
+// ErrWrongOTP means the bank refused the one-time code; the shopper may try again.
+var ErrWrongOTP = errors.New("the code is not correct")
+
+// SubmitOTP sends the code the shopper typed for embedded SCA and confirms the outcome with the bank.
+func (s *Service) SubmitOTP(ctx context.Context, p *payment.Payment, otp string) (*payment.Payment, error) {
+	a, err := s.store.ActiveAuthorisation(ctx, p.ID)
+	if err != nil {
+		return p, err
+	}
+	if p.Status != payment.StatusAuthorising || a.Approach != banks.Embedded {
+		return p, fmt.Errorf("checkout: no code expected: %w", payment.ErrConflict)
+	}
+	sub, ok := s.providers[a.Provider].(banks.OTPSubmitter)
+	if !ok {
+		return p, fmt.Errorf("checkout: provider %q takes no codes", a.Provider)
+	}
+	done, err := sub.SubmitOTP(ctx, order(a), otp)
+	var be *banks.Error
+	if errors.As(err, &be) && be.Status == 401 {
+		return p, ErrWrongOTP
+	} else if err != nil {
+		return p, err
+	}
+	if !done {
+		return s.confirm(ctx, p, a, payment.CauseShopper, "embedded SCA failed")
+	}
+	a.SCAStatus = "finalised"
+	if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
+		return p, err
+	}
+	return s.confirm(ctx, p, a, payment.CauseShopper, "embedded SCA confirmed")
+}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,6 +90,7 @@ type NewPayment struct {
 	ExpiresIn int
 	Metadata  map[string]string
 	Debtor    *payment.Account // the shopper's account, when the merchant knows it
+	TSU       *payment.TSU     // a Portuguese social-security payment
 }
 
 // Validate checks a new payment against the merchant and returns the payment to store, or a
@@ -129,6 +131,14 @@ func (s *Service) Validate(m *payment.Merchant, in NewPayment) (*payment.Payment
 	if len(in.Locale) > 35 {
 		return nil, fe("locale", "is too long")
 	}
+	if in.TSU != nil {
+		if err := in.TSU.Validate(); err != nil {
+			return nil, err
+		}
+		if in.Debtor == nil || in.Debtor.IBAN == "" || !strings.HasPrefix(in.Debtor.IBAN, "PT") || in.Currency != "EUR" {
+			return nil, fe("debtor", "a TSU payment needs the payer's Portuguese IBAN and EUR")
+		}
+	}
 	if in.ExpiresIn == 0 {
 		in.ExpiresIn = 900
 	}
@@ -145,7 +155,7 @@ func (s *Service) Validate(m *payment.Merchant, in NewPayment) (*payment.Payment
 	}
 	return &payment.Payment{MerchantID: m.ID, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
 		Creditor: creditor, ReturnURL: in.ReturnURL, Locale: in.Locale, PreselectBIC: in.Bank, Country: in.Country,
-		Metadata: in.Metadata, Debtor: in.Debtor, ExpiresAt: s.Now().Add(time.Duration(in.ExpiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
+		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU, ExpiresAt: s.Now().Add(time.Duration(in.ExpiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
 }
 
 // CreatePayment validates and stores a payment; with an idempotency key a repeat returns the first.
@@ -199,6 +209,8 @@ func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, 
 				o.Available, o.Reason, o.Limit = false, "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
 			case needsAddress(b, p):
 				o.Available, o.Reason = false, "address"
+			case p.TSU != nil && !b.TSU:
+				o.Available, o.Reason = false, "tsu"
 			}
 			out = append(out, o)
 		}
@@ -293,7 +305,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if err != nil {
 		return nil, err
 	}
-	if !b.Accepts(p.Currency) || len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC) || needsAddress(b, p) {
+	if !b.Accepts(p.Currency) || len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC) || needsAddress(b, p) || (p.TSU != nil && !b.TSU) {
 		return nil, ErrUnavailable
 	}
 	if b.NeedsDebtor() && p.Debtor == nil {
@@ -404,6 +416,9 @@ func (s *Service) paymentRequest(p *payment.Payment, bic, affiliate string, psu 
 	}
 	if d := p.Debtor; d != nil {
 		req.Debtor = &banks.Account{IBAN: d.IBAN, BBAN: d.BBAN, ClearingNumber: d.ClearingNumber, Currency: p.Currency}
+	}
+	if t := p.TSU; t != nil {
+		req.TSU = &banks.TSU{SocialSecurityAccountCode: t.SocialSecurityAccountCode, TaxpayerID: t.TaxpayerID, ReferencePeriod: t.ReferencePeriod}
 	}
 	return req
 }

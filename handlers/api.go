@@ -122,6 +122,7 @@ type paymentRequest struct {
 	ExpiresIn int                  `json:"expires_in"`
 	Metadata  map[string]string    `json:"metadata"`
 	Debtor    *payment.DebtorInput `json:"debtor"`
+	TSU       *payment.TSU         `json:"tsu"`
 }
 
 // rawAmount keeps an amount as sent, so a JSON number (a float in most merchants' languages)
@@ -188,7 +189,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *paymen
 		debtor = &a
 	}
 	sum := sha256.Sum256(body)
-	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor,
+	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor, TSU: req.TSU,
 		Amount: amount, Currency: req.Currency, Reference: req.Reference, Creditor: req.Creditor, ReturnURL: req.ReturnURL,
 		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata,
 	}, idem, hex.EncodeToString(sum[:]))

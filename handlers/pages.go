@@ -216,6 +216,8 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case p.Status == payment.StatusOpen || (p.Status == payment.StatusAuthorising && pr.Auth == nil):
 		return s.renderPicker(w, r, p, pg, order, csrf, "")
+	case p.Status == payment.StatusAuthorising && pr.Auth.Approach == banks.Embedded:
+		s.render(w, r, http.StatusOK, views.OTPPage(s.otpView(p, pr.Auth, pg, order, csrf, "")))
 	case p.Status == payment.StatusAuthorising && pr.Auth.Approach == banks.Decoupled:
 		s.render(w, r, http.StatusOK, views.BankIDPage(s.bankIDView(r, p, pr, pg, order, csrf)))
 	case p.Status == payment.StatusAuthorising:
@@ -265,6 +267,8 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 			item.Note = strings.Replace(l.T("picker.reference"), "%d", strconv.Itoa(b.Limit), 1)
 		case "address":
 			item.Note = l.T("picker.address")
+		case "tsu":
+			item.Note = l.T("picker.tsu")
 		}
 		if b.Key() == lastBIC && b.Available && q == "" {
 			it := item
@@ -529,6 +533,41 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	if next != "" { // the bank authorised us; now SCA for the payment itself, at the bank again
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
+	}
+	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) otpView(p *payment.Payment, a *payment.Authorisation, pg views.Page, order views.Order, csrf, errText string) views.OTPForm {
+	return views.OTPForm{Page: pg, Order: order, Challenge: a.Extra["challenge"], MaxLength: a.Extra["otp_length"],
+		Action: pg.Path + "/otp", CancelURL: pg.Path + "/cancel", CSRF: csrf, Error: errText}
+}
+
+// submitOTP takes the bank's one-time code for embedded SCA.
+func (s *Server) submitOTP(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	otp := strings.TrimSpace(r.PostFormValue("otp"))
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	if _, err := s.checkout.SubmitOTP(ctx, p, otp); errors.Is(err, checkout.ErrWrongOTP) || (err == nil && otp == "") {
+		a, aerr := s.store.ActiveAuthorisation(r.Context(), p.ID)
+		if aerr != nil {
+			return aerr
+		}
+		m, merr := s.store.Merchant(r.Context(), p.MerchantID)
+		if merr != nil {
+			return merr
+		}
+		_, csrf := s.session(r)
+		l := s.localizer(r, p)
+		pg, order := s.base(r, p, m, l)
+		s.render(w, r, http.StatusUnprocessableEntity, views.OTPPage(s.otpView(p, a, pg, order, csrf, l.T("otp.wrong"))))
+		return nil
+	} else if err != nil && !errors.Is(err, payment.ErrConflict) {
+		return err
 	}
 	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
 	return nil

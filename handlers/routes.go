@@ -33,6 +33,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /checkout/{token}", limited(s.page(s.checkoutPage)))
 	handle("POST /checkout/{token}/bank", limited(s.form(s.chooseBank)))
 	handle("POST /checkout/{token}/retry", limited(s.form(s.retry)))
+	handle("POST /checkout/{token}/otp", limited(s.form(s.submitOTP)))
 	handle("GET /checkout/{token}/account", limited(s.page(s.accountPage)))
 	handle("POST /checkout/{token}/account", limited(s.form(s.submitAccount)))
 	handle("POST /checkout/{token}/account/use", limited(s.form(s.useSavedAccount)))

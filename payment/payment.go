@@ -82,6 +82,7 @@ type Payment struct {
 	Reference     string
 	Creditor      Creditor
 	Debtor        *Account // the shopper's account, once known
+	TSU           *TSU     // a Portuguese social-security payment (SIBS banks only)
 	ReturnURL     string
 	Locale        string
 	PreselectBIC  string

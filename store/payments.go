@@ -17,7 +17,7 @@ import (
 
 const paymentColumns = `id, merchant_id, token, status, amount_minor, currency, reference, creditor, return_url,
 	locale, preselect_bic, country, metadata, bank_bic, provider, bank_status, bank_accepted, failure_reason,
-	expires_at, created_at, updated_at, debtor`
+	expires_at, created_at, updated_at, debtor, tsu`
 
 // CreatePayment stores a new payment in status open with its first event, filling in id,
 // token and timestamps. With an idempotency key it returns the payment created before under the
@@ -55,17 +55,21 @@ func (db *DB) CreatePayment(ctx context.Context, p *payment.Payment, idemKey, re
 	if idemKey != "" {
 		key = idemKey
 	}
-	debtor := ""
+	debtor, tsu := "", ""
 	if p.Debtor != nil {
 		b, _ := json.Marshal(p.Debtor)
 		debtor = string(b)
 	}
+	if p.TSU != nil {
+		b, _ := json.Marshal(p.TSU)
+		tsu = string(b)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO payments (id, merchant_id, token, status, amount_minor, currency, reference,
-		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor, tsu)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.MerchantID, p.Token, p.Status, p.AmountMinor, p.Currency, p.Reference, string(creditor), p.ReturnURL,
 		p.Locale, p.PreselectBIC, p.Country, string(metadata), key, requestHash, formatTime(p.ExpiresAt),
-		formatTime(tx.now), formatTime(tx.now), debtor); err != nil {
+		formatTime(tx.now), formatTime(tx.now), debtor, tsu); err != nil {
 		return nil, false, fmt.Errorf("store: create payment: %w", err)
 	}
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: p.ID, From: "", To: payment.StatusOpen, Cause: payment.CauseMerchant, Detail: "created"}); err != nil {
@@ -180,10 +184,10 @@ func findPayment(ctx context.Context, q querier, where string, args ...any) (*pa
 
 func scanPayment(row scanner) (*payment.Payment, error) {
 	var p payment.Payment
-	var creditor, metadata, expires, created, updated, debtor string
+	var creditor, metadata, expires, created, updated, debtor, tsu string
 	if err := row.Scan(&p.ID, &p.MerchantID, &p.Token, &p.Status, &p.AmountMinor, &p.Currency, &p.Reference, &creditor,
 		&p.ReturnURL, &p.Locale, &p.PreselectBIC, &p.Country, &metadata, &p.BankBIC, &p.Provider, &p.BankStatus,
-		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor); err != nil {
+		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor, &tsu); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, payment.ErrNotFound
 		}
@@ -194,6 +198,10 @@ func scanPayment(row scanner) (*payment.Payment, error) {
 	if debtor != "" {
 		p.Debtor = &payment.Account{}
 		json.Unmarshal([]byte(debtor), p.Debtor)
+	}
+	if tsu != "" {
+		p.TSU = &payment.TSU{}
+		json.Unmarshal([]byte(tsu), p.TSU)
 	}
 	p.ExpiresAt, p.CreatedAt, p.UpdatedAt = parseTime(expires), parseTime(created), parseTime(updated)
 	return &p, nil

@@ -27,6 +27,7 @@ import (
 	"paybybank/banks/paysera/payseratest"
 	"paybybank/banks/powens/powenstest"
 	"paybybank/banks/sbm/sbmtest"
+	"paybybank/banks/sibs/sibstest"
 )
 
 // Credentials of the sandbox's Open Payments client.
@@ -45,6 +46,7 @@ type Sandbox struct {
 	SBMCert *x509.Certificate
 	SBMKey  *rsa.PrivateKey
 	// Paysera's API runs on its own mutual-TLS listener; PayseraClient holds our client certificate.
+	SIBS          *sibstest.Fake
 	Paysera       *payseratest.Fake
 	PayseraAPIURL string
 	PayseraClient *http.Client
@@ -71,6 +73,9 @@ func New(publicURL string) *Sandbox {
 		f.Trust(sb.SBMCert)
 		sb.SBM[b.Slug] = f
 	}
+	sb.SIBS = sibstest.New(ClientID)
+	sb.SIBS.PageURL = publicURL + "/sandbox/sibs"
+	sb.SIBS.Trust(sb.SBMCert)
 	sb.Paysera = payseratest.New(ClientID)
 	sb.Paysera.PageURL = publicURL + "/sandbox/paysera"
 	sb.Paysera.RedirectURIs = []string{publicURL + "/callback"}
@@ -129,6 +134,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/openpayments/", http.StripPrefix("/sandbox/openpayments", s.OpenPayments))
 	mux.Handle("/sandbox/powens/", http.StripPrefix("/sandbox/powens", s.Powens))
+	mux.Handle("/sandbox/sibs/", http.StripPrefix("/sandbox/sibs", s.SIBS))
 	if s.Paysera != nil {
 		mux.Handle("/sandbox/paysera/", http.StripPrefix("/sandbox/paysera", s.Paysera.PageHandler()))
 	}
