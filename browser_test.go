@@ -322,7 +322,7 @@ func TestBrowserRedirectJourney(t *testing.T) {
 	b.open(path)
 	b.waitText("Choose your bank")
 	b.axe("bank picker")
-	b.phoneChecks("bank picker", ".amount", `button[value="NDEASESS"]`)
+	b.phoneChecks("bank picker", ".amount", ".banks li:first-child button")
 	b.screenshot("picker")
 	b.click(`button[value="NDEASESS"]`)
 	b.waitText("Approve this payment?")
