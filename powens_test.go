@@ -110,6 +110,28 @@ func TestPowensOutcomes(t *testing.T) {
 			t.Fatalf("payment %v", p)
 		}
 	})
+	t.Run("cancelled at the bank by script", func(t *testing.T) {
+		id, _ := h.payViaPowens("canc - Order 7", instantBank, "validate")
+		if st, p := h.status(id); st != "failed" || p["bank_status"] != "RJCT" {
+			t.Fatalf("payment %v", p)
+		}
+	})
+	t.Run("a Powens bug is retried, then done", func(t *testing.T) {
+		// "bug" makes Powens answer 500 once; the connector retries and the payment completes.
+		id, _ := h.payViaPowens("bug/done - Order 8", instantBank, "validate")
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			h.app.Checkout.Reconcile(t.Context(), nil)
+			if st, _ := h.status(id); st == "completed" {
+				break
+			}
+			if time.Now().After(deadline) {
+				st, p := h.status(id)
+				t.Fatalf("still %s: %v", st, p["events"])
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 	t.Run("errored at the bank", func(t *testing.T) {
 		id, _ := h.payViaPowens("err - Order 6", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000002", "validate")
 		if st, _ := h.status(id); st != "failed" {
