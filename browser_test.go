@@ -643,3 +643,22 @@ func TestBrowserFetchMyAccounts(t *testing.T) {
 		t.Fatalf("API says %s", st)
 	}
 }
+
+func TestBrowserEmbeddedOTP(t *testing.T) {
+	h := newHarness(t)
+	needBrowser(t)
+	code, p := h.api("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"Encomenda 9"}`)
+	if code != 201 {
+		t.Fatal(code)
+	}
+	u, _ := url.Parse(p["checkout_url"].(string))
+	b := newTab(t, h, tabOption{phone: true, width: 360, height: 640})
+	b.open(u.Path)
+	b.click(`button[value="BOTPPTPL"]`)
+	b.waitText("Enter the code from your bank")
+	b.axe("one-time code")
+	b.phoneChecks("one-time code", ".amount", "#otp", `#otp-form button`)
+	b.run(chromedp.SendKeys("#otp", "123456", chromedp.ByID))
+	b.click(`#otp-form button`)
+	b.waitText("Payment completed")
+}
