@@ -56,8 +56,10 @@ type Service struct {
 	// PollEvery is how old a cached decoupled-SCA poll may be before the bank is asked again.
 	PollEvery time.Duration
 
-	mu    sync.Mutex
-	polls map[string]*pollEntry
+	mu         sync.Mutex
+	polls      map[string]*pollEntry
+	bankList   []banks.Bank
+	bankListAt time.Time
 }
 
 // New returns a service over store and providers; publicURL is the origin banks send shoppers back to.
@@ -191,7 +193,42 @@ type BankOption struct {
 // Banks lists every provider's banks for a payment, by country and name, marking those that
 // cannot take its currency. A provider that fails is left out and logged, not fatal.
 func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, error) {
-	var out []BankOption
+	list, err := s.allBanks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BankOption, 0, len(list))
+	for _, b := range list {
+		o := BankOption{Bank: b, Available: true}
+		switch {
+		case !b.Accepts(p.Currency):
+			o.Available, o.Reason = false, "currency"
+		case len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC):
+			o.Available, o.Reason, o.Limit = false, "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
+		case needsAddress(b, p):
+			o.Available, o.Reason = false, "address"
+		case p.TSU != nil && !b.TSU:
+			o.Available, o.Reason = false, "tsu"
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// bankListTTL is how long the merged, sorted list of every provider's banks is reused; each
+// provider caches its own list longer, this saves merging and sorting on every page.
+const bankListTTL = time.Minute
+
+// allBanks merges every provider's banks, by country and name. A provider that fails is left out
+// and logged, not fatal, and the merge is not cached then.
+func (s *Service) allBanks(ctx context.Context) ([]banks.Bank, error) {
+	s.mu.Lock()
+	if s.bankList != nil && time.Since(s.bankListAt) < bankListTTL {
+		defer s.mu.Unlock()
+		return s.bankList, nil
+	}
+	s.mu.Unlock()
+	var out []banks.Bank
 	var lastErr error
 	for _, name := range s.order {
 		list, err := s.providers[name].Banks(ctx)
@@ -200,20 +237,7 @@ func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, 
 			lastErr = err
 			continue
 		}
-		for _, b := range list {
-			o := BankOption{Bank: b, Available: true}
-			switch {
-			case !b.Accepts(p.Currency):
-				o.Available, o.Reason = false, "currency"
-			case len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC):
-				o.Available, o.Reason, o.Limit = false, "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
-			case needsAddress(b, p):
-				o.Available, o.Reason = false, "address"
-			case p.TSU != nil && !b.TSU:
-				o.Available, o.Reason = false, "tsu"
-			}
-			out = append(out, o)
-		}
+		out = append(out, list...)
 	}
 	if len(out) == 0 && lastErr != nil {
 		return nil, lastErr
@@ -224,19 +248,22 @@ func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, 
 		}
 		return out[i].Name < out[j].Name
 	})
+	if lastErr == nil {
+		s.mu.Lock()
+		s.bankList, s.bankListAt = out, time.Now()
+		s.mu.Unlock()
+	}
 	return out, nil
 }
 
 func (s *Service) bank(ctx context.Context, bic string) (banks.Bank, error) {
-	for _, name := range s.order {
-		list, err := s.providers[name].Banks(ctx)
-		if err != nil {
-			continue
-		}
-		for _, b := range list {
-			if b.Key() == bic {
-				return b, nil
-			}
+	list, err := s.allBanks(ctx)
+	if err != nil {
+		return banks.Bank{}, err
+	}
+	for _, b := range list {
+		if b.Key() == bic {
+			return b, nil
 		}
 	}
 	return banks.Bank{}, payment.ErrNotFound
