@@ -28,7 +28,11 @@ type DB struct {
 	ro *stmts // cached statements for reads outside transactions
 
 	merchants sync.Map // id → cachedMerchant
-	DSN       string
+
+	creates    chan *createReq // payment creations, committed in groups by createWriter
+	closing    chan struct{}
+	writerDone chan struct{}
+	DSN        string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -56,6 +60,8 @@ func (db *DB) Open() error {
 		return err
 	}
 	db.ro = &stmts{db: db.db}
+	db.creates, db.closing, db.writerDone = make(chan *createReq), make(chan struct{}), make(chan struct{})
+	go db.createWriter()
 	return nil
 }
 
@@ -63,6 +69,14 @@ func (db *DB) Open() error {
 func (db *DB) Close() error {
 	if db.db == nil {
 		return nil
+	}
+	if db.closing != nil {
+		select {
+		case <-db.closing:
+		default:
+			close(db.closing)
+			<-db.writerDone
+		}
 	}
 	if db.ro != nil {
 		db.ro.close()

@@ -22,12 +22,98 @@ const paymentColumns = `id, merchant_id, token, status, amount_minor, currency, 
 // CreatePayment stores a new payment in status open with its first event, filling in id,
 // token and timestamps. With an idempotency key it returns the payment created before under the
 // same key and request hash (created=false), or ErrIdempotencyMismatch when the hash differs.
+//
+// Creations are committed in groups: concurrent requests share one transaction and so one fsync
+// (group commit), each in its own savepoint so one failure spoils no other. Every caller gets its
+// answer only after the commit, so durability is as for a transaction of its own.
 func (db *DB) CreatePayment(ctx context.Context, p *payment.Payment, idemKey, requestHash string) (_ *payment.Payment, created bool, err error) {
+	req := &createReq{p: p, key: idemKey, hash: requestHash, done: make(chan createRes, 1)}
+	select {
+	case db.creates <- req:
+	case <-db.closing:
+		return nil, false, errors.New("store: closed")
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	res := <-req.done
+	return res.p, res.created, res.err
+}
+
+type createReq struct {
+	p         *payment.Payment
+	key, hash string
+	done      chan createRes
+}
+
+type createRes struct {
+	p       *payment.Payment
+	created bool
+	err     error
+}
+
+// maxGroup bounds how many creations share one commit.
+const maxGroup = 64
+
+// createWriter commits creations in groups until the store closes.
+func (db *DB) createWriter() {
+	defer close(db.writerDone)
+	for {
+		var first *createReq
+		select {
+		case first = <-db.creates:
+		case <-db.closing:
+			return
+		}
+		group := []*createReq{first}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case r := <-db.creates:
+				group = append(group, r)
+			default:
+				break more
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+func (db *DB) commitGroup(group []*createReq) {
+	ctx := context.Background()
+	results := make([]createRes, len(group))
+	fail := func(err error) {
+		for _, r := range group {
+			r.done <- createRes{err: err}
+		}
+	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
-		return nil, false, err
+		fail(err)
+		return
 	}
 	defer tx.Rollback()
+	for i, r := range group {
+		if _, err := tx.Tx.ExecContext(ctx, `SAVEPOINT create_payment`); err != nil {
+			fail(err)
+			return
+		}
+		p, created, err := createPayment(ctx, tx, r.p, r.key, r.hash)
+		if err != nil {
+			tx.Tx.ExecContext(ctx, `ROLLBACK TO create_payment`)
+		}
+		tx.Tx.ExecContext(ctx, `RELEASE create_payment`)
+		results[i] = createRes{p, created, err}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("store: commit: %w", err))
+		return
+	}
+	for i, r := range group {
+		r.done <- results[i]
+	}
+}
+
+func createPayment(ctx context.Context, tx *Tx, p *payment.Payment, idemKey, requestHash string) (_ *payment.Payment, created bool, err error) {
 	if idemKey != "" {
 		var id, hash string
 		err := tx.QueryRowContext(ctx, `SELECT id, request_hash FROM payments WHERE merchant_id = ? AND idempotency_key = ?`,
@@ -75,7 +161,7 @@ func (db *DB) CreatePayment(ctx context.Context, p *payment.Payment, idemKey, re
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: p.ID, From: "", To: payment.StatusOpen, Cause: payment.CauseMerchant, Detail: "created"}); err != nil {
 		return nil, false, err
 	}
-	return p, true, tx.Commit()
+	return p, true, nil
 }
 
 // newToken makes a checkout token: 160 random bits, URL-safe.

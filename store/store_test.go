@@ -270,3 +270,52 @@ func TestSessionStore(t *testing.T) {
 		t.Fatal("tampered cookie accepted")
 	}
 }
+
+func TestCreatePaymentGroupCommit(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ids := map[string]int{}
+	errs := 0
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := newPayment(m)
+			key := ""
+			switch {
+			case i%3 == 0:
+				key = "same-key" // twenty requests, one payment
+			case i == 1:
+				p.MerchantID = "mer_missing" // fails its foreign key, spoils no other
+			}
+			got, _, err := db.CreatePayment(ctx, p, key, "h")
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs++
+				return
+			}
+			ids[got.ID]++
+		}()
+	}
+	wg.Wait()
+	if errs != 1 {
+		t.Fatalf("%d failures, want the one with a missing merchant", errs)
+	}
+	same := 0
+	for _, n := range ids {
+		if n > 1 {
+			same = n
+		}
+	}
+	if same != 20 || len(ids) != 40 {
+		t.Fatalf("%d distinct payments, keyed one shared by %d", len(ids), same)
+	}
+	list, _, _ := db.Payments(ctx, m.ID, payment.ListFilter{Limit: 100})
+	if len(list) != 40 {
+		t.Fatalf("%d payments stored, want 40", len(list))
+	}
+}
