@@ -353,6 +353,15 @@ func TestBrowserRedirectJourney(t *testing.T) {
 	if n := bankOrders(h); n != 1 {
 		t.Fatalf("%d bank orders", n)
 	}
+	// Searching filters the list as the shopper types.
+	_, path2 := h.createPayment("")
+	b.open(path2)
+	b.run(chromedp.SendKeys("#q", "handels", chromedp.ByID))
+	var visible []string
+	b.eval(`[...document.querySelectorAll(".banks li")].filter(li => !li.hidden && li.offsetParent !== null).map(li => li.textContent.trim())`, &visible)
+	if len(visible) != 1 || !strings.Contains(visible[0], "Handelsbanken") {
+		t.Fatalf("typing filtered to %v", visible)
+	}
 	b.open("/checkout/no-such-payment-token-000")
 	b.waitText("could not find this payment")
 	b.axe("error page")

@@ -256,6 +256,7 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	sess, _ := s.sessions.Get(r, sessionName)
 	lastBIC, _ := sess.Values["last_bank"].(string)
+	pg.Search = true
 	d := views.Picker{Page: pg, Order: order, Query: q, Action: pg.Path + "/bank", CSRF: csrf, Error: errText}
 	groups := map[string]*views.BankGroup{}
 	var countries []string

@@ -34,3 +34,24 @@
   tick();
   setInterval(tick, 1000);
 })();
+
+// Bank search as you type: hides the banks (and countries) that do not match. Without JavaScript
+// the search form still works by submitting.
+(function () {
+  var q = document.getElementById("q");
+  if (!q) return;
+  q.addEventListener("input", function () {
+    var term = q.value.trim().toLowerCase();
+    document.querySelectorAll("ul.banks").forEach(function (list) {
+      var shown = 0;
+      list.querySelectorAll("li").forEach(function (li) {
+        var match = !term || li.textContent.toLowerCase().indexOf(term) >= 0 || (li.querySelector("button") || {}).value.toLowerCase().indexOf(term) >= 0;
+        li.hidden = !match;
+        if (match) shown++;
+      });
+      list.hidden = shown === 0;
+      var h = list.previousElementSibling;
+      if (h && h.tagName === "H2") h.hidden = shown === 0;
+    });
+  });
+})();

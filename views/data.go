@@ -25,6 +25,8 @@ type Page struct {
 	LogoURL  string
 	// Wide pages (the merchant's table) get more room than the checkout.
 	Wide bool
+	// Search turns on filtering the bank list as the shopper types.
+	Search bool
 }
 
 // Order is the payment as the shopper reads it.
