@@ -3,6 +3,8 @@ package banks
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -24,4 +26,19 @@ func Wait(ctx context.Context, base time.Duration, attempt int, retryAfter time.
 	case <-t.C:
 		return true
 	}
+}
+
+// RetryAfter reads a Retry-After header, in seconds or as an HTTP date; 0 when absent.
+func RetryAfter(h http.Header) time.Duration {
+	ra := h.Get("Retry-After")
+	if ra == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(ra); err == nil {
+		return time.Until(t)
+	}
+	return 0
 }

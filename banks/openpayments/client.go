@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -570,13 +569,7 @@ func (c *Client) do(ctx context.Context, build func() (*http.Request, error), cr
 // parseError reads either error format the platform uses: RFC 7807 or tppMessages.
 func parseError(resp *http.Response, data []byte) *banks.Error {
 	be := &banks.Error{Status: resp.StatusCode, Retryable: resp.StatusCode == 429 || resp.StatusCode >= 500}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if secs, err := strconv.Atoi(ra); err == nil {
-			be.RetryIn = time.Duration(secs) * time.Second
-		} else if t, err := http.ParseTime(ra); err == nil {
-			be.RetryIn = time.Until(t)
-		}
-	}
+	be.RetryIn = banks.RetryAfter(resp.Header)
 	var p Problem
 	if json.Unmarshal(data, &p) == nil {
 		switch {

@@ -293,7 +293,7 @@ func (c *Client) call(ctx context.Context, token, method, path string, psu banks
 			return be
 		}
 		if attempt < c.cfg.MaxAttempts {
-			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
+			banks.Wait(ctx, c.cfg.Backoff, attempt, banks.RetryAfter(resp.Header))
 		}
 	}
 	return lastErr

@@ -309,7 +309,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		if !be.Retryable || (method == "POST" && path == "/payments" && resp.StatusCode != 429 && resp.StatusCode != 503) || attempt == c.cfg.MaxAttempts {
 			return be
 		}
-		banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
+		banks.Wait(ctx, c.cfg.Backoff, attempt, banks.RetryAfter(resp.Header))
 	}
 	return &banks.Error{Message: "Powens did not answer", Retryable: true}
 }

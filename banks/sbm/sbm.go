@@ -271,7 +271,7 @@ func (c *Client) call(ctx context.Context, bic, method, path string, psu banks.P
 			return data, be
 		}
 		if attempt < c.cfg.MaxAttempts {
-			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
+			banks.Wait(ctx, c.cfg.Backoff, attempt, banks.RetryAfter(resp.Header))
 		}
 	}
 	return nil, lastErr

@@ -347,7 +347,7 @@ func (c *Client) call(ctx context.Context, method, path string, psu banks.PSU, e
 			return data, be
 		}
 		if attempt < c.cfg.MaxAttempts {
-			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
+			banks.Wait(ctx, c.cfg.Backoff, attempt, banks.RetryAfter(resp.Header))
 		}
 	}
 	return nil, lastErr
