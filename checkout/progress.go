@@ -83,13 +83,9 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 	consentPending := IsConsent(a) && p.Status == payment.StatusOpen && a.SCAStatus != "finalised"
 	switch {
 	case consentPending && a.Approach == banks.Decoupled && a.SCAStatus != "failed":
-		sca, err := s.pollSCA(ctx, a, cause != payment.CausePoll)
+		sca, err := s.livePoll(ctx, pr, a, cause)
 		if err != nil {
 			return pr, err
-		}
-		pr.SCA = sca
-		if sca.Extra != nil {
-			pr.Hint = sca.Extra["hint"]
 		}
 		switch {
 		case sca.Finalised:
@@ -101,30 +97,15 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 			s.forget(a.ID)
 			pr.Retryable = true
 			return pr, s.store.SaveAuthorisation(ctx, a, nil)
-		case sca.Status != a.SCAStatus:
-			a.SCAStatus = sca.Status
-			return pr, s.store.SaveAuthorisation(ctx, a, nil)
 		}
 		return pr, nil
 	case IsConsent(a):
 		pr.Retryable = a.SCAStatus == "failed"
 		return pr, nil
 	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled && a.SCAStatus != "failed":
-		// The live status and QR requests share one bank poll a second; a page load (the shopper
-		// back from the app, a reload) always asks the bank afresh.
-		sca, err := s.pollSCA(ctx, a, cause != payment.CausePoll)
+		sca, err := s.livePoll(ctx, pr, a, cause)
 		if err != nil {
 			return pr, err
-		}
-		pr.SCA = sca
-		if sca.Extra != nil {
-			pr.Hint = sca.Extra["hint"]
-		}
-		if sca.Status != a.SCAStatus {
-			a.SCAStatus = sca.Status
-			if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
-				return pr, err
-			}
 		}
 		switch {
 		case sca.Finalised:
@@ -142,6 +123,27 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 		return pr, err
 	}
 	return pr, nil
+}
+
+// livePoll asks the bank about a decoupled SCA attempt (payment or consent), notes the hint for
+// the page and records a changed scaStatus. The live status and QR requests share one bank poll a
+// second; a page load (the shopper back from the app, a reload) always asks the bank afresh.
+func (s *Service) livePoll(ctx context.Context, pr *Progress, a *payment.Authorisation, cause payment.Cause) (*banks.SCA, error) {
+	sca, err := s.pollSCA(ctx, a, cause != payment.CausePoll)
+	if err != nil {
+		return nil, err
+	}
+	pr.SCA = sca
+	if sca.Extra != nil {
+		pr.Hint = sca.Extra["hint"]
+	}
+	if sca.Status != a.SCAStatus {
+		a.SCAStatus = sca.Status
+		if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
+			return nil, err
+		}
+	}
+	return sca, nil
 }
 
 // retryableHints are BankID outcomes where nobody refused: the order simply lapsed.
