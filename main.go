@@ -192,6 +192,9 @@ func serve(args []string) error {
 		return err
 	}
 	defer db.Close()
+	if err := db.Lock(); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

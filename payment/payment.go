@@ -5,6 +5,7 @@ package payment
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -96,6 +97,26 @@ type Payment struct {
 	ExpiresAt     time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+// Clone returns a deep copy: the store hands out copies of cached payments, so that a caller
+// changing its payment changes nobody else's.
+func (p *Payment) Clone() *Payment {
+	c := *p
+	if p.Creditor.Address != nil {
+		a := *p.Creditor.Address
+		c.Creditor.Address = &a
+	}
+	if p.Debtor != nil {
+		d := *p.Debtor
+		c.Debtor = &d
+	}
+	if p.TSU != nil {
+		t := *p.TSU
+		c.TSU = &t
+	}
+	c.Metadata = maps.Clone(p.Metadata)
+	return &c
 }
 
 // Amount is the payment's amount as a decimal string.

@@ -73,6 +73,7 @@ func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, t
 			if _, err := tx.ExecContext(ctx, `UPDATE payments SET bank_bic = ?, provider = ? WHERE id = ?`, tr.BankBIC, tr.Provider, a.PaymentID); err != nil {
 				return fmt.Errorf("store: payment bank: %w", err)
 			}
+			tx.changedPayment(a.PaymentID)
 		}
 		if err := transition(ctx, tx, a.PaymentID, *tr); err != nil {
 			return err

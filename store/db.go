@@ -8,12 +8,15 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"sort"
 	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"paybybank/payment"
 )
 
 //go:embed migrations/*.sql
@@ -27,8 +30,12 @@ type DB struct {
 	db *sql.DB
 	ro *stmts // cached statements for reads outside transactions
 
-	merchants sync.Map // id → cachedMerchant
+	merchants sync.Map                    // id → cachedMerchant
+	payments  *rowCache[*payment.Payment] // id → payment, see rowCache
+	tokens    *rowCache[string]           // checkout token → payment id
+	sessions  *rowCache[sessionRow]       // session id → values and expiry
 
+	lock       io.Closer       // the lock file while this process serves the database (Lock)
 	creates    chan *createReq // payment creations, committed in groups by createWriter
 	closing    chan struct{}
 	writerDone chan struct{}
@@ -39,7 +46,9 @@ type DB struct {
 
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB {
-	return &DB{DSN: path, Now: time.Now}
+	return &DB{DSN: path, Now: time.Now,
+		payments: newRowCache[*payment.Payment](cacheRows), tokens: newRowCache[string](cacheRows),
+		sessions: newRowCache[sessionRow](cacheRows)}
 }
 
 // Open opens the database, sets the pragmas on every connection and runs the migrations.
@@ -81,7 +90,11 @@ func (db *DB) Close() error {
 	if db.ro != nil {
 		db.ro.close()
 	}
-	return db.db.Close()
+	err := db.db.Close()
+	if db.lock != nil {
+		db.lock.Close()
+	}
+	return err
 }
 
 // Ping checks that the database answers; /readyz uses it.
@@ -134,11 +147,29 @@ func (db *DB) migrateFile(name string) error {
 	return tx.Commit()
 }
 
+// cacheRows bounds each row cache: 10,000 payments are a few megabytes.
+const cacheRows = 10000
+
 // Tx is a transaction with the time it started, so every row it writes carries one timestamp.
 type Tx struct {
 	*sql.Tx
-	now   time.Time
-	stmts *stmts
+	now      time.Time
+	stmts    *stmts
+	db       *DB
+	payments []string // payments written, forgotten by the cache once the transaction ends
+}
+
+// changedPayment notes that the transaction writes the payment's row; every UPDATE of payments
+// calls it, so the cache never serves a payment older than its last commit.
+func (tx *Tx) changedPayment(id string) { tx.payments = append(tx.payments, id) }
+
+// Commit commits, then makes the cache forget the payments written.
+func (tx *Tx) Commit() error {
+	err := tx.Tx.Commit()
+	if len(tx.payments) > 0 {
+		tx.db.payments.forget(tx.payments...)
+	}
+	return err
 }
 
 // BeginTx starts a write transaction (BEGIN IMMEDIATE, so conditional updates never race).
@@ -147,7 +178,7 @@ func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{Tx: tx, now: db.Now().UTC().Truncate(time.Microsecond), stmts: db.ro}, nil
+	return &Tx{Tx: tx, now: db.Now().UTC().Truncate(time.Microsecond), stmts: db.ro, db: db}, nil
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }

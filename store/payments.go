@@ -173,17 +173,42 @@ func newToken() string {
 
 // Payment returns a payment by id.
 func (db *DB) Payment(ctx context.Context, id string) (*payment.Payment, error) {
-	return findPayment(ctx, db.ro, `id = ?`, id)
+	if p, ok := db.payments.get(id); ok {
+		return p.Clone(), nil
+	}
+	return db.readPayment(ctx, `id = ?`, id)
 }
 
 // MerchantPayment returns a payment by id if it belongs to the merchant, else ErrNotFound.
 func (db *DB) MerchantPayment(ctx context.Context, merchantID, id string) (*payment.Payment, error) {
-	return findPayment(ctx, db.ro, `id = ? AND merchant_id = ?`, id, merchantID)
+	p, err := db.Payment(ctx, id)
+	if err == nil && p.MerchantID != merchantID {
+		return nil, payment.ErrNotFound
+	}
+	return p, err
 }
 
 // PaymentByToken returns the payment behind a checkout token.
 func (db *DB) PaymentByToken(ctx context.Context, token string) (*payment.Payment, error) {
-	return findPayment(ctx, db.ro, `token = ?`, token)
+	if id, ok := db.tokens.get(token); ok {
+		if p, ok := db.payments.get(id); ok {
+			return p.Clone(), nil
+		}
+	}
+	return db.readPayment(ctx, `token = ?`, token)
+}
+
+// readPayment reads a payment outside any transaction and keeps it in the cache, unless a write
+// of payments happened meanwhile. Callers get their own copy to change as they please.
+func (db *DB) readPayment(ctx context.Context, where string, args ...any) (*payment.Payment, error) {
+	gen := db.payments.generation()
+	p, err := findPayment(ctx, db.ro, where, args...)
+	if err != nil {
+		return nil, err
+	}
+	db.payments.put(gen, p.ID, p.Clone())
+	db.tokens.put(0, p.Token, p.ID) // a token names its payment for ever: never forgotten
+	return p, nil
 }
 
 // Payments lists a merchant's payments newest first and returns the cursor of the next page, if any.
@@ -330,6 +355,7 @@ func transition(ctx context.Context, tx *Tx, id string, tr payment.Transition) e
 		}
 		return payment.ErrConflict
 	}
+	tx.changedPayment(id)
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: id, From: tr.From, To: tr.To, Cause: tr.Cause, BankStatus: tr.BankStatus, Detail: tr.Detail}); err != nil {
 		return err
 	}
@@ -347,6 +373,7 @@ func (db *DB) SetBankStatus(ctx context.Context, id, bankStatus string) error {
 		bankStatus, formatTime(tx.now), id, bankStatus); err != nil {
 		return fmt.Errorf("store: bank status: %w", err)
 	}
+	tx.changedPayment(id)
 	return tx.Commit()
 }
 
@@ -397,6 +424,7 @@ func (db *DB) SetDebtor(ctx context.Context, id string, a payment.Account) error
 	if n, _ := res.RowsAffected(); n == 0 {
 		return payment.ErrConflict
 	}
+	tx.changedPayment(id)
 	return tx.Commit()
 }
 
@@ -416,5 +444,6 @@ func (db *DB) SetBank(ctx context.Context, id, bic, provider string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return payment.ErrConflict
 	}
+	tx.changedPayment(id)
 	return tx.Commit()
 }

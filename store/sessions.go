@@ -87,21 +87,32 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 	return nil
 }
 
+// sessionRow is a session as cached: its values and when it ends.
+type sessionRow struct {
+	values  map[string]string
+	expires time.Time
+}
+
 func (db *DB) loadSession(ctx context.Context, id string) (map[any]any, error) {
-	var data []byte
-	var expires string
-	if err := db.ro.QueryRowContext(ctx, `SELECT data, expires_at FROM sessions WHERE id = ?`, id).Scan(&data, &expires); err != nil {
-		return nil, err
+	row, ok := db.sessions.get(id)
+	if !ok {
+		gen := db.sessions.generation()
+		var data []byte
+		var expires string
+		if err := db.ro.QueryRowContext(ctx, `SELECT data, expires_at FROM sessions WHERE id = ?`, id).Scan(&data, &expires); err != nil {
+			return nil, err
+		}
+		row.expires = parseTime(expires)
+		if err := json.Unmarshal(data, &row.values); err != nil {
+			return nil, fmt.Errorf("store: decode session: %w", err)
+		}
+		db.sessions.put(gen, id, row)
 	}
-	if parseTime(expires).Before(db.Now()) {
+	if row.expires.Before(db.Now()) {
 		return nil, sql.ErrNoRows
 	}
-	var m map[string]string
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("store: decode session: %w", err)
-	}
-	values := make(map[any]any, len(m))
-	for k, v := range m {
+	values := make(map[any]any, len(row.values))
+	for k, v := range row.values {
 		values[k] = v
 	}
 	return values, nil
@@ -133,15 +144,19 @@ func (db *DB) saveSession(ctx context.Context, id string, values map[any]any, ex
 		id, data, formatTime(expires)); err != nil {
 		return fmt.Errorf("store: save session: %w", err)
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	db.sessions.forget(id)
+	return err
 }
 
 func (db *DB) deleteSession(ctx context.Context, id string) {
 	db.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	db.sessions.forget(id)
 }
 
 // DeleteExpiredSessions removes sessions past their time; the reconciler calls it now and then.
 func (db *DB) DeleteExpiredSessions(ctx context.Context) error {
 	_, err := db.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, formatTime(db.Now()))
+	db.sessions.forgetAll()
 	return err
 }

@@ -47,7 +47,14 @@ var (
 	shoppers    = flag.String("shoppers", "250,500,1000,2000,4000", "BankID capacity levels: shoppers waiting at once")
 	holdFor     = flag.Duration("hold", 8*time.Second, "how long each capacity level is held")
 	out         = flag.String("out", "bench/results.md", "where the table goes")
+	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys); all when empty")
+	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the checkout page and creation measurements here")
 )
+
+// want reports whether a part of the bench runs.
+func want(part string) bool {
+	return *only == "" || slices.Contains(strings.Split(*only, ","), part)
+}
 
 type result struct {
 	n, errs  int64
@@ -261,7 +268,81 @@ func main() {
 		}
 	}
 
-	// 1. The checkout page against a bare handler serving a page of the same size.
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+		}
+	}
+	if want("page") {
+		rows = append(rows, checkoutPage(e, fail))
+	}
+	if want("create") {
+		// 2. Durable payment creation against raw single-row SQLite inserts, same pragmas.
+		ours := load(*concurrency, *duration, func(w int) error { _, err := e.createPayment(e.client); return err })
+		base := rawInserts(e.dir, *concurrency, *duration)
+		fail("payment creation", ours)
+		fail("raw inserts", base)
+		rows = append(rows, row{"Payment creation `POST /api/v1/payments` (WAL, synchronous=FULL)",
+			fmt.Sprintf("%.0f/s, p99 %s", ours.rate(), ms(ours.pct(.99))),
+			fmt.Sprintf("%.0f/s, p99 %s (raw INSERT, one row per transaction)", base.rate(), ms(base.pct(.99))),
+			fmt.Sprintf("%.2f", ours.rate()/base.rate()), "≥ 0.5"})
+	}
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if want("qr") {
+		// 3a. The whole QR path against go-qrcode's own encoding.
+		rows = append(rows, qrPath(e)...)
+	}
+	best, profileTop := "", ""
+	if want("capacity") {
+		// 3b. Shoppers waiting at once, each redrawing the QR every second.
+		var capRows []row
+		capRows, best, profileTop = capacity(e)
+		rows = append(rows, capRows...)
+	}
+	journeyErrs := int64(0)
+	if want("journeys") {
+		// 4. Complete journeys.
+		j := journeys(e)
+		fail("journeys", j)
+		journeyErrs = j.errs
+		rows = append(rows, row{"Complete journeys (create → bank → BankID QR → scan → sign → completed)",
+			fmt.Sprintf("%.1f journeys/s, p50 %s, %d errors", j.rate(), ms(j.pct(.5)), j.errs), "", "", "0 errors"})
+	}
+
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Benchmarks\n\nMeasured by `make bench` on %s, %d cores (GOMAXPROCS %d), %s; %d clients for %s per throughput figure.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), *concurrency, *duration)
+	md.WriteString("| measurement | paybybank | baseline (same process, same run) | ratio | target |\n|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s |\n", r.what, r.ours, r.baseline, r.ratio, r.target)
+	}
+	if best != "" {
+		fmt.Fprintf(&md, "\nBankID capacity: %s. The goal over time is 10,000 shoppers under 500 MB on this 2-core machine. RSS is the whole process: server, fake bank and load generator.\n", best)
+	}
+	if profileTop != "" {
+		fmt.Fprintf(&md, "\nWhere the time goes at the largest level (CPU profile, `go tool pprof -top`):\n\n```\n%s\n```\n", profileTop)
+	}
+	if len(notes) > 0 {
+		md.WriteString("\nErrors:\n\n")
+		for _, n := range notes {
+			fmt.Fprintf(&md, "- %s\n", n)
+		}
+	}
+	fmt.Print(md.String())
+	if err := os.WriteFile(*out, []byte(md.String()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if journeyErrs > 0 {
+		os.Exit(1)
+	}
+}
+
+// checkoutPage measures the checkout page against a bare handler serving a page of the same size.
+func checkoutPage(e *env, fail func(string, *result)) row {
 	var paths []string
 	for i := 0; i < 20; i++ {
 		p, err := e.createPayment(e.client)
@@ -292,59 +373,10 @@ func main() {
 		return err
 	})
 	fail("checkout page", ours)
-	rows = append(rows, row{"Checkout page `GET /checkout/{token}` (" + strconv.Itoa(len(page)) + " B)",
+	return row{"Checkout page `GET /checkout/{token}` (" + strconv.Itoa(len(page)) + " B)",
 		fmt.Sprintf("%.0f req/s, p50 %s, p99 %s", ours.rate(), ms(ours.pct(.5)), ms(ours.pct(.99))),
 		fmt.Sprintf("%.0f req/s, p50 %s, p99 %s (bare net/http, same size)", base.rate(), ms(base.pct(.5)), ms(base.pct(.99))),
-		fmt.Sprintf("%.2f", ours.rate()/base.rate()), "≥ 0.5"})
-
-	// 2. Durable payment creation against raw single-row SQLite inserts, same pragmas.
-	ours = load(*concurrency, *duration, func(w int) error { _, err := e.createPayment(e.client); return err })
-	base = rawInserts(e.dir, *concurrency, *duration)
-	fail("payment creation", ours)
-	fail("raw inserts", base)
-	rows = append(rows, row{"Payment creation `POST /api/v1/payments` (WAL, synchronous=FULL)",
-		fmt.Sprintf("%.0f/s, p99 %s", ours.rate(), ms(ours.pct(.99))),
-		fmt.Sprintf("%.0f/s, p99 %s (raw INSERT, one row per transaction)", base.rate(), ms(base.pct(.99))),
-		fmt.Sprintf("%.2f", ours.rate()/base.rate()), "≥ 0.5"})
-
-	// 3a. The whole QR path against go-qrcode's own encoding.
-	rows = append(rows, qrPath(e)...)
-
-	// 3b. Shoppers waiting at once, each redrawing the QR every second.
-	capRows, best, profileTop := capacity(e)
-	rows = append(rows, capRows...)
-
-	// 4. Complete journeys.
-	j := journeys(e)
-	fail("journeys", j)
-	rows = append(rows, row{"Complete journeys (create → bank → BankID QR → scan → sign → completed)",
-		fmt.Sprintf("%.1f journeys/s, p50 %s, %d errors", j.rate(), ms(j.pct(.5)), j.errs), "", "", "0 errors"})
-
-	var md strings.Builder
-	fmt.Fprintf(&md, "# Benchmarks\n\nMeasured by `make bench` on %s, %d cores (GOMAXPROCS %d), %s; %d clients for %s per throughput figure.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), *concurrency, *duration)
-	md.WriteString("| measurement | paybybank | baseline (same process, same run) | ratio | target |\n|---|---|---|---|---|\n")
-	for _, r := range rows {
-		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s |\n", r.what, r.ours, r.baseline, r.ratio, r.target)
-	}
-	fmt.Fprintf(&md, "\nBankID capacity: %s. The goal over time is 10,000 shoppers under 500 MB on this 2-core machine. RSS is the whole process: server, fake bank and load generator.\n", best)
-	if profileTop != "" {
-		fmt.Fprintf(&md, "\nWhere the time goes at the largest level (CPU profile, `go tool pprof -top`):\n\n```\n%s\n```\n", profileTop)
-	}
-	if len(notes) > 0 {
-		md.WriteString("\nErrors:\n\n")
-		for _, n := range notes {
-			fmt.Fprintf(&md, "- %s\n", n)
-		}
-	}
-	fmt.Print(md.String())
-	if err := os.WriteFile(*out, []byte(md.String()), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
-	if j.errs > 0 {
-		os.Exit(1)
-	}
+		fmt.Sprintf("%.2f", ours.rate()/base.rate()), "≥ 0.5"}
 }
 
 func startBare(page []byte) string {

@@ -1,0 +1,27 @@
+//go:build unix
+
+package store
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// Lock makes this process the database's only server. The server keeps payments and sessions
+// it has read in memory (rowCache) and forgets them as it writes them, which is exact only while
+// no other server writes the same file; a second `paybybank serve` on it is refused here. The
+// lock is the kernel's (flock) and goes with the process, even on kill -9. Commands such as
+// `paybybank merchant create` do not take it: they write merchants, never payments or sessions.
+func (db *DB) Lock() error {
+	f, err := os.OpenFile(db.DSN+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("store: %s is in use by another paybybank server (lock %s.lock): %w", db.DSN, db.DSN, err)
+	}
+	db.lock = f
+	return nil
+}
