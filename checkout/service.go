@@ -184,10 +184,10 @@ func (s *Service) CreatePayment(ctx context.Context, m *payment.Merchant, in New
 
 // BankOption is a bank in the picker, with whether it can take this payment.
 type BankOption struct {
-	banks.Bank
-	Available bool
-	Reason    string // "currency" or "reference" when not available
-	Limit     int    // the bank's reference limit, with Reason "reference"
+	*banks.Bank // shared with the cached list: never changed
+	Available   bool
+	Reason      string // "currency" or "reference" when not available
+	Limit       int    // the bank's reference limit, with Reason "reference"
 }
 
 // Banks lists every provider's banks for a payment, by country and name, marking those that
@@ -198,18 +198,11 @@ func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, 
 		return nil, err
 	}
 	out := make([]BankOption, 0, len(list))
-	for _, b := range list {
-		o := BankOption{Bank: b, Available: true}
-		switch {
-		case !b.Accepts(p.Currency):
-			o.Available, o.Reason = false, "currency"
-		case len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC):
-			o.Available, o.Reason, o.Limit = false, "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
-		case needsAddress(b, p):
-			o.Available, o.Reason = false, "address"
-		case p.TSU != nil && !b.TSU:
-			o.Available, o.Reason = false, "tsu"
-		}
+	for i := range list {
+		b := &list[i]
+		o := BankOption{Bank: b}
+		o.Reason, o.Limit = unavailable(b, p)
+		o.Available = o.Reason == ""
 		out = append(out, o)
 	}
 	return out, nil
@@ -269,9 +262,25 @@ func (s *Service) bank(ctx context.Context, bic string) (banks.Bank, error) {
 	return banks.Bank{}, payment.ErrNotFound
 }
 
+// unavailable says why the bank cannot take the payment ("currency", "reference" with the bank's
+// limit, "address", "tsu"), or "" when it can. The picker and the choice of a bank both ask it.
+func unavailable(b *banks.Bank, p *payment.Payment) (reason string, limit int) {
+	switch {
+	case !b.Accepts(p.Currency):
+		return "currency", 0
+	case len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC):
+		return "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
+	case needsAddress(b, p):
+		return "address", 0
+	case p.TSU != nil && !b.TSU:
+		return "tsu", 0
+	}
+	return "", 0
+}
+
 // needsAddress reports whether the bank wants the creditor's address for this payment and the
 // creditor has none (OP, for SEPA payments to accounts outside Finland).
-func needsAddress(b banks.Bank, p *payment.Payment) bool {
+func needsAddress(b *banks.Bank, p *payment.Payment) bool {
 	return b.CreditorAddressOutside != "" && p.Currency == "EUR" && p.Creditor.Address == nil &&
 		p.Creditor.Country() != b.CreditorAddressOutside
 }
@@ -332,7 +341,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if err != nil {
 		return nil, err
 	}
-	if !b.Accepts(p.Currency) || len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC) || needsAddress(b, p) || (p.TSU != nil && !b.TSU) {
+	if reason, _ := unavailable(&b, p); reason != "" {
 		return nil, ErrUnavailable
 	}
 	if b.NeedsDebtor() && p.Debtor == nil {

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +107,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
@@ -252,77 +252,22 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 	if err != nil {
 		return err
 	}
-	l := pg.L
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	sess, _ := s.sessions.Get(r, sessionName)
-	lastBIC, _ := sess.Values["last_bank"].(string)
-	pg.Search = true
-	d := views.Picker{Page: pg, Order: order, Query: q, Action: pg.Path + "/bank", CSRF: csrf, Error: errText}
-	groups := map[string]*views.BankGroup{}
-	var countries []string
-	for _, b := range list {
-		if p.PreselectBIC != "" && b.BIC != p.PreselectBIC {
-			continue // the merchant chose the bank: the picker shrinks to that one button
-		}
-		if p.Country != "" && b.Country != p.Country && p.PreselectBIC == "" {
-			continue
-		}
-		item := views.BankItem{BIC: b.Key(), Name: b.Name, Initials: initials(b.Name), Available: b.Available}
-		switch b.Reason {
-		case "currency":
-			item.Note = l.T("picker.unavailable")
-		case "reference":
-			item.Note = strings.Replace(l.T("picker.reference"), "%d", strconv.Itoa(b.Limit), 1)
-		case "address":
-			item.Note = l.T("picker.address")
-		case "tsu":
-			item.Note = l.T("picker.tsu")
-		}
-		if b.Key() == lastBIC && b.Available && q == "" {
-			it := item
-			d.Last = &it
-			continue
-		}
-		if q != "" && !strings.Contains(strings.ToLower(b.Name+" "+b.BIC), strings.ToLower(q)) {
-			continue
-		}
-		g := groups[b.Country]
-		if g == nil {
-			g = &views.BankGroup{Country: b.Country, Label: l.T("country." + b.Country)}
-			groups[b.Country] = g
-			countries = append(countries, b.Country)
-		}
-		g.Banks = append(g.Banks, item)
-	}
+	in := pickerInput{lang: pg.L.Lang, preselect: p.PreselectBIC, country: p.Country, options: list,
+		query: strings.TrimSpace(r.URL.Query().Get("q"))}
+	in.last, _ = sess.Values["last_bank"].(string)
 	// The shopper's own country first (the merchant's hint, the browser's language, or the
 	// currency's home), then countries whose banks can take the payment, then the rest.
-	home := p.Country
-	if home == "" {
-		home = strings.ToUpper(langCountry(r.Header.Get("Accept-Language")))
+	in.home = p.Country
+	if in.home == "" {
+		in.home = strings.ToUpper(langCountry(r.Header.Get("Accept-Language")))
 	}
-	if home == "" {
-		home = map[string]string{"SEK": "SE", "NOK": "NO", "DKK": "DK"}[p.Currency]
+	if in.home == "" {
+		in.home = map[string]string{"SEK": "SE", "NOK": "NO", "DKK": "DK"}[p.Currency]
 	}
-	usable := map[string]bool{}
-	for _, c := range countries {
-		for _, b := range groups[c].Banks {
-			usable[c] = usable[c] || b.Available
-		}
-	}
-	sort.SliceStable(countries, func(i, j int) bool {
-		a, b := countries[i], countries[j]
-		if (a == home) != (b == home) {
-			return a == home
-		}
-		if usable[a] != usable[b] {
-			return usable[a]
-		}
-		return a < b
-	})
-	for _, c := range countries {
-		d.Groups = append(d.Groups, *groups[c])
-	}
-	s.render(w, r, http.StatusOK, views.PickerPage(d))
+	pg.Search = true
+	s.render(w, r, http.StatusOK, views.PickerPage(views.Picker{Page: pg, Order: order, Query: in.query, Action: pg.Path + "/bank",
+		CSRF: csrf, Error: errText, Banks: s.bankLists.draw(r.Context(), in, pg.L)}))
 	return nil
 }
 

@@ -66,6 +66,8 @@ type Server struct {
 
 	qrMu    sync.Mutex
 	qrCache map[string][]byte // QR PNGs by payload: every tab of an order shares one encoding a second
+
+	bankLists bankLists // drawn bank lists, see banklist.go
 }
 
 // New returns the HTTP server's handlers. sandbox may be nil.

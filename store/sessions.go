@@ -25,9 +25,14 @@ type SessionStore struct {
 
 // NewSessionStore returns a session store signing its cookie ids with key.
 func NewSessionStore(db *DB, key []byte, secure bool) *SessionStore {
+	codecs := securecookie.CodecsFromPairs(key)
+	for _, c := range codecs {
+		// The cookie holds only the id, as bytes: gob, the default, took a tenth of a page's time.
+		c.(*securecookie.SecureCookie).SetSerializer(securecookie.NopEncoder{})
+	}
 	return &SessionStore{
 		db:     db,
-		codecs: securecookie.CodecsFromPairs(key),
+		codecs: codecs,
 		Options: &sessions.Options{
 			Path: "/", MaxAge: 30 * 24 * 3600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 		},
@@ -49,10 +54,11 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err != nil {
 		return session, nil
 	}
-	var id string
-	if err := securecookie.DecodeMulti(name, c.Value, &id, s.codecs...); err != nil {
+	var raw []byte
+	if err := securecookie.DecodeMulti(name, c.Value, &raw, s.codecs...); err != nil {
 		return session, nil // a forged or stale cookie starts a fresh session
 	}
+	id := string(raw)
 	values, err := s.db.loadSession(r.Context(), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return session, nil
@@ -79,7 +85,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 	if err := s.db.saveSession(r.Context(), session.ID, session.Values, expires); err != nil {
 		return err
 	}
-	encoded, err := securecookie.EncodeMulti(session.Name(), session.ID, s.codecs...)
+	encoded, err := securecookie.EncodeMulti(session.Name(), []byte(session.ID), s.codecs...)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,10 @@
 package views
 
 import (
+	"context"
 	"strings"
+
+	"github.com/a-h/templ"
 
 	"paybybank/i18n"
 )
@@ -54,12 +57,19 @@ type BankGroup struct {
 type Picker struct {
 	Page
 	Order
-	Last   *BankItem
-	Groups []BankGroup
+	// Banks is the list drawn by BankList: the handlers draw each distinct list once and reuse it.
+	Banks  templ.Component
 	Query  string
 	Action string
 	CSRF   string
 	Error  string
+}
+
+// Banks is what the picker lists: the bank used last, then the banks by country.
+type Banks struct {
+	L      *i18n.Localizer
+	Last   *BankItem
+	Groups []BankGroup
 }
 
 // BankID is the decoupled SCA page.
@@ -107,3 +117,30 @@ type Error struct {
 
 // fmtT fills the one %s of a catalogue text.
 func fmtT(text, arg string) string { return strings.Replace(text, "%s", arg, 1) }
+
+// drawLangOptions draws langOptions for every language once; a language the switcher does not
+// know (never expected: the localizer picks from the same list) shows none selected.
+func drawLangOptions() map[string]string {
+	out := map[string]string{}
+	for _, code := range append([]string{""}, func() (c []string) {
+		for _, l := range languages {
+			c = append(c, l.Code)
+		}
+		return c
+	}()...) {
+		var b strings.Builder
+		if err := langOptions(code).Render(context.Background(), &b); err != nil {
+			panic(err) // drawing static markup into memory cannot fail
+		}
+		out[code] = b.String()
+	}
+	return out
+}
+
+// langOptionsFor returns the drawn options with lang selected.
+func langOptionsFor(lang string) string {
+	if html, ok := langOptionsHTML[lang]; ok {
+		return html
+	}
+	return langOptionsHTML[""]
+}

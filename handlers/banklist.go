@@ -1,0 +1,154 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/a-h/templ"
+
+	"paybybank/checkout"
+	"paybybank/i18n"
+	"paybybank/views"
+)
+
+// pickerInput is everything a picker's bank list is drawn from.
+type pickerInput struct {
+	lang      string // the localizer's language: it names the countries and the notes
+	home      string // the country listed first
+	preselect string // the merchant's bank: the list shrinks to that one button
+	country   string // the merchant's country: only its banks are listed
+	last      string // the bank this shopper used last, shown on top
+	query     string // the shopper's search
+	options   []checkout.BankOption
+}
+
+// key is the input written out whole, so two inputs with one key draw the same list.
+func (in pickerInput) key() string {
+	var b strings.Builder
+	b.Grow(64 + 40*len(in.options))
+	for _, f := range []string{in.lang, in.home, in.preselect, in.country, in.last, in.query} {
+		b.WriteString(f)
+		b.WriteByte(0)
+	}
+	for _, o := range in.options {
+		b.WriteString(o.Key())
+		b.WriteByte(1)
+		b.WriteString(o.BIC)
+		b.WriteByte(1)
+		b.WriteString(o.Name)
+		b.WriteByte(1)
+		b.WriteString(o.Country)
+		b.WriteByte(1)
+		b.WriteString(strconv.FormatBool(o.Available))
+		b.WriteByte(1)
+		b.WriteString(o.Reason)
+		b.WriteByte(1)
+		b.WriteString(strconv.Itoa(o.Limit))
+		b.WriteByte(2)
+	}
+	return b.String()
+}
+
+// bankLists keeps drawn bank lists. Shoppers of one shop mostly see the same list (the same
+// banks in the same language and order), and drawing it was most of a picker page's time, so
+// each distinct list is drawn once. The key is the whole input, so a kept list is exactly the
+// one that would be drawn now; searches, which vary without end, are drawn every time.
+type bankLists struct {
+	mu    sync.Mutex
+	drawn map[string]string
+}
+
+// maxBankLists bounds the lists kept (a list is ~5 KB); when full they are dropped and redrawn.
+const maxBankLists = 512
+
+func (c *bankLists) draw(ctx context.Context, in pickerInput, l *i18n.Localizer) templ.Component {
+	if in.query != "" {
+		return views.BankList(in.banks(l))
+	}
+	key := in.key()
+	c.mu.Lock()
+	html, ok := c.drawn[key]
+	c.mu.Unlock()
+	if ok {
+		return templ.Raw(html)
+	}
+	var buf bytes.Buffer
+	if err := views.BankList(in.banks(l)).Render(ctx, &buf); err != nil {
+		return views.BankList(in.banks(l)) // drawn in the page instead, where the error is reported
+	}
+	html = buf.String()
+	c.mu.Lock()
+	if c.drawn == nil || len(c.drawn) >= maxBankLists {
+		c.drawn = make(map[string]string)
+	}
+	c.drawn[key] = html
+	c.mu.Unlock()
+	return templ.Raw(html)
+}
+
+// banks groups the options by country: the home country first, then countries whose banks can
+// take the payment, then the rest.
+func (in pickerInput) banks(l *i18n.Localizer) views.Banks {
+	d := views.Banks{L: l}
+	groups := map[string]*views.BankGroup{}
+	var countries []string
+	q := strings.ToLower(in.query)
+	for _, b := range in.options {
+		if in.preselect != "" && b.BIC != in.preselect {
+			continue // the merchant chose the bank: the picker shrinks to that one button
+		}
+		if in.country != "" && b.Country != in.country && in.preselect == "" {
+			continue
+		}
+		item := views.BankItem{BIC: b.Key(), Name: b.Name, Initials: initials(b.Name), Available: b.Available}
+		switch b.Reason {
+		case "currency":
+			item.Note = l.T("picker.unavailable")
+		case "reference":
+			item.Note = strings.Replace(l.T("picker.reference"), "%d", strconv.Itoa(b.Limit), 1)
+		case "address":
+			item.Note = l.T("picker.address")
+		case "tsu":
+			item.Note = l.T("picker.tsu")
+		}
+		if b.Key() == in.last && b.Available && q == "" {
+			it := item
+			d.Last = &it
+			continue
+		}
+		if q != "" && !strings.Contains(strings.ToLower(b.Name+" "+b.BIC), q) {
+			continue
+		}
+		g := groups[b.Country]
+		if g == nil {
+			g = &views.BankGroup{Country: b.Country, Label: l.T("country." + b.Country)}
+			groups[b.Country] = g
+			countries = append(countries, b.Country)
+		}
+		g.Banks = append(g.Banks, item)
+	}
+	usable := map[string]bool{}
+	for _, c := range countries {
+		for _, b := range groups[c].Banks {
+			usable[c] = usable[c] || b.Available
+		}
+	}
+	sort.SliceStable(countries, func(i, j int) bool {
+		a, b := countries[i], countries[j]
+		if (a == in.home) != (b == in.home) {
+			return a == in.home
+		}
+		if usable[a] != usable[b] {
+			return usable[a]
+		}
+		return a < b
+	})
+	for _, c := range countries {
+		d.Groups = append(d.Groups, *groups[c])
+	}
+	return d
+}
