@@ -1,6 +1,11 @@
 package i18n
 
-import "testing"
+import (
+	"testing"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
 
 func TestCatalogsComplete(t *testing.T) {
 	for lang, cat := range catalogs {
@@ -59,6 +64,24 @@ func TestMoneyPerLocale(t *testing.T) {
 	} {
 		if got := New(locale, "").Money(124900, "EUR"); got != want {
 			t.Errorf("%s: %q, want %q", locale, got, want)
+		}
+	}
+}
+
+// The hand grouping of Money writes what x/text's printer writes, for every language and size.
+func TestMoneyGroupsAsXText(t *testing.T) {
+	for _, tag := range Supported {
+		l := New(tag.String(), "")
+		if tag == language.Norwegian {
+			tag = bokmal // as New prints Norwegian
+		}
+		p := message.NewPrinter(tag)
+		for _, whole := range []int64{0, 7, 12, 999, 1000, 12345, 999999, 1000000, 123456789, 9876543210} {
+			got := l.Money(whole*100+5, "EUR")
+			want := p.Sprintf("%d", whole) + l.decimalSeparator() + "05\u00a0EUR"
+			if got != want {
+				t.Errorf("%s %d: %q, x/text %q", tag, whole, got, want)
+			}
 		}
 	}
 }

@@ -49,6 +49,7 @@ var (
 	out         = flag.String("out", "bench/results.md", "where the table goes")
 	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys); all when empty")
 	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the checkout page and creation measurements here")
+	memProfile  = flag.String("memprofile", "", "write an allocation profile of the whole run here")
 )
 
 // want reports whether a part of the bench runs.
@@ -200,6 +201,30 @@ func get(c *http.Client, u string) ([]byte, int, error) {
 	return b, resp.StatusCode, err
 }
 
+// fetch reads a response whole and drops it, as a browser that only renders would: the load
+// generator then makes no garbage of its own per body, which would tax both sides' figures.
+func fetch(c *http.Client, u string) (int, error) { return fetchWith(c, u, "") }
+
+// fetchWith is fetch with a Cookie header.
+func fetchWith(c *http.Client, u, cookie string) (int, error) {
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		return 0, err
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
+}
+
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // shopper opens a checkout with its own cookies and picks a Mobile BankID bank.
@@ -291,6 +316,14 @@ func main() {
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
+	if *memProfile != "" {
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if want("qr") {
 		// 3a. The whole QR path against go-qrcode's own encoding.
 		rows = append(rows, qrPath(e)...)
@@ -354,19 +387,29 @@ func checkoutPage(e *env, fail func(string, *result)) row {
 	}
 	page, _, _ := get(e.client, e.base+paths[0])
 	bare := startBare(page)
-	clients := make([]*http.Client, *concurrency)
-	for i := range clients {
-		clients[i] = newClient(true) // shoppers keep their session cookie, as browsers do
+	// Each shopper has their session, as a browser would: the first visit sets the cookie, and
+	// every request after sends it back (as a header, as wrk -H would: no cookie jar's work).
+	cookies := make([]string, *concurrency)
+	for i := range cookies {
+		c := newClient(true)
+		if _, code, err := get(c, e.base+paths[i%len(paths)]); err != nil || code != 200 {
+			fmt.Fprintln(os.Stderr, "bench: first visit:", code, err)
+			os.Exit(1)
+		}
+		u, _ := url.Parse(e.base)
+		for _, ck := range c.Jar.Cookies(u) {
+			cookies[i] = ck.Name + "=" + ck.Value
+		}
 	}
 	ours := load(*concurrency, *duration, func(w int) error {
-		_, code, err := get(clients[w], e.base+paths[w%len(paths)])
+		code, err := fetchWith(e.client, e.base+paths[w%len(paths)], cookies[w])
 		if err == nil && code != 200 {
 			err = fmt.Errorf("checkout %d", code)
 		}
 		return err
 	})
 	base := load(*concurrency, *duration, func(w int) error {
-		_, code, err := get(e.client, bare)
+		code, err := fetch(e.client, bare)
 		if err == nil && code != 200 {
 			err = fmt.Errorf("bare %d", code)
 		}
@@ -433,7 +476,7 @@ func qrPath(e *env) []row {
 		fmt.Sprintf("%.0f frames/s", fresh.rate()), fmt.Sprintf("%.0f frames/s (go-qrcode Encode alone)", alone.rate()),
 		fmt.Sprintf("%.2f", fresh.rate()/alone.rate()), "as cheap as the design allows"}}
 	whole := load(conc, *duration, func(w int) error {
-		_, code, err := get(e.client, e.base+paths[w%len(paths)]+"/qr.png?f="+strconv.Itoa(w))
+		code, err := fetch(e.client, e.base+paths[w%len(paths)]+"/qr.png?f="+strconv.Itoa(w))
 		if err == nil && code != 200 {
 			err = fmt.Errorf("qr %d", code)
 		}
