@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"paybybank/banks"
@@ -60,6 +61,8 @@ type Service struct {
 	polls      map[string]*pollEntry
 	bankList   []banks.Bank
 	bankListAt time.Time
+	bankListV  uint64 // bankList's version, see BankList
+	versions   atomic.Uint64
 }
 
 // New returns a service over store and providers; publicURL is the origin banks send shoppers back to.
@@ -190,12 +193,20 @@ type BankOption struct {
 	Limit       int    // the bank's reference limit, with Reason "reference"
 }
 
+// BankList is every bank for a payment. Version names the banks themselves (keys, names,
+// countries): two lists with one version differ at most in what the options say of the payment,
+// so a drawing of a list may be reused for as long as its version and options stay.
+type BankList struct {
+	Version uint64
+	Options []BankOption
+}
+
 // Banks lists every provider's banks for a payment, by country and name, marking those that
 // cannot take its currency. A provider that fails is left out and logged, not fatal.
-func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, error) {
-	list, err := s.allBanks(ctx)
+func (s *Service) Banks(ctx context.Context, p *payment.Payment) (BankList, error) {
+	list, version, err := s.allBanks(ctx)
 	if err != nil {
-		return nil, err
+		return BankList{}, err
 	}
 	out := make([]BankOption, 0, len(list))
 	for i := range list {
@@ -205,7 +216,7 @@ func (s *Service) Banks(ctx context.Context, p *payment.Payment) ([]BankOption, 
 		o.Available = o.Reason == ""
 		out = append(out, o)
 	}
-	return out, nil
+	return BankList{Version: version, Options: out}, nil
 }
 
 // bankListTTL is how long the merged, sorted list of every provider's banks is reused; each
@@ -214,11 +225,11 @@ const bankListTTL = time.Minute
 
 // allBanks merges every provider's banks, by country and name. A provider that fails is left out
 // and logged, not fatal, and the merge is not cached then.
-func (s *Service) allBanks(ctx context.Context) ([]banks.Bank, error) {
+func (s *Service) allBanks(ctx context.Context) ([]banks.Bank, uint64, error) {
 	s.mu.Lock()
 	if s.bankList != nil && time.Since(s.bankListAt) < bankListTTL {
 		defer s.mu.Unlock()
-		return s.bankList, nil
+		return s.bankList, s.bankListV, nil
 	}
 	s.mu.Unlock()
 	var out []banks.Bank
@@ -233,7 +244,7 @@ func (s *Service) allBanks(ctx context.Context) ([]banks.Bank, error) {
 		out = append(out, list...)
 	}
 	if len(out) == 0 && lastErr != nil {
-		return nil, lastErr
+		return nil, 0, lastErr
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Country != out[j].Country {
@@ -241,16 +252,17 @@ func (s *Service) allBanks(ctx context.Context) ([]banks.Bank, error) {
 		}
 		return out[i].Name < out[j].Name
 	})
+	version := s.versions.Add(1) // every merge is a version of its own, kept or not
 	if lastErr == nil {
 		s.mu.Lock()
-		s.bankList, s.bankListAt = out, time.Now()
+		s.bankList, s.bankListAt, s.bankListV = out, time.Now(), version
 		s.mu.Unlock()
 	}
-	return out, nil
+	return out, version, nil
 }
 
 func (s *Service) bank(ctx context.Context, bic string) (banks.Bank, error) {
-	list, err := s.allBanks(ctx)
+	list, _, err := s.allBanks(ctx)
 	if err != nil {
 		return banks.Bank{}, err
 	}

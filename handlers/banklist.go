@@ -23,34 +23,27 @@ type pickerInput struct {
 	country   string // the merchant's country: only its banks are listed
 	last      string // the bank this shopper used last, shown on top
 	query     string // the shopper's search
-	options   []checkout.BankOption
+	list      checkout.BankList
 }
 
-// key is the input written out whole, so two inputs with one key draw the same list.
+// key is the input written out whole, so two inputs with one key draw the same list: the banks
+// themselves by the list's version, and what each option says of this payment.
 func (in pickerInput) key() string {
-	var b strings.Builder
-	b.Grow(64 + 40*len(in.options))
+	b := make([]byte, 0, 64+4*len(in.list.Options))
 	for _, f := range []string{in.lang, in.home, in.preselect, in.country, in.last, in.query} {
-		b.WriteString(f)
-		b.WriteByte(0)
+		b = append(b, f...)
+		b = append(b, 0)
 	}
-	for _, o := range in.options {
-		b.WriteString(o.Key())
-		b.WriteByte(1)
-		b.WriteString(o.BIC)
-		b.WriteByte(1)
-		b.WriteString(o.Name)
-		b.WriteByte(1)
-		b.WriteString(o.Country)
-		b.WriteByte(1)
-		b.WriteString(strconv.FormatBool(o.Available))
-		b.WriteByte(1)
-		b.WriteString(o.Reason)
-		b.WriteByte(1)
-		b.WriteString(strconv.Itoa(o.Limit))
-		b.WriteByte(2)
+	b = strconv.AppendUint(b, in.list.Version, 10)
+	for _, o := range in.list.Options {
+		b = append(b, 0)
+		if o.Available {
+			b = append(b, '+')
+		}
+		b = append(b, o.Reason...)
+		b = strconv.AppendInt(b, int64(o.Limit), 10)
 	}
-	return b.String()
+	return string(b)
 }
 
 // bankLists keeps drawn bank lists. Shoppers of one shop mostly see the same list (the same
@@ -97,7 +90,7 @@ func (in pickerInput) banks(l *i18n.Localizer) views.Banks {
 	groups := map[string]*views.BankGroup{}
 	var countries []string
 	q := strings.ToLower(in.query)
-	for _, b := range in.options {
+	for _, b := range in.list.Options {
 		if in.preselect != "" && b.BIC != in.preselect {
 			continue // the merchant chose the bank: the picker shrinks to that one button
 		}

@@ -24,7 +24,7 @@ func render(t *testing.T, in pickerInput, c *bankLists) string {
 func TestBankListsKeepExactlyWhatTheyDraw(t *testing.T) {
 	seb := &banks.Bank{BIC: "ESSESESS", Name: "SEB", Country: "SE"}
 	dnb := &banks.Bank{BIC: "DNBANOKK", Name: "DNB", Country: "NO"}
-	in := pickerInput{lang: "en", home: "SE", options: []checkout.BankOption{{Bank: seb, Available: true}, {Bank: dnb, Available: true}}}
+	in := pickerInput{lang: "en", home: "SE", list: checkout.BankList{Version: 1, Options: []checkout.BankOption{{Bank: seb, Available: true}, {Bank: dnb, Available: true}}}}
 	fresh := func(in pickerInput) string {
 		var b strings.Builder
 		views.BankList(in.banks(i18n.New(in.lang, ""))).Render(context.Background(), &b)
@@ -47,13 +47,16 @@ func TestBankListsKeepExactlyWhatTheyDraw(t *testing.T) {
 		"last bank":    func(in *pickerInput) { in.last = "DNBANOKK" },
 		"preselected":  func(in *pickerInput) { in.preselect = "DNBANOKK" },
 		"country":      func(in *pickerInput) { in.country = "NO" },
-		"availability": func(in *pickerInput) { in.options[1].Available, in.options[1].Reason = false, "currency" },
-		"reference":    func(in *pickerInput) { in.options[0].Reason, in.options[0].Limit = "reference", 35 },
+		"availability": func(in *pickerInput) { in.list.Options[1].Available, in.list.Options[1].Reason = false, "currency" },
+		"reference":    func(in *pickerInput) { in.list.Options[0].Reason, in.list.Options[0].Limit = "reference", 35 },
+		"banks": func(in *pickerInput) {
+			in.list.Version, in.list.Options[0].Bank = 2, &banks.Bank{BIC: "HANDSESS", Name: "Handelsbanken", Country: "SE"}
+		},
 	}
 	for name, change := range changes {
 		t.Run(name, func(t *testing.T) {
 			in2 := in
-			in2.options = append([]checkout.BankOption(nil), in.options...)
+			in2.list.Options = append([]checkout.BankOption(nil), in.list.Options...)
 			change(&in2)
 			got := render(t, in2, &c)
 			if got == first || got != fresh(in2) {

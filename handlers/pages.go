@@ -253,7 +253,7 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 		return err
 	}
 	sess, _ := s.sessions.Get(r, sessionName)
-	in := pickerInput{lang: pg.L.Lang, preselect: p.PreselectBIC, country: p.Country, options: list,
+	in := pickerInput{lang: pg.L.Lang, preselect: p.PreselectBIC, country: p.Country, list: list,
 		query: strings.TrimSpace(r.URL.Query().Get("q"))}
 	in.last, _ = sess.Values["last_bank"].(string)
 	// The shopper's own country first (the merchant's hint, the browser's language, or the
