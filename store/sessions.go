@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -21,7 +24,24 @@ type SessionStore struct {
 	db      *DB
 	codecs  []securecookie.Codec
 	Options *sessions.Options
+
+	// verified remembers cookie values whose signature was checked, with the session id inside
+	// and when the signature runs out: a reload then costs a lookup instead of an HMAC. Only
+	// values that passed the check get in, so the map cannot be fed a forgery.
+	verifiedMu sync.Mutex
+	verified   map[string]verifiedCookie
 }
+
+type verifiedCookie struct {
+	id    string
+	until time.Time
+}
+
+// maxVerified bounds the remembered cookies; past it the map starts afresh.
+const maxVerified = 10000
+
+// sessionMaxAge is how long a shopper's session lasts, in seconds: 30 days.
+const sessionMaxAge = 30 * 24 * 3600
 
 // NewSessionStore returns a session store signing its cookie ids with key.
 func NewSessionStore(db *DB, key []byte, secure bool) *SessionStore {
@@ -29,13 +49,15 @@ func NewSessionStore(db *DB, key []byte, secure bool) *SessionStore {
 	for _, c := range codecs {
 		// The cookie holds only the id, as bytes: gob, the default, took a tenth of a page's time.
 		c.(*securecookie.SecureCookie).SetSerializer(securecookie.NopEncoder{})
+		c.(*securecookie.SecureCookie).MaxAge(sessionMaxAge)
 	}
 	return &SessionStore{
 		db:     db,
 		codecs: codecs,
 		Options: &sessions.Options{
-			Path: "/", MaxAge: 30 * 24 * 3600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
+			Path: "/", MaxAge: sessionMaxAge, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 		},
+		verified: map[string]verifiedCookie{},
 	}
 }
 
@@ -54,11 +76,10 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err != nil {
 		return session, nil
 	}
-	var raw []byte
-	if err := securecookie.DecodeMulti(name, c.Value, &raw, s.codecs...); err != nil {
+	id, ok := s.verify(name, c.Value)
+	if !ok {
 		return session, nil // a forged or stale cookie starts a fresh session
 	}
-	id := string(raw)
 	values, err := s.db.loadSession(r.Context(), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return session, nil
@@ -67,6 +88,36 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	}
 	session.ID, session.Values, session.IsNew = id, values, false
 	return session, nil
+}
+
+// verify checks a cookie's signature and age and returns the session id in it.
+func (s *SessionStore) verify(name, value string) (string, bool) {
+	now := time.Now()
+	s.verifiedMu.Lock()
+	v, ok := s.verified[value]
+	s.verifiedMu.Unlock()
+	if ok && now.Before(v.until) {
+		return v.id, true
+	}
+	var raw []byte
+	if err := securecookie.DecodeMulti(name, value, &raw, s.codecs...); err != nil {
+		return "", false
+	}
+	// The value is base64 of "signed-at|id|mac" (securecookie's format); the signature runs out
+	// sessionMaxAge after signed-at, as securecookie itself would judge it.
+	if b, err := base64.URLEncoding.DecodeString(value); err == nil {
+		if at, _, found := strings.Cut(string(b), "|"); found {
+			if t, err := strconv.ParseInt(at, 10, 64); err == nil {
+				s.verifiedMu.Lock()
+				if len(s.verified) >= maxVerified {
+					clear(s.verified)
+				}
+				s.verified[value] = verifiedCookie{id: string(raw), until: time.Unix(t+sessionMaxAge, 0)}
+				s.verifiedMu.Unlock()
+			}
+		}
+	}
+	return string(raw), true
 }
 
 // Save writes the session's values and sets the cookie; MaxAge < 0 deletes both.
