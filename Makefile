@@ -1,4 +1,4 @@
-.PHONY: run test generate lint bench build fuzz screenshots tools
+.PHONY: run test generate lint bench build fuzz screenshots tools static/lean-qr.js
 
 build:
 	go build -o bin/paybybank .
@@ -13,6 +13,12 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	touch $@
 
 tools: node_modules/axe-core/axe.min.js
+
+# The QR encoder the BankID page draws with in the browser (lean-qr, MIT), copied from npm into
+# static/ with its licence; the copy is committed, so `make run` needs no npm. CI checks it.
+static/lean-qr.js: node_modules/axe-core/axe.min.js
+	{ echo "/*! lean-qr $$(node -p 'require("./node_modules/lean-qr/package.json").version') (index.mjs), https://github.com/davidje13/lean-qr"; \
+	  echo; cat node_modules/lean-qr/LICENSE; echo "*/"; cat node_modules/lean-qr/index.mjs; } > $@
 
 # The browser tests drive Debian's chromium (apt-get install chromium); without it they skip
 # loudly, except with CI=true, where they fail.

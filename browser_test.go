@@ -406,6 +406,15 @@ func TestBrowserDecoupledDesktop(t *testing.T) {
 	if q1.Time != 1 || q1.Token != q0.Token {
 		t.Fatalf("second frame %q after %q", second, first)
 	}
+	// The page drew that frame itself (lean-qr): since this load the server sent one image at
+	// most, the first frame, which the page's HTML names.
+	var src string
+	var fetched int
+	b.eval(`document.getElementById("qr").getAttribute("src")`, &src)
+	b.eval(`performance.getEntriesByType("resource").filter(e => e.name.includes("/qr.png")).length`, &fetched)
+	if !strings.HasPrefix(src, "data:image/png;base64,") || fetched > 1 {
+		t.Fatalf("QR not drawn by the page: src %.40q, %d images fetched", src, fetched)
+	}
 	resp, body := h.scan(second)
 	expectCode(t, resp, 200)
 	b.waitText("security code")

@@ -14,10 +14,14 @@ import (
 
 // statusAnswer is what live.js reads each second.
 type statusAnswer struct {
-	Status  payment.Status `json:"status"`
-	Next    string         `json:"next,omitempty"` // set when the page must change: go there
-	QR      string         `json:"qr,omitempty"`   // the current QR frame's URL
-	Message string         `json:"message,omitempty"`
+	Status payment.Status `json:"status"`
+	Next   string         `json:"next,omitempty"` // set when the page must change: go there
+	QR     string         `json:"qr,omitempty"`   // the current QR frame's URL
+	// QRData is the current frame's payload, for the page to draw itself (static/lean-qr.js):
+	// a frame a second per shopper then costs the server no encoding. It is what the image shows,
+	// so it tells the shopper nothing the QR code does not. Empty when the bank sends images.
+	QRData  string `json:"qr_data,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // qrURL names the current QR frame; the query changes with every new payload, so no cache
@@ -60,6 +64,7 @@ func (s *Server) checkoutStatus(w http.ResponseWriter, r *http.Request) {
 			if pr.SCA.QRData != "" || len(pr.SCA.QRImage) > 0 {
 				qrShown = true
 				out.QR = qrURL(base, pr.SCA)
+				out.QRData = pr.SCA.QRData
 			}
 		}
 		out.Message = l.T("bankid." + bankid.Message(scaStatus, pr.Hint, qrShown, isMobile(r), pr.Auth.AppLaunched, false))

@@ -1,4 +1,4 @@
-// Live status for the BankID and processing pages: asks /status every second, swaps the QR
+// Live status for the BankID and processing pages: asks /status every second, draws the new QR
 // frame, announces the message, and moves on when the payment does. Without JavaScript the
 // page's <noscript> meta refresh does the same job more coarsely.
 (function () {
@@ -6,6 +6,30 @@
   if (!root) return;
   var url = root.getAttribute("data-status-url");
   var qr = document.getElementById("qr");
+  // The QR is drawn here from the frame's payload with lean-qr (loaded on first need), so the
+  // server encodes no image per shopper and second; the server's PNG is the fallback.
+  var encoder = null, drawn = "";
+  function showQR(s) {
+    if (s.qr_data && encoder === null) {
+      encoder = false;
+      import("/static/lean-qr.js").then(function (m) { encoder = m; }, function () { encoder = false; });
+    }
+    if (s.qr_data && encoder) {
+      if (drawn !== s.qr_data) {
+        try {
+          qr.setAttribute("src", encoder.generate(s.qr_data, { minCorrectionLevel: encoder.correction.M })
+            .toDataURL({ type: "image/png", scale: 4, pad: 4, on: [0, 0, 0, 255], off: [255, 255, 255, 255] }));
+          drawn = s.qr_data;
+        } catch (e) {
+          encoder = false; // never again: the server's image it is
+        }
+      }
+    } else if (qr.getAttribute("src") !== s.qr) {
+      qr.setAttribute("src", s.qr);
+      drawn = "";
+    }
+    qr.hidden = false;
+  }
   var msg = document.getElementById("status-text");
   var left = document.getElementById("countdown");
   var expires = Date.parse(root.getAttribute("data-expires") || "");
@@ -24,7 +48,7 @@
         if (!s) return;
         if (s.next) { window.location.replace(s.next); return; }
         if (qr) {
-          if (s.qr) { if (qr.getAttribute("src") !== s.qr) qr.setAttribute("src", s.qr); qr.hidden = false; }
+          if (s.qr) showQR(s);
           else { qr.hidden = true; }
         }
         if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
