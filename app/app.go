@@ -175,6 +175,9 @@ func LoopbackURL(addr string) string {
 func HTTPClient(certFile, keyFile, caFile string) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = 15 * time.Second
+	// A bank's API is one host, polled for every shopper waiting on it: keep enough connections
+	// open to it (Go's default keeps 2), or each poll pays a new TCP and TLS handshake.
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 1024, 256
 	if certFile != "" || caFile != "" {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if certFile != "" {

@@ -32,3 +32,24 @@ func TestCloneIsDeep(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthorisationCloneIsDeep(t *testing.T) {
+	a := &Authorisation{ID: "auth_1", Extra: map[string]string{"k": "v"}}
+	c := a.Clone()
+	c.Extra["k"] = "x"
+	if a.Extra["k"] != "v" {
+		t.Fatal("clone shares Extra")
+	}
+	ty := reflect.TypeOf(Authorisation{})
+	for i := range ty.NumField() {
+		f := ty.Field(i)
+		switch f.Type.Kind() {
+		case reflect.Pointer, reflect.Slice:
+			t.Errorf("Authorisation.%s is a %s: teach Clone to copy it", f.Name, f.Type.Kind())
+		case reflect.Map:
+			if f.Name != "Extra" {
+				t.Errorf("Authorisation.%s is a map: teach Clone to copy it", f.Name)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package payment
 
 import (
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -68,4 +69,11 @@ type Authorisation struct {
 	Active         bool
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+// Clone returns a deep copy, as the store hands out copies of what it keeps in memory.
+func (a *Authorisation) Clone() *Authorisation {
+	c := *a
+	c.Extra = maps.Clone(a.Extra)
+	return &c
 }

@@ -31,6 +31,7 @@ func (db *DB) CreateAuthorisation(ctx context.Context, a *payment.Authorisation,
 			return fmt.Errorf("store: retire authorisation: %w", err)
 		}
 	}
+	tx.changedAuthorisation(a.PaymentID)
 	a.ID = "auth_" + uuid.NewString()
 	a.Active = true
 	a.CreatedAt, a.UpdatedAt = tx.now, tx.now
@@ -62,6 +63,7 @@ func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, t
 	defer tx.Rollback()
 	extra, _ := json.Marshal(a.Extra)
 	a.UpdatedAt = tx.now
+	tx.changedAuthorisation(a.PaymentID)
 	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET product = ?, bank_payment_id = ?, bank_auth_id = ?, approach = ?,
 		method = ?, redirect_url = ?, autostart_token = ?, extra = ?, sca_status = ?, app_launched = ?, active = ?, updated_at = ?
 		WHERE id = ?`, a.Product, a.BankPaymentID, a.BankAuthID, a.Approach, a.Method, a.RedirectURL, a.AutostartToken,
@@ -82,9 +84,19 @@ func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, t
 	return tx.Commit()
 }
 
-// ActiveAuthorisation returns a payment's live SCA attempt, or ErrNotFound.
+// ActiveAuthorisation returns a payment's live SCA attempt, or ErrNotFound. The page asks for it
+// every second while the shopper waits, so it is kept in memory like payments (see rowCache).
 func (db *DB) ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error) {
-	return findAuthorisation(ctx, db.ro, `payment_id = ? AND active = 1`, paymentID)
+	if a, ok := db.auths.get(paymentID); ok {
+		return a.Clone(), nil
+	}
+	gen := db.auths.generation()
+	a, err := findAuthorisation(ctx, db.ro, `payment_id = ? AND active = 1`, paymentID)
+	if err != nil {
+		return nil, err
+	}
+	db.auths.put(gen, paymentID, a.Clone())
+	return a, nil
 }
 
 // LatestAuthorisation returns a payment's newest SCA attempt, active or not, or ErrNotFound.
@@ -111,6 +123,7 @@ func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Authoris
 		formatTime(tx.now), formatTime(tx.now), a.ID); err != nil {
 		return nil, fmt.Errorf("store: use state: %w", err)
 	}
+	tx.changedAuthorisation(a.PaymentID)
 	a.StateUsedAt = tx.now
 	return a, tx.Commit()
 }
@@ -151,10 +164,15 @@ func (db *DB) ReleaseState(ctx context.Context, authID string) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET state_used_at = NULL, updated_at = ? WHERE id = ? AND active = 1`,
-		formatTime(tx.now), authID); err != nil {
+	var paymentID string
+	err = tx.QueryRowContext(ctx, `UPDATE authorisations SET state_used_at = NULL, updated_at = ? WHERE id = ? AND active = 1
+		RETURNING payment_id`, formatTime(tx.now), authID).Scan(&paymentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // retired meanwhile: nothing to release
+	} else if err != nil {
 		return fmt.Errorf("store: release state: %w", err)
 	}
+	tx.changedAuthorisation(paymentID)
 	return tx.Commit()
 }
 

@@ -219,3 +219,79 @@ func TestLockRefusesASecondServer(t *testing.T) {
 		t.Fatal("the lock outlived its server:", err)
 	}
 }
+
+// Every write of an authorisation shows in the next read of the payment's active one.
+func TestAuthorisationCacheFollowsEveryWrite(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	p, _, _ := db.CreatePayment(ctx, newPayment(m), "", "")
+	a := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "s1", Extra: map[string]string{"k": "v"}}
+	if err := db.CreateAuthorisation(ctx, a, false); err != nil {
+		t.Fatal(err)
+	}
+	same := func(t *testing.T) *payment.Authorisation {
+		t.Helper()
+		got, err1 := db.ActiveAuthorisation(ctx, p.ID)
+		disk, err2 := db.ActiveAuthorisationFromDisk(ctx, p.ID)
+		if !errors.Is(err1, err2) && (err1 != nil || err2 != nil) {
+			t.Fatalf("cache says %v, file says %v", err1, err2)
+		}
+		if !reflect.DeepEqual(got, disk) {
+			t.Fatalf("cache and file differ:\ncache %+v\nfile  %+v", got, disk)
+		}
+		return got
+	}
+	same(t)
+	t.Run("SaveAuthorisation", func(t *testing.T) {
+		a.BankPaymentID, a.SCAStatus, a.Extra["k"] = "bank-1", "started", "w"
+		if err := db.SaveAuthorisation(ctx, a, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := same(t); got.SCAStatus != "started" || got.Extra["k"] != "w" {
+			t.Fatalf("%+v", got)
+		}
+	})
+	t.Run("UseState", func(t *testing.T) {
+		if _, err := db.UseState(ctx, "s1"); err != nil {
+			t.Fatal(err)
+		}
+		if got := same(t); got.StateUsedAt.IsZero() {
+			t.Fatal("state use not visible")
+		}
+	})
+	t.Run("ReleaseState", func(t *testing.T) {
+		if err := db.ReleaseState(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := same(t); !got.StateUsedAt.IsZero() {
+			t.Fatal("release not visible")
+		}
+	})
+	t.Run("CallersGetTheirOwnCopy", func(t *testing.T) {
+		got, _ := db.ActiveAuthorisation(ctx, p.ID)
+		got.SCAStatus, got.Extra["k"] = "failed", "x"
+		if again := same(t); again.SCAStatus != "started" || again.Extra["k"] != "w" {
+			t.Fatalf("a caller's change leaked into the cache: %+v", again)
+		}
+	})
+	t.Run("Replace", func(t *testing.T) {
+		b := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "ESSESESS", StateHash: "s2"}
+		if err := db.CreateAuthorisation(ctx, b, true); err != nil {
+			t.Fatal(err)
+		}
+		if got := same(t); got.ID != b.ID {
+			t.Fatalf("retired attempt still served: %s", got.ID)
+		}
+	})
+	t.Run("Retire", func(t *testing.T) {
+		b, _ := db.ActiveAuthorisation(ctx, p.ID)
+		b.Active = false
+		if err := db.SaveAuthorisation(ctx, b, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ActiveAuthorisation(ctx, p.ID); !errors.Is(err, payment.ErrNotFound) {
+			t.Fatalf("no attempt is active, yet: %v", err)
+		}
+	})
+}

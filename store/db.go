@@ -30,10 +30,11 @@ type DB struct {
 	db *sql.DB
 	ro *stmts // cached statements for reads outside transactions
 
-	merchants sync.Map                    // id → cachedMerchant
-	payments  *rowCache[*payment.Payment] // id → payment, see rowCache
-	tokens    *rowCache[string]           // checkout token → payment id
-	sessions  *rowCache[sessionRow]       // session id → values and expiry
+	merchants sync.Map                          // id → cachedMerchant
+	payments  *rowCache[*payment.Payment]       // id → payment, see rowCache
+	auths     *rowCache[*payment.Authorisation] // payment id → its active authorisation
+	tokens    *rowCache[string]                 // checkout token → payment id
+	sessions  *rowCache[sessionRow]             // session id → values and expiry
 
 	lock       io.Closer       // the lock file while this process serves the database (Lock)
 	creates    chan *createReq // payment creations, committed in groups by createWriter
@@ -48,6 +49,7 @@ type DB struct {
 func NewDB(path string) *DB {
 	return &DB{DSN: path, Now: time.Now,
 		payments: newRowCache[*payment.Payment](cacheRows), tokens: newRowCache[string](cacheRows),
+		auths:    newRowCache[*payment.Authorisation](cacheRows),
 		sessions: newRowCache[sessionRow](cacheRows)}
 }
 
@@ -157,17 +159,25 @@ type Tx struct {
 	stmts    *stmts
 	db       *DB
 	payments []string // payments written, forgotten by the cache once the transaction ends
+	auths    []string // payments whose authorisations were written, likewise
 }
 
 // changedPayment notes that the transaction writes the payment's row; every UPDATE of payments
 // calls it, so the cache never serves a payment older than its last commit.
 func (tx *Tx) changedPayment(id string) { tx.payments = append(tx.payments, id) }
 
-// Commit commits, then makes the cache forget the payments written.
+// changedAuthorisation notes that the transaction writes an authorisation of the payment; every
+// write of authorisations calls it.
+func (tx *Tx) changedAuthorisation(paymentID string) { tx.auths = append(tx.auths, paymentID) }
+
+// Commit commits, then makes the caches forget the rows written.
 func (tx *Tx) Commit() error {
 	err := tx.Tx.Commit()
 	if len(tx.payments) > 0 {
 		tx.db.payments.forget(tx.payments...)
+	}
+	if len(tx.auths) > 0 {
+		tx.db.auths.forget(tx.auths...)
 	}
 	return err
 }

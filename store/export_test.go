@@ -10,6 +10,7 @@ import (
 func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error {
 	_, err := db.db.ExecContext(ctx, query, args...)
 	db.payments.forgetAll()
+	db.auths.forgetAll()
 	db.sessions.forgetAll()
 	return err
 }
@@ -17,4 +18,9 @@ func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error 
 // PaymentFromDisk reads a payment past the cache, for tests that check the cache against the file.
 func (db *DB) PaymentFromDisk(ctx context.Context, id string) (*payment.Payment, error) {
 	return findPayment(ctx, db.ro, `id = ?`, id)
+}
+
+// ActiveAuthorisationFromDisk reads a payment's active authorisation past the cache.
+func (db *DB) ActiveAuthorisationFromDisk(ctx context.Context, paymentID string) (*payment.Authorisation, error) {
+	return findAuthorisation(ctx, db.ro, `payment_id = ? AND active = 1`, paymentID)
 }
