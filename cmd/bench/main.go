@@ -18,7 +18,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -294,6 +293,10 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 
 func main() {
 	flag.Parse()
+	if *loadgen {
+		shoppersProcess()
+		return
+	}
 	e, err := setup()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -368,7 +371,7 @@ func main() {
 		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s |\n", r.what, r.ours, r.baseline, r.ratio, r.target)
 	}
 	if best != "" {
-		fmt.Fprintf(&md, "\nBankID capacity: %s. The goal over time is 10,000 shoppers under 500 MB on this 2-core machine. RSS is the whole process: server, fake bank and load generator.\n", best)
+		fmt.Fprintf(&md, "\nBankID capacity: %s. The goal over time is 10,000 shoppers under 500 MB on this 2-core machine. RSS is the serving process (server and the sandbox's fake banks); the shoppers run in a process of their own.\n", best)
 	}
 	if profileTop != "" {
 		fmt.Fprintf(&md, "\nWhere the time goes at the largest level (CPU profile, `go tool pprof -top`):\n\n```\n%s\n```\n", profileTop)
@@ -514,136 +517,6 @@ func qrPath(e *env) []row {
 		fmt.Sprintf("%.0f requests/s, p99 %s", whole.rate(), ms(whole.pct(.99))),
 		fmt.Sprintf("%.0f frames/s (go-qrcode Encode alone)", alone.rate()),
 		fmt.Sprintf("%.2f", whole.rate()/alone.rate()), ""})
-}
-
-// capacity holds K shoppers on the BankID page, each asking for the status and the new QR frame
-// every second as live.js does, and counts frames that arrive late (after their second is over).
-func capacity(e *env) ([]row, string, string) {
-	var levels []int
-	for _, s := range strings.Split(*shoppers, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
-			levels = append(levels, n)
-		}
-	}
-	var rows []row
-	best := "not reached at the smallest level"
-	var paths []string
-	var clients []*http.Client
-	profileTop := ""
-	for _, k := range levels {
-		// Open orders up to k shoppers, 32 at a time.
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 32)
-		for len(paths)+len(sem) < k {
-			need := k - len(paths)
-			for i := 0; i < need; i++ {
-				wg.Add(1)
-				sem <- struct{}{}
-				go func() {
-					defer wg.Done()
-					defer func() { <-sem }()
-					c := newClient(true)
-					p, err := e.createPayment(c)
-					if err == nil {
-						err = e.startBankID(c, p)
-					}
-					if err == nil {
-						mu.Lock()
-						paths, clients = append(paths, p), append(clients, c)
-						mu.Unlock()
-					}
-				}()
-			}
-			wg.Wait()
-		}
-		runtime.GC()
-		// Profile every level; the table keeps the last (largest) one's.
-		prof, _ := os.CreateTemp("", "qr-cpu-*.pprof")
-		pprof.StartCPUProfile(prof)
-		var frames, late, stale, errs atomic.Int64
-		stop := time.Now().Add(*holdFor)
-		var peak float64
-		done := make(chan struct{})
-		go func() {
-			for {
-				select {
-				case <-done:
-					return
-				case <-time.After(200 * time.Millisecond):
-					peak = max(peak, rssMB())
-				}
-			}
-		}()
-		var swg sync.WaitGroup
-		for i := 0; i < k; i++ {
-			swg.Add(1)
-			go func() {
-				defer swg.Done()
-				c, p := clients[i], paths[i]
-				time.Sleep(time.Duration(i) * time.Second / time.Duration(k)) // shoppers arrive spread over a second
-				prev := ""
-				for tick := time.Now(); tick.Before(stop); tick = tick.Add(time.Second) {
-					// As live.js does: the status each second; the page draws the QR from its payload.
-					s, err := e.status(c, p)
-					if err == nil && s.QRData == "" {
-						err = errors.New("no QR payload in status: " + s.Message)
-					}
-					if err != nil {
-						errs.Add(1)
-					} else {
-						frames.Add(1)
-						if s.QRData == prev {
-							stale.Add(1)
-						}
-						prev = s.QRData
-					}
-					if time.Since(tick) > time.Second {
-						late.Add(1)
-					} else {
-						time.Sleep(time.Until(tick.Add(time.Second)))
-					}
-				}
-			}()
-		}
-		swg.Wait()
-		close(done)
-		if prof != nil {
-			pprof.StopCPUProfile()
-			prof.Close()
-			if out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=12", prof.Name()).Output(); err == nil {
-				lines := strings.Split(string(out), "\n")
-				for i, l := range lines {
-					if strings.Contains(l, "flat%") {
-						profileTop = strings.Join(lines[i:min(len(lines), i+13)], "\n")
-						break
-					}
-				}
-			}
-			if os.Getenv("BENCH_KEEP_PROFILE") == "" {
-				os.Remove(prof.Name())
-			} else {
-				fmt.Fprintln(os.Stderr, "bench: capacity profile kept:", prof.Name())
-			}
-		}
-		total := frames.Load() + errs.Load()
-		latePct := 100 * float64(late.Load()) / float64(max(total, 1))
-		ok := latePct < 1 && errs.Load() == 0
-		verdict := "on time"
-		if !ok {
-			verdict = "frames late"
-		} else {
-			best = fmt.Sprintf("%d shoppers at once with fresh frames every second, at %.0f MB RSS", k, peak)
-		}
-		rows = append(rows, row{fmt.Sprintf("%d shoppers on the BankID page at once", k),
-			fmt.Sprintf("%.0f frames/s, %.1f %% late, %.1f %% repeated, %d errors, %.0f MB RSS", float64(frames.Load())/holdFor.Seconds(), latePct,
-				100*float64(stale.Load())/float64(max(frames.Load(), 1)), errs.Load(), peak),
-			"", verdict, "no late frames; 10,000 under 500 MB"})
-		if !ok {
-			break
-		}
-	}
-	return rows, best, profileTop
 }
 
 // journeys runs complete decoupled journeys concurrently, approving in the sandbox's BankID app.

@@ -146,6 +146,18 @@ func (f *Fake) FailNext(n, status int, retryAfter string) {
 }
 
 // Calls returns the API requests received so far.
+// maxCalls bounds the calls the fake remembers: a sandbox serving for days, or a load test,
+// must not grow without end. Tests look at the last few.
+const maxCalls = 2000
+
+// record remembers a call; f.mu is held.
+func (f *Fake) record(c Call) {
+	if len(f.calls) >= maxCalls {
+		f.calls = append(f.calls[:0], f.calls[len(f.calls)-maxCalls/2:]...)
+	}
+	f.calls = append(f.calls, c)
+}
+
 func (f *Fake) Calls() []Call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -227,7 +239,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
+	f.record(Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
 	switch r.PostForm.Get("grant_type") {
 	case "client_credentials":
 		scope := r.PostForm.Get("scope")
@@ -269,7 +281,7 @@ func (f *Fake) api(scope string, payment bool, h apiFunc) http.HandlerFunc {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		f.calls = append(f.calls, Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: string(body)})
+		f.record(Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: string(body)})
 		r.Body = readCloser{strings.NewReader(string(body))}
 		if len(f.faults) > 0 {
 			ft := f.faults[0]

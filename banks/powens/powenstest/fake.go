@@ -86,6 +86,9 @@ func (f *Fake) Calls() []string {
 
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
+	if len(f.calls) >= 2000 { // bounded: a sandbox may serve for days
+		f.calls = append(f.calls[:0], f.calls[1000:]...)
+	}
 	f.calls = append(f.calls, r.Method+" "+r.URL.Path)
 	f.mu.Unlock()
 	m := http.NewServeMux()

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The BankID capacity test runs its shoppers in a second process (this program with -loadgen), so
+// that the server's memory and CPU profile are its own: RSS below is the serving process only
+// (server and, as in `paybybank serve --demo`, the sandbox's fake banks).
+var (
+	loadgen     = flag.Bool("loadgen", false, "internal: be the shoppers of the capacity test")
+	loadgenBase = flag.String("loadgen-base", "", "internal: the server's URL, with -loadgen")
+	loadgenKey  = flag.String("loadgen-key", "", "internal: an API key, with -loadgen")
+)
+
+// levelResult is what the shoppers' process reports of one level.
+type levelResult struct {
+	Shoppers                  int
+	Frames, Late, Stale, Errs int64
+	FirstErr                  string
+}
+
+func (r levelResult) latePct() float64 {
+	return 100 * float64(r.Late) / float64(max(r.Frames+r.Errs, 1))
+}
+
+func (r levelResult) stalePct() float64 { return 100 * float64(r.Stale) / float64(max(r.Frames, 1)) }
+
+// onTime: under 1 % of frames late or repeating the second before, and no errors.
+func (r levelResult) onTime() bool { return r.latePct() < 1 && r.stalePct() < 1 && r.Errs == 0 }
+
+func levels() []int {
+	var out []int
+	for _, s := range strings.Split(*shoppers, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// capacity starts the shoppers' process and, while it holds each level, samples this process's
+// RSS and profiles its CPU.
+func capacity(e *env) ([]row, string, string) {
+	cmd := exec.Command(os.Args[0], "-loadgen", "-loadgen-base", e.base, "-loadgen-key", e.key,
+		"-shoppers", *shoppers, "-hold", holdFor.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		return []row{{"BankID shoppers", "could not start the shoppers' process: " + err.Error(), "", "", ""}}, "not measured", ""
+	}
+	defer cmd.Wait()
+	var rows []row
+	best, profileTop := "not reached at the smallest level", ""
+	var prof *os.File
+	var peak atomic.Value
+	var heapPeak, stackPeak, goPeak atomic.Uint64
+	var done chan struct{}
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		verb, arg, _ := strings.Cut(lines.Text(), " ")
+		switch verb {
+		case "hold": // the shoppers are all waiting now: measure
+			prof, _ = os.CreateTemp("", "qr-cpu-*.pprof")
+			if prof != nil {
+				pprof.StartCPUProfile(prof)
+			}
+			peak.Store(0.0)
+			heapPeak.Store(0)
+			stackPeak.Store(0)
+			goPeak.Store(0)
+			done = make(chan struct{})
+			go func(done chan struct{}) {
+				for {
+					select {
+					case <-done:
+						return
+					case <-time.After(200 * time.Millisecond):
+						peak.Store(max(peak.Load().(float64), rssMB()))
+						var ms runtime.MemStats
+						runtime.ReadMemStats(&ms)
+						heapPeak.Store(max(heapPeak.Load(), ms.HeapInuse>>20))
+						stackPeak.Store(max(stackPeak.Load(), ms.StackInuse>>20))
+						goPeak.Store(max(goPeak.Load(), uint64(runtime.NumGoroutine())))
+					}
+				}
+			}(done)
+		case "result":
+			close(done)
+			if os.Getenv("BENCH_KEEP_PROFILE") != "" {
+				if f, err := os.CreateTemp("", "qr-heap-*.pprof"); err == nil {
+					pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+					fmt.Fprintln(os.Stderr, "bench: capacity heap profile kept:", f.Name())
+				}
+			}
+			if prof != nil {
+				pprof.StopCPUProfile()
+				prof.Close()
+				profileTop = topOfProfile(prof.Name())
+				if os.Getenv("BENCH_KEEP_PROFILE") == "" {
+					os.Remove(prof.Name())
+				} else {
+					fmt.Fprintln(os.Stderr, "bench: capacity profile kept:", prof.Name())
+				}
+			}
+			var r levelResult
+			json.Unmarshal([]byte(arg), &r)
+			fmt.Fprintf(os.Stderr, "bench: %d shoppers: at most %d MB heap in use, %d MB stacks, %d goroutines\n",
+				r.Shoppers, heapPeak.Load(), stackPeak.Load(), goPeak.Load())
+			mb := peak.Load().(float64)
+			verdict := "on time"
+			if !r.onTime() {
+				verdict = "frames late"
+			} else {
+				best = fmt.Sprintf("%d shoppers at once with fresh frames every second, at %.0f MB RSS", r.Shoppers, mb)
+			}
+			if r.FirstErr != "" {
+				fmt.Fprintln(os.Stderr, "bench: shoppers:", r.FirstErr)
+			}
+			rows = append(rows, row{fmt.Sprintf("%d shoppers on the BankID page at once", r.Shoppers),
+				fmt.Sprintf("%.0f frames/s, %.1f %% late, %.1f %% repeated, %d errors, server %.0f MB RSS", float64(r.Frames)/holdFor.Seconds(),
+					r.latePct(), r.stalePct(), r.Errs, mb),
+				"", verdict, "no late frames; 10,000 under 500 MB"})
+		}
+	}
+	return rows, best, profileTop
+}
+
+func topOfProfile(name string) string {
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=12", name).Output()
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(out), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "flat%") {
+			return strings.Join(lines[i:min(len(lines), i+13)], "\n")
+		}
+	}
+	return ""
+}
+
+// shoppersProcess is the -loadgen side: for each level it opens orders up to that many shoppers
+// (each with its own cookies), says "hold", holds them for -hold with every shopper asking for
+// the status each second as live.js does, and says "result" with what it saw. It stops after the
+// first level whose frames came late.
+func shoppersProcess() {
+	e := &env{base: *loadgenBase, key: *loadgenKey, client: newClient(false)}
+	var paths []string
+	var clients []*http.Client
+	for _, k := range levels() {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 32)
+		for len(paths) < k {
+			need := k - len(paths)
+			for range need {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					// A browser of its own: its own cookies and its own connection, as a shopper's
+					// phone or computer has (a shared pool would let shoppers share connections).
+					c := newClient(true)
+					c.Transport = &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}
+					p, err := e.createPayment(c)
+					if err == nil {
+						err = e.startBankID(c, p)
+					}
+					if err == nil {
+						mu.Lock()
+						paths, clients = append(paths, p), append(clients, c)
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		fmt.Println("hold", k)
+		r := hold(e, paths[:k], clients[:k])
+		b, _ := json.Marshal(r)
+		fmt.Println("result", string(b))
+		if !r.onTime() {
+			return
+		}
+	}
+}
+
+// hold keeps the shoppers waiting for -hold and counts late frames (after their second is over),
+// repeated ones (the same payload as a second before) and errors.
+func hold(e *env, paths []string, clients []*http.Client) levelResult {
+	var frames, late, stale, errs atomic.Int64
+	var firstErr atomic.Value
+	stop := time.Now().Add(*holdFor)
+	var wg sync.WaitGroup
+	for i := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, p := clients[i], paths[i]
+			time.Sleep(time.Duration(i) * time.Second / time.Duration(len(paths))) // shoppers arrive spread over a second
+			prev := ""
+			for tick := time.Now(); tick.Before(stop); tick = tick.Add(time.Second) {
+				s, err := e.status(c, p)
+				if err == nil && s.QRData == "" {
+					err = errors.New("no QR payload in status: " + s.Message)
+				}
+				if err != nil {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				} else {
+					frames.Add(1)
+					if s.QRData == prev {
+						stale.Add(1)
+					}
+					prev = s.QRData
+				}
+				if time.Since(tick) > time.Second {
+					late.Add(1)
+				} else {
+					time.Sleep(time.Until(tick.Add(time.Second)))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := levelResult{Shoppers: len(paths), Frames: frames.Load(), Late: late.Load(), Stale: stale.Load(), Errs: errs.Load()}
+	if v, ok := firstErr.Load().(string); ok {
+		r.FirstErr = v
+	}
+	return r
+}
