@@ -183,11 +183,12 @@ func (s *Service) pollSCA(ctx context.Context, a *payment.Authorisation, fresh b
 	if !ok {
 		return nil, fmt.Errorf("checkout: provider %q not configured", a.Provider)
 	}
+	asked := s.Now() // the answer is as old as the question: a slow answer is no fresher
 	sca, err := prov.PollSCA(ctx, order(a))
 	if err != nil {
 		return nil, err
 	}
-	e.sca, e.at = sca, s.Now()
+	e.sca, e.at = sca, asked
 	return sca, nil
 }
 

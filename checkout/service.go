@@ -54,7 +54,9 @@ type Service struct {
 	logger    *slog.Logger
 	// Now is the clock.
 	Now func() time.Time
-	// PollEvery is how old a cached decoupled-SCA poll may be before the bank is asked again.
+	// PollEvery is how old a cached decoupled-SCA poll may be before the bank is asked again:
+	// short enough that a page asking once a second always gets the bank's newest QR frame,
+	// long enough that tabs of one order (and the status and its QR image) share a poll.
 	PollEvery time.Duration
 
 	mu         sync.Mutex
@@ -68,7 +70,7 @@ type Service struct {
 // New returns a service over store and providers; publicURL is the origin banks send shoppers back to.
 func New(store Store, providers []banks.Provider, publicURL string, logger *slog.Logger) *Service {
 	s := &Service{store: store, providers: map[string]banks.Provider{}, publicURL: publicURL, logger: logger,
-		Now: time.Now, PollEvery: 900 * time.Millisecond, polls: map[string]*pollEntry{}}
+		Now: time.Now, PollEvery: 500 * time.Millisecond, polls: map[string]*pollEntry{}}
 	for _, p := range providers {
 		s.providers[p.Name()] = p
 		s.order = append(s.order, p.Name())
