@@ -70,6 +70,7 @@ func capacity(e *env) ([]row, string, string) {
 	var rows []row
 	best, profileTop := "not reached at the smallest level", ""
 	var prof *os.File
+	top := ""
 	var peak atomic.Value
 	var heapPeak, stackPeak, goPeak atomic.Uint64
 	var done chan struct{}
@@ -114,7 +115,7 @@ func capacity(e *env) ([]row, string, string) {
 			if prof != nil {
 				pprof.StopCPUProfile()
 				prof.Close()
-				profileTop = topOfProfile(prof.Name())
+				top = topOfProfile(prof.Name())
 				if os.Getenv("BENCH_KEEP_PROFILE") == "" {
 					os.Remove(prof.Name())
 				} else {
@@ -131,6 +132,7 @@ func capacity(e *env) ([]row, string, string) {
 				verdict = "frames late"
 			} else {
 				best = fmt.Sprintf("%d shoppers at once with fresh frames every second, at %.0f MB RSS", r.Shoppers, mb)
+				profileTop = top
 			}
 			if r.FirstErr != "" {
 				fmt.Fprintln(os.Stderr, "bench: shoppers:", r.FirstErr)
@@ -144,18 +146,54 @@ func capacity(e *env) ([]row, string, string) {
 	return rows, best, profileTop
 }
 
+// profileParts names the parts of a waiting shopper's second that the report breaks the
+// serving process's CPU into (cumulative, so parts nest: the status answer contains our poll).
+var profileParts = []struct{ fn, what string }{
+	{"net/http.(*conn).serve", "all HTTP serving (our pages and the sandbox bank's API)"},
+	{"paybybank/handlers.(*Server).checkoutStatus", "status answers (what live.js asks each second)"},
+	{"paybybank/checkout.(*Service).livePoll", "↳ of which our poll of the bank (HTTP client, JSON)"},
+	{"paybybank/store.(*SessionStore).Get", "↳ of which the shopper's session"},
+	{"paybybank/banks/openpayments/openpaymentstest.(*Fake).ServeHTTP", "the sandbox bank answering those polls (a real bank's CPU, not ours)"},
+	{"runtime.gcBgMarkWorker", "garbage collection (background)"},
+	{"internal/runtime/syscall/linux.Syscall6", "system calls (network reads and writes)"},
+}
+
+// topOfProfile breaks a CPU profile down into profileParts, as shares of the samples.
 func topOfProfile(name string) string {
-	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=12", name).Output()
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=2000", name).Output()
 	if err != nil {
 		return ""
 	}
-	lines := strings.Split(string(out), "\n")
-	for i, l := range lines {
-		if strings.Contains(l, "flat%") {
-			return strings.Join(lines[i:min(len(lines), i+13)], "\n")
+	var total float64
+	cum := map[string]float64{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if i := strings.Index(l, "Total samples = "); i >= 0 {
+			total = seconds(strings.Fields(l[i+len("Total samples = "):])[0])
+		}
+		f := strings.Fields(l)
+		if len(f) >= 6 && strings.HasSuffix(f[4], "%") {
+			cum[strings.Join(f[5:], " ")] = seconds(f[3])
 		}
 	}
-	return ""
+	if total == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| part of a waiting shopper's second | share of the serving process's CPU |\n|---|---|\n")
+	for _, p := range profileParts {
+		fmt.Fprintf(&b, "| %s | %.0f %% |\n", p.what, 100*cum[p.fn]/total)
+	}
+	return b.String()
+}
+
+// seconds reads pprof's "1.23s" or "450ms".
+func seconds(s string) float64 {
+	if v, ok := strings.CutSuffix(s, "ms"); ok {
+		f, _ := strconv.ParseFloat(v, 64)
+		return f / 1000
+	}
+	f, _ := strconv.ParseFloat(strings.TrimSuffix(s, "s"), 64)
+	return f
 }
 
 // shoppersProcess is the -loadgen side: for each level it opens orders up to that many shoppers

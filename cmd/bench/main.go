@@ -43,7 +43,7 @@ import (
 var (
 	duration    = flag.Duration("duration", 5*time.Second, "how long each throughput measurement runs")
 	concurrency = flag.Int("c", 32, "concurrent clients for the throughput measurements")
-	shoppers    = flag.String("shoppers", "250,500,1000,2000,4000", "BankID capacity levels: shoppers waiting at once")
+	shoppers    = flag.String("shoppers", "500,1000,2000,3000,4000,6000,10000", "BankID capacity levels: shoppers waiting at once")
 	holdFor     = flag.Duration("hold", 8*time.Second, "how long each capacity level is held")
 	out         = flag.String("out", "bench/results.md", "where the table goes")
 	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys); all when empty")
@@ -374,7 +374,7 @@ func main() {
 		fmt.Fprintf(&md, "\nBankID capacity: %s. The goal over time is 10,000 shoppers under 500 MB on this 2-core machine. RSS is the serving process (server and the sandbox's fake banks); the shoppers run in a process of their own.\n", best)
 	}
 	if profileTop != "" {
-		fmt.Fprintf(&md, "\nWhere the time goes at the largest level (CPU profile, `go tool pprof -top`):\n\n```\n%s\n```\n", profileTop)
+		fmt.Fprintf(&md, "\nWhere the time goes at the largest level on time (CPU profile of the serving process, `go tool pprof -top -cum`):\n\n%s", profileTop)
 	}
 	if len(notes) > 0 {
 		md.WriteString("\nErrors:\n\n")
