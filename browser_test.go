@@ -409,11 +409,16 @@ func TestBrowserDecoupledDesktop(t *testing.T) {
 	// The page drew that frame itself (lean-qr): since this load the server sent one image at
 	// most, the first frame, which the page's HTML names.
 	var src string
-	var fetched int
+	var fetched, asked int
 	b.eval(`document.getElementById("qr").getAttribute("src")`, &src)
 	b.eval(`performance.getEntriesByType("resource").filter(e => e.name.includes("/qr.png")).length`, &fetched)
 	if !strings.HasPrefix(src, "data:image/png;base64,") || fetched > 1 {
 		t.Fatalf("QR not drawn by the page: src %.40q, %d images fetched", src, fetched)
+	}
+	// And the frame came over the event stream: the page never had to ask /status.
+	b.eval(`performance.getEntriesByType("resource").filter(e => e.name.includes("/status")).length`, &asked)
+	if asked != 0 {
+		t.Fatalf("the page asked /status %d times instead of listening to /events", asked)
 	}
 	resp, body := h.scan(second)
 	expectCode(t, resp, 200)

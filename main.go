@@ -219,6 +219,7 @@ func serve(args []string) error {
 	}
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	srv.RegisterOnShutdown(a.EndStreams) // open checkout pages reconnect to the next server
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("paybybank listening", slog.String("addr", c.Addr), slog.String("public_url", c.PublicURL), slog.Bool("sandbox", c.Sandbox))

@@ -60,6 +60,8 @@ type App struct {
 	Checkout *checkout.Service
 	Sandbox  *sandbox.Sandbox
 	Webhooks *webhooks.Dispatcher
+	// EndStreams ends the checkout pages' event streams; call it when shutting down.
+	EndStreams func()
 }
 
 // Build wires the providers, the checkout service and the HTTP handlers. selfURL is how the
@@ -159,7 +161,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
 
 	wh := &webhooks.Dispatcher{Store: db, Logger: logger, Client: &http.Client{Timeout: 10 * time.Second}}
-	return &App{Handler: h.Handler(), Checkout: svc, Sandbox: sb, Webhooks: wh}, nil
+	return &App{Handler: h.Handler(), Checkout: svc, Sandbox: sb, Webhooks: wh, EndStreams: h.EndStreams}, nil
 }
 
 // LoopbackURL is how the server reaches its own sandbox: over loopback, whatever PUBLIC_URL says.

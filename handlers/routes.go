@@ -43,6 +43,7 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /checkout/{token}/cancel", limited(s.form(s.cancel)))
 	handle("POST /checkout/{token}/bankid/launch", limited(s.form(s.launchBankID)))
 	handle("GET /checkout/{token}/status", s.checkoutStatus)
+	handle("GET /checkout/{token}/events", limited(s.checkoutEvents))
 	handle("GET /checkout/{token}/qr.png", s.qrImage)
 	handle("GET /checkout/{token}/return", s.page(s.backToShop))
 	handle("GET /callback", limited(s.page(s.callback)))

@@ -68,10 +68,13 @@ type Server struct {
 	qrCache map[string][]byte // QR PNGs by payload: every tab of an order shares one encoding a second
 
 	bankLists bankLists // drawn bank lists, see banklist.go
+
+	streamsEnd chan struct{} // closed by EndStreams
+	endOnce    sync.Once
 }
 
 // New returns the HTTP server's handlers. sandbox may be nil.
 func New(cfg Config, store Store, svc *checkout.Service, sess sessions.Store, logger *slog.Logger, sandbox http.Handler, reg prometheus.Registerer) *Server {
 	return &Server{cfg: cfg, store: store, checkout: svc, sessions: sess, logger: logger, sandbox: sandbox,
-		metrics: newMetrics(reg), limiter: newLimiter(cfg.RateLimit, cfg.Burst), qrCache: map[string][]byte{}}
+		metrics: newMetrics(reg), limiter: newLimiter(cfg.RateLimit, cfg.Burst), qrCache: map[string][]byte{}, streamsEnd: make(chan struct{})}
 }

@@ -3,12 +3,15 @@ package handlers
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"paybybank/banks"
 	"paybybank/banks/bankid"
 	"paybybank/checkout"
+	"paybybank/i18n"
 	"paybybank/payment"
 )
 
@@ -39,10 +42,15 @@ func (s *Server) checkoutStatus(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, statusAnswer{})
 		return
 	}
+	out, code := s.status(r, p, s.localizer(r, p))
+	writeJSON(w, code, out)
+}
+
+// status is what the page should show now, and the HTTP status to answer with.
+func (s *Server) status(r *http.Request, p *payment.Payment, l *i18n.Localizer) (statusAnswer, int) {
 	pr, err := s.checkout.Progress(r.Context(), p, payment.CausePoll)
 	if err != nil && pr == nil {
-		writeJSON(w, http.StatusBadGateway, statusAnswer{Status: p.Status})
-		return
+		return statusAnswer{Status: p.Status}, http.StatusBadGateway
 	}
 	p = pr.Payment
 	base := "/checkout/" + p.Token
@@ -56,7 +64,6 @@ func (s *Server) checkoutStatus(w http.ResponseWriter, r *http.Request) {
 	case page == "processing" && p.Status != payment.StatusProcessing:
 		out.Next = base
 	case page == "bankid":
-		l := s.localizer(r, p)
 		qrShown := false
 		scaStatus := pr.Auth.SCAStatus
 		if pr.SCA != nil {
@@ -69,7 +76,67 @@ func (s *Server) checkoutStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Message = l.T("bankid." + bankid.Message(scaStatus, pr.Hint, qrShown, isMobile(r), pr.Auth.AppLaunched, false))
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, http.StatusOK
+}
+
+// streamFor bounds one event stream; the browser's EventSource then reconnects by itself.
+const streamFor = 5 * time.Minute
+
+// checkoutEvents sends the page what /status would answer, once a second, over one response
+// (server-sent events): a waiting shopper then costs one small write a second instead of a whole
+// request. The stream ends when the page must move on, when the payment is gone, after
+// streamFor, or when the server shuts down. live.js falls back to asking /status when a browser
+// cannot hold a stream.
+func (s *Server) checkoutEvents(w http.ResponseWriter, r *http.Request) {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		http.Error(w, "no such payment", http.StatusNotFound)
+		return
+	}
+	rc := http.NewResponseController(w)
+	// The server's read and write time-outs are for whole requests; a stream sets its own per write.
+	rc.SetReadDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no") // a proxy in front must not hold the frames back
+	w.WriteHeader(http.StatusOK)
+	l := s.localizer(r, p)
+	end := time.NewTimer(streamFor)
+	defer end.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	buf := []byte("retry: 1000\n")
+	for {
+		if p, err = s.store.PaymentByToken(r.Context(), r.PathValue("token")); err != nil {
+			return
+		}
+		out, code := s.status(r, p, l)
+		b, _ := json.Marshal(out)
+		buf = append(append(append(buf, "data: "...), b...), "\n\n"...)
+		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := w.Write(buf); err != nil || rc.Flush() != nil {
+			return
+		}
+		buf = buf[:0]
+		if out.Next != "" || code != http.StatusOK {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-end.C:
+			return
+		case <-r.Context().Done():
+			return
+		case <-s.streamsEnd:
+			return
+		}
+	}
+}
+
+// EndStreams ends every event stream, for a graceful shutdown (the browsers reconnect to the next
+// server). Safe to call more than once.
+func (s *Server) EndStreams() {
+	s.endOnce.Do(func() { close(s.streamsEnd) })
 }
 
 // qrImage serves the current QR frame as PNG, never cached. Encodings are shared per payload.

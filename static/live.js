@@ -1,6 +1,6 @@
-// Live status for the BankID and processing pages: asks /status every second, draws the new QR
-// frame, announces the message, and moves on when the payment does. Without JavaScript the
-// page's <noscript> meta refresh does the same job more coarsely.
+// Live status for the BankID and processing pages: hears from /events (or asks /status) every
+// second, draws the new QR frame, announces the message, and moves on when the payment does.
+// Without JavaScript the page's <noscript> meta refresh does the same job more coarsely.
 (function () {
   var root = document.querySelector("[data-status-url]");
   if (!root) return;
@@ -33,30 +33,53 @@
   var msg = document.getElementById("status-text");
   var left = document.getElementById("countdown");
   var expires = Date.parse(root.getAttribute("data-expires") || "");
-  var busy = false;
-  function tick() {
+  function countdown() {
     if (left && !isNaN(expires)) {
       var s = Math.max(0, Math.round((expires - Date.now()) / 1000));
       left.textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
     }
+  }
+  function apply(s) {
+    if (!s) return;
+    if (s.next) { window.location.replace(s.next); return; }
+    if (qr) {
+      if (s.qr) showQR(s);
+      else { qr.hidden = true; }
+    }
+    if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
+  }
+  // Asking /status every second: for browsers that cannot hold the stream below.
+  var busy = false, polling = false;
+  function poll() {
     if (busy) return;
     busy = true;
     fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (s) {
-        busy = false;
-        if (!s) return;
-        if (s.next) { window.location.replace(s.next); return; }
-        if (qr) {
-          if (s.qr) showQR(s);
-          else { qr.hidden = true; }
-        }
-        if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
-      })
+      .then(function (s) { busy = false; apply(s); })
       .catch(function () { busy = false; });
   }
-  tick();
-  setInterval(tick, 1000);
+  function startPolling() {
+    if (polling) return;
+    polling = true;
+    poll();
+    setInterval(poll, 1000);
+  }
+  countdown();
+  setInterval(countdown, 1000);
+  // The server sends the same answer once a second over one stream (it reconnects by itself
+  // after a break); if the stream cannot be had at all, ask instead.
+  if (window.EventSource) {
+    var es = new EventSource(url.replace("/status", "/events"));
+    es.onmessage = function (e) {
+      var s = null;
+      try { s = JSON.parse(e.data); } catch (x) { return; }
+      if (s.next) es.close();
+      apply(s);
+    };
+    es.onerror = function () { if (es.readyState === EventSource.CLOSED) startPolling(); };
+  } else {
+    startPolling();
+  }
 })();
 
 // Bank search as you type: hides the banks (and countries) that do not match. Without JavaScript

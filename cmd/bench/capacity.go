@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -197,8 +198,8 @@ func seconds(s string) float64 {
 }
 
 // shoppersProcess is the -loadgen side: for each level it opens orders up to that many shoppers
-// (each with its own cookies), says "hold", holds them for -hold with every shopper asking for
-// the status each second as live.js does, and says "result" with what it saw. It stops after the
+// (each with its own cookies), says "hold", holds them for -hold with every shopper listening to
+// its page's event stream as live.js does, and says "result" with what it saw. It stops after the
 // first level whose frames came late.
 func shoppersProcess() {
 	e := &env{base: *loadgenBase, key: *loadgenKey, client: newClient(false)}
@@ -243,12 +244,18 @@ func shoppersProcess() {
 	}
 }
 
-// hold keeps the shoppers waiting for -hold and counts late frames (after their second is over),
-// repeated ones (the same payload as a second before) and errors.
+// hold keeps the shoppers waiting for -hold, each listening to its page's event stream as live.js
+// does, and counts late frames (event n after second n of the stream is over), repeated ones (the
+// same payload as the second before) and errors.
 func hold(e *env, paths []string, clients []*http.Client) levelResult {
 	var frames, late, stale, errs atomic.Int64
 	var firstErr atomic.Value
-	stop := time.Now().Add(*holdFor)
+	fail := func(err error) {
+		errs.Add(1)
+		firstErr.CompareAndSwap(nil, err.Error())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *holdFor)
+	defer cancel()
 	var wg sync.WaitGroup
 	for i := range paths {
 		wg.Add(1)
@@ -256,27 +263,47 @@ func hold(e *env, paths []string, clients []*http.Client) levelResult {
 			defer wg.Done()
 			c, p := clients[i], paths[i]
 			time.Sleep(time.Duration(i) * time.Second / time.Duration(len(paths))) // shoppers arrive spread over a second
-			prev := ""
-			for tick := time.Now(); tick.Before(stop); tick = tick.Add(time.Second) {
-				s, err := e.status(c, p)
-				if err == nil && s.QRData == "" {
-					err = errors.New("no QR payload in status: " + s.Message)
+			req, _ := http.NewRequestWithContext(ctx, "GET", e.base+p+"/events?page=bankid", nil)
+			stream := *c
+			stream.Timeout = 0 // the stream lasts the hold; ctx ends it
+			resp, err := stream.Do(req)
+			if err != nil {
+				fail(err)
+				return
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != 200 {
+				fail(fmt.Errorf("events: %d", resp.StatusCode))
+				return
+			}
+			lines := bufio.NewScanner(resp.Body)
+			var start time.Time
+			n, prev := 0, ""
+			for lines.Scan() {
+				data, ok := strings.CutPrefix(lines.Text(), "data: ")
+				if !ok {
+					continue
 				}
-				if err != nil {
-					errs.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-				} else {
-					frames.Add(1)
-					if s.QRData == prev {
-						stale.Add(1)
-					}
-					prev = s.QRData
+				var s statusAnswer
+				if err := json.Unmarshal([]byte(data), &s); err != nil || s.QRData == "" {
+					fail(fmt.Errorf("event without a QR payload: %s", data))
+					return
 				}
-				if time.Since(tick) > time.Second {
+				now := time.Now()
+				if n == 0 {
+					start = now
+				} else if now.Sub(start) > time.Duration(n+1)*time.Second {
 					late.Add(1)
-				} else {
-					time.Sleep(time.Until(tick.Add(time.Second)))
 				}
+				frames.Add(1)
+				if s.QRData == prev {
+					stale.Add(1)
+				}
+				prev = s.QRData
+				n++
+			}
+			if ctx.Err() == nil {
+				fail(errors.New("the stream ended before the hold did"))
 			}
 		}()
 	}

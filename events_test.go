@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+type streamEvent struct {
+	Status, Next, QR, Message string
+	QRData                    string `json:"qr_data"`
+}
+
+// openStream opens a checkout's event stream and delivers its events until it ends.
+func (h *harness) openStream(path string) (*http.Response, <-chan streamEvent) {
+	h.t.Helper()
+	req, _ := http.NewRequest("GET", h.srv.URL+path+"/events?page=bankid", nil)
+	resp, err := h.client.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	events := make(chan streamEvent)
+	go func() {
+		defer close(events)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var e streamEvent
+				json.Unmarshal([]byte(data), &e)
+				events <- e
+			}
+		}
+	}()
+	return resp, events
+}
+
+func nextEvent(t *testing.T, events <-chan streamEvent) (streamEvent, bool) {
+	t.Helper()
+	select {
+	case e, ok := <-events:
+		return e, ok
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5 s")
+	}
+	return streamEvent{}, false
+}
+
+// The BankID page's event stream: a fresh frame each second, and the way on once the shopper has
+// signed, after which the stream ends.
+func TestEventStream(t *testing.T) {
+	h := newHarness(t)
+	_, path := h.createPayment("")
+	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
+	resp, events := h.openStream(path)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("stream answer: %d %v", resp.StatusCode, resp.Header)
+	}
+	first, _ := nextEvent(t, events)
+	if !strings.HasPrefix(first.QRData, "bankid.") || first.Status != "authorising" || first.Message == "" {
+		t.Fatalf("first event: %+v", first)
+	}
+	h.clock.Add(time.Second)
+	second := first
+	for i := 0; i < 3 && second.QRData == first.QRData; i++ {
+		second, _ = nextEvent(t, events)
+	}
+	if second.QRData == first.QRData {
+		t.Fatal("the stream repeats the same frame")
+	}
+	_, body := h.scan(second.QRData)
+	h.sign(body, "approve")
+	for {
+		e, ok := nextEvent(t, events)
+		if !ok {
+			t.Fatal("stream ended without telling the page where to go")
+		}
+		if e.Next != "" {
+			if e.Next != path {
+				t.Fatalf("next %q", e.Next)
+			}
+			break
+		}
+	}
+	if _, ok := nextEvent(t, events); ok {
+		t.Fatal("the stream went on after sending the page on")
+	}
+
+	t.Run("UnknownPayment", func(t *testing.T) {
+		resp, _ := h.get("/checkout/no-such-token-0000000000/events")
+		expectCode(t, resp, 404)
+	})
+	t.Run("EndsOnShutdown", func(t *testing.T) {
+		_, path := h.createPayment("")
+		expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
+		_, events := h.openStream(path)
+		nextEvent(t, events)
+		h.app.EndStreams()
+		for {
+			if _, ok := nextEvent(t, events); !ok {
+				return
+			}
+		}
+	})
+}
