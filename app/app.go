@@ -76,7 +76,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 			return nil, err
 		}
 		providers = append(providers, openpayments.New(openpayments.Config{ClientID: c.OpenPayments.ClientID, ClientSecret: c.OpenPayments.ClientSecret,
-			AuthURL: c.OpenPayments.AuthURL, APIURL: c.OpenPayments.APIURL, Countries: strings.Split(c.OpenPayments.Countries, ","), HTTPClient: hc, Logger: logger}))
+			AuthURL: c.OpenPayments.AuthURL, APIURL: c.OpenPayments.APIURL, Countries: strings.FieldsFunc(c.OpenPayments.Countries, func(r rune) bool { return r == ',' || r == ' ' }), HTTPClient: hc, Logger: logger}))
 	}
 	if c.Powens.ClientID != "" {
 		hc, _ := HTTPClient("", "", "")

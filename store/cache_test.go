@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -294,4 +295,43 @@ func TestAuthorisationCacheFollowsEveryWrite(t *testing.T) {
 			t.Fatalf("no attempt is active, yet: %v", err)
 		}
 	})
+}
+
+// Many write transactions at once on a fresh server, each the first to run its statement: none
+// may wait for a connection to prepare it while holding the write lock (they used to stall for the
+// busy timeout and fail with SQLITE_BUSY).
+func TestConcurrentFirstWrites(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	var ids []string
+	for range 32 {
+		p, _, err := db.CreatePayment(ctx, newPayment(m), "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	ss := store.NewSessionStore(db, make([]byte, 32), false)
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*len(ids))
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- db.SetBankStatus(ctx, id, "RCVD")
+			errs <- db.SetDebtor(ctx, id, payment.Account{Country: "SE", BBAN: "123"})
+			r := httptest.NewRequest("GET", "/", nil)
+			s, _ := ss.Get(r, "pbb")
+			s.Values["n"] = strconv.Itoa(i)
+			errs <- s.Save(r, httptest.NewRecorder())
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

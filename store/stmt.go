@@ -50,20 +50,31 @@ func (s *stmts) QueryContext(ctx context.Context, query string, args ...any) (*s
 	return st.QueryContext(ctx, args...)
 }
 
-// ExecContext runs a cached statement in the transaction.
-func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := tx.stmts.get(ctx, query)
-	if err != nil {
-		return nil, err
+// cached returns the statement for query if it is prepared already. A transaction must never
+// prepare one itself: preparing takes a second connection from the pool while the transaction
+// holds its own and the write lock, and with every connection held by such transactions none is
+// left, so each waits for the lock until its busy timeout (seen under load on a fresh server).
+// The statement is prepared in the background instead, for next time.
+func (tx *Tx) cached(query string) (*sql.Stmt, bool) {
+	if st, ok := tx.stmts.m.Load(query); ok {
+		return st.(*sql.Stmt), true
 	}
-	return tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	go tx.stmts.get(context.Background(), query)
+	return nil, false
 }
 
-// QueryRowContext runs a cached statement in the transaction.
-func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := tx.stmts.get(ctx, query)
-	if err != nil {
-		return tx.Tx.QueryRowContext(ctx, query, args...)
+// ExecContext runs a statement in the transaction, prepared once and kept when it can be.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, ok := tx.cached(query); ok {
+		return tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return tx.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a statement in the transaction, prepared once and kept when it can be.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := tx.cached(query); ok {
+		return tx.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
 }

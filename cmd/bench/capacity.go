@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,16 +18,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"paybybank/app"
+	"paybybank/banks/openpayments/openpaymentstest"
 )
 
-// The BankID capacity test runs its shoppers in a second process (this program with -loadgen), so
-// that the server's memory and CPU profile are its own: RSS below is the serving process only
-// (server and, as in `paybybank serve --demo`, the sandbox's fake banks).
-var (
-	loadgen     = flag.Bool("loadgen", false, "internal: be the shoppers of the capacity test")
-	loadgenBase = flag.String("loadgen-base", "", "internal: the server's URL, with -loadgen")
-	loadgenKey  = flag.String("loadgen-key", "", "internal: an API key, with -loadgen")
-)
+// The BankID capacity test runs its shoppers, and the bank they wait on (the strict Open Payments
+// fake), in a second process (this program with -loadgen), as they are in production: outside the
+// server. The server's memory and CPU profile are then its own. The server it measures is a second
+// one, configured for that bank as for a real one (no sandbox).
+var loadgen = flag.Bool("loadgen", false, "internal: be the shoppers (and their bank) of the capacity test")
+
+// The capacity test's bank credentials: the fake checks them as a bank would.
+const benchClientID, benchClientSecret = "bench-client", "bench-secret"
 
 // levelResult is what the shoppers' process reports of one level.
 type levelResult struct {
@@ -56,18 +60,39 @@ func levels() []int {
 
 // capacity starts the shoppers' process and, while it holds each level, samples this process's
 // RSS and profiles its CPU.
-func capacity(e *env) ([]row, string, string) {
-	cmd := exec.Command(os.Args[0], "-loadgen", "-loadgen-base", e.base, "-loadgen-key", e.key,
-		"-shoppers", *shoppers, "-hold", holdFor.String())
+func capacity(bench *env) ([]row, string, string) {
+	failed := func(err error) ([]row, string, string) {
+		return []row{{"BankID shoppers", "not measured: " + err.Error(), "", "", ""}}, "not measured", ""
+	}
+	cmd := exec.Command(os.Args[0], "-loadgen", "-shoppers", *shoppers, "-hold", holdFor.String())
 	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return failed(err)
+	}
 	out, err := cmd.StdoutPipe()
 	if err == nil {
 		err = cmd.Start()
 	}
 	if err != nil {
-		return []row{{"BankID shoppers", "could not start the shoppers' process: " + err.Error(), "", "", ""}}, "not measured", ""
+		return failed(err)
 	}
 	defer cmd.Wait()
+	lines := bufio.NewScanner(out)
+	// The shoppers' process says where its bank is; the server to measure is then started for it.
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "bank ") {
+		return failed(errors.New("the shoppers' process named no bank"))
+	}
+	bankURL := strings.TrimPrefix(lines.Text(), "bank ")
+	e, err := serveOn(bench.dir, "capacity.db", func(c *app.Config) {
+		c.OpenPayments.ClientID, c.OpenPayments.ClientSecret = benchClientID, benchClientSecret
+		c.OpenPayments.AuthURL, c.OpenPayments.APIURL = bankURL, bankURL
+		c.OpenPayments.Countries = "SE"
+	})
+	if err != nil {
+		return failed(err)
+	}
+	fmt.Fprintln(in, e.base, e.key)
 	var rows []row
 	best, profileTop := "not reached at the smallest level", ""
 	var prof *os.File
@@ -75,7 +100,6 @@ func capacity(e *env) ([]row, string, string) {
 	var peak atomic.Value
 	var heapPeak, stackPeak, goPeak atomic.Uint64
 	var done chan struct{}
-	lines := bufio.NewScanner(out)
 	for lines.Scan() {
 		verb, arg, _ := strings.Cut(lines.Text(), " ")
 		switch verb {
@@ -202,14 +226,34 @@ func seconds(s string) float64 {
 // its page's event stream as live.js does, and says "result" with what it saw. It stops after the
 // first level whose frames came late.
 func shoppersProcess() {
-	e := &env{base: *loadgenBase, key: *loadgenKey, client: newClient(false)}
+	bank := openpaymentstest.New(benchClientID, benchClientSecret, nil)
+	bank.StartTimeout = time.Hour // shoppers here wait longer than BankID's 30 s
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: shoppers:", err)
+		return
+	}
+	bank.BaseURL = "http://" + ln.Addr().String()
+	go (&http.Server{Handler: bank, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	fmt.Println("bank", bank.BaseURL)
+	var base, key string
+	if _, err := fmt.Scanln(&base, &key); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: shoppers: no server named:", err)
+		return
+	}
+	e := &env{base: base, key: key, client: newClient(false)}
 	var paths []string
 	var clients []*http.Client
+	failures := 0
 	for _, k := range levels() {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 32)
 		for len(paths) < k {
+			if failures > k {
+				fmt.Fprintln(os.Stderr, "bench: shoppers: too many orders failed to open; giving up")
+				return
+			}
 			need := k - len(paths)
 			for range need {
 				wg.Add(1)
@@ -225,11 +269,16 @@ func shoppersProcess() {
 					if err == nil {
 						err = e.startBankID(c, p)
 					}
+					mu.Lock()
 					if err == nil {
-						mu.Lock()
 						paths, clients = append(paths, p), append(clients, c)
-						mu.Unlock()
+					} else {
+						failures++
+						if failures == 1 {
+							fmt.Fprintln(os.Stderr, "bench: shoppers: opening an order:", err)
+						}
 					}
+					mu.Unlock()
 				}()
 			}
 			wg.Wait()

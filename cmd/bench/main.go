@@ -154,21 +154,36 @@ func setup() (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	e, err := serveOn(dir, "bench.db", func(c *app.Config) { c.Sandbox = true })
+	if err != nil {
+		return nil, err
+	}
+	e.app.Sandbox.OpenPayments.StartTimeout = time.Hour // journeys never wait that long; BankID's is 30 s
+	return e, nil
+}
+
+// serveOn starts the server on loopback with its own database in dir, configured by configure,
+// with a merchant and an API key.
+func serveOn(dir, dbName string, configure func(*app.Config)) (*env, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	base := "http://" + ln.Addr().String()
-	db := store.NewDB(filepath.Join(dir, "bench.db"))
+	db := store.NewDB(filepath.Join(dir, dbName))
 	if err := db.Open(); err != nil {
 		return nil, err
 	}
-	cfg := &app.Config{Addr: ln.Addr().String(), PublicURL: base, SelfURL: base, Sandbox: true}
-	a, err := app.Build(cfg, db, bytes.Repeat([]byte{1}, 32), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := &app.Config{Addr: ln.Addr().String(), PublicURL: base, SelfURL: base}
+	configure(cfg)
+	logs := io.Discard
+	if os.Getenv("BENCH_LOG") != "" {
+		logs = os.Stderr // the server's warnings and errors, to see why a request failed
+	}
+	a, err := app.Build(cfg, db, bytes.Repeat([]byte{1}, 32), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return nil, err
 	}
-	a.Sandbox.OpenPayments.StartTimeout = time.Hour // shoppers in the capacity test wait longer than BankID's 30 s
 	go (&http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 	ctx := context.Background()
 	m := &payment.Merchant{Name: "Bench Shop", AllowedOrigins: []string{base},

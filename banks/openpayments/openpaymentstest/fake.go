@@ -145,7 +145,6 @@ func (f *Fake) FailNext(n, status int, retryAfter string) {
 	}
 }
 
-// Calls returns the API requests received so far.
 // maxCalls bounds the calls the fake remembers: a sandbox serving for days, or a load test,
 // must not grow without end. Tests look at the last few.
 const maxCalls = 2000
@@ -158,6 +157,7 @@ func (f *Fake) record(c Call) {
 	f.calls = append(f.calls, c)
 }
 
+// Calls returns the API requests received lately (the last maxCalls/2 at least).
 func (f *Fake) Calls() []Call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
