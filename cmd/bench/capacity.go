@@ -174,11 +174,10 @@ func capacity(bench *env) ([]row, string, string) {
 // profileParts names the parts of a waiting shopper's second that the report breaks the
 // serving process's CPU into (cumulative, so parts nest: the status answer contains our poll).
 var profileParts = []struct{ fn, what string }{
-	{"net/http.(*conn).serve", "all HTTP serving (our pages and the sandbox bank's API)"},
-	{"paybybank/handlers.(*Server).checkoutStatus", "status answers (what live.js asks each second)"},
+	{"net/http.(*conn).serve", "HTTP serving, all of it"},
+	{"paybybank/handlers.(*Server).checkoutEvents", "event streams (a frame a second per shopper)"},
+	{"paybybank/handlers.(*Server).status", "↳ of which working out each answer"},
 	{"paybybank/checkout.(*Service).livePoll", "↳ of which our poll of the bank (HTTP client, JSON)"},
-	{"paybybank/store.(*SessionStore).Get", "↳ of which the shopper's session"},
-	{"paybybank/banks/openpayments/openpaymentstest.(*Fake).ServeHTTP", "the sandbox bank answering those polls (a real bank's CPU, not ours)"},
 	{"runtime.gcBgMarkWorker", "garbage collection (background)"},
 	{"internal/runtime/syscall/linux.Syscall6", "system calls (network reads and writes)"},
 }

@@ -386,7 +386,7 @@ func main() {
 		fmt.Fprintf(&md, "| %s | %s | %s | %s | %s |\n", r.what, r.ours, r.baseline, r.ratio, r.target)
 	}
 	if best != "" {
-		fmt.Fprintf(&md, "\nBankID capacity: %s. The goal over time is 10,000 shoppers under 500 MB on this 2-core machine. RSS is the serving process (server and the sandbox's fake banks); the shoppers run in a process of their own.\n", best)
+		fmt.Fprintf(&md, "\nBankID capacity: %s. The goal over time is 10,000 shoppers under 500 MB on this 2-core machine. RSS is the server's process alone: the shoppers and their bank run in a process of their own.\n", best)
 	}
 	if profileTop != "" {
 		fmt.Fprintf(&md, "\nWhere the time goes at the largest level on time (CPU profile of the serving process, `go tool pprof -top -cum`):\n\n%s", profileTop)
