@@ -106,3 +106,22 @@ func TestEventStream(t *testing.T) {
 		}
 	})
 }
+
+// The server's read and write time-outs are for whole requests (main.go sets 30 s and 60 s); a
+// stream lives longer and must not be cut by them.
+func TestEventStreamOutlivesServerTimeouts(t *testing.T) {
+	h := newHarness(t)
+	h.srv.Config.ReadTimeout, h.srv.Config.WriteTimeout = time.Second, 2*time.Second
+	_, path := h.createPayment("")
+	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
+	h.client.CloseIdleConnections() // the stream gets a connection under the short time-outs
+	_, events := h.openStream(path)
+	deadline := time.Now().Add(4 * time.Second)
+	n := 0
+	for time.Now().Before(deadline) {
+		if _, ok := nextEvent(t, events); !ok {
+			t.Fatalf("the stream ended after %d events, cut by the server's time-outs", n)
+		}
+		n++
+	}
+}

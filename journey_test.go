@@ -57,7 +57,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, clock: &clock{now: time.Now().UTC().Truncate(time.Second)}, dbPath: t.TempDir() + "/pbb.db"}
 	h.srv = httptest.NewUnstartedServer(nil)
 	h.start(nil)
-	t.Cleanup(func() { h.srv.Close(); h.db.Close(); h.app.Sandbox.Close() })
+	t.Cleanup(func() { h.app.EndStreams(); h.srv.Close(); h.db.Close(); h.app.Sandbox.Close() })
 	ctx := context.Background()
 	h.merchant = &payment.Merchant{Name: "Test Shop", AllowedOrigins: []string{h.srv.URL},
 		Creditor: payment.Creditor{Name: "Test Shop AB", IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789"}}
