@@ -510,3 +510,47 @@ func TestEveryProfileEnforced(t *testing.T) {
 		})
 	}
 }
+
+// Each bank call is logged once, with the X-Request-ID the bank received beside the id of our
+// request that caused it, so one shopper's trouble can be found in both parties' logs.
+func TestBankCallsLogged(t *testing.T) {
+	fake := openpaymentstest.New("cid", "secret", nil)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	fake.BaseURL = srv.URL
+	var logs strings.Builder
+	var mu sync.Mutex
+	c := op.New(op.Config{ClientID: "cid", ClientSecret: "secret", AuthURL: srv.URL, APIURL: srv.URL, Backoff: time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	ctx := banks.WithRequestID(context.Background(), "our-request-1")
+	if _, err := c.Banks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	calls := fake.Calls()
+	last := calls[len(calls)-1]
+	xid := last.Header.Get("X-Request-ID")
+	mu.Lock()
+	defer mu.Unlock()
+	var line string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "x_request_id="+xid) {
+			line = l
+		}
+	}
+	for _, want := range []string{`msg="bank call"`, "request_id=our-request-1", "method=GET", "path=" + last.Path, "status=200", "provider="} {
+		if !strings.Contains(line, want) {
+			t.Fatalf("log line for the bank's X-Request-ID %s lacks %q:\n%s", xid, want, logs.String())
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
