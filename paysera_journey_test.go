@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // payseraPage posts a decision on one of Paysera's simulated pages, with its hidden fields.
@@ -91,5 +93,45 @@ func TestPayseraDeniedAndCancel(t *testing.T) {
 	calls := h.app.Sandbox.Paysera.Calls()
 	if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE /v1/payments/sepa-credit-transfers/") {
 		t.Fatalf("last call %s", last)
+	}
+}
+
+// A shopper who approves at the bank and never comes back (a closed tab) has paid: at expiry the
+// bank is asked first, and the payment completes instead of expiring. One who never approved
+// expires, and the bank order is cancelled.
+func TestApprovedAtBankButNeverBack(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	mk := func() (string, string) {
+		_, p := h.api("POST", "/api/v1/payments", `{"amount":"5.00","currency":"EUR","reference":"x"}`)
+		u, _ := url.Parse(p["checkout_url"].(string))
+		return p["id"].(string), u.Path
+	}
+	paid, path := mk()
+	resp := h.chooseBank(path, "EVIULT2V")
+	resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve")) // our callback: payment created at Paysera
+	expectCode(t, resp, 303)
+	h.payseraPage(resp.Header.Get("Location"), "approve") // approved at Paysera; the way back is never taken
+	unpaid, path := mk()
+	resp = h.chooseBank(path, "EVIULT2V")
+	h.get(h.payseraPage(resp.Header.Get("Location"), "approve")) // at Paysera's SCA page, and gone
+	for _, id := range []string{paid, unpaid} {
+		if st, _ := h.status(id); st != "authorising" {
+			t.Fatalf("before expiry %s is %s", id, st)
+		}
+	}
+	h.clock.Add(time.Hour)
+	if _, err := h.app.Checkout.Reconcile(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, p := h.status(paid); st != "completed" {
+		t.Fatalf("approved at the bank, yet %s: %v", st, eventTrail(p))
+	}
+	if st, p := h.status(unpaid); st != "expired" {
+		t.Fatalf("never approved, yet %s: %v", st, eventTrail(p))
+	}
+	calls := h.app.Sandbox.Paysera.Calls()
+	if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE /v1/payments/sepa-credit-transfers/") {
+		t.Fatalf("the unpaid order was not cancelled at the bank: last call %s", last)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"sync"
 	"time"
@@ -205,6 +206,23 @@ func (s *Service) CurrentSCA(ctx context.Context, p *payment.Payment) (*banks.SC
 	return s.pollSCA(ctx, a, false)
 }
 
+// keepExtra stores what a provider wrote into an attempt's Extra during a call (Paysera's rotated
+// tokens), so that the next call finds it, after a restart too.
+func (s *Service) keepExtra(ctx context.Context, a *payment.Authorisation, before map[string]string) {
+	changes := map[string]string{}
+	for k, v := range a.Extra {
+		if old, ok := before[k]; !ok || old != v {
+			changes[k] = v
+		}
+	}
+	if len(changes) == 0 {
+		return
+	}
+	if err := s.store.MergeAuthorisationExtra(context.WithoutCancel(ctx), a, changes); err != nil {
+		s.logger.ErrorContext(ctx, "keep the bank's new tokens", slog.String("authorisation_id", a.ID), slog.String("error", err.Error()))
+	}
+}
+
 // confirm asks the bank for the transaction status and applies it: settled, rejected or
 // cancelled end the payment; anything else after SCA means processing.
 func (s *Service) confirm(ctx context.Context, p *payment.Payment, a *payment.Authorisation, cause payment.Cause, detail string) (*payment.Payment, error) {
@@ -212,10 +230,23 @@ func (s *Service) confirm(ctx context.Context, p *payment.Payment, a *payment.Au
 	if !ok {
 		return p, fmt.Errorf("checkout: provider %q not configured", a.Provider)
 	}
-	code, err := prov.Status(ctx, order(a))
+	code, err := s.bankStatus(ctx, prov, a)
 	if err != nil {
 		return p, err
 	}
+	return s.apply(ctx, p, code, cause, detail)
+}
+
+// bankStatus asks the bank for a payment's transaction status, keeping any tokens it rotated.
+func (s *Service) bankStatus(ctx context.Context, prov banks.Provider, a *payment.Authorisation) (string, error) {
+	before := maps.Clone(a.Extra)
+	code, err := prov.Status(ctx, order(a))
+	s.keepExtra(ctx, a, before)
+	return code, err
+}
+
+// apply moves a payment as the bank's transaction status says.
+func (s *Service) apply(ctx context.Context, p *payment.Payment, code string, cause payment.Cause, detail string) (*payment.Payment, error) {
 	to, accepted := payment.BankOutcome(code)
 	if to == "" {
 		if p.Status == payment.StatusAuthorising {
@@ -406,7 +437,10 @@ func (s *Service) Cancel(ctx context.Context, p *payment.Payment, cause payment.
 	}
 	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && a.BankPaymentID != "" {
 		if prov, ok := s.providers[a.Provider]; ok {
-			if err := prov.Cancel(ctx, order(a)); err != nil {
+			before := maps.Clone(a.Extra)
+			err := prov.Cancel(ctx, order(a))
+			s.keepExtra(ctx, a, before)
+			if err != nil {
 				var be *banks.Error
 				if errors.As(err, &be) && !be.Retryable {
 					// Too late at the bank: take the bank's word for where the payment stands.
@@ -430,12 +464,35 @@ func (s *Service) Cancel(ctx context.Context, p *payment.Payment, cause payment.
 	return s.move(ctx, p, payment.Transition{To: payment.StatusCancelled, Cause: cause, FailureReason: "cancelled by the " + string(cause)})
 }
 
-// Expire ends a payment that is past its time, cancelling its bank order best-effort.
+// Expire ends a payment that is past its time, cancelling its bank order best-effort. A shopper
+// may have approved the payment at the bank and never come back (a closed tab, a lost network):
+// so the bank is asked first, and a payment it has decided is settled as it says, never expired.
+// While the bank cannot answer, the payment stays as it is and the reconciler asks again.
 func (s *Service) Expire(ctx context.Context, p *payment.Payment) (*payment.Payment, error) {
 	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && a.BankPaymentID != "" {
 		if prov, ok := s.providers[a.Provider]; ok {
+			if !IsConsent(a) {
+				code, err := s.bankStatus(ctx, prov, a)
+				if err != nil {
+					return p, fmt.Errorf("checkout: expire: the bank must say first: %w", err)
+				}
+				if to, _ := payment.BankOutcome(code); to != "" {
+					s.forget(a.ID)
+					return s.apply(ctx, p, code, payment.CauseTimeout, "decided at the bank before it expired here")
+				}
+			}
 			if err := prov.Cancel(ctx, order(a)); err != nil {
 				s.logger.WarnContext(ctx, "cancel at bank on expiry", slog.String("payment_id", p.ID), slog.String("error", err.Error()))
+				var be *banks.Error
+				if errors.As(err, &be) && !be.Retryable && !IsConsent(a) {
+					// Decided at the bank in the meantime: its word again, not ours.
+					if code, err := s.bankStatus(ctx, prov, a); err == nil {
+						if to, _ := payment.BankOutcome(code); to != "" {
+							s.forget(a.ID)
+							return s.apply(ctx, p, code, payment.CauseTimeout, "decided at the bank before it expired here")
+						}
+					}
+				}
 			}
 		}
 		s.forget(a.ID)

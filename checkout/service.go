@@ -35,6 +35,7 @@ type Store interface {
 	SetBankStatus(ctx context.Context, id, bankStatus string) error
 	CreateAuthorisation(ctx context.Context, a *payment.Authorisation, replace bool) error
 	SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error
+	MergeAuthorisationExtra(ctx context.Context, a *payment.Authorisation, changes map[string]string) error
 	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
 	LatestAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
 	UseState(ctx context.Context, stateHash string) (*payment.Authorisation, error)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/google/uuid"
 
@@ -81,6 +82,31 @@ func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, t
 			return err
 		}
 	}
+	return tx.Commit()
+}
+
+// MergeAuthorisationExtra sets the given provider values (Extra keys) of an attempt and nothing
+// else: a provider that rotates its tokens during a status call must not undo, with an older copy
+// of the attempt, what another request wrote meanwhile.
+func (db *DB) MergeAuthorisationExtra(ctx context.Context, a *payment.Authorisation, changes map[string]string) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var raw string
+	if err := tx.QueryRowContext(ctx, `SELECT extra FROM authorisations WHERE id = ?`, a.ID).Scan(&raw); err != nil {
+		return fmt.Errorf("store: authorisation extra: %w", err)
+	}
+	extra := map[string]string{}
+	json.Unmarshal([]byte(raw), &extra)
+	maps.Copy(extra, changes)
+	b, _ := json.Marshal(extra)
+	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET extra = ?, updated_at = ? WHERE id = ?`,
+		string(b), formatTime(tx.now), a.ID); err != nil {
+		return fmt.Errorf("store: authorisation extra: %w", err)
+	}
+	tx.changedAuthorisation(a.PaymentID)
 	return tx.Commit()
 }
 

@@ -276,6 +276,20 @@ func TestAuthorisationCacheFollowsEveryWrite(t *testing.T) {
 			t.Fatalf("a caller's change leaked into the cache: %+v", again)
 		}
 	})
+	t.Run("MergeExtra", func(t *testing.T) {
+		// Another request wrote meanwhile; a provider's new tokens must not undo it.
+		other, _ := db.ActiveAuthorisation(ctx, p.ID)
+		other.Extra["hint"] = "outstandingTransaction"
+		if err := db.SaveAuthorisation(ctx, other, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.MergeAuthorisationExtra(ctx, a, map[string]string{"refresh_token": "r2"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := same(t); got.Extra["refresh_token"] != "r2" || got.Extra["hint"] != "outstandingTransaction" || got.Extra["k"] != "w" {
+			t.Fatalf("merge lost something: %v", got.Extra)
+		}
+	})
 	t.Run("Replace", func(t *testing.T) {
 		b := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "ESSESESS", StateHash: "s2"}
 		if err := db.CreateAuthorisation(ctx, b, true); err != nil {

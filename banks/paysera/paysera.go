@@ -154,6 +154,13 @@ func (c *Client) token(ctx context.Context, o banks.Order, force bool) (string, 
 			return "", &banks.Error{Status: 401, Code: "TOKEN_INVALID", Message: "could not refresh the Paysera token: " + err.Error()}
 		}
 		t = nt
+		if o.Extra != nil {
+			// Paysera rotates refresh tokens: the old one is spent. The new pair goes back into the
+			// order's Extra, which the checkout stores, so that after a restart the payment can
+			// still be asked about (and not expire here while the bank carries it out).
+			o.Extra["access_token"], o.Extra["refresh_token"] = t.AccessToken, t.RefreshToken
+			o.Extra["expiry"] = t.Expiry.UTC().Format(time.RFC3339)
+		}
 	}
 	c.tokens[o.PaymentID] = t
 	return t.AccessToken, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -103,14 +104,35 @@ func TestPKCEFlowAndPayment(t *testing.T) {
 	// Tokens are refreshed when the bank stops accepting them.
 	e.fake.ExpireTokens()
 	po.Extra["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
+	spent := po.Extra["refresh_token"]
 	if _, err := e.client.Status(ctx, po); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
-	// Cancel: 204, then 405 once decided.
-	if err := e.client.Cancel(ctx, po); err != nil {
+	// Paysera rotates refresh tokens: the new pair is in the order's Extra (which the checkout
+	// stores), so a server started afresh, with none in memory, can still ask about the payment.
+	if po.Extra["refresh_token"] == "" || po.Extra["refresh_token"] == spent {
+		t.Fatal("the rotated refresh token was not handed back in Extra")
+	}
+	restarted := paysera.New(paysera.Config{APIURL: e.sb.PayseraAPIURL, AuthorizeURL: e.pages.URL + "/oauth/authorize", ClientID: sandbox.ClientID,
+		HTTPClient: e.sb.PayseraClient, Backoff: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e.fake.ExpireTokens()
+	po.Extra["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
+	if _, err := restarted.Status(ctx, po); err != nil {
+		t.Fatalf("after a restart, with the stored tokens: %v", err)
+	}
+	stale := po
+	stale.Extra = maps.Clone(po.Extra)
+	stale.Extra["refresh_token"] = spent
+	e.fake.ExpireTokens()
+	if _, err := paysera.New(paysera.Config{APIURL: e.sb.PayseraAPIURL, ClientID: sandbox.ClientID, HTTPClient: e.sb.PayseraClient,
+		Backoff: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Status(ctx, stale); err == nil {
+		t.Fatal("the fake accepted a spent refresh token: it must be as strict as Paysera")
+	}
+	// Cancel: 204, then 405 once decided (by the restarted server: its tokens are the newest).
+	if err := restarted.Cancel(ctx, po); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.client.Cancel(ctx, po); !errors.As(err, &be) || be.Status != 405 || be.Code != "CANCELLATION_INVALID" {
+	if err := restarted.Cancel(ctx, po); !errors.As(err, &be) || be.Status != 405 || be.Code != "CANCELLATION_INVALID" {
 		t.Fatalf("second cancel: %v", err)
 	}
 }
