@@ -135,3 +135,37 @@ func TestApprovedAtBankButNeverBack(t *testing.T) {
 		t.Fatalf("the unpaid order was not cancelled at the bank: last call %s", last)
 	}
 }
+
+// The merchant hears of a payment approved at the bank within seconds, not at expiry: the
+// reconciler asks the bank about shoppers away at its pages, at most every 15 seconds each.
+func TestRedirectApprovalSeenBeforeExpiry(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	_, p := h.api("POST", "/api/v1/payments", `{"amount":"5.00","currency":"EUR","reference":"x"}`)
+	id := p["id"].(string)
+	u, _ := url.Parse(p["checkout_url"].(string))
+	resp := h.chooseBank(u.Path, "EVIULT2V")
+	resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve"))
+	sca := resp.Header.Get("Location")
+	h.app.Checkout.Reconcile(ctx, nil)    // asks the bank: not decided yet
+	back := h.payseraPage(sca, "approve") // approved; the shopper does not come back (yet)
+	h.app.Checkout.Reconcile(ctx, nil)    // too soon to ask again
+	if st, _ := h.status(id); st != "authorising" {
+		t.Fatalf("asked the bank again within 15 s: %s", st)
+	}
+	h.clock.Add(16 * time.Second)
+	h.app.Checkout.Reconcile(ctx, nil)
+	if st, p := h.status(id); st != "completed" {
+		t.Fatalf("approved at the bank 16 s ago, yet %s: %v", st, eventTrail(p))
+	}
+	// Coming back late changes nothing and shows the result.
+	resp, _ = h.get(back)
+	expectCode(t, resp, 303)
+	_, page := h.get(u.Path)
+	if !strings.Contains(page, "Payment completed") {
+		t.Fatalf("late return shows:\n%s", page)
+	}
+	if _, p := h.status(id); len(p["events"].([]any)) != 3 {
+		t.Fatalf("the late return moved the payment again: %v", eventTrail(p))
+	}
+}

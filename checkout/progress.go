@@ -17,10 +17,16 @@ import (
 // pollEntry caches the latest decoupled-SCA answer of one authorisation, so every shopper tab
 // and the QR image share one bank poll per second; mu lets one poll run at a time.
 type pollEntry struct {
-	mu  sync.Mutex
-	sca *banks.SCA
-	at  time.Time
+	mu      sync.Mutex
+	sca     *banks.SCA
+	at      time.Time
+	checked time.Time // when the bank was last asked about a redirect attempt (redirectCheckEvery)
 }
+
+// redirectCheckEvery is how often the bank is asked about a payment whose shopper is on the bank's
+// own pages (redirect SCA): one who approves there and never comes back has paid, and the merchant
+// should hear so within seconds, not at expiry. Seldom enough to cost a bank little.
+const redirectCheckEvery = 15 * time.Second
 
 func (s *Service) entry(authID string) *pollEntry {
 	s.mu.Lock()
@@ -118,6 +124,10 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 		}
 	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled:
 		pr.Retryable, pr.Hint = true, a.Extra["hint"]
+	case p.Status == payment.StatusAuthorising && a.Approach == banks.Redirect && cause == payment.CausePoll:
+		np, err := s.checkRedirect(ctx, p, a)
+		pr.Payment = np
+		return pr, err
 	case p.Status == payment.StatusProcessing:
 		np, err := s.confirm(ctx, p, a, cause, "")
 		pr.Payment = np
@@ -204,6 +214,32 @@ func (s *Service) CurrentSCA(ctx context.Context, p *payment.Payment) (*banks.SC
 		return nil, payment.ErrNotFound
 	}
 	return s.pollSCA(ctx, a, false)
+}
+
+// checkRedirect asks the bank, at most every redirectCheckEvery, about a payment whose shopper is
+// away at the bank, and applies only a decided outcome: an undecided one waits for the shopper's
+// return (the callback) or for expiry.
+func (s *Service) checkRedirect(ctx context.Context, p *payment.Payment, a *payment.Authorisation) (*payment.Payment, error) {
+	e := s.entry(a.ID)
+	e.mu.Lock()
+	due := e.checked.IsZero() || s.Now().Sub(e.checked) >= redirectCheckEvery
+	if due {
+		e.checked = s.Now()
+	}
+	e.mu.Unlock()
+	prov, ok := s.providers[a.Provider]
+	if !due || !ok {
+		return p, nil
+	}
+	code, err := s.bankStatus(ctx, prov, a)
+	if err != nil {
+		return p, err
+	}
+	if to, _ := payment.BankOutcome(code); to == "" {
+		return p, nil
+	}
+	s.forget(a.ID)
+	return s.apply(ctx, p, code, payment.CausePoll, "decided at the bank while the shopper was away")
 }
 
 // keepExtra stores what a provider wrote into an attempt's Extra during a call (Paysera's rotated
