@@ -504,3 +504,18 @@ func TestDecoupledOnPhone(t *testing.T) {
 		t.Fatalf("back from the app:\n%s", page)
 	}
 }
+
+// The shopper's own country comes first in the picker: the browser's, when we have banks there,
+// else the currency's home (an English browser paying in kronor sees Sweden first).
+func TestPickerHomeCountryFirst(t *testing.T) {
+	h := newHarness(t)
+	_, path := h.createPayment("")
+	firstGroup := regexp.MustCompile(`<h2 id="c-([A-Z]{2})">`)
+	for accept, want := range map[string]string{"en-US,en;q=0.9": "SE", "nb-NO": "NO", "fi-FI": "FI", "da-DK": "DK", "": "SE"} {
+		_, page := h.get(path, "Accept-Language", accept)
+		m := firstGroup.FindStringSubmatch(page)
+		if m == nil || m[1] != want {
+			t.Errorf("Accept-Language %q: first country %v, want %s", accept, m, want)
+		}
+	}
+}

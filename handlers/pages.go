@@ -256,11 +256,13 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 	in := pickerInput{lang: pg.L.Lang, preselect: p.PreselectBIC, country: p.Country, list: list,
 		query: strings.TrimSpace(r.URL.Query().Get("q"))}
 	in.last, _ = sess.Values["last_bank"].(string)
-	// The shopper's own country first (the merchant's hint, the browser's language, or the
-	// currency's home), then countries whose banks can take the payment, then the rest.
+	// The shopper's own country first (the merchant's hint, the browser's language if we have
+	// banks there, or the currency's home), then countries whose banks can take the payment.
 	in.home = p.Country
 	if in.home == "" {
-		in.home = strings.ToUpper(langCountry(r.Header.Get("Accept-Language")))
+		if c := strings.ToUpper(langCountry(r.Header.Get("Accept-Language"))); hasBanksIn(list, c) {
+			in.home = c
+		}
 	}
 	if in.home == "" {
 		in.home = map[string]string{"SEK": "SE", "NOK": "NO", "DKK": "DK"}[p.Currency]
@@ -269,6 +271,16 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 	s.render(w, r, http.StatusOK, views.PickerPage(views.Picker{Page: pg, Order: order, Query: in.query, Action: pg.Path + "/bank",
 		CSRF: csrf, Error: errText, Banks: s.bankLists.draw(r.Context(), in, pg.L)}))
 	return nil
+}
+
+// hasBanksIn reports whether the list has a bank in country.
+func hasBanksIn(list checkout.BankList, country string) bool {
+	for _, o := range list.Options {
+		if country != "" && o.Country == country {
+			return true
+		}
+	}
+	return false
 }
 
 // langCountry guesses the shopper's country from the first Accept-Language entry ("sv-SE" → "SE", "sv" → "SE").
