@@ -87,6 +87,10 @@
 (function () {
   var q = document.getElementById("q");
   if (!q) return;
+  // The list filters as the shopper types: the Search button (for browsers without JavaScript)
+  // would only take room from the field; Enter still searches on the server.
+  var go = q.form && q.form.querySelector("button[type=submit]");
+  if (go) go.hidden = true;
   q.addEventListener("input", function () {
     var term = q.value.trim().toLowerCase();
     document.querySelectorAll("ul.banks").forEach(function (list) {
