@@ -160,7 +160,11 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		Production: c.Env == "production"},
 		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
 
-	wh := &webhooks.Dispatcher{Store: db, Logger: logger, Client: &http.Client{Timeout: 10 * time.Second}}
+	whClient := &http.Client{Timeout: 10 * time.Second}
+	if c.Env == "production" {
+		whClient = webhooks.PublicOnlyClient(10 * time.Second) // merchants' endpoints, never our network
+	}
+	wh := &webhooks.Dispatcher{Store: db, Logger: logger, Client: whClient}
 	return &App{Handler: h.Handler(), Checkout: svc, Sandbox: sb, Webhooks: wh, EndStreams: h.EndStreams}, nil
 }
 

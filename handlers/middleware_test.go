@@ -29,3 +29,18 @@ func TestLogPathHidesTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestValidWebhookURLInProduction(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"https://shop.example/hooks": true, "https://93.184.216.34/h": true,
+		"https://10.0.0.5/h": false, "https://169.254.169.254/latest": false, "https://[::1]/h": false,
+		"https://[fd00::1]:8443/h": false, "http://shop.example/h": false, "http://127.0.0.1:9000/h": false,
+	} {
+		if err := ValidWebhookURL(raw, true); (err == nil) != ok {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	if err := ValidWebhookURL("http://127.0.0.1:9000/h", false); err != nil {
+		t.Errorf("development must allow a loopback endpoint: %v", err)
+	}
+}

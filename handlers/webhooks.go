@@ -4,9 +4,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strings"
 
 	"paybybank/payment"
+	"paybybank/webhooks"
 )
 
 // ValidWebhookURL checks a merchant's endpoint: https, or plain http to a loopback host outside
@@ -22,6 +25,10 @@ func ValidWebhookURL(raw string, production bool) error {
 		if production || !(host == "localhost" || (ip != nil && ip.IsLoopback())) {
 			return &payment.FieldError{Field: "url", Message: "must use https"}
 		}
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); production && err == nil && !webhooks.Public(ip) {
+		// Names are checked when dialled (webhooks.PublicOnlyClient); an address can be refused now.
+		return &payment.FieldError{Field: "url", Message: "must be a public address"}
 	}
 	return nil
 }
