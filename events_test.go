@@ -125,3 +125,32 @@ func TestEventStreamOutlivesServerTimeouts(t *testing.T) {
 		n++
 	}
 }
+
+// When the bank's animated QR code has not turned since the last tick, the stream asks again a
+// moment later instead of sending the same frame: the shopper's camera always gets the newest.
+// (Here the clock stands still, so the code never turns: each tick costs two polls, and the
+// frame is sent after the second.)
+func TestEventStreamAsksAgainOnAnUnturnedFrame(t *testing.T) {
+	h := newHarness(t)
+	_, path := h.createPayment("")
+	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
+	polls := func() int {
+		n := 0
+		for _, c := range h.app.Sandbox.OpenPayments.Calls() {
+			if c.Method == "GET" && strings.Contains(c.Path, "/authorisations/") {
+				n++
+			}
+		}
+		return n
+	}
+	_, events := h.openStream(path)
+	first, _ := nextEvent(t, events)
+	before := polls()
+	second, _ := nextEvent(t, events)
+	if second.QRData != first.QRData {
+		t.Fatal("the clock stood still, yet the frame changed")
+	}
+	if got := polls() - before; got != 2 {
+		t.Fatalf("%d bank polls for an unturned frame, want 2 (the tick and one more)", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"paybybank/banks"
@@ -82,6 +83,10 @@ func (s *Server) status(r *http.Request, p *payment.Payment, l *i18n.Localizer) 
 // streamFor bounds one event stream; the browser's EventSource then reconnects by itself.
 const streamFor = 5 * time.Minute
 
+// repollAfter is how long a stream waits to ask again when the bank sent the frame it sent last
+// time: longer than the service shares a poll for (checkout.Service.PollEvery), so it is fresh.
+const repollAfter = 600 * time.Millisecond
+
 // checkoutEvents sends the page what /status would answer, once a second, over one response
 // (server-sent events): a waiting shopper then costs one small write a second instead of a whole
 // request. The stream ends when the page must move on, when the payment is gone, after
@@ -106,11 +111,28 @@ func (s *Server) checkoutEvents(w http.ResponseWriter, r *http.Request) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	buf := []byte("retry: 1000\n")
+	last, rephased := "", false
 	for {
 		if p, err = s.store.PaymentByToken(r.Context(), r.PathValue("token")); err != nil {
 			return
 		}
 		out, code := s.status(r, p, l)
+		if strings.HasPrefix(out.QRData, "bankid.") && out.QRData == last && !rephased {
+			// An animated QR code whose second has not turned since our last tick: our ticks sit on
+			// the edge of the bank's seconds. Ask again a little later (a fresh poll) and tick from
+			// there on. (A legacy static code never changes and is sent as it is.)
+			rephased = true
+			select {
+			case <-time.After(repollAfter):
+				tick.Reset(time.Second)
+				continue
+			case <-r.Context().Done():
+				return
+			case <-s.streamsEnd:
+				return
+			}
+		}
+		rephased, last = false, out.QRData
 		b, _ := json.Marshal(out)
 		buf = append(append(append(buf, "data: "...), b...), "\n\n"...)
 		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
