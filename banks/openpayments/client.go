@@ -525,15 +525,9 @@ func (c *Client) do(ctx context.Context, build func() (*http.Request, error), cr
 		req.Header.Set("X-Request-ID", xid)
 		start := time.Now()
 		resp, err := c.cfg.HTTPClient.Do(req)
-		// One record per call, its attributes given whole: a derived logger (Logger.With) per call
-		// was a tenth of a BankID poll's cost with thousands of shoppers waiting.
-		log := func(level slog.Level, msg string, more ...slog.Attr) {
-			c.cfg.Logger.LogAttrs(ctx, level, msg, append([]slog.Attr{slog.String("provider", c.cfg.Name),
-				slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("x_request_id", xid),
-				slog.Int("attempt", attempt), slog.String("request_id", banks.RequestIDFrom(ctx))}, more...)...)
-		}
+		log := banks.CallLog{Logger: c.cfg.Logger, Provider: c.cfg.Name, Method: req.Method, Path: req.URL.Path, XRequestID: xid, Attempt: attempt}
 		if err != nil {
-			log(slog.LevelWarn, "bank call failed", slog.String("error", err.Error()), slog.Duration("took", time.Since(start)))
+			log.Log(ctx, slog.LevelWarn, "bank call failed", slog.String("error", err.Error()), slog.Duration("took", time.Since(start)))
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -546,7 +540,7 @@ func (c *Client) do(ctx context.Context, build func() (*http.Request, error), cr
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
-		log(slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
+		log.Log(ctx, slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
 		if resp.StatusCode < 300 {
 			if hdrOut != nil {
 				*hdrOut = resp.Header

@@ -268,10 +268,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		start := time.Now()
 		resp, err := c.cfg.HTTPClient.Do(req)
 		// Log the path only: query strings and webview URLs carry tokens.
-		log := c.cfg.Logger.With(slog.String("provider", "powens"), slog.String("method", method), slog.String("path", req.URL.Path),
-			slog.String("x_request_id", xid), slog.String("request_id", banks.RequestIDFrom(ctx)), slog.Int("attempt", attempt))
+		log := banks.CallLog{Logger: c.cfg.Logger, Provider: "powens", Method: method, Path: req.URL.Path, XRequestID: xid, Attempt: attempt}
 		if err != nil {
-			log.WarnContext(ctx, "bank call failed", slog.String("error", err.Error()))
+			log.Log(ctx, slog.LevelWarn, "bank call failed", slog.String("error", err.Error()))
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -283,7 +282,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
-		log.InfoContext(ctx, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
+		log.Log(ctx, slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
 		switch {
 		case resp.StatusCode < 300:
 			if out != nil {

@@ -245,10 +245,9 @@ func (c *Client) call(ctx context.Context, bic, method, path string, psu banks.P
 		}
 		start := time.Now()
 		resp, err := c.cfg.HTTPClient.Do(req)
-		log := c.cfg.Logger.With(slog.String("provider", "sbm"), slog.String("method", method), slog.String("path", req.URL.EscapedPath()),
-			slog.String("x_request_id", xid), slog.String("request_id", banks.RequestIDFrom(ctx)), slog.Int("attempt", attempt))
+		log := banks.CallLog{Logger: c.cfg.Logger, Provider: "sbm", Method: method, Path: req.URL.EscapedPath(), XRequestID: xid, Attempt: attempt}
 		if err != nil {
-			log.WarnContext(ctx, "bank call failed", slog.String("error", err.Error()))
+			log.Log(ctx, slog.LevelWarn, "bank call failed", slog.String("error", err.Error()))
 			lastErr = &banks.Error{Message: "no answer from the bank", Retryable: true}
 			if create || ctx.Err() != nil {
 				return nil, lastErr
@@ -258,7 +257,7 @@ func (c *Client) call(ctx context.Context, bic, method, path string, psu banks.P
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
-		log.InfoContext(ctx, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
+		log.Log(ctx, slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
 		if resp.StatusCode < 300 {
 			if out != nil && len(data) > 0 {
 				return data, json.Unmarshal(data, out)

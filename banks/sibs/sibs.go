@@ -309,10 +309,9 @@ func (c *Client) call(ctx context.Context, method, path string, psu banks.PSU, e
 		}
 		start := time.Now()
 		resp, err := c.cfg.HTTPClient.Do(req)
-		log := c.cfg.Logger.With(slog.String("provider", "sibs"), slog.String("method", method), slog.String("path", req.URL.EscapedPath()),
-			slog.String("x_request_id", xid), slog.String("request_id", banks.RequestIDFrom(ctx)), slog.Int("attempt", attempt))
+		log := banks.CallLog{Logger: c.cfg.Logger, Provider: "sibs", Method: method, Path: req.URL.EscapedPath(), XRequestID: xid, Attempt: attempt}
 		if err != nil {
-			log.WarnContext(ctx, "bank call failed", slog.String("error", err.Error()))
+			log.Log(ctx, slog.LevelWarn, "bank call failed", slog.String("error", err.Error()))
 			lastErr = &banks.Error{Message: "no answer from SIBS", Retryable: true}
 			if create || ctx.Err() != nil {
 				return nil, lastErr
@@ -322,7 +321,7 @@ func (c *Client) call(ctx context.Context, method, path string, psu banks.PSU, e
 		}
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
-		log.InfoContext(ctx, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
+		log.Log(ctx, slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
 		if resp.StatusCode < 300 {
 			if out != nil && len(data) > 0 {
 				return data, json.Unmarshal(data, out)
