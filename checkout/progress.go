@@ -231,15 +231,25 @@ func (s *Service) checkRedirect(ctx context.Context, p *payment.Payment, a *paym
 	if !due || !ok {
 		return p, nil
 	}
+	np, _, err := s.settleIfDecided(ctx, p, a, prov, payment.CausePoll, "decided at the bank while the shopper was away")
+	return np, err
+}
+
+// settleIfDecided asks the bank about a payment and, when the bank has decided it (settled,
+// rejected, cancelled), applies the bank's word and reports decided. An undecided payment is left
+// as it is, for the caller to wait on or give up on.
+func (s *Service) settleIfDecided(ctx context.Context, p *payment.Payment, a *payment.Authorisation, prov banks.Provider,
+	cause payment.Cause, detail string) (_ *payment.Payment, decided bool, _ error) {
 	code, err := s.bankStatus(ctx, prov, a)
 	if err != nil {
-		return p, err
+		return p, false, err
 	}
 	if to, _ := payment.BankOutcome(code); to == "" {
-		return p, nil
+		return p, false, nil
 	}
 	s.forget(a.ID)
-	return s.apply(ctx, p, code, payment.CausePoll, "decided at the bank while the shopper was away")
+	np, err := s.apply(ctx, p, code, cause, detail)
+	return np, true, err
 }
 
 // keepExtra stores what a provider wrote into an attempt's Extra during a call (Paysera's rotated
@@ -507,14 +517,13 @@ func (s *Service) Cancel(ctx context.Context, p *payment.Payment, cause payment.
 func (s *Service) Expire(ctx context.Context, p *payment.Payment) (*payment.Payment, error) {
 	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && a.BankPaymentID != "" {
 		if prov, ok := s.providers[a.Provider]; ok {
+			const detail = "decided at the bank before it expired here"
 			if !IsConsent(a) {
-				code, err := s.bankStatus(ctx, prov, a)
-				if err != nil {
+				np, decided, err := s.settleIfDecided(ctx, p, a, prov, payment.CauseTimeout, detail)
+				if err != nil && !decided {
 					return p, fmt.Errorf("checkout: expire: the bank must say first: %w", err)
-				}
-				if to, _ := payment.BankOutcome(code); to != "" {
-					s.forget(a.ID)
-					return s.apply(ctx, p, code, payment.CauseTimeout, "decided at the bank before it expired here")
+				} else if decided {
+					return np, err
 				}
 			}
 			if err := prov.Cancel(ctx, order(a)); err != nil {
@@ -522,11 +531,8 @@ func (s *Service) Expire(ctx context.Context, p *payment.Payment) (*payment.Paym
 				var be *banks.Error
 				if errors.As(err, &be) && !be.Retryable && !IsConsent(a) {
 					// Decided at the bank in the meantime: its word again, not ours.
-					if code, err := s.bankStatus(ctx, prov, a); err == nil {
-						if to, _ := payment.BankOutcome(code); to != "" {
-							s.forget(a.ID)
-							return s.apply(ctx, p, code, payment.CauseTimeout, "decided at the bank before it expired here")
-						}
+					if np, decided, err := s.settleIfDecided(ctx, p, a, prov, payment.CauseTimeout, detail); decided {
+						return np, err
 					}
 				}
 			}
