@@ -112,9 +112,11 @@ func (s *Server) checkoutEvents(w http.ResponseWriter, r *http.Request) {
 	defer tick.Stop()
 	buf := []byte("retry: 1000\n")
 	last, rephased := "", false
-	for {
-		if p, err = s.store.PaymentByToken(r.Context(), r.PathValue("token")); err != nil {
-			return
+	for first := true; ; first = false {
+		if !first { // the payment may have moved since the last tick (the page read it just now)
+			if p, err = s.store.PaymentByToken(r.Context(), r.PathValue("token")); err != nil {
+				return
+			}
 		}
 		out, code := s.status(r, p, l)
 		if strings.HasPrefix(out.QRData, "bankid.") && out.QRData == last && !rephased {
