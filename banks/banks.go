@@ -238,6 +238,12 @@ type Error struct {
 	RetryIn   time.Duration // from Retry-After, if given
 	// Denied is set when the shopper refused the payment at the bank (e.g. access_denied).
 	Denied bool
+	// Uncertain is set when the request reached the bank and no clear answer came back (a
+	// time-out, a reset connection, a 5xx to a creation): the bank may have acted, so the call
+	// must not be made again as if it had not.
+	Uncertain bool
+	// sent records that the request left us; the transport retries a creation only if not.
+	sent bool
 }
 
 func (e *Error) Error() string {
@@ -254,6 +260,12 @@ func IsRetryable(err error) bool {
 		return be.Retryable
 	}
 	return errors.Is(err, context.DeadlineExceeded)
+}
+
+// IsUncertain reports whether err leaves open whether the bank acted on the request.
+func IsUncertain(err error) bool {
+	var be *Error
+	return errors.As(err, &be) && be.Uncertain
 }
 
 // IsDenied reports whether err means the shopper refused at the bank.
