@@ -51,10 +51,10 @@ type Transport struct {
 
 	// Header, when set, adds the headers every request of this provider carries.
 	Header func(req *http.Request)
-	// Authenticate, when set, puts the credentials on a request (a bearer token). refresh is
-	// true when the bank refused the previous try's token as expired or invalid: get a new one.
-	// Requests with NoAuth skip it.
-	Authenticate func(ctx context.Context, req *http.Request, refresh bool) error
+	// Authenticate, when set, puts the credentials the request's Scope names on it (a bearer
+	// token). refresh is true when the bank refused the previous try's token as expired or
+	// invalid: get a new one. Requests with NoAuth skip it.
+	Authenticate func(ctx context.Context, req *http.Request, scope string, refresh bool) error
 	// Sign, when set, signs the finished request (Digest, HTTP Signatures); it runs on every
 	// try, after Authenticate, with the body sent.
 	Sign func(req *http.Request, body []byte) error
@@ -82,6 +82,9 @@ type Request struct {
 	Create bool
 	// NoAuth marks a call that does not carry the provider's credentials (a token request).
 	NoAuth bool
+	// Scope names the credentials the call needs, for Authenticate: an OAuth scope, or the
+	// payment whose token it carries.
+	Scope string
 }
 
 // Response is the bank's answer.
@@ -185,7 +188,7 @@ func (t *Transport) try(ctx context.Context, r Request, target string, body []by
 		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 	if t.Authenticate != nil && !r.NoAuth {
-		if err := t.Authenticate(ctx, req, refresh); err != nil {
+		if err := t.Authenticate(ctx, req, r.Scope, refresh); err != nil {
 			return nil, 0, err
 		}
 	}

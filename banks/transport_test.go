@@ -329,7 +329,7 @@ func TestTransportRefreshesToken(t *testing.T) {
 			defer srv.Close()
 			tr := newTransport(srv.URL)
 			refreshes := 0
-			tr.Authenticate = func(ctx context.Context, req *http.Request, refresh bool) error {
+			tr.Authenticate = func(ctx context.Context, req *http.Request, scope string, refresh bool) error {
 				tok := "old"
 				if refresh {
 					refreshes++
@@ -417,7 +417,7 @@ func TestTransportSignsAndAuthenticates(t *testing.T) {
 	defer srv.Close()
 	tr := newTransport(srv.URL)
 	tr.Header = func(r *http.Request) { r.Header.Set("X-Client", "c1") }
-	tr.Authenticate = func(ctx context.Context, r *http.Request, refresh bool) error {
+	tr.Authenticate = func(ctx context.Context, r *http.Request, scope string, refresh bool) error {
 		r.Header.Set("Authorization", "Bearer t")
 		return nil
 	}

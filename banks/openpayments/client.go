@@ -4,13 +4,10 @@
 package openpayments
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
@@ -48,6 +44,10 @@ type Config struct {
 // Client is the Open Payments provider.
 type Client struct {
 	cfg Config
+	api *banks.Transport // the API under APIURL + /psd2
+	// auth is the token host, for the code exchange the oauth2 package cannot make (it needs
+	// the platform's X-PaymentId headers).
+	auth *banks.Transport
 
 	tokMu  sync.Mutex
 	tokens map[string]oauth2.TokenSource // per scope; ReuseTokenSource renews one at a time
@@ -89,7 +89,12 @@ func New(cfg Config) *Client {
 	if len(cfg.Countries) == 0 {
 		cfg.Countries = []string{"SE", "FI", "NO", "DK"}
 	}
-	return &Client{cfg: cfg, tokens: map[string]oauth2.TokenSource{}}
+	c := &Client{cfg: cfg, tokens: map[string]oauth2.TokenSource{}}
+	c.api = &banks.Transport{Provider: cfg.Name, BaseURL: strings.TrimRight(cfg.APIURL, "/") + "/psd2", Client: cfg.HTTPClient,
+		Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff, Authenticate: c.authenticate}
+	c.auth = &banks.Transport{Provider: cfg.Name, BaseURL: strings.TrimRight(cfg.AuthURL, "/"), Client: cfg.HTTPClient,
+		Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff}
+	return c
 }
 
 // token returns a valid access token for scope, cached and renewed a minute before expiry, as
@@ -103,7 +108,7 @@ func (c *Client) token(scope string) (*oauth2.Token, error) {
 			TokenURL: strings.TrimRight(c.cfg.AuthURL, "/") + "/connect/token",
 			Scopes:   strings.Fields(scope), AuthStyle: oauth2.AuthStyleInParams,
 		}
-		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c.cfg.HTTPClient)
+		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, c.auth.OAuthClient())
 		ts = oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(ctx), time.Minute)
 		c.tokens[scope] = ts
 	}
@@ -134,7 +139,7 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 	c.mu.Unlock()
 	var out []banks.Bank
 	for _, country := range c.cfg.Countries {
-		var list []ASPSP
+		var list ASPSPList
 		if err := c.call(ctx, call{method: "GET", path: "/aspspinformation/v1/aspsps?isoCountryCodes=" + url.QueryEscape(country),
 			scope: ScopeBankList}, &list); err != nil {
 			return nil, fmt.Errorf("openpayments: bank list %s: %w", country, err)
@@ -211,10 +216,11 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 	if out.PaymentID == "" {
 		return nil, fmt.Errorf("openpayments: create payment: no paymentId in answer")
 	}
-	created := &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus}
+	created := &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus, Extra: map[string]string{}}
 	if req.Affiliate != "" {
-		created.Extra = map[string]string{"affiliate": req.Affiliate}
+		created.Extra["affiliate"] = req.Affiliate
 	}
+	keepLinks(created.Extra, out.Links)
 	return created, nil
 }
 
@@ -224,6 +230,51 @@ func (c *Client) paymentPath(o banks.Order) string {
 		return "/consent/v1/consents/" + url.PathEscape(o.PaymentID)
 	}
 	return "/paymentinitiation/v1/payments/" + url.PathEscape(o.Product) + "/" + url.PathEscape(o.PaymentID)
+}
+
+// Links the bank gave, kept with the attempt (its Extra) to be followed in later calls.
+const (
+	linkStart     = "link_start"
+	linkStatus    = "link_status"
+	linkSelf      = "link_self"
+	linkSCAStatus = "link_sca_status"
+)
+
+// keepLinks notes the links of a creation's answer that later calls follow.
+func keepLinks(extra map[string]string, links banks.Links) {
+	for key, names := range map[string][]string{
+		linkStart:  {"startAuthorisation", "startAuthorisationWithAuthenticationMethodSelection", "startAuthorisationWithPsuIdentification"},
+		linkStatus: {"status"},
+		linkSelf:   {"self"},
+	} {
+		if href := links.Href(names...); href != "" {
+			extra[key] = href
+		}
+	}
+}
+
+// resolve turns a link of the bank's into a URL to call; a link to another host is refused.
+// "All links can be relative or full links" (the published document, _linksPaymentInitiation):
+// a relative link that names /psd2/… is from the API's root, one such as the document's own
+// example "/v1/payments/…" is from the service (paymentinitiation or consent).
+func (c *Client) resolve(o banks.Order, href string) (string, error) {
+	root := strings.TrimRight(c.cfg.APIURL, "/")
+	if strings.HasPrefix(href, "/psd2/") {
+		return banks.ResolveLink(root, href)
+	}
+	service := "/psd2/paymentinitiation"
+	if o.Product == banks.ConsentProduct {
+		service = "/psd2/consent"
+	}
+	return banks.ResolveLink(root+service, href)
+}
+
+// follow is the link the bank gave under key, or the documented path where it gave none.
+func (c *Client) follow(o banks.Order, key, path string) (string, error) {
+	if href := o.Extra[key]; href != "" {
+		return c.resolve(o, href)
+	}
+	return path, nil
 }
 
 func scopeFor(o banks.Order) string {
@@ -267,8 +318,12 @@ func (c *Client) Accounts(ctx context.Context, o banks.Order) ([]banks.AccountIn
 
 // StartSCA starts an authorisation, chooses the SCA method for the device and triggers it.
 func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCARequest) (*banks.SCA, error) {
+	start, err := c.follow(o, linkStart, c.paymentPath(o)+"/authorisations")
+	if err != nil {
+		return nil, fmt.Errorf("openpayments: start authorisation: %w", err)
+	}
 	var started Authorisation
-	if err := c.call(ctx, call{method: "POST", path: c.paymentPath(o) + "/authorisations", scope: scopeFor(o),
+	if err := c.call(ctx, call{method: "POST", path: start, scope: scopeFor(o),
 		bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &started); err != nil {
 		return nil, fmt.Errorf("openpayments: start authorisation: %w", err)
 	}
@@ -276,9 +331,13 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 		return nil, fmt.Errorf("openpayments: start authorisation: no authorisationId in answer")
 	}
 	method := chooseMethod(started.SCAMethods, req.Mobile)
+	// The link is authoritative (the seed posts to authoriseTransaction); the documented path
+	// only where the bank gave none.
 	update := c.paymentPath(o) + "/authorisations/" + url.PathEscape(started.AuthorisationID)
-	if l, ok := started.Links["authoriseTransaction"]; ok && l.Href != "" {
-		update = l.Href // the link is authoritative
+	if href := started.Links.Href("selectAuthenticationMethod", "authoriseTransaction", "updatePsuAuthentication"); href != "" {
+		if update, err = c.resolve(o, href); err != nil {
+			return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
+		}
 	}
 	var chosen Authorisation
 	hdr, err := c.callHeader(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU,
@@ -288,12 +347,17 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 	}
 	sca := toSCA(&chosen, method)
 	sca.AuthorisationID = started.AuthorisationID
+	if sca.Extra == nil {
+		sca.Extra = map[string]string{}
+	}
+	if href := cmp.Or(chosen.Links.Href("scaStatus"), started.Links.Href("scaStatus")); href != "" {
+		sca.Extra[linkSCAStatus] = href
+	}
 	switch strings.ToUpper(hdr.Get("ASPSP-SCA-Approach")) {
 	case "DECOUPLED":
 		sca.Approach = banks.Decoupled
 	case "REDIRECT":
 		sca.Approach = banks.Redirect
-		sca.Extra = map[string]string{}
 		if l, ok := chosen.Links["scaOAuth"]; ok && l.Href != "" {
 			r := strings.NewReplacer("[CLIENT_ID]", url.QueryEscape(c.cfg.ClientID),
 				"[TPP_REDIRECT_URI]", url.QueryEscape(req.RedirectURI), "[TPP_STATE]", url.QueryEscape(req.State))
@@ -301,7 +365,9 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 			sca.Extra["oauth"] = "1"
 			sca.Extra["redirect_uri"] = req.RedirectURI
 		} else if l, ok := chosen.Links["scaRedirect"]; ok && l.Href != "" {
-			sca.RedirectURL = l.Href
+			if sca.RedirectURL, err = banks.ResolveRedirect(c.api.BaseURL, l.Href); err != nil {
+				return nil, fmt.Errorf("openpayments: scaRedirect: %w", err)
+			}
 		} else {
 			return nil, fmt.Errorf("openpayments: REDIRECT approach without scaOAuth or scaRedirect link")
 		}
@@ -360,8 +426,12 @@ func toSCA(a *Authorisation, method string) *banks.SCA {
 
 // PollSCA reads the authorisation's status and fresh challenge.
 func (c *Client) PollSCA(ctx context.Context, o banks.Order) (*banks.SCA, error) {
+	path, err := c.follow(o, linkSCAStatus, c.paymentPath(o)+"/authorisations/"+url.PathEscape(o.AuthorisationID))
+	if err != nil {
+		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
+	}
 	var a Authorisation
-	if err := c.call(ctx, call{method: "GET", path: c.paymentPath(o) + "/authorisations/" + url.PathEscape(o.AuthorisationID),
+	if err := c.call(ctx, call{method: "GET", path: path,
 		scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &a); err != nil {
 		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
 	}
@@ -390,16 +460,8 @@ func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values
 	// Hand-written rather than oauth2.Config.Exchange: the platform needs the X-PaymentId and
 	// X-PaymentAuthorisationId headers on this one request, which the oauth2 package cannot add.
 	var tok Token
-	err := c.do(ctx, func() (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(c.cfg.AuthURL, "/")+"/connect/token", strings.NewReader(form.Encode()))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-PaymentId", o.PaymentID)
-		req.Header.Set("X-PaymentAuthorisationId", o.AuthorisationID)
-		return req, nil
-	}, false, &tok)
+	_, err := c.auth.Do(ctx, banks.Request{Method: "POST", Path: "/connect/token", Form: form, NoAuth: true,
+		Header: http.Header{"X-PaymentId": {o.PaymentID}, "X-PaymentAuthorisationId": {o.AuthorisationID}}}, &tok)
 	if err != nil {
 		return fmt.Errorf("openpayments: exchange code: %w", err)
 	}
@@ -411,8 +473,12 @@ func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values
 
 // Status reads the payment's transaction status.
 func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
+	path, err := c.follow(o, linkStatus, c.paymentPath(o)+"/status")
+	if err != nil {
+		return "", fmt.Errorf("openpayments: status: %w", err)
+	}
 	var st TransactionStatus
-	if err := c.call(ctx, call{method: "GET", path: c.paymentPath(o) + "/status", scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st); err != nil {
+	if err := c.call(ctx, call{method: "GET", path: path, scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st); err != nil {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
 	if st.TransactionStatus == "" {
@@ -423,7 +489,11 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 
 // Cancel deletes the payment at the bank.
 func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
-	if err := c.call(ctx, call{method: "DELETE", path: c.paymentPath(o), scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, nil); err != nil {
+	path, err := c.follow(o, linkSelf, c.paymentPath(o))
+	if err != nil {
+		return fmt.Errorf("openpayments: cancel: %w", err)
+	}
+	if err := c.call(ctx, call{method: "DELETE", path: path, scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, nil); err != nil {
 		return fmt.Errorf("openpayments: cancel: %w", err)
 	}
 	return nil
@@ -443,155 +513,51 @@ func (c *Client) call(ctx context.Context, cl call, out any) error {
 	return err
 }
 
+// callHeader sends one API call through the transport with the platform's headers and returns
+// the answer's headers (the SCA approach travels in one).
 func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header, error) {
-	var body []byte
+	h := http.Header{}
+	if cl.bic != "" {
+		h.Set("X-BicFi", cl.bic)
+		if ProfileFor(cl.bic).Requires("TPP-Redirect-Preferred") {
+			h.Set("TPP-Redirect-Preferred", "false") // ask for decoupled, the same on every call
+		}
+	}
+	if cl.psu.IPAddress != "" {
+		h.Set("PSU-IP-Address", cl.psu.IPAddress)
+	}
+	if cl.psu.UserAgent != "" {
+		h.Set("PSU-User-Agent", cl.psu.UserAgent)
+	}
+	if cl.consent != "" {
+		h.Set("Consent-ID", cl.consent)
+	}
+	if cl.affiliate != "" {
+		h.Set("X-AffiliatedASPSP-ID", cl.affiliate)
+	}
+	req := banks.Request{Method: cl.method, Path: strings.TrimPrefix(cl.path, "/psd2"), Header: h, Create: cl.create, Scope: cl.scope}
 	if cl.body != nil {
-		var err error
-		if body, err = json.Marshal(cl.body); err != nil {
-			return nil, err
-		}
+		req.JSON = cl.body
+	} else if cl.method == "POST" || cl.method == "PUT" {
+		h.Set("Content-Type", "application/json")
 	}
-	target := cl.path
-	if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") {
-		if !strings.HasPrefix(target, "/psd2/") {
-			target = "/psd2" + target
-		}
-		target = strings.TrimRight(c.cfg.APIURL, "/") + target
+	resp, err := c.api.Do(ctx, req, out)
+	if err != nil {
+		return nil, err
 	}
-	var hdr http.Header
-	build := func() (*http.Request, error) {
-		tok, err := c.token(cl.scope)
-		if err != nil {
-			return nil, &banks.Error{Status: 502, Code: "TOKEN", Message: err.Error(), Retryable: true}
-		}
-		req, err := http.NewRequestWithContext(ctx, cl.method, target, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("Content-Type", "application/json")
-		if cl.bic != "" {
-			req.Header.Set("X-BicFi", cl.bic)
-			if ProfileFor(cl.bic).Requires("TPP-Redirect-Preferred") {
-				req.Header.Set("TPP-Redirect-Preferred", "false") // ask for decoupled, the same on every call
-			}
-		}
-		if cl.psu.IPAddress != "" {
-			req.Header.Set("PSU-IP-Address", cl.psu.IPAddress)
-		}
-		if cl.psu.UserAgent != "" {
-			req.Header.Set("PSU-User-Agent", cl.psu.UserAgent)
-		}
-		if cl.consent != "" {
-			req.Header.Set("Consent-ID", cl.consent)
-		}
-		if cl.affiliate != "" {
-			req.Header.Set("X-AffiliatedASPSP-ID", cl.affiliate)
-		}
-		return req, nil
-	}
-	err := c.do(ctx, build, cl.create, &hdr, out)
-	var be *banks.Error
-	if errors.As(err, &be) && be.Status == http.StatusUnauthorized && be.Code == "TOKEN_INVALID" {
-		// Revoked or expired early at the platform: one more try with a fresh token.
-		c.dropToken(cl.scope)
-		hdr = nil
-		err = c.do(ctx, build, cl.create, &hdr, out)
-	}
-	return hdr, err
+	return resp.Header, nil
 }
 
-// do sends the request built by build (afresh for every try, each with its own X-Request-ID),
-// retrying 429 and 5xx with exponential backoff and jitter, honouring Retry-After. Payment
-// creations are retried only on 429 and 503, where the bank did not act.
-func (c *Client) do(ctx context.Context, build func() (*http.Request, error), create bool, outs ...any) error {
-	var hdrOut *http.Header
-	var out any
-	for _, o := range outs {
-		if h, ok := o.(*http.Header); ok {
-			hdrOut = h
-		} else {
-			out = o
-		}
+// authenticate puts the scope's access token on a call, renewing it when the platform said it
+// is no longer good (revoked or expired early).
+func (c *Client) authenticate(ctx context.Context, req *http.Request, scope string, refresh bool) error {
+	if refresh {
+		c.dropToken(scope)
 	}
-	var lastErr error
-	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
-		req, err := build()
-		if err != nil {
-			return err
-		}
-		xid := uuid.NewString()
-		req.Header.Set("X-Request-ID", xid)
-		start := time.Now()
-		resp, err := c.cfg.HTTPClient.Do(req)
-		log := banks.CallLog{Logger: c.cfg.Logger, Provider: c.cfg.Name, Method: req.Method, Path: req.URL.Path, XRequestID: xid, Attempt: attempt}
-		if err != nil {
-			log.Log(ctx, slog.LevelWarn, "bank call failed", slog.String("error", err.Error()), slog.Duration("took", time.Since(start)))
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			lastErr = &banks.Error{Status: 0, Message: "no answer from the bank", Retryable: true}
-			if create {
-				return lastErr
-			}
-			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
-			continue
-		}
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		log.Log(ctx, slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
-		if resp.StatusCode < 300 {
-			if hdrOut != nil {
-				*hdrOut = resp.Header
-			}
-			if out != nil && len(data) > 0 {
-				if err := json.Unmarshal(data, out); err != nil {
-					return fmt.Errorf("decode answer: %w", err)
-				}
-			}
-			return nil
-		}
-		be := parseError(resp, data)
-		lastErr = be
-		if !be.Retryable || (create && resp.StatusCode != 429 && resp.StatusCode != 503) {
-			return be
-		}
-		if attempt < c.cfg.MaxAttempts && !banks.Wait(ctx, c.cfg.Backoff, attempt, be.RetryIn) {
-			return ctx.Err()
-		}
+	tok, err := c.token(scope)
+	if err != nil {
+		return &banks.Error{Status: 502, Code: "TOKEN", Message: err.Error(), Retryable: true}
 	}
-	return lastErr
-}
-
-// parseError reads either error format the platform uses: RFC 7807 or tppMessages.
-func parseError(resp *http.Response, data []byte) *banks.Error {
-	be := &banks.Error{Status: resp.StatusCode, Retryable: resp.StatusCode == 429 || resp.StatusCode >= 500}
-	be.RetryIn = banks.RetryAfter(resp.Header)
-	var p Problem
-	if json.Unmarshal(data, &p) == nil {
-		switch {
-		case len(p.TPPMessages) > 0:
-			be.Code, be.Message = p.TPPMessages[0].Code, p.TPPMessages[0].Text
-			if p.TPPMessages[0].Path != "" {
-				be.Message += " (" + p.TPPMessages[0].Path + ")"
-			}
-		case p.Code != "" || p.Detail != "" || p.Title != "":
-			be.Code, be.Message = p.Code, p.Detail
-			if be.Message == "" {
-				be.Message = p.Title
-			}
-		}
-		var oauthErr struct {
-			Error string `json:"error"`
-			Desc  string `json:"error_description"`
-		}
-		if be.Code == "" && json.Unmarshal(data, &oauthErr) == nil && oauthErr.Error != "" {
-			be.Code, be.Message = oauthErr.Error, oauthErr.Desc
-		}
-	}
-	if be.Message == "" {
-		be.Message = http.StatusText(resp.StatusCode)
-	}
-	return be
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	return nil
 }

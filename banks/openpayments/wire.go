@@ -1,5 +1,13 @@
 package openpayments
 
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"paybybank/banks"
+)
+
 // The JSON shapes of the Open Payments NextGenPSD2 API that we send and read. They are
 // exported so the fake in openpaymentstest speaks exactly the same wire format.
 
@@ -27,16 +35,14 @@ type PaymentInitiation struct {
 	RemittanceInformationUnstructured string            `json:"remittanceInformationUnstructured,omitempty"`
 }
 
-// Link is a hypermedia link.
-type Link struct {
-	Href string `json:"href"`
-}
+// Link is a hypermedia link, read as `{"href": …}` or as a plain string (banks.Link).
+type Link = banks.Link
 
 // PaymentCreated is the answer to a payment initiation.
 type PaymentCreated struct {
-	PaymentID         string          `json:"paymentId"`
-	TransactionStatus string          `json:"transactionStatus"`
-	Links             map[string]Link `json:"_links,omitempty"`
+	PaymentID         string      `json:"paymentId"`
+	TransactionStatus string      `json:"transactionStatus"`
+	Links             banks.Links `json:"_links,omitempty"`
 }
 
 // SCAMethod is one authentication method a bank offers.
@@ -54,12 +60,12 @@ type ChallengeData struct {
 
 // Authorisation is the answer to starting, updating or reading a payment authorisation.
 type Authorisation struct {
-	AuthorisationID string          `json:"authorisationId,omitempty"`
-	SCAStatus       string          `json:"scaStatus"`
-	SCAMethods      []SCAMethod     `json:"scaMethods,omitempty"`
-	ChallengeData   *ChallengeData  `json:"challengeData,omitempty"`
-	PSUMessage      string          `json:"psuMessage,omitempty"`
-	Links           map[string]Link `json:"_links,omitempty"`
+	AuthorisationID string         `json:"authorisationId,omitempty"`
+	SCAStatus       string         `json:"scaStatus"`
+	SCAMethods      []SCAMethod    `json:"scaMethods,omitempty"`
+	ChallengeData   *ChallengeData `json:"challengeData,omitempty"`
+	PSUMessage      string         `json:"psuMessage,omitempty"`
+	Links           banks.Links    `json:"_links,omitempty"`
 }
 
 // SelectMethod is the body that picks the SCA method.
@@ -79,6 +85,32 @@ type ASPSP struct {
 	Name    string `json:"name"`
 	LogoURL string `json:"logoUrl,omitempty"`
 	Country string `json:"country,omitempty"`
+}
+
+// ASPSPList is the bank list. The published document's schema (aspspList) is a bare array,
+// but its example, which is what the platform sends, wraps it as {"aspsps": [ … ]}: both are
+// read.
+type ASPSPList []ASPSP
+
+// UnmarshalJSON reads the list bare or wrapped.
+func (l *ASPSPList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var w struct {
+			ASPSPs []ASPSP `json:"aspsps"`
+		}
+		if err := json.Unmarshal(b, &w); err != nil {
+			return fmt.Errorf("bank list: %w", err)
+		}
+		*l = w.ASPSPs
+		return nil
+	}
+	var list []ASPSP
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("bank list: %w", err)
+	}
+	*l = list
+	return nil
 }
 
 // TPPMessage is a Berlin Group error entry.
