@@ -29,6 +29,9 @@ func (db *DB) Lock() error {
 		return fmt.Errorf("store: %s is in use by another paybybank server (lock %s.lock): %w", db.DSN, db.DSN, err)
 	}
 	db.lock = f
+	if db.db == nil {
+		return nil // not open yet: nothing to release
+	}
 	if _, err := db.releaseDeadClaims(context.Background()); err != nil {
 		return fmt.Errorf("store: lock: %w", err)
 	}
