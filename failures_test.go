@@ -145,7 +145,7 @@ func TestExpiry(t *testing.T) {
 	}
 	// Terminal means terminal: cancel is refused.
 	code, prob := h.api("POST", "/api/v1/payments/"+id+"/cancel", "")
-	if code != 409 || prob["code"] != "invalid_state" {
+	if code != 409 || prob["code"] != "payment_not_cancellable" || prob["payment_status"] != "expired" {
 		t.Fatalf("cancel expired: %d %v", code, prob)
 	}
 }

@@ -81,6 +81,9 @@ func (h *harness) start(prev *app.App) {
 	if err := h.db.Open(); err != nil {
 		h.t.Fatal(err)
 	}
+	if err := h.db.Lock(); err != nil { // as `paybybank serve` does: this process is the database's server
+		h.t.Fatal(err)
+	}
 	url := "http://" + h.srv.Listener.Addr().String()
 	c := &app.Config{Addr: h.srv.Listener.Addr().String(), PublicURL: url, SelfURL: url, Sandbox: true, BankBackoff: time.Millisecond}
 	if prev != nil {

@@ -475,39 +475,109 @@ func (s *Service) finishCallback(ctx context.Context, a *payment.Authorisation, 
 	return s.confirm(ctx, p, a, payment.CauseCallback, "redirect SCA confirmed")
 }
 
-// Cancel cancels an unfinished payment, at the bank too where an order exists there. A payment
-// the bank has already settled cannot be cancelled: the bank's answer is applied instead.
+// NotCancellableError means a payment could not be cancelled: it had already ended, or the bank
+// (or another request, a callback, a poll) moved it past the point where a cancel holds. Status is
+// where the payment stands now. It wraps payment.ErrConflict, so callers that only know conflicts
+// treat it as one.
+type NotCancellableError struct {
+	Status payment.Status
+}
+
+func (e *NotCancellableError) Error() string {
+	return "checkout: payment is " + string(e.Status) + " and can no longer be cancelled"
+}
+
+// Unwrap makes errors.Is(err, payment.ErrConflict) true.
+func (e *NotCancellableError) Unwrap() error { return payment.ErrConflict }
+
+// cancelTries bounds how often Cancel starts over when another request moves the payment under it
+// (a bank chosen, SCA done): each start over sees the new state, so a few always suffice.
+const cancelTries = 3
+
+// Cancel cancels an unfinished payment, at the bank too where an order exists there, and returns
+// the cancelled payment; or, when that is no longer true to do, a *NotCancellableError with the
+// payment as it stands. It never answers with a payment that is not cancelled: a bank that refuses
+// the cancel (the shopper approved) is asked for its status, which is applied, and a payment moved
+// by another request meanwhile is looked at afresh.
 func (s *Service) Cancel(ctx context.Context, p *payment.Payment, cause payment.Cause) (*payment.Payment, error) {
-	if p.Status.Terminal() {
-		return p, fmt.Errorf("checkout: payment is %s: %w", p.Status, payment.ErrConflict)
-	}
-	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && a.BankPaymentID != "" {
-		if prov, ok := s.providers[a.Provider]; ok {
-			before := maps.Clone(a.Extra)
-			err := prov.Cancel(ctx, order(a))
-			s.keepExtra(ctx, a, before)
-			if err != nil {
-				var be *banks.Error
-				if errors.As(err, &be) && !be.Retryable {
-					// Too late at the bank: take the bank's word for where the payment stands.
-					np, cerr := s.confirm(ctx, p, a, cause, "cancel refused by the bank")
-					if cerr == nil && np.Status.Terminal() && np.Status != payment.StatusCancelled {
-						return np, fmt.Errorf("checkout: cancel: %w", payment.ErrConflict)
-					}
-					if cerr == nil {
-						p = np
-					}
-				} else {
-					return p, err
-				}
-			}
+	for try := 0; ; try++ {
+		if p.Status.Terminal() {
+			return p, &NotCancellableError{Status: p.Status}
 		}
-		s.forget(a.ID)
+		np, err := s.cancelAtBank(ctx, p, cause)
+		if err != nil {
+			return np, err
+		}
+		if np.Status == payment.StatusCancelled {
+			return np, nil // the bank says it was cancelled there already
+		}
+		if np.Status != p.Status {
+			// The bank refused the cancel and its status moved the payment on (processing, completed).
+			return np, &NotCancellableError{Status: np.Status}
+		}
+		tr := payment.Transition{From: p.Status, To: payment.StatusCancelled, Cause: cause, FailureReason: "cancelled by the " + string(cause)}
+		moved, err := s.store.Transition(ctx, p.ID, tr)
+		if err == nil {
+			s.logger.InfoContext(ctx, "payment status", slog.String("payment_id", p.ID), slog.String("from", string(tr.From)),
+				slog.String("to", string(tr.To)), slog.String("cause", string(tr.Cause)))
+			return moved, nil
+		} else if !errors.Is(err, payment.ErrConflict) {
+			return p, err
+		}
+		// Another request moved the payment first: where does it stand now?
+		fresh, ferr := s.store.Payment(ctx, p.ID)
+		switch {
+		case ferr != nil:
+			return p, ferr
+		case fresh.Status == payment.StatusCancelled:
+			return fresh, nil // cancelled by someone else (the shopper, the bank): still the truth asked for
+		case fresh.Status.Terminal() || try+1 >= cancelTries:
+			return fresh, &NotCancellableError{Status: fresh.Status}
+		}
+		p = fresh // e.g. a bank was chosen meanwhile: cancel its order too
 	}
-	if p.Status.Terminal() {
+}
+
+// cancelAtBank cancels the payment's live bank order, if it has one. A bank that refuses (too late:
+// the shopper approved) is asked where the payment stands, and the payment moved as it says; the
+// payment is returned as it is after that.
+func (s *Service) cancelAtBank(ctx context.Context, p *payment.Payment, cause payment.Cause) (*payment.Payment, error) {
+	a, err := s.store.ActiveAuthorisation(ctx, p.ID)
+	if errors.Is(err, payment.ErrNotFound) {
+		return p, nil
+	} else if err != nil {
+		return p, err
+	}
+	if a.BankPaymentID == "" {
 		return p, nil
 	}
-	return s.move(ctx, p, payment.Transition{To: payment.StatusCancelled, Cause: cause, FailureReason: "cancelled by the " + string(cause)})
+	prov, ok := s.providers[a.Provider]
+	if !ok {
+		return p, nil
+	}
+	before := maps.Clone(a.Extra)
+	err = prov.Cancel(ctx, order(a))
+	s.keepExtra(ctx, a, before)
+	var be *banks.Error
+	switch {
+	case err == nil:
+		s.forget(a.ID)
+		return p, nil
+	case errors.As(err, &be) && !be.Retryable:
+		// Too late at the bank: take the bank's word for where the payment stands.
+		np, cerr := s.confirm(ctx, p, a, cause, "cancel refused by the bank")
+		if cerr != nil {
+			return p, fmt.Errorf("checkout: cancel refused by the bank, and its status unknown: %w", cerr)
+		}
+		if np.Status == p.Status && np.Status != payment.StatusCancelled {
+			// The bank refused the cancel yet reports nothing decided: it will not be cancelled
+			// there, so it is not cancelled here either.
+			return np, &NotCancellableError{Status: np.Status}
+		}
+		return np, nil
+	default:
+		return p, err
+	}
 }
 
 // Expire ends a payment that is past its time, cancelling its bank order best-effort. A shopper

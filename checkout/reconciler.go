@@ -31,12 +31,19 @@ func cadence(age time.Duration) time.Duration {
 	return time.Hour
 }
 
-// Run reconciles everything once (what a crash left behind), then on every tick until ctx ends.
+// Run settles what a crash left behind (bank calls cut short, unfinished payments), then
+// reconciles on every tick until ctx ends.
 func (r *Reconciler) Run(ctx context.Context) {
 	if r.Tick == 0 {
 		r.Tick = 2 * time.Second
 	}
 	r.last = map[string]time.Time{}
+	// Bank choices a crash cut short are settled first, so their shoppers may choose again at once.
+	if n, err := r.Service.SettleInterrupted(ctx); err != nil {
+		r.Logger.Warn("settle interrupted bank calls at start", slog.String("error", err.Error()))
+	} else if n > 0 {
+		r.Logger.Info("settled bank calls a crash interrupted", slog.Int("attempts", n))
+	}
 	if n, err := r.Service.Reconcile(ctx, nil); err != nil {
 		r.Logger.Warn("reconcile at start", slog.String("error", err.Error()))
 	} else {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"sort"
 	"strings"
@@ -44,6 +45,8 @@ type Store interface {
 	SetDebtor(ctx context.Context, id string, a payment.Account) error
 	SetBank(ctx context.Context, id, bic, provider string) error
 	AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Authorisation, error)
+	AbandonAuthorisation(ctx context.Context, a *payment.Authorisation, cause payment.Cause, detail string) error
+	InterruptedAuthorisations(ctx context.Context) ([]*payment.Authorisation, error)
 }
 
 // Service is the checkout's engine.
@@ -66,12 +69,18 @@ type Service struct {
 	bankListAt time.Time
 	bankListV  uint64 // bankList's version, see BankList
 	versions   atomic.Uint64
+	// choosing counts, per payment, the bank choices this process is making right now (ChooseBank).
+	// An attempt whose bank call is unfinished and that no choice here is making was left by a
+	// process that died. One server owns the database (store.Lock), so this is exact; several
+	// servers would need the attempt to carry its owner and a lease instead.
+	choosing map[string]int
 }
 
 // New returns a service over store and providers; publicURL is the origin banks send shoppers back to.
 func New(store Store, providers []banks.Provider, publicURL string, logger *slog.Logger) *Service {
 	s := &Service{store: store, providers: map[string]banks.Provider{}, publicURL: publicURL, logger: logger,
-		Now: time.Now, PollEvery: 500 * time.Millisecond, polls: map[string]*pollEntry{}}
+		Now: time.Now, PollEvery: 500 * time.Millisecond, polls: map[string]*pollEntry{},
+		choosing: map[string]int{}}
 	for _, p := range providers {
 		s.providers[p.Name()] = p
 		s.order = append(s.order, p.Name())
@@ -338,10 +347,24 @@ func order(a *payment.Authorisation) banks.Order {
 
 // ChooseBank creates the payment at the shopper's bank and starts SCA. If the payment already
 // has a live bank order (a reload, a second tab, a double click) that order is returned instead:
-// a payment never gets a second one.
+// a payment never gets a second one while the first can still be authorised.
+//
+// The attempt is recorded before the bank is called and the bank's payment id as soon as it is
+// known, so a crash mid-call leaves a trace to settle (SettleInterrupted). A call whose answer is
+// lost (a time-out, a 5xx, a reset: the bank may have acted) is never sent again: the attempt is
+// given up, the bank's payment cancelled where its id is known, and the outcome recorded in the
+// payment's events; the shopper is told and may choose again.
 func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string, psu banks.PSU, mobile bool) (*payment.Authorisation, error) {
-	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && !IsConsent(a) && (a.BankPaymentID != "" || s.Now().Sub(a.CreatedAt) < time.Minute) {
-		return a, nil
+	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && !IsConsent(a) {
+		switch {
+		case a.Approach != "":
+			return a, nil // SCA started: resume it
+		case s.isChoosing(p.ID):
+			return a, nil // a choice in this process is asking the bank right now (a double click)
+		default:
+			// Left by a process that died mid-call: settle it, then choose afresh.
+			s.settleInterrupted(ctx, a, payment.CauseShopper, "the server stopped while waiting for the bank")
+		}
 	} else if err != nil && !errors.Is(err, payment.ErrNotFound) {
 		return nil, err
 	}
@@ -369,15 +392,10 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if b.Affiliate != "" {
 		a.Extra["affiliate"] = b.Affiliate
 	}
-	// A stale attempt that never reached the bank (a crash mid-call) is replaced.
+	s.startChoosing(p.ID)
+	defer s.doneChoosing(p.ID)
+	// A consent attempt, or one a dead process left, is replaced.
 	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*payment.Authorisation, error) {
-		a.Active = false
-		if serr := s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil); serr != nil {
-			s.logger.ErrorContext(ctx, "retire authorisation", slog.String("error", serr.Error()))
-		}
 		return nil, err
 	}
 	req := s.paymentRequest(p, b.BIC, b.Affiliate, psu)
@@ -387,14 +405,19 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	}
 	created, err := prov.CreatePayment(ctx, req)
 	if err != nil {
-		return fail(err)
+		return nil, s.giveUp(ctx, a, err)
 	}
 	a.Product, a.BankPaymentID = created.Product, created.PaymentID
 	for k, v := range created.Extra {
 		a.Extra[k] = v
 	}
+	// Kept before SCA is asked for: if that answer is lost, or this process dies, the bank's
+	// payment can still be cancelled.
+	if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
+		return nil, s.giveUp(ctx, a, err)
+	}
 	if err := s.startSCA(ctx, prov, a, state, mobile, created.RedirectURL); err != nil {
-		return fail(err)
+		return nil, s.giveUp(ctx, a, err)
 	}
 	tr := &payment.Transition{From: payment.StatusOpen, To: payment.StatusAuthorising, Cause: payment.CauseShopper,
 		BankStatus: created.BankStatus, BankBIC: b.BIC, Provider: b.Provider, Detail: "SCA started (" + a.Approach + ")"}
@@ -402,6 +425,129 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		return nil, err
 	}
 	return a, nil
+}
+
+func (s *Service) isChoosing(paymentID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.choosing[paymentID] > 0
+}
+
+func (s *Service) startChoosing(paymentID string) {
+	s.mu.Lock()
+	s.choosing[paymentID]++
+	s.mu.Unlock()
+}
+
+func (s *Service) doneChoosing(paymentID string) {
+	s.mu.Lock()
+	if s.choosing[paymentID]--; s.choosing[paymentID] <= 0 {
+		delete(s.choosing, paymentID)
+	}
+	s.mu.Unlock()
+}
+
+// answerLost reports whether a failed bank call may have acted at the bank all the same: its
+// answer timed out, was cut off, or was a server error after the request arrived. A refusal (4xx)
+// or a 429 or 503 (the bank did not take the request) is not lost.
+func answerLost(err error) bool {
+	var be *banks.Error
+	if errors.As(err, &be) {
+		return be.Status >= 500 && be.Status != 503
+	}
+	return true // a time-out, a reset, a cut connection: nobody knows what the bank did
+}
+
+// settleTimeout bounds the bank calls that settle an attempt, made after the shopper's own
+// request may have run out of time.
+const settleTimeout = 15 * time.Second
+
+// giveUp retires an attempt whose bank call failed and returns err. The call is not sent again.
+// Where the bank's payment id is known, that payment is cancelled at the bank; where the answer
+// was lost, the attempt is recorded as lost, with the outcome in the payment's events.
+func (s *Service) giveUp(ctx context.Context, a *payment.Authorisation, err error) error {
+	if a.BankPaymentID == "" && !answerLost(err) {
+		// The bank refused, or surely did not act: nothing exists there.
+		a.Active = false
+		if serr := s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil); serr != nil {
+			s.logger.ErrorContext(ctx, "retire authorisation", slog.String("error", serr.Error()))
+		}
+		return err
+	}
+	why := "the bank did not answer (" + err.Error() + ")"
+	if !answerLost(err) {
+		why = "the bank refused to go on (" + err.Error() + ")"
+	}
+	s.settleInterrupted(ctx, a, payment.CauseShopper, why)
+	return err
+}
+
+// LostSCAStatus marks an attempt given up because its bank call never finished (a time-out, a
+// 5xx, a crash mid-call): the shopper's page says so, and that nothing was taken.
+const LostSCAStatus = "lost"
+
+// LastAttemptLost reports whether the payment's latest attempt at a bank was given up unfinished
+// (see LostSCAStatus), for the bank picker to tell the shopper before they choose again.
+func (s *Service) LastAttemptLost(ctx context.Context, p *payment.Payment) bool {
+	if p.Status != payment.StatusOpen {
+		return false
+	}
+	a, err := s.store.LatestAuthorisation(ctx, p.ID)
+	return err == nil && !a.Active && a.SCAStatus == LostSCAStatus
+}
+
+// settleInterrupted gives up an attempt whose bank call never finished: it cancels the bank's
+// payment where its id is known (the bank answered the creation and the trouble came later), and
+// retires the attempt with an event saying what happened and that nothing was taken: without the
+// shopper's SCA, which they were never shown, the bank moves no money.
+func (s *Service) settleInterrupted(ctx context.Context, a *payment.Authorisation, cause payment.Cause, why string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	detail := why + "; attempt given up, nothing taken"
+	prov, ok := s.providers[a.Provider]
+	switch {
+	case a.BankPaymentID == "":
+		detail += "; the bank's payment id never arrived, so a payment it may hold cannot be cancelled and lapses unauthorised"
+	case !ok:
+		detail += "; provider " + a.Provider + " not configured, bank payment " + a.BankPaymentID + " not cancelled"
+	default:
+		before := maps.Clone(a.Extra)
+		err := prov.Cancel(ctx, order(a))
+		s.keepExtra(ctx, a, before)
+		if err != nil {
+			detail += "; cancelling bank payment " + a.BankPaymentID + " failed: " + err.Error()
+			s.logger.WarnContext(ctx, "cancel orphaned bank payment", slog.String("payment_id", a.PaymentID),
+				slog.String("bank_payment_id", a.BankPaymentID), slog.String("error", err.Error()))
+		} else {
+			detail += "; bank payment " + a.BankPaymentID + " cancelled at the bank"
+		}
+	}
+	a.SCAStatus = LostSCAStatus
+	if err := s.store.AbandonAuthorisation(ctx, a, cause, detail); err != nil {
+		s.logger.ErrorContext(ctx, "abandon authorisation", slog.String("authorisation_id", a.ID), slog.String("error", err.Error()))
+		return
+	}
+	s.forget(a.ID)
+	s.logger.InfoContext(ctx, "bank attempt given up", slog.String("payment_id", a.PaymentID), slog.String("detail", detail))
+}
+
+// SettleInterrupted settles every attempt whose bank call a dead process left unfinished (see
+// settleInterrupted), so that their shoppers are told at once and may choose again. The
+// reconciler runs it at start; attempts this process is making are left alone.
+func (s *Service) SettleInterrupted(ctx context.Context) (int, error) {
+	list, err := s.store.InterruptedAuthorisations(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range list {
+		if IsConsent(a) || s.isChoosing(a.PaymentID) {
+			continue
+		}
+		s.settleInterrupted(ctx, a, payment.CausePoll, "the server stopped while waiting for the bank")
+		n++
+	}
+	return n, nil
 }
 
 func (s *Service) startSCA(ctx context.Context, prov banks.Provider, a *payment.Authorisation, state string, mobile bool, redirect string) error {

@@ -222,7 +222,11 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch {
 	case p.Status == payment.StatusOpen || (p.Status == payment.StatusAuthorising && pr.Auth == nil):
-		return s.renderPicker(w, r, p, pg, order, csrf, "")
+		msg := ""
+		if pr.Auth == nil && s.checkout.LastAttemptLost(r.Context(), p) {
+			msg = l.T("error.bank.lost") // the last choice got no answer from the bank: say so
+		}
+		return s.renderPicker(w, r, p, pg, order, csrf, msg)
 	case p.Status == payment.StatusAuthorising && pr.Auth.Approach == banks.Embedded:
 		s.render(w, r, http.StatusOK, views.OTPPage(s.otpView(p, pr.Auth, pg, order, csrf, "")))
 	case p.Status == payment.StatusAuthorising && pr.Auth.Approach == banks.Decoupled:

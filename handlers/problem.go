@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"paybybank/checkout"
 	"paybybank/payment"
 )
 
@@ -16,19 +17,23 @@ type apiError struct {
 	Title  string
 	Detail string
 	Field  string
+	// PaymentStatus is where the payment stands, for problems about what it can no longer do.
+	PaymentStatus payment.Status
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Detail }
 
 type problemBody struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail,omitempty"`
-	Code      string `json:"code"`
-	Field     string `json:"field,omitempty"`
-	Instance  string `json:"instance,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Code   string `json:"code"`
+	Field  string `json:"field,omitempty"`
+	// PaymentStatus is an extension member: "status" is the HTTP status in RFC 9457.
+	PaymentStatus payment.Status `json:"payment_status,omitempty"`
+	Instance      string         `json:"instance,omitempty"`
+	RequestID     string         `json:"request_id,omitempty"`
 }
 
 // toAPIError is the one place where errors become API answers.
@@ -36,9 +41,13 @@ func toAPIError(err error) *apiError {
 	var ae *apiError
 	var fe *payment.FieldError
 	var mbe *http.MaxBytesError
+	var nce *checkout.NotCancellableError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &nce):
+		return &apiError{Status: 409, Code: "payment_not_cancellable", Title: "Payment cannot be cancelled",
+			Detail: "the payment is " + string(nce.Status) + " and can no longer be cancelled", PaymentStatus: nce.Status}
 	case errors.As(err, &fe):
 		return &apiError{Status: 422, Code: "validation_error", Title: "Invalid request", Detail: fe.Error(), Field: fe.Field}
 	case errors.As(err, &mbe):
@@ -63,7 +72,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(ae.Status)
 	json.NewEncoder(w).Encode(problemBody{Type: "https://paybybank.dev/problems/" + ae.Code, Title: ae.Title, Status: ae.Status,
-		Detail: ae.Detail, Code: ae.Code, Field: ae.Field, Instance: r.URL.Path, RequestID: requestIDFrom(r.Context())})
+		Detail: ae.Detail, Code: ae.Code, Field: ae.Field, PaymentStatus: ae.PaymentStatus, Instance: r.URL.Path, RequestID: requestIDFrom(r.Context())})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -65,6 +65,7 @@ var da = map[string]string{
 	"error.state":            "Linket fra din bank er ikke gyldigt længere. Din betaling er ikke ændret.",
 	"error.bank":             "Din bank svarer ikke lige nu. Prøv igen om lidt.",
 	"error.bank.refused":     "Din bank kunne ikke starte denne betaling.",
+	"error.bank.lost":        "Din bank svarede ikke, så betalingen blev ikke startet der. Intet er trukket: vælg din bank igen.",
 	"error.conflict":         "Betalingen er gået videre i et andet vindue. Sådan står den nu.",
 	"error.unavailable":      "Denne bank kan ikke modtage betalingen. Vælg en anden bank.",
 	"error.csrf":             "Din session er udløbet. Genindlæs siden, og prøv igen.",

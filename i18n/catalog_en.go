@@ -70,6 +70,7 @@ var en = map[string]string{
 	"error.state":            "This link from your bank is not valid any more. Your payment has not been changed.",
 	"error.bank":             "Your bank is not answering right now. Please try again in a moment.",
 	"error.bank.refused":     "Your bank could not start this payment.",
+	"error.bank.lost":        "Your bank did not answer, so this payment was not started there. Nothing was taken: choose your bank again.",
 	"error.conflict":         "This payment has moved on in another window. Here is where it stands.",
 	"error.unavailable":      "This bank cannot take this payment. Please choose another bank.",
 	"error.csrf":             "Your session has expired. Please reload the page and try again.",

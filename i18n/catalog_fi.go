@@ -65,6 +65,7 @@ var fi = map[string]string{
 	"error.state":            "Pankkisi linkki ei ole enää voimassa. Maksuasi ei ole muutettu.",
 	"error.bank":             "Pankkisi ei vastaa juuri nyt. Yritä hetken kuluttua uudelleen.",
 	"error.bank.refused":     "Pankkisi ei voinut aloittaa tätä maksua.",
+	"error.bank.lost":        "Pankkisi ei vastannut, joten maksua ei aloitettu siellä. Mitään ei veloitettu: valitse pankkisi uudelleen.",
 	"error.conflict":         "Maksu on edennyt toisessa ikkunassa. Tässä sen tila nyt.",
 	"error.unavailable":      "Tämä pankki ei voi ottaa vastaan tätä maksua. Valitse toinen pankki.",
 	"error.csrf":             "Istuntosi on vanhentunut. Lataa sivu uudelleen ja yritä uudelleen.",

@@ -65,6 +65,7 @@ var fr = map[string]string{
 	"error.state":            "Ce lien de votre banque n’est plus valide. Votre paiement n’a pas été modifié.",
 	"error.bank":             "Votre banque ne répond pas pour le moment. Réessayez dans un instant.",
 	"error.bank.refused":     "Votre banque n’a pas pu lancer ce paiement.",
+	"error.bank.lost":        "Votre banque n’a pas répondu : ce paiement n’y a pas été lancé. Rien n’a été prélevé ; choisissez à nouveau votre banque.",
 	"error.conflict":         "Ce paiement a avancé dans une autre fenêtre. Voici où il en est.",
 	"error.unavailable":      "Cette banque ne peut pas recevoir ce paiement. Choisissez une autre banque.",
 	"error.csrf":             "Votre session a expiré. Rechargez la page et réessayez.",

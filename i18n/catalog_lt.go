@@ -65,6 +65,7 @@ var lt = map[string]string{
 	"error.state":            "Ši banko nuoroda nebegalioja. Jūsų mokėjimas nepakeistas.",
 	"error.bank":             "Jūsų bankas šiuo metu neatsako. Bandykite po akimirkos.",
 	"error.bank.refused":     "Jūsų bankas negalėjo pradėti šio mokėjimo.",
+	"error.bank.lost":        "Jūsų bankas neatsakė, todėl mokėjimas ten nebuvo pradėtas. Nieko nenuskaičiuota: pasirinkite banką dar kartą.",
 	"error.conflict":         "Mokėjimas pažengė kitame lange. Štai jo būsena dabar.",
 	"error.unavailable":      "Šis bankas negali priimti šio mokėjimo. Pasirinkite kitą banką.",
 	"error.csrf":             "Jūsų sesija baigėsi. Perkraukite puslapį ir bandykite dar kartą.",

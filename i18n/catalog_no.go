@@ -65,6 +65,7 @@ var no = map[string]string{
 	"error.state":            "Lenken fra banken din er ikke gyldig lenger. Betalingen din er ikke endret.",
 	"error.bank":             "Banken din svarer ikke akkurat nå. Prøv igjen om litt.",
 	"error.bank.refused":     "Banken din kunne ikke starte denne betalingen.",
+	"error.bank.lost":        "Banken din svarte ikke, så betalingen ble ikke startet der. Ingenting er trukket: velg banken din på nytt.",
 	"error.conflict":         "Betalingen har gått videre i et annet vindu. Slik står den nå.",
 	"error.unavailable":      "Denne banken kan ikke ta imot betalingen. Velg en annen bank.",
 	"error.csrf":             "Økten din er utløpt. Last inn siden på nytt og prøv igjen.",

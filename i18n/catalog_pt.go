@@ -65,6 +65,7 @@ var pt = map[string]string{
 	"error.state":            "Esta ligação do seu banco já não é válida. O seu pagamento não foi alterado.",
 	"error.bank":             "O seu banco não está a responder. Tente novamente daqui a pouco.",
 	"error.bank.refused":     "O seu banco não conseguiu iniciar este pagamento.",
+	"error.bank.lost":        "O seu banco não respondeu, por isso o pagamento não foi iniciado. Nada foi cobrado: escolha o seu banco novamente.",
 	"error.conflict":         "Este pagamento avançou noutra janela. Eis o seu estado atual.",
 	"error.unavailable":      "Este banco não pode receber este pagamento. Escolha outro banco.",
 	"error.csrf":             "A sua sessão expirou. Recarregue a página e tente novamente.",

@@ -65,6 +65,7 @@ var sv = map[string]string{
 	"error.state":            "Länken från din bank gäller inte längre. Din betalning har inte ändrats.",
 	"error.bank":             "Din bank svarar inte just nu. Försök igen om en liten stund.",
 	"error.bank.refused":     "Din bank kunde inte starta betalningen.",
+	"error.bank.lost":        "Din bank svarade inte, så betalningen startades inte där. Inget har dragits: välj din bank igen.",
 	"error.conflict":         "Betalningen har gått vidare i ett annat fönster. Så här ser den ut nu.",
 	"error.unavailable":      "Den här banken kan inte ta emot betalningen. Välj en annan bank.",
 	"error.csrf":             "Din session har gått ut. Ladda om sidan och försök igen.",

@@ -207,3 +207,66 @@ func (db *DB) ReleaseState(ctx context.Context, authID string) error {
 func (db *DB) AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Authorisation, error) {
 	return findAuthorisation(ctx, db.ro, `provider = ? AND bank_payment_id = ? ORDER BY created_at DESC LIMIT 1`, provider, bankPaymentID)
 }
+
+// AbandonAuthorisation retires an attempt whose bank call never finished, with the SCA status the
+// caller set on it (checkout's LostSCAStatus), and records why in the payment's events, in one transaction; the payment's status stays as it is (open), so the shopper
+// can choose a bank again at once. An attempt already retired is left alone and no event written,
+// so two settlements of one attempt (the reconciler and a shopper's click) record it once.
+func (db *DB) AbandonAuthorisation(ctx context.Context, a *payment.Authorisation, cause payment.Cause, detail string) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE authorisations SET active = 0, sca_status = ?, updated_at = ? WHERE id = ? AND active = 1`,
+		a.SCAStatus, formatTime(tx.now), a.ID)
+	if err != nil {
+		return fmt.Errorf("store: abandon authorisation: %w", err)
+	}
+	tx.changedAuthorisation(a.PaymentID)
+	if n, _ := res.RowsAffected(); n == 0 {
+		return tx.Commit()
+	}
+	var status payment.Status
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM payments WHERE id = ?`, a.PaymentID).Scan(&status); err != nil {
+		return fmt.Errorf("store: abandon authorisation: %w", err)
+	}
+	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: a.PaymentID, From: status, To: status, Cause: cause, Detail: detail}); err != nil {
+		return err
+	}
+	a.Active = false
+	return tx.Commit()
+}
+
+// InterruptedAuthorisations returns the live attempts of open payments whose bank call has not
+// finished: SCA not started (no approach). At start, before this process has called any bank, each
+// of them was cut short by the death of the process that made it.
+func (db *DB) InterruptedAuthorisations(ctx context.Context) ([]*payment.Authorisation, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT a.id FROM authorisations a JOIN payments p ON p.id = a.payment_id
+		WHERE a.active = 1 AND a.approach = '' AND p.status = ?`, payment.StatusOpen)
+	if err != nil {
+		return nil, fmt.Errorf("store: interrupted authorisations: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: interrupted authorisations: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: interrupted authorisations: %w", err)
+	}
+	var out []*payment.Authorisation
+	for _, id := range ids {
+		a, err := findAuthorisation(ctx, db.ro, `id = ?`, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

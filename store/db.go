@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"paybybank/payment"
@@ -37,6 +38,7 @@ type DB struct {
 	sessions  *rowCache[sessionRow]             // session id → values and expiry
 
 	lock       io.Closer       // the lock file while this process serves the database (Lock)
+	owner      string          // this process's name on the claims it makes (idempotency keys)
 	creates    chan *createReq // payment creations, committed in groups by createWriter
 	closing    chan struct{}
 	writerDone chan struct{}
@@ -47,7 +49,7 @@ type DB struct {
 
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB {
-	return &DB{DSN: path, Now: time.Now,
+	return &DB{DSN: path, Now: time.Now, owner: "proc_" + uuid.NewString(),
 		payments: newRowCache[*payment.Payment](cacheRows), tokens: newRowCache[string](cacheRows),
 		auths:    newRowCache[*payment.Authorisation](cacheRows),
 		sessions: newRowCache[sessionRow](cacheRows)}

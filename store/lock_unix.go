@@ -3,6 +3,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"syscall"
@@ -13,6 +14,11 @@ import (
 // no other server writes the same file; a second `paybybank serve` on it is refused here. The
 // lock is the kernel's (flock) and goes with the process, even on kill -9. Commands such as
 // `paybybank merchant create` do not take it: they write merchants, never payments or sessions.
+//
+// Holding the lock, this process knows that whatever another process left in progress is dead:
+// idempotency keys claimed by a request that never answered are released here, so a merchant's
+// retry after a crash runs at once (and finds the payment the dead process created, if it did).
+// With several servers on one database this would be the lease's job alone (BeginIdempotent).
 func (db *DB) Lock() error {
 	f, err := os.OpenFile(db.DSN+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
@@ -23,5 +29,11 @@ func (db *DB) Lock() error {
 		return fmt.Errorf("store: %s is in use by another paybybank server (lock %s.lock): %w", db.DSN, db.DSN, err)
 	}
 	db.lock = f
+	if db.db == nil {
+		return nil // not open yet: nothing to release
+	}
+	if _, err := db.releaseDeadClaims(context.Background()); err != nil {
+		return fmt.Errorf("store: lock: %w", err)
+	}
 	return nil
 }

@@ -319,3 +319,63 @@ func TestCreatePaymentGroupCommit(t *testing.T) {
 		t.Fatalf("%d payments stored, want 40", len(list))
 	}
 }
+
+// TestIdempotencyClaims: a key claimed by a process that died is not stuck. The next server,
+// holding the lock, releases it at once; without the lock (several servers) the claim's lease
+// runs out and the next request takes it over, after which the first claimer's late answer is
+// not recorded over the new one.
+func TestIdempotencyClaims(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	open := func(t *testing.T, path string) *store.DB {
+		db := store.NewDB(path)
+		db.Now = clock
+		if err := db.Open(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	t.Run("ReleasedAtLock", func(t *testing.T) {
+		path := t.TempDir() + "/test.db"
+		dead := open(t, path)
+		m := mustMerchant(t, dead)
+		if stored, err := dead.BeginIdempotent(ctx, m.ID, "k", "POST /x", "h"); err != nil || stored != nil {
+			t.Fatalf("%v %v", stored, err)
+		}
+		dead.Close() // kill -9: no answer recorded
+		next := open(t, path)
+		if err := next.Lock(); err != nil {
+			t.Fatal(err)
+		}
+		if stored, err := next.BeginIdempotent(ctx, m.ID, "k", "POST /x", "h"); err != nil || stored != nil {
+			t.Fatalf("after restart: %v %v, want the key free", stored, err)
+		}
+	})
+	t.Run("LeaseTakenOver", func(t *testing.T) {
+		path := t.TempDir() + "/test.db"
+		first, second := open(t, path), open(t, path)
+		m := mustMerchant(t, first)
+		if _, err := first.BeginIdempotent(ctx, m.ID, "k", "POST /x", "h"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := second.BeginIdempotent(ctx, m.ID, "k", "POST /x", "h"); !errors.Is(err, store.ErrInProgress) {
+			t.Fatalf("within the lease: %v", err)
+		}
+		now = now.Add(store.IdempotencyLease + time.Second)
+		if stored, err := second.BeginIdempotent(ctx, m.ID, "k", "POST /x", "h"); err != nil || stored != nil {
+			t.Fatalf("after the lease: %v %v", stored, err)
+		}
+		if err := first.FinishIdempotent(ctx, m.ID, "k", 201, []byte("late")); err != nil {
+			t.Fatal(err)
+		}
+		if err := second.FinishIdempotent(ctx, m.ID, "k", 201, []byte("answer")); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := first.BeginIdempotent(ctx, m.ID, "k", "POST /x", "h")
+		if err != nil || stored == nil || string(stored.Body) != "answer" {
+			t.Fatalf("replay: %+v %v", stored, err)
+		}
+	})
+}
