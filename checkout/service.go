@@ -451,6 +451,9 @@ func (s *Service) doneChoosing(paymentID string) {
 // answer timed out, was cut off, or was a server error after the request arrived. A refusal (4xx)
 // or a 429 or 503 (the bank did not take the request) is not lost.
 func answerLost(err error) bool {
+	if banks.IsUncertain(err) {
+		return true // the transport saw the request leave and no clear answer come back
+	}
 	var be *banks.Error
 	if errors.As(err, &be) {
 		return be.Status >= 500 && be.Status != 503
