@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -187,15 +188,19 @@ func TestCheckoutPages(t *testing.T) {
 
 func TestOperationalEndpoints(t *testing.T) {
 	h := newHarness(t)
-	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/static/app.css", "/static/live.js"} {
+	for _, p := range []string{"/healthz", "/readyz", "/static/app.css", "/static/live.js"} {
 		resp, _ := h.get(p)
 		expectCode(t, resp, 200)
 	}
-	_, m := h.get("/metrics")
-	if !strings.Contains(m, "paybybank_http_requests_total") {
-		t.Fatal("metrics")
+	// The metrics are the operator's, on a listener of their own: not on the public one.
+	resp, _ := h.get("/metrics")
+	expectCode(t, resp, 404)
+	rec := httptest.NewRecorder()
+	h.app.Metrics.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "paybybank_http_requests_total") {
+		t.Fatalf("metrics listener: %d", rec.Code)
 	}
-	resp, _ := h.get("/healthz")
+	resp, _ = h.get("/healthz")
 	if resp.Header.Get("X-Request-ID") == "" {
 		t.Fatal("no request id")
 	}

@@ -101,6 +101,7 @@ func parseConfig(args []string) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", ":8080"), "listen address (PAYBYBANK_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address for /metrics, kept off the public listener; empty turns it off (PAYBYBANK_METRICS_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "origin shoppers and banks reach, e.g. https://pay.example.com (PAYBYBANK_PUBLIC_URL)")
 	fs.StringVar(&c.DB, "db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
 	fs.StringVar(&c.SecretKey, "secret-key", env("SECRET_KEY", ""), "hex key signing cookies, links and states; required in production (PAYBYBANK_SECRET_KEY)")
@@ -220,9 +221,19 @@ func serve(args []string) error {
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	srv.RegisterOnShutdown(a.EndStreams) // open checkout pages reconnect to the next server
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("paybybank listening", slog.String("addr", c.Addr), slog.String("public_url", c.PublicURL), slog.Bool("sandbox", c.Sandbox))
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		msrv := &http.Server{Handler: a.Metrics, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() { errc <- msrv.Serve(mln) }()
+		defer msrv.Close()
+		logger.Info("metrics listening", slog.String("addr", mln.Addr().String()))
+	}
 
 	if c.Demo {
 		if err := demo(ctx, db, svc, c.PublicURL); err != nil {

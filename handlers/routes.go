@@ -57,7 +57,6 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /demo/return", s.demoReturn)
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
 	files, _ := fs.Sub(static.Files, ".")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(files))))
 	handle("GET /{$}", s.home)
@@ -66,5 +65,12 @@ func (s *Server) Handler() http.Handler {
 	}
 
 	csrf := http.NewCrossOriginProtection()
-	return s.recoverPanics(s.requestID(s.logRequests(securityHeaders(csrf.Handler(mux)))))
+	return s.recoverPanics(s.requestID(s.logRequests(s.securityHeaders(csrf.Handler(mux)))))
+}
+
+// MetricsHandler serves the Prometheus metrics. It is not on the public route table: request
+// counts by route, Go runtime figures and the like are for the operator, so main.go serves them on
+// a listener of their own (loopback by default), and the public listener answers 404.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{})
 }
