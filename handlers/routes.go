@@ -56,6 +56,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /merchant", s.page(s.merchantHome))
 	handle("POST /merchant/login", s.form(s.merchantLogin))
 	handle("POST /merchant/logout", s.form(s.merchantLogout))
+	handle("POST /merchant/keys/{id}/revoke", s.form(s.revokeKey))
 	handle("GET /brand/{merchant}/theme.css", s.theme)
 	handle("GET /brand/{merchant}/logo", s.logo)
 	handle("POST /webhooks/powens", s.powensWebhook)
