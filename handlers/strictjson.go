@@ -33,7 +33,9 @@ func decodeStrict(body []byte, v any) error {
 		}
 		return &apiError{Status: 400, Code: "malformed_json", Title: "Malformed JSON", Detail: err.Error()}
 	}
-	if dec.More() {
+	// Only white space may follow the object. (dec.More alone let a stray "}" or "]" through:
+	// found by FuzzDecodeStrict.)
+	if _, err := dec.Token(); err != io.EOF {
 		return &apiError{Status: 400, Code: "malformed_json", Title: "Malformed JSON", Detail: "trailing data after the JSON object"}
 	}
 	if key, err := duplicateKey(body); err != nil {

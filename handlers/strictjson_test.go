@@ -47,6 +47,8 @@ func TestDecodeStrict(t *testing.T) {
 		{"unknown field", `{"amount":"1","x":1}`, 422, "x"},
 		{"malformed", `{"amount":`, 400, ""},
 		{"trailing data", `{"amount":"1"} {}`, 400, ""},
+		{"trailing brace", `{"amount":"1"}}`, 400, ""},
+		{"trailing bracket", `{"amount":"1"} ]`, 400, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var v body
