@@ -63,14 +63,27 @@ func firstInvalidUTF8(b []byte) int {
 // keeps the last value without a word) and the API must not read a different amount than a
 // first-value-wins parser in front of it would.
 func duplicateKey(body []byte) (string, error) {
+	// One frame per open object or array. The path is built only when a repeat is found, from the
+	// keys the open objects are in: building it for every frame cost time and memory quadratic in
+	// the nesting depth.
 	type frame struct {
 		object    bool
-		path      string          // where this object or array sits
 		keys      map[string]bool // an object's keys so far
-		expectKey bool            // an object's next string token is a key, not a value
-		key       string          // the key whose value comes next
+		expectKey bool            // an object's next token is a key (or its closing '}')
+		key       string          // the key whose value comes, or came, last
 	}
 	var stack []*frame
+	pathTo := func(key string) string {
+		path := ""
+		for _, f := range stack[:len(stack)-1] {
+			if f.object {
+				path = join(path, f.key)
+			} else {
+				path += "[]"
+			}
+		}
+		return join(path, key)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	for {
 		tok, err := dec.Token()
@@ -85,7 +98,6 @@ func duplicateKey(body []byte) (string, error) {
 			top = stack[len(stack)-1]
 		}
 		if top != nil && top.object && top.expectKey {
-			key, _ := tok.(string) // in key position the decoder yields strings or the closing '}'
 			if d, ok := tok.(json.Delim); ok && d == '}' {
 				stack = stack[:len(stack)-1]
 				if len(stack) == 0 {
@@ -94,29 +106,21 @@ func duplicateKey(body []byte) (string, error) {
 				stack[len(stack)-1].expectKey = true
 				continue
 			}
-			path := join(top.path, key)
+			key, _ := tok.(string) // in key position the decoder yields strings or the closing '}'
 			if top.keys[key] {
-				return path, nil
+				return pathTo(key), nil
 			}
 			top.keys[key] = true
 			top.expectKey, top.key = false, key
 			continue
 		}
 		// A value: in an object (after its key), in an array, or at the top.
-		path := ""
-		if top != nil {
-			if top.object {
-				path = join(top.path, top.key)
-			} else {
-				path = top.path + "[]"
-			}
-		}
 		switch tok {
 		case json.Delim('{'):
-			stack = append(stack, &frame{object: true, path: path, keys: map[string]bool{}, expectKey: true})
+			stack = append(stack, &frame{object: true, keys: map[string]bool{}, expectKey: true})
 			continue
 		case json.Delim('['):
-			stack = append(stack, &frame{path: path})
+			stack = append(stack, &frame{})
 			continue
 		case json.Delim(']'):
 			stack = stack[:len(stack)-1]
