@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -16,27 +17,36 @@ func TestCreatePaymentRejectsBadInput(t *testing.T) {
 		name, body string
 		code       int
 		field      string
+		detail     string // a part of the problem's detail, when it must say what
 	}{
-		{"float amount", `{"amount":249.00,` + valid + `}`, 422, "amount"},
-		{"too many decimals", `{"amount":"12.345",` + valid + `}`, 422, "amount"},
-		{"negative", `{"amount":"-1.00",` + valid + `}`, 422, "amount"},
-		{"unknown currency", `{"amount":"1.00","currency":"XYZ","reference":"x"}`, 422, "currency"},
-		{"ISK decimals", `{"amount":"1.50","currency":"ISK","reference":"x"}`, 422, "amount"},
-		{"bad IBAN", `{"amount":"1.00",` + valid + `,"creditor":{"name":"A","iban":"SE7160000000000123456780"}}`, 422, "creditor.iban"},
-		{"return URL elsewhere", `{"amount":"1.00",` + valid + `,"return_url":"https://evil.example/"}`, 422, "return_url"},
-		{"no reference", `{"amount":"1.00","currency":"SEK"}`, 422, "reference"},
-		{"control char in reference", `{"amount":"1.00","currency":"SEK","reference":"a\u0000b"}`, 422, "reference"},
-		{"bad BIC", `{"amount":"1.00",` + valid + `,"bank":"nope"}`, 422, "bank"},
-		{"unknown bank", `{"amount":"1.00",` + valid + `,"bank":"ABCDSESS"}`, 422, "bank"},
-		{"unknown field", `{"amount":"1.00",` + valid + `,"amont":"2"}`, 422, "amont"},
-		{"expires_in too short", `{"amount":"1.00",` + valid + `,"expires_in":5}`, 422, "expires_in"},
-		{"malformed JSON", `{"amount":`, 400, ""},
-		{"oversized body", `{"amount":"1.00",` + valid + `,"metadata":{"a":"` + strings.Repeat("x", 70<<10) + `"}}`, 413, ""},
+		{"float amount", `{"amount":249.00,` + valid + `}`, 422, "amount", ""},
+		{"too many decimals", `{"amount":"12.345",` + valid + `}`, 422, "amount", ""},
+		{"negative", `{"amount":"-1.00",` + valid + `}`, 422, "amount", ""},
+		{"unknown currency", `{"amount":"1.00","currency":"XYZ","reference":"x"}`, 422, "currency", ""},
+		{"ISK decimals", `{"amount":"1.50","currency":"ISK","reference":"x"}`, 422, "amount", ""},
+		{"bad IBAN", `{"amount":"1.00",` + valid + `,"creditor":{"name":"A","iban":"SE7160000000000123456780"}}`, 422, "creditor.iban", ""},
+		{"return URL elsewhere", `{"amount":"1.00",` + valid + `,"return_url":"https://evil.example/"}`, 422, "return_url", ""},
+		{"no reference", `{"amount":"1.00","currency":"SEK"}`, 422, "reference", ""},
+		{"control char in reference", `{"amount":"1.00","currency":"SEK","reference":"a\u0000b"}`, 422, "reference", ""},
+		{"bad BIC", `{"amount":"1.00",` + valid + `,"bank":"nope"}`, 422, "bank", ""},
+		{"unknown bank", `{"amount":"1.00",` + valid + `,"bank":"ABCDSESS"}`, 422, "bank", ""},
+		{"unknown field", `{"amount":"1.00",` + valid + `,"amont":"2"}`, 422, "amont", ""},
+		{"expires_in too short", `{"amount":"1.00",` + valid + `,"expires_in":5}`, 422, "expires_in", ""},
+		{"duplicate amount", `{"amount":"1.00",` + valid + `,"amount":"1000.00"}`, 422, "amount", "more than once"},
+		{"duplicate nested key", `{"amount":"1.00",` + valid + `,"creditor":{"name":"A","iban":"SE7160000000000123456789","iban":"SE7160000000000123456789"}}`, 422, "creditor.iban", "more than once"},
+		{"duplicate key in metadata", `{"amount":"1.00",` + valid + `,"metadata":{"a":"1","a":"2"}}`, 422, "metadata.a", "more than once"},
+		{"invalid UTF-8 in a string", "{\"amount\":\"1.00\",\"currency\":\"SEK\",\"reference\":\"Order \xff\xfe\"}", 422, "", "UTF-8"},
+		{"reference of spaces", `{"amount":"1.00","currency":"SEK","reference":"   "}`, 422, "reference", "blank"},
+		{"malformed JSON", `{"amount":`, 400, "", ""},
+		{"oversized body", `{"amount":"1.00",` + valid + `,"metadata":{"a":"` + strings.Repeat("x", 70<<10) + `"}}`, 413, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, p := h.api("POST", "/api/v1/payments", tt.body)
 			if code != tt.code || (tt.field != "" && p["field"] != tt.field) || p["type"] == nil || p["code"] == nil {
+				t.Fatalf("%d %v", code, p)
+			}
+			if detail, _ := p["detail"].(string); code == 422 && (p["code"] != "validation_error" || !strings.Contains(detail, tt.detail)) {
 				t.Fatalf("%d %v", code, p)
 			}
 		})
@@ -178,15 +188,19 @@ func TestCheckoutPages(t *testing.T) {
 
 func TestOperationalEndpoints(t *testing.T) {
 	h := newHarness(t)
-	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/static/app.css", "/static/live.js"} {
+	for _, p := range []string{"/healthz", "/readyz", "/static/app.css", "/static/live.js"} {
 		resp, _ := h.get(p)
 		expectCode(t, resp, 200)
 	}
-	_, m := h.get("/metrics")
-	if !strings.Contains(m, "paybybank_http_requests_total") {
-		t.Fatal("metrics")
+	// The metrics are the operator's, on a listener of their own: not on the public one.
+	resp, _ := h.get("/metrics")
+	expectCode(t, resp, 404)
+	rec := httptest.NewRecorder()
+	h.app.Metrics.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "paybybank_http_requests_total") {
+		t.Fatalf("metrics listener: %d", rec.Code)
 	}
-	resp, _ := h.get("/healthz")
+	resp, _ = h.get("/healthz")
 	if resp.Header.Get("X-Request-ID") == "" {
 		t.Fatal("no request id")
 	}

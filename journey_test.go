@@ -160,7 +160,15 @@ func (h *harness) createPayment(extra string) (id, checkoutPath string) {
 	if !strings.Contains(extra, `"debtor"`) {
 		extra += `,"debtor":{"country":"SE","clearing_number":"6789","account_number":"123456789"}`
 	}
-	code, p := h.api("POST", "/api/v1/payments", `{"amount":"249.00","currency":"SEK","reference":"Order 1001","return_url":"`+h.srv.URL+`/demo/return"`+extra+`}`)
+	// extra's fields replace the defaults (the API refuses a key given twice).
+	body := map[string]json.RawMessage{}
+	for _, part := range []string{`{"amount":"249.00","currency":"SEK","reference":"Order 1001","return_url":"` + h.srv.URL + `/demo/return"}`, `{` + strings.TrimPrefix(extra, ",") + `}`} {
+		if err := json.Unmarshal([]byte(part), &body); err != nil {
+			h.t.Fatalf("payment fields %s: %v", part, err)
+		}
+	}
+	b, _ := json.Marshal(body)
+	code, p := h.api("POST", "/api/v1/payments", string(b))
 	if code != 201 {
 		h.t.Fatalf("create payment: %d %v", code, p)
 	}

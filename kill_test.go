@@ -26,7 +26,7 @@ type process struct {
 
 func startBinary(t *testing.T, bin, dir, addr string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--demo", "--addr", addr, "--db", dir+"/pbb.db", "--rate-limit", "0")
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", addr, "--db", dir+"/pbb.db", "--rate-limit", "0", "--metrics-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "PAYBYBANK_SANDBOX=true")
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = nil

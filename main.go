@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"paybybank/app"
@@ -42,7 +44,9 @@ commands:
   merchant create  create a merchant: --name, --origin, --creditor-name, --iban
   merchant brand   set what shoppers see: --merchant, --display-name, --accent #rrggbb, --logo file.png
   merchant webhook set  set the webhook endpoint and print its signing secret: --merchant, --url
-  apikey create    mint an API key: --merchant
+  apikey create    mint an API key: --merchant (a merchant may hold several: rotate by creating one, then revoking the old)
+  apikey list      list a merchant's API keys (id, prefix, created, revoked): --merchant
+  apikey revoke    revoke an API key; the API refuses it within 5 seconds: --merchant, --id
   link             mint a signed payment link: --merchant, --amount, --currency, --reference [--per-visit]
   migrate          create or upgrade the database
 `
@@ -67,6 +71,10 @@ func run(args []string) error {
 		return merchantBrand(args[2:])
 	case len(args) > 1 && args[0] == "apikey" && args[1] == "create":
 		return apikeyCreate(args[2:])
+	case len(args) > 1 && args[0] == "apikey" && args[1] == "list":
+		return apikeyList(args[2:], os.Stdout)
+	case len(args) > 1 && args[0] == "apikey" && args[1] == "revoke":
+		return apikeyRevoke(args[2:], os.Stdout)
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
@@ -101,6 +109,7 @@ func parseConfig(args []string) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", ":8080"), "listen address (PAYBYBANK_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address for /metrics, kept off the public listener; empty turns it off (PAYBYBANK_METRICS_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "origin shoppers and banks reach, e.g. https://pay.example.com (PAYBYBANK_PUBLIC_URL)")
 	fs.StringVar(&c.DB, "db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
 	fs.StringVar(&c.SecretKey, "secret-key", env("SECRET_KEY", ""), "hex key signing cookies, links and states; required in production (PAYBYBANK_SECRET_KEY)")
@@ -220,9 +229,19 @@ func serve(args []string) error {
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	srv.RegisterOnShutdown(a.EndStreams) // open checkout pages reconnect to the next server
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("paybybank listening", slog.String("addr", c.Addr), slog.String("public_url", c.PublicURL), slog.Bool("sandbox", c.Sandbox))
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		msrv := &http.Server{Handler: a.Metrics, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() { errc <- msrv.Serve(mln) }()
+		defer msrv.Close()
+		logger.Info("metrics listening", slog.String("addr", mln.Addr().String()))
+	}
 
 	if c.Demo {
 		if err := demo(ctx, db, svc, c.PublicURL); err != nil {
@@ -366,6 +385,64 @@ func apikeyCreate(args []string) error {
 		return err
 	}
 	fmt.Println(key)
+	return nil
+}
+
+// apikeyList prints a merchant's keys, one a line. The keys themselves are not kept (only their
+// hashes), so a key is shown by its id and last characters. When a key was last used is not recorded.
+func apikeyList(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("apikey list", flag.ContinueOnError)
+	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	mid := fs.String("merchant", "", "merchant id")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := openStore(*path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Merchant(context.Background(), *mid); err != nil {
+		return fmt.Errorf("apikey list: merchant %q: %w", *mid, err)
+	}
+	keys, err := db.APIKeys(context.Background(), *mid)
+	if err != nil {
+		return fmt.Errorf("apikey list: %w", err)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKEY\tCREATED (UTC)\tREVOKED (UTC)")
+	for _, k := range keys {
+		revoked := "-"
+		if k.Revoked() {
+			revoked = k.RevokedAt.UTC().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Prefix(), k.CreatedAt.UTC().Format(time.DateTime), revoked)
+	}
+	return tw.Flush()
+}
+
+// apikeyRevoke revokes one of a merchant's keys. A running server forgets a key it has cached
+// within 5 seconds (its merchant cache); a merchant-view session signed in with it ends at once.
+func apikeyRevoke(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("apikey revoke", flag.ContinueOnError)
+	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	mid := fs.String("merchant", "", "merchant id")
+	id := fs.String("id", "", "key id, from apikey list")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *mid == "" || *id == "" {
+		return errors.New("apikey revoke: --merchant and --id are required")
+	}
+	db, err := openStore(*path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.RevokeAPIKey(context.Background(), *mid, *id); err != nil {
+		return fmt.Errorf("apikey revoke: key %q of merchant %q: %w", *id, *mid, err)
+	}
+	fmt.Fprintf(out, "revoked %s\n", *id)
 	return nil
 }
 

@@ -35,10 +35,12 @@ import (
 // Config is the server's configuration, from flags and PAYBYBANK_ variables (see main.go).
 type Config struct {
 	Addr, PublicURL, DB, Env string
-	Sandbox                  bool
-	RateLimit                float64
-	OpenPayments             struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
-	Powens                   struct{ BaseURL, ClientID, ClientSecret, OrgLegalStatus string }
+	// MetricsAddr is the operator's listener for /metrics (loopback by default; empty: none).
+	MetricsAddr  string
+	Sandbox      bool
+	RateLimit    float64
+	OpenPayments struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
+	Powens       struct{ BaseURL, ClientID, ClientSecret, OrgLegalStatus string }
 	// SBM: "BIC=Name=https://base-url" entries separated by ";", and the QSealC that signs requests.
 	SBM struct{ Banks, CertFile, KeyFile string }
 	// SIBS: the API Market gateway, its x-ibm-client-id, and the QSealC that signs requests.
@@ -56,7 +58,9 @@ type Config struct {
 // App is everything the server runs, built from the configuration; tests and benchmarks build it
 // the same way.
 type App struct {
-	Handler  http.Handler
+	Handler http.Handler
+	// Metrics serves /metrics; main.go puts it on its own listener, never the public one.
+	Metrics  http.Handler
 	Checkout *checkout.Service
 	Sandbox  *sandbox.Sandbox
 	Webhooks *webhooks.Dispatcher
@@ -165,7 +169,14 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		whClient = webhooks.PublicOnlyClient(10 * time.Second) // merchants' endpoints, never our network
 	}
 	wh := &webhooks.Dispatcher{Store: db, Logger: logger, Client: whClient}
-	return &App{Handler: h.Handler(), Checkout: svc, Sandbox: sb, Webhooks: wh, EndStreams: h.EndStreams}, nil
+	return &App{Handler: h.Handler(), Metrics: metricsMux(h.MetricsHandler()), Checkout: svc, Sandbox: sb, Webhooks: wh, EndStreams: h.EndStreams}, nil
+}
+
+// metricsMux answers GET /metrics and 404 for anything else on the metrics listener.
+func metricsMux(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	return mux
 }
 
 // LoopbackURL is how the server reaches its own sandbox: over loopback, whatever PUBLIC_URL says.

@@ -124,6 +124,9 @@ func (s *Service) Validate(m *payment.Merchant, in NewPayment) (*payment.Payment
 	if l := len([]rune(in.Reference)); l == 0 || l > 140 {
 		return nil, fe("reference", "must be 1 to 140 characters")
 	}
+	if strings.TrimSpace(in.Reference) == "" { // shown to the shopper and on the statement: it must say something
+		return nil, fe("reference", "must not be blank")
+	}
 	for _, r := range in.Reference {
 		if r < 0x20 || r == 0x7f {
 			return nil, fe("reference", "must not contain control characters")

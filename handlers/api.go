@@ -139,25 +139,6 @@ func (a rawAmount) decimal() (string, error) {
 	return s, nil
 }
 
-func decodeStrict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			return &payment.FieldError{Field: ute.Field, Message: "has the wrong type"}
-		}
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			return &payment.FieldError{Field: strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), Message: "is not a known field"}
-		}
-		return &apiError{Status: 400, Code: "malformed_json", Title: "Malformed JSON", Detail: err.Error()}
-	}
-	if dec.More() {
-		return &apiError{Status: 400, Code: "malformed_json", Title: "Malformed JSON", Detail: "trailing data after the JSON object"}
-	}
-	return nil
-}
-
 func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {

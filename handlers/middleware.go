@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,18 +106,24 @@ var securityHeaderValues = map[string][]string{
 	"X-Frame-Options":         {"DENY"},
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers above, and Strict-Transport-Security whenever the public URL
+// is https: TLS usually ends at a proxy in front of us, so the request we see is plain http
+// even though the shopper's browser spoke https.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	https := strings.HasPrefix(s.cfg.PublicURL, "https://")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		for k, v := range securityHeaderValues {
 			h[k] = v // shared slices, never changed: Set would allocate four per request
 		}
-		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+		if https || r.TLS != nil {
+			h["Strict-Transport-Security"] = hstsValue
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+var hstsValue = []string{"max-age=31536000"}
 
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,10 @@ import (
 // checkout service.
 type Store interface {
 	MerchantByAPIKey(ctx context.Context, key string) (*payment.Merchant, error)
+	LiveAPIKey(ctx context.Context, key string) (*store.APIKey, error)
+	APIKey(ctx context.Context, id string) (*store.APIKey, error)
+	APIKeys(ctx context.Context, merchantID string) ([]store.APIKey, error)
+	RevokeAPIKey(ctx context.Context, merchantID, id string) error
 	Merchant(ctx context.Context, id string) (*payment.Merchant, error)
 	Merchants(ctx context.Context) ([]*payment.Merchant, error)
 	MerchantPayment(ctx context.Context, merchantID, id string) (*payment.Payment, error)

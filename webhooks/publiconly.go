@@ -35,15 +35,49 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("::ffff:0:0/96"),  // IPv4-mapped: checked as IPv4 below
 }
 
-// Public reports whether ip is an address a webhook may be delivered to in production.
+// embedding lists the IPv6 ranges that carry an IPv4 address inside them, and where: a packet
+// to such an address reaches that IPv4 host through a translator or tunnel (often one run by
+// our own network or cloud), so the IPv4 address must be public too. at is the byte offset of
+// the IPv4 address; xor is applied to it (Teredo stores its client address inverted).
+var embedding = []struct {
+	prefix netip.Prefix
+	at     int
+	xor    byte
+}{
+	{netip.MustParsePrefix("64:ff9b::/96"), 12, 0},    // NAT64, well-known prefix (RFC 6052)
+	{netip.MustParsePrefix("::/96"), 12, 0},           // IPv4-compatible (deprecated, RFC 4291)
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), 12, 0}, // IPv4-translated (RFC 2765)
+	{netip.MustParsePrefix("2002::/16"), 2, 0},        // 6to4 (RFC 3056): bits 16–47
+	{netip.MustParsePrefix("2001::/32"), 4, 0},        // Teredo server (RFC 4380): bits 32–63
+	{netip.MustParsePrefix("2001::/32"), 12, 0xff},    // Teredo client: the last 32 bits, inverted
+}
+
+// Public reports whether ip is an address a webhook may be delivered to in production: not in
+// a non-public range, and, for IPv6 forms that embed an IPv4 address (NAT64, IPv4-compatible,
+// 6to4, Teredo), with that IPv4 address public too.
 func Public(ip netip.Addr) bool {
 	ip = ip.Unmap()
+	if !ip.IsValid() {
+		return false
+	}
 	for _, p := range nonPublic {
 		if p.Contains(ip) {
 			return false
 		}
 	}
-	return ip.IsValid()
+	if ip.Is6() {
+		b := ip.As16()
+		for _, e := range embedding {
+			if !e.prefix.Contains(ip) {
+				continue
+			}
+			v4 := netip.AddrFrom4([4]byte{b[e.at] ^ e.xor, b[e.at+1] ^ e.xor, b[e.at+2] ^ e.xor, b[e.at+3] ^ e.xor})
+			if !Public(v4) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // PublicOnlyClient is the production webhook client: it connects only to public addresses, checked
