@@ -121,6 +121,7 @@ func parseConfig(args []string) (*config, error) {
 			c.RateLimit = f
 		}
 	}
+	proxies := fs.String("trusted-proxies", env("TRUSTED_PROXIES", ""), "addresses or CIDR prefixes of the proxies in front of us, whose X-Forwarded-For names the shopper (PAYBYBANK_TRUSTED_PROXIES)")
 	fs.StringVar(&c.OpenPayments.ClientID, "openpayments-client-id", env("OPENPAYMENTS_CLIENT_ID", ""), "Open Payments client id (PAYBYBANK_OPENPAYMENTS_CLIENT_ID)")
 	fs.StringVar(&c.OpenPayments.ClientSecret, "openpayments-client-secret", env("OPENPAYMENTS_CLIENT_SECRET", ""), "Open Payments client secret (PAYBYBANK_OPENPAYMENTS_CLIENT_SECRET)")
 	fs.StringVar(&c.OpenPayments.AuthURL, "openpayments-auth-url", env("OPENPAYMENTS_AUTH_URL", "https://auth.openbankingplatform.com"), "Open Payments auth host (PAYBYBANK_OPENPAYMENTS_AUTH_URL)")
@@ -148,6 +149,10 @@ func parseConfig(args []string) (*config, error) {
 	fs.StringVar(&c.Paysera.CAFile, "paysera-ca-file", env("PAYSERA_CA_FILE", ""), "CA bundle for Paysera (PAYBYBANK_PAYSERA_CA_FILE)")
 	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", env("OPENPAYMENTS_CLIENT_ID", "") == "" && env("POWENS_CLIENT_ID", "") == "" && env("SBM_BANKS", "") == "" && env("PAYSERA_CLIENT_ID", "") == "" && env("SIBS_CLIENT_ID", "") == ""), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.TrustedProxies, err = handlers.ParseTrustedProxies(*proxies); err != nil {
 		return nil, err
 	}
 	if c.PublicURL == "" {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,11 +37,13 @@ import (
 type Config struct {
 	Addr, PublicURL, DB, Env string
 	// MetricsAddr is the operator's listener for /metrics (loopback by default; empty: none).
-	MetricsAddr  string
-	Sandbox      bool
-	RateLimit    float64
-	OpenPayments struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
-	Powens       struct{ BaseURL, ClientID, ClientSecret, OrgLegalStatus string }
+	MetricsAddr string
+	Sandbox     bool
+	RateLimit   float64
+	// TrustedProxies: the proxies whose X-Forwarded-For names the shopper (handlers.ParseTrustedProxies).
+	TrustedProxies []netip.Prefix
+	OpenPayments   struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
+	Powens         struct{ BaseURL, ClientID, ClientSecret, OrgLegalStatus string }
 	// SBM: "BIC=Name=https://base-url" entries separated by ";", and the QSealC that signs requests.
 	SBM struct{ Banks, CertFile, KeyFile string }
 	// SIBS: the API Market gateway, its x-ibm-client-id, and the QSealC that signs requests.
@@ -160,7 +163,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	if sb != nil {
 		sbHandler = sb
 	}
-	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit,
+	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit, TrustedProxies: c.TrustedProxies,
 		Production: c.Env == "production"},
 		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
 

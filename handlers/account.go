@@ -155,7 +155,7 @@ func (s *Server) fetchAccounts(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
 	defer cancel()
-	a, err := s.checkout.StartConsent(ctx, p, r.PostFormValue("bank"), psuOf(r), isMobile(r))
+	a, err := s.checkout.StartConsent(ctx, p, r.PostFormValue("bank"), s.psuOf(r), isMobile(r))
 	if err != nil {
 		return err
 	}

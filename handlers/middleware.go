@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -188,17 +187,9 @@ func (l *limiter) allow(ip string) bool {
 	return b.Allow()
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (s *Server) rateLimit(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.limiter.allow(clientIP(r)) {
+		if !s.limiter.allow(s.clientIP(r)) {
 			w.Header().Set("Retry-After", "1")
 			if len(r.URL.Path) > 5 && r.URL.Path[:5] == "/api/" {
 				writeProblem(w, r, s.logger, &apiError{Status: 429, Code: "rate_limited", Title: "Too many requests", Detail: "slow down and retry after a second"})

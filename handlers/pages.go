@@ -145,8 +145,8 @@ func isMobile(r *http.Request) bool {
 	return strings.Contains(ua, "Mobile") || strings.Contains(ua, "Android") || strings.Contains(ua, "iPhone") || strings.Contains(ua, "iPad")
 }
 
-func psuOf(r *http.Request) banks.PSU {
-	return banks.PSU{IPAddress: clientIP(r), UserAgent: r.UserAgent()}
+func (s *Server) psuOf(r *http.Request) banks.PSU {
+	return banks.PSU{IPAddress: s.clientIP(r), UserAgent: r.UserAgent()}
 }
 
 func (s *Server) paymentFor(r *http.Request) (*payment.Payment, error) {
@@ -359,7 +359,7 @@ func (s *Server) chooseBank(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) startBank(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
 	defer cancel()
-	a, err := s.checkout.ChooseBank(ctx, p, bic, psuOf(r), isMobile(r))
+	a, err := s.checkout.ChooseBank(ctx, p, bic, s.psuOf(r), isMobile(r))
 	switch {
 	case errors.Is(err, checkout.ErrNeedDebtor):
 		http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic), http.StatusSeeOther)
@@ -417,7 +417,7 @@ func (s *Server) retry(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
 	defer cancel()
-	if _, err := s.checkout.RetrySCA(ctx, p, psuOf(r), isMobile(r)); err != nil {
+	if _, err := s.checkout.RetrySCA(ctx, p, s.psuOf(r), isMobile(r)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 
 	"github.com/gorilla/sessions"
@@ -55,6 +56,9 @@ type Config struct {
 	// RateLimit is requests per second per client IP on public endpoints (0: off); Burst its bucket.
 	RateLimit float64
 	Burst     int
+	// TrustedProxies are the proxies in front of us whose X-Forwarded-For tells the shopper's
+	// address (for rate limits and the banks' PSU-IP-Address); empty: the connection's address.
+	TrustedProxies []netip.Prefix
 }
 
 // Server holds the handlers' dependencies.
