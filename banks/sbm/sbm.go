@@ -231,7 +231,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 	}
 	href := out.Links.Href("scaRedirect")
 	if href == "" {
-		return nil, errors.New("sbm: start authorisation: no scaRedirect link in the answer")
+		return nil, fmt.Errorf("sbm: start authorisation: no scaRedirect link in the answer (scaStatus %s)", out.SCAStatus)
 	}
 	base, _ := c.base(o.BIC)
 	redirect, err := banks.ResolveRedirect(base, href)
