@@ -98,7 +98,8 @@ func TestLinksFollowed(t *testing.T) {
 		b.fake.ServeHTTP(rec, r)
 		var out map[string]any
 		json.Unmarshal(rec.Body.Bytes(), &out)
-		self := "/alt/v1/payments/norwegian-domestic-credit-transfers/" + url.PathEscape(out["paymentId"].(string))
+		id, _ := out["paymentId"].(string)
+		self := "/alt/v1/payments/norwegian-domestic-credit-transfers/" + url.PathEscape(id)
 		out["_links"] = map[string]any{"startAuthorisation": map[string]string{"href": b.srv.URL + self + "/authorisations"},
 			"status": self + "/status", "self": map[string]string{"href": links["self"]}}
 		if links["self"] == "" {
