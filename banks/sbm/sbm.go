@@ -129,12 +129,8 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 		TransactionStatus string      `json:"transactionStatus"`
 		Links             banks.Links `json:"_links"`
 	}
-	target, err := c.target(req.BIC, nil, "", "/v1/payments/"+url.PathEscape(prod))
-	if err == nil {
-		_, err = c.t.Do(ctx, banks.Request{Method: "POST", Path: target, Header: header(req.PSU, redirectURI(req.RedirectURI, req.State)),
-			JSON: body, Create: true}, &out)
-	}
-	if err != nil {
+	if _, err := c.do(ctx, req.BIC, "", banks.Request{Method: "POST", Path: "/v1/payments/" + url.PathEscape(prod),
+		Header: header(req.PSU, redirectURI(req.RedirectURI, req.State)), JSON: body, Create: true}, &out); err != nil {
 		return nil, fmt.Errorf("sbm: create payment: %w", err)
 	}
 	if out.PaymentID == "" {
@@ -150,28 +146,27 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 }
 
 // Links the bank gave with the payment, kept in the attempt's Extra and followed by later calls.
-const (
-	linkStart  = "link_start"
-	linkStatus = "link_status"
-	linkSelf   = "link_self"
-)
+const linkStart, linkStatus, linkSelf = "link_start", "link_status", "link_self"
 
 func paymentPath(o banks.Order) string {
 	// Payment ids may hold "!", "=" and "/": each goes escaped as one path segment.
 	return "/v1/payments/" + url.PathEscape(o.Product) + "/" + url.PathEscape(o.PaymentID)
 }
 
-// target is the link the bank gave under key (resolved against the bank's base URL, refused if on
-// another host), or the documented path under the base URL where it gave none.
-func (c *Client) target(bic string, extra map[string]string, key, path string) (string, error) {
+// do sends r to the bank of bic: to link, a link the bank gave (resolved against the bank's base
+// URL, refused if on another host), or where it gave none to r.Path under the base URL.
+func (c *Client) do(ctx context.Context, bic, link string, r banks.Request, out any) (*banks.Response, error) {
 	base, err := c.base(bic)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if href := extra[key]; href != "" {
-		return banks.ResolveLink(base, href)
+	r.Path = base + r.Path
+	if link != "" {
+		if r.Path, err = banks.ResolveLink(base, link); err != nil {
+			return nil, err
+		}
 	}
-	return base + path, nil
+	return c.t.Do(ctx, r, out)
 }
 
 func (c *Client) base(bic string) (string, error) {
@@ -215,12 +210,8 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 		SCAStatus       string      `json:"scaStatus"`
 		Links           banks.Links `json:"_links"`
 	}
-	target, err := c.target(o.BIC, o.Extra, linkStart, paymentPath(o)+"/authorisations")
-	if err != nil {
-		return nil, fmt.Errorf("sbm: start authorisation: %w", err)
-	}
-	resp, err := c.t.Do(ctx, banks.Request{Method: "POST", Path: target, Header: header(o.PSU, redirectURI(req.RedirectURI, req.State)),
-		JSON: struct{}{}}, &out)
+	resp, err := c.do(ctx, o.BIC, o.Extra[linkStart], banks.Request{Method: "POST", Path: paymentPath(o) + "/authorisations",
+		Header: header(o.PSU, redirectURI(req.RedirectURI, req.State)), JSON: struct{}{}}, &out)
 	var be *banks.Error
 	if errors.As(err, &be) && be.Status == http.StatusUnauthorized && resp != nil &&
 		json.Unmarshal(resp.Body, &out) == nil && out.Links.Href("scaRedirect") != "" {
@@ -259,11 +250,7 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 	var out struct {
 		TransactionStatus string `json:"transactionStatus"`
 	}
-	target, err := c.target(o.BIC, o.Extra, linkStatus, paymentPath(o)+"/status")
-	if err == nil {
-		_, err = c.t.Do(ctx, banks.Request{Method: "GET", Path: target, Header: header(o.PSU, "")}, &out)
-	}
-	if err != nil {
+	if _, err := c.do(ctx, o.BIC, o.Extra[linkStatus], banks.Request{Method: "GET", Path: paymentPath(o) + "/status", Header: header(o.PSU, "")}, &out); err != nil {
 		return "", fmt.Errorf("sbm: status: %w", err)
 	}
 	if out.TransactionStatus == "" {
@@ -274,11 +261,7 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 
 // Cancel deletes the payment.
 func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
-	target, err := c.target(o.BIC, o.Extra, linkSelf, paymentPath(o))
-	if err == nil {
-		_, err = c.t.Do(ctx, banks.Request{Method: "DELETE", Path: target, Header: header(o.PSU, "")}, nil)
-	}
-	if err != nil {
+	if _, err := c.do(ctx, o.BIC, o.Extra[linkSelf], banks.Request{Method: "DELETE", Path: paymentPath(o), Header: header(o.PSU, "")}, nil); err != nil {
 		return fmt.Errorf("sbm: cancel: %w", err)
 	}
 	return nil
