@@ -108,6 +108,26 @@ func decide(t *testing.T, href, decision string) *http.Response {
 	return resp
 }
 
+// everyCall makes each of the connector's calls once, to a NOK payment: create, start
+// authorisation, status, cancel.
+func everyCall(t *testing.T, c *sbm.Client) {
+	t.Helper()
+	ctx := context.Background()
+	created, err := c.CreatePayment(ctx, request("NOK"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StartSCA(ctx, order(created), banks.SCARequest{State: "s1", RedirectURI: "https://pay.example/callback"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Status(ctx, order(created)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Cancel(ctx, order(created)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestEveryForm runs the whole payment in every form the documents allow, with both certificates.
 func TestEveryForm(t *testing.T) {
 	for _, f := range sbmtest.AllForms() {
@@ -179,20 +199,7 @@ func TestSignedRequests(t *testing.T) {
 		}
 		return false
 	}
-	ctx := context.Background()
-	created, err := c.CreatePayment(ctx, request("NOK"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.StartSCA(ctx, order(created), banks.SCARequest{State: "s1", RedirectURI: "https://pay.example/callback"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Status(ctx, order(created)); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Cancel(ctx, order(created)); err != nil {
-		t.Fatal(err)
-	}
+	everyCall(t, c)
 	want := []struct{ method, headers string }{
 		{"POST", "date digest x-request-id tpp-redirect-uri"},
 		{"POST", "date digest x-request-id tpp-redirect-uri"},
