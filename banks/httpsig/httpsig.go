@@ -51,9 +51,30 @@ func signingString(h http.Header, names []string) string {
 	return strings.Join(lines, "\n")
 }
 
-// KeyID names a certificate as the profile asks: SN=<serial in hex>,CA=<issuer DN>.
+// KeyID names a certificate as the profile asks: SN=<serial in hex>,CA=<issuer DN>, the DN as
+// IssuerDN writes it. A certificate from x509.ParseCertificate always has an issuer it can
+// write; for one without, the CA part is empty (and Sign refuses it).
 func KeyID(cert *x509.Certificate) string {
-	return fmt.Sprintf("SN=%X,CA=%s", cert.SerialNumber, cert.Issuer.String())
+	id, _ := keyID(cert)
+	return id
+}
+
+func keyID(cert *x509.Certificate) (string, error) {
+	dn, err := IssuerDN(cert)
+	return fmt.Sprintf("SN=%X,CA=%s", cert.SerialNumber, dn), err
+}
+
+// EncodeWord wraps a header value that is not ASCII as ONE RFC 2047 encoded word,
+// =?utf-8?B?<base64 of the whole value>?=, the format seed 004 gives for the Signature header
+// ("=?charset?encoding?encoded signature?=", and its Java example encodes the whole value at
+// once). mime.BEncoding.Encode is not used: it follows RFC 2047's 75-character limit and splits a
+// value as long as a signature into many space-separated words, which the bank does not read.
+// An ASCII value is returned as it is.
+func EncodeWord(value string) string {
+	if isASCII(value) {
+		return value
+	}
+	return "=?utf-8?B?" + base64.StdEncoding.EncodeToString([]byte(value)) + "?="
 }
 
 // Sign adds Date (if missing), Digest, Signature and TPP-Signature-Certificate to a request whose
@@ -67,17 +88,18 @@ func Sign(req *http.Request, body []byte, key *rsa.PrivateKey, cert *x509.Certif
 	}
 	req.Header.Set("Digest", Digest(body))
 	names := Headers(req.Header)
+	id, err := keyID(cert)
+	if err != nil {
+		return err
+	}
 	sum := sha256.Sum256([]byte(signingString(req.Header, names)))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
 	if err != nil {
 		return fmt.Errorf("httpsig: sign: %w", err)
 	}
 	value := fmt.Sprintf(`keyId="%s",algorithm="rsa-sha256",headers="%s",signature="%s"`,
-		KeyID(cert), strings.Join(names, " "), base64.StdEncoding.EncodeToString(sig))
-	if !isASCII(value) {
-		value = mime.BEncoding.Encode("utf-8", value) // RFC 2047, for an issuer DN such as "Sparebanken Møre"
-	}
-	req.Header.Set("Signature", value)
+		id, strings.Join(names, " "), base64.StdEncoding.EncodeToString(sig))
+	req.Header.Set("Signature", EncodeWord(value)) // an issuer DN such as "O=Sparebanken Møre" is not ASCII
 	req.Header.Set("TPP-Signature-Certificate", base64.StdEncoding.EncodeToString(cert.Raw))
 	return nil
 }

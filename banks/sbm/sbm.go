@@ -1,24 +1,23 @@
 // Package sbm connects paybybank to Sparebanken Møre and the other Norwegian savings banks on its
-// shared NextGenPSD2 platform (one base URL per bank). Every request is signed with HTTP Signatures
-// (package httpsig) and carries Digest and TPP-Signature-Certificate; SCA is a redirect to the bank
-// (BankID Norway). See protocols/berlin-group-banks.md. Its fake is sbmtest.
+// shared NextGenPSD2 platform (one base URL per bank). Every request goes through banks.Transport,
+// signed with HTTP Signatures (package httpsig: Digest, Signature, TPP-Signature-Certificate) on
+// every try; SCA is a redirect to the bank (BankID Norway). See protocols/berlin-group-banks.md
+// and seed 004. Its fake is sbmtest.
 package sbm
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 
 	"paybybank/banks"
 	"paybybank/banks/httpsig"
@@ -36,37 +35,40 @@ type Config struct {
 	Cert *x509.Certificate
 	Key  *rsa.PrivateKey
 	// Instant uses instant-norwegian-domestic-credit-transfers-straks for NOK payments.
-	Instant     bool
+	Instant bool
+	// HTTPClient, Logger, MaxAttempts and Backoff are the transport's (zero: its defaults).
 	HTTPClient  *http.Client
 	Logger      *slog.Logger
 	MaxAttempts int
 	Backoff     time.Duration
-	Now         func() time.Time
+	// Now is the clock the Date header is signed with (default time.Now).
+	Now func() time.Time
 }
 
 // Client is the provider.
-type Client struct{ cfg Config }
+type Client struct {
+	cfg Config
+	t   *banks.Transport
+}
 
 var _ banks.Provider = (*Client)(nil)
 
-// New returns a connector.
+// New returns a connector. Its transport has no base URL: each bank has its own, and every call
+// carries an absolute URL on it.
 func New(cfg Config) *Client {
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.MaxAttempts == 0 {
-		cfg.MaxAttempts = 4
-	}
-	if cfg.Backoff == 0 {
-		cfg.Backoff = 250 * time.Millisecond
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Client{cfg: cfg}
+	c := &Client{cfg: cfg}
+	c.t = &banks.Transport{Provider: "sbm", Client: cfg.HTTPClient, Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts,
+		Backoff: cfg.Backoff, Now: cfg.Now, Sign: c.sign, ParseError: parseError}
+	return c
+}
+
+// sign runs on every try, after the transport set that try's X-Request-ID, so each retry is
+// signed afresh with a current Date.
+func (c *Client) sign(req *http.Request, body []byte) error {
+	return httpsig.Sign(req, body, c.cfg.Key, c.cfg.Cert, c.cfg.Now())
 }
 
 // Name is "sbm".
@@ -80,15 +82,6 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 			Approach: banks.Redirect, DebtorAccount: "optional", ReferenceLimits: map[string]int{"NOK": 140, "EUR": 140, "SEK": 140, "DKK": 140, "USD": 140, "GBP": 140}})
 	}
 	return out, nil
-}
-
-func (c *Client) base(bic string) (string, error) {
-	for _, b := range c.cfg.Banks {
-		if b.BIC == bic {
-			return strings.TrimRight(b.BaseURL, "/"), nil
-		}
-	}
-	return "", fmt.Errorf("sbm: no bank %s configured", bic)
 }
 
 // Product picks the payment product for a currency.
@@ -116,7 +109,7 @@ func redirectURI(uri, state string) string {
 func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*banks.Created, error) {
 	prod := c.Product(req.Currency)
 	creditor := map[string]string{"currency": req.Currency}
-	if strings.HasSuffix(prod, "norwegian-domestic-credit-transfers") || strings.HasSuffix(prod, "-straks") {
+	if strings.Contains(prod, "norwegian-domestic-credit-transfers") {
 		bban := req.Creditor.BBAN
 		if bban == "" && strings.HasPrefix(req.Creditor.IBAN, "NO") {
 			bban = req.Creditor.IBAN[4:]
@@ -132,49 +125,111 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 		"remittanceInformationUnstructured": req.Reference,
 	}
 	var out struct {
-		PaymentID         string `json:"paymentId"`
-		TransactionStatus string `json:"transactionStatus"`
+		PaymentID         string      `json:"paymentId"`
+		TransactionStatus string      `json:"transactionStatus"`
+		Links             banks.Links `json:"_links"`
 	}
-	hdr := map[string]string{"TPP-Redirect-URI": redirectURI(req.RedirectURI, req.State)}
-	if _, err := c.call(ctx, req.BIC, "POST", "/v1/payments/"+prod, req.PSU, hdr, body, &out, true); err != nil {
+	if _, err := c.do(ctx, req.BIC, "", banks.Request{Method: "POST", Path: "/v1/payments/" + url.PathEscape(prod),
+		Header: header(req.PSU, redirectURI(req.RedirectURI, req.State)), JSON: body, Create: true}, &out); err != nil {
 		return nil, fmt.Errorf("sbm: create payment: %w", err)
 	}
-	return &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus}, nil
+	if out.PaymentID == "" {
+		return nil, errors.New("sbm: create payment: no paymentId in the answer")
+	}
+	created := &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus, Extra: map[string]string{}}
+	for key, name := range map[string]string{linkStart: "startAuthorisation", linkStatus: "status", linkSelf: "self"} {
+		if href := out.Links.Href(name); href != "" {
+			created.Extra[key] = href
+		}
+	}
+	return created, nil
 }
+
+// Links the bank gave with the payment, kept in the attempt's Extra and followed by later calls.
+const linkStart, linkStatus, linkSelf = "link_start", "link_status", "link_self"
 
 func paymentPath(o banks.Order) string {
 	// Payment ids may hold "!", "=" and "/": each goes escaped as one path segment.
 	return "/v1/payments/" + url.PathEscape(o.Product) + "/" + url.PathEscape(o.PaymentID)
 }
 
-type links struct {
-	SCARedirect struct {
-		Href string `json:"href"`
-	} `json:"scaRedirect"`
+// do sends r to the bank of bic: to link, a link the bank gave (resolved against the bank's base
+// URL, refused if on another host), or where it gave none to r.Path under the base URL.
+func (c *Client) do(ctx context.Context, bic, link string, r banks.Request, out any) (*banks.Response, error) {
+	base, err := c.base(bic)
+	if err != nil {
+		return nil, err
+	}
+	r.Path = base + r.Path
+	if link != "" {
+		if r.Path, err = banks.ResolveLink(base, link); err != nil {
+			return nil, err
+		}
+	}
+	return c.t.Do(ctx, r, out)
 }
 
-// StartSCA starts the authorisation and returns the bank's scaRedirect. A 401 that carries a
-// scaRedirect (the bank wants the shopper identified first) is followed the same way.
+func (c *Client) base(bic string) (string, error) {
+	for _, b := range c.cfg.Banks {
+		if b.BIC == bic {
+			return strings.TrimRight(b.BaseURL, "/"), nil
+		}
+	}
+	return "", fmt.Errorf("no bank %s configured", bic)
+}
+
+// header is what every call carries about the shopper, and TPP-Redirect-URI where given.
+func header(psu banks.PSU, redirect string) http.Header {
+	h := http.Header{}
+	h.Set("PSU-IP-Address", psuIP(psu.IPAddress))
+	if psu.UserAgent != "" {
+		h.Set("PSU-User-Agent", psu.UserAgent)
+	}
+	h.Set("PSU-Context", "PRIVATE")
+	if redirect != "" {
+		h.Set("TPP-Redirect-URI", redirect)
+	}
+	return h
+}
+
+// psuIP is the shopper's address alone, as seed 004 asks of PSU-IP-Address (a port goes in
+// PSU-IP-Port).
+func psuIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return strings.Trim(addr, "[]")
+}
+
+// StartSCA starts the authorisation and returns the bank's scaRedirect, passed on as given (seed
+// 004's own example carries spaces in its query). A 401 whose body carries a scaRedirect (seed
+// 004: the bank wants the shopper identified first) is followed the same way.
 func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCARequest) (*banks.SCA, error) {
 	var out struct {
-		AuthorisationID string `json:"authorisationId"`
-		SCAStatus       string `json:"scaStatus"`
-		Links           links  `json:"_links"`
+		AuthorisationID string      `json:"authorisationId"`
+		SCAStatus       string      `json:"scaStatus"`
+		Links           banks.Links `json:"_links"`
 	}
-	hdr := map[string]string{"TPP-Redirect-URI": redirectURI(req.RedirectURI, req.State)}
-	data, err := c.call(ctx, o.BIC, "POST", paymentPath(o)+"/authorisations", o.PSU, hdr, map[string]any{}, &out, false)
-	if be, ok := err.(*banks.Error); ok && be.Status == 401 {
-		if json.Unmarshal(data, &out) == nil && out.Links.SCARedirect.Href != "" {
-			err = nil
-		}
+	resp, err := c.do(ctx, o.BIC, o.Extra[linkStart], banks.Request{Method: "POST", Path: paymentPath(o) + "/authorisations",
+		Header: header(o.PSU, redirectURI(req.RedirectURI, req.State)), JSON: struct{}{}}, &out)
+	var be *banks.Error
+	if errors.As(err, &be) && be.Status == http.StatusUnauthorized && resp != nil &&
+		json.Unmarshal(resp.Body, &out) == nil && out.Links.Href("scaRedirect") != "" {
+		err = nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sbm: start authorisation: %w", err)
 	}
-	if out.Links.SCARedirect.Href == "" {
-		return nil, fmt.Errorf("sbm: start authorisation: no scaRedirect")
+	href := out.Links.Href("scaRedirect")
+	if href == "" {
+		return nil, fmt.Errorf("sbm: start authorisation: no scaRedirect link in the answer (scaStatus %s)", out.SCAStatus)
 	}
-	return &banks.SCA{AuthorisationID: out.AuthorisationID, Approach: banks.Redirect, Status: out.SCAStatus, RedirectURL: out.Links.SCARedirect.Href}, nil
+	base, _ := c.base(o.BIC)
+	redirect, err := banks.ResolveRedirect(base, href)
+	if err != nil {
+		return nil, fmt.Errorf("sbm: start authorisation: %w", err)
+	}
+	return &banks.SCA{AuthorisationID: out.AuthorisationID, Approach: banks.Redirect, Status: out.SCAStatus, RedirectURL: redirect}, nil
 }
 
 // PollSCA is not used: SCA is a redirect, and the status confirms it.
@@ -195,105 +250,33 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 	var out struct {
 		TransactionStatus string `json:"transactionStatus"`
 	}
-	if _, err := c.call(ctx, o.BIC, "GET", paymentPath(o)+"/status", o.PSU, nil, nil, &out, false); err != nil {
+	if _, err := c.do(ctx, o.BIC, o.Extra[linkStatus], banks.Request{Method: "GET", Path: paymentPath(o) + "/status", Header: header(o.PSU, "")}, &out); err != nil {
 		return "", fmt.Errorf("sbm: status: %w", err)
+	}
+	if out.TransactionStatus == "" {
+		return "", errors.New("sbm: status: no transactionStatus in the answer")
 	}
 	return out.TransactionStatus, nil
 }
 
 // Cancel deletes the payment.
 func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
-	if _, err := c.call(ctx, o.BIC, "DELETE", paymentPath(o), o.PSU, nil, nil, nil, false); err != nil {
+	if _, err := c.do(ctx, o.BIC, o.Extra[linkSelf], banks.Request{Method: "DELETE", Path: paymentPath(o), Header: header(o.PSU, "")}, nil); err != nil {
 		return fmt.Errorf("sbm: cancel: %w", err)
 	}
 	return nil
 }
 
-// call signs and sends one request, retrying 429 and 5xx (a create only on 429 and 503). It
-// returns the answer's body for callers that read an error's links.
-func (c *Client) call(ctx context.Context, bic, method, path string, psu banks.PSU, extra map[string]string, in, out any, create bool) ([]byte, error) {
-	base, err := c.base(bic)
-	if err != nil {
-		return nil, err
-	}
-	var body []byte
-	if in != nil {
-		body, _ = json.Marshal(in)
-	}
-	var lastErr error
-	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		xid := uuid.NewString()
-		req.Header.Set("X-Request-ID", xid)
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		req.Header.Set("PSU-IP-Address", psu.IPAddress)
-		if psu.UserAgent != "" {
-			req.Header.Set("PSU-User-Agent", psu.UserAgent)
-		}
-		req.Header.Set("PSU-Context", "PRIVATE")
-		for k, v := range extra {
-			req.Header.Set(k, v)
-		}
-		if err := httpsig.Sign(req, body, c.cfg.Key, c.cfg.Cert, c.cfg.Now()); err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		resp, err := c.cfg.HTTPClient.Do(req)
-		log := banks.CallLog{Logger: c.cfg.Logger, Provider: "sbm", Method: method, Path: req.URL.EscapedPath(), XRequestID: xid, Attempt: attempt}
-		if err != nil {
-			log.Log(ctx, slog.LevelWarn, "bank call failed", slog.String("error", err.Error()))
-			lastErr = &banks.Error{Message: "no answer from the bank", Retryable: true}
-			if create || ctx.Err() != nil {
-				return nil, lastErr
-			}
-			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
-			continue
-		}
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		log.Log(ctx, slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
-		if resp.StatusCode < 300 {
-			if out != nil && len(data) > 0 {
-				return data, json.Unmarshal(data, out)
-			}
-			return data, nil
-		}
-		be := parseError(resp.StatusCode, data)
-		lastErr = be
-		if !be.Retryable || (create && resp.StatusCode != 429 && resp.StatusCode != 503) {
-			return data, be
-		}
-		if attempt < c.cfg.MaxAttempts {
-			banks.Wait(ctx, c.cfg.Backoff, attempt, banks.RetryAfter(resp.Header))
-		}
-	}
-	return nil, lastErr
-}
-
-// parseError reads the platform's error form {id, system, status, code, message}, or tppMessages.
-func parseError(status int, data []byte) *banks.Error {
-	be := &banks.Error{Status: status, Retryable: status == 429 || status >= 500}
-	var e struct {
-		Code        string `json:"code"`
-		Message     string `json:"message"`
-		TPPMessages []struct {
-			Code, Text string
-		} `json:"tppMessages"`
-	}
-	if json.Unmarshal(data, &e) == nil {
-		be.Code, be.Message = e.Code, e.Message
-		if len(e.TPPMessages) > 0 {
-			be.Code, be.Message = e.TPPMessages[0].Code, e.TPPMessages[0].Text
-		}
-	}
-	if be.Message == "" {
-		be.Message = http.StatusText(status)
+// parseError reads the platform's error body, {id, system, status, code, message} (seed 004),
+// by the HTTP status, never the body's "status" (the seed prints 400 in it under a 404 and a
+// 500), with "message" optional. A refused signature or certificate, which the platform may
+// answer with 401 or 400, is no passing failure but our configuration: it says so.
+func parseError(status int, body []byte) *banks.Error {
+	be := banks.ParseError(status, body)
+	if (status == http.StatusUnauthorized || status == http.StatusBadRequest) &&
+		(be.Code == "SIGNATURE_INVALID" || be.Code == "CERTIFICATE_INVALID") {
+		be.Message = "configuration: the bank refused our request signature or signing certificate; check the QSealC " +
+			"(PAYBYBANK_SBM_CERT_FILE, PAYBYBANK_SBM_KEY_FILE) and that the bank has registered it (the bank said: " + be.Message + ")"
 	}
 	return be
 }
