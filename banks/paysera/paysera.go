@@ -89,41 +89,35 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 		Approach: banks.Redirect, DebtorAccount: "at_bank", ReferenceLimits: map[string]int{"EUR": 140}}}, nil
 }
 
-// oauth is the OAuth client, with the token endpoint the metadata names.
-func (c *Client) oauth(ctx context.Context, redirectURI string) *oauth2.Config {
+// oauth is the OAuth client, with the given token endpoint.
+func (c *Client) oauth(tokenURL, redirectURI string) *oauth2.Config {
 	return &oauth2.Config{ClientID: c.cfg.ClientID, Scopes: []string{"payments"}, RedirectURL: redirectURI,
-		Endpoint: oauth2.Endpoint{AuthURL: c.cfg.AuthorizeURL, TokenURL: c.tokenEndpoint(ctx), AuthStyle: oauth2.AuthStyleInParams}}
+		Endpoint: oauth2.Endpoint{AuthURL: c.cfg.AuthorizeURL, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}}
 }
 
-// tokenEndpoint is the metadata's token_endpoint (relative to the API base or absolute, on its
-// host), or the documented /oauth/token where the metadata cannot be read.
-func (c *Client) tokenEndpoint(ctx context.Context) string {
+// tokens is the OAuth client with the token endpoint the metadata names (relative to the API
+// base or absolute, on its host; the documented /oauth/token where the metadata cannot be read),
+// and a context that makes golang.org/x/oauth2 send its token requests through the transport.
+func (c *Client) tokens(ctx context.Context, redirectURI string) (*oauth2.Config, context.Context) {
 	c.mu.Lock()
-	known := c.tokenURL
+	endpoint := c.tokenURL
 	c.mu.Unlock()
-	if known != "" {
-		return known
+	if endpoint == "" {
+		endpoint, _ = c.api.Resolve("/oauth/token")
+		var meta struct {
+			TokenEndpoint string `json:"token_endpoint"`
+		}
+		_, err := c.api.Do(ctx, banks.Request{Method: "GET", Path: "/.well-known/oauth-authorization-server", NoAuth: true}, &meta)
+		if u, rerr := c.api.Resolve(meta.TokenEndpoint); err == nil && meta.TokenEndpoint != "" && rerr == nil {
+			endpoint = u
+		}
+		if !banks.IsRetryable(err) && ctx.Err() == nil { // Paysera answered: no need to ask again
+			c.mu.Lock()
+			c.tokenURL = endpoint
+			c.mu.Unlock()
+		}
 	}
-	endpoint, _ := c.api.Resolve("/oauth/token")
-	var meta struct {
-		TokenEndpoint string `json:"token_endpoint"`
-	}
-	_, err := c.api.Do(ctx, banks.Request{Method: "GET", Path: "/.well-known/oauth-authorization-server", NoAuth: true}, &meta)
-	if banks.IsRetryable(err) || ctx.Err() != nil {
-		return endpoint // no answer now: ask again next time
-	}
-	if u, rerr := c.api.Resolve(meta.TokenEndpoint); err == nil && meta.TokenEndpoint != "" && rerr == nil {
-		endpoint = u
-	}
-	c.mu.Lock()
-	c.tokenURL = endpoint
-	c.mu.Unlock()
-	return endpoint
-}
-
-// oauthContext makes golang.org/x/oauth2 send its token requests through the transport.
-func (c *Client) oauthContext(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, c.api.OAuthClient())
+	return c.oauth(endpoint, redirectURI), context.WithValue(ctx, oauth2.HTTPClient, c.api.OAuthClient())
 }
 
 // tokenError turns a failed token request into a *banks.Error.
@@ -139,9 +133,7 @@ func tokenError(op string, err error) error {
 // state). The verifier stays with the attempt, server-side.
 func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*banks.Created, error) {
 	verifier := oauth2.GenerateVerifier()
-	conf := oauth2.Config{ClientID: c.cfg.ClientID, Scopes: []string{"payments"}, RedirectURL: req.RedirectURI,
-		Endpoint: oauth2.Endpoint{AuthURL: c.cfg.AuthorizeURL}}
-	return &banks.Created{Product: "sepa-credit-transfers", RedirectURL: conf.AuthCodeURL(req.State, oauth2.S256ChallengeOption(verifier)),
+	return &banks.Created{Product: "sepa-credit-transfers", RedirectURL: c.oauth("", req.RedirectURI).AuthCodeURL(req.State, oauth2.S256ChallengeOption(verifier)),
 		Extra: map[string]string{"phase": "authorize", "verifier": verifier, "redirect_uri": req.RedirectURI}}, nil
 }
 
@@ -164,7 +156,8 @@ func (c *Client) Continue(ctx context.Context, o banks.Order, q url.Values, next
 	if e := q.Get("error"); e != "" {
 		return nil, &banks.Error{Status: 400, Code: e, Message: "refused at Paysera", Denied: e == "access_denied"}
 	}
-	tok, err := c.oauth(ctx, o.Extra["redirect_uri"]).Exchange(c.oauthContext(ctx), q.Get("code"), oauth2.VerifierOption(o.Extra["verifier"]))
+	conf, tctx := c.tokens(ctx, o.Extra["redirect_uri"])
+	tok, err := conf.Exchange(tctx, q.Get("code"), oauth2.VerifierOption(o.Extra["verifier"]))
 	if err != nil {
 		return nil, tokenError("exchange code", err)
 	}
@@ -265,7 +258,8 @@ func (c *Client) authenticate(ctx context.Context, req *http.Request, scope stri
 	if refresh || !s.tok.Expiry.IsZero() && time.Until(s.tok.Expiry) < time.Minute {
 		stale := *s.tok
 		stale.Expiry = time.Unix(1, 0) // makes oauth2 refresh it
-		nt, err := c.oauth(ctx, "").TokenSource(c.oauthContext(ctx), &stale).Token()
+		conf, tctx := c.tokens(ctx, "")
+		nt, err := conf.TokenSource(tctx, &stale).Token()
 		if err != nil {
 			return tokenError("refresh token", err)
 		}
@@ -327,7 +321,7 @@ func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
 		err = c.call(ctx, o.PaymentID, o.Extra, banks.Request{Method: "DELETE", Path: path, Header: psuHeader(o.PSU)}, nil)
 	}
 	if err != nil {
-		return fmt.Errorf("paysera: cancel: %w", err)
+		err = fmt.Errorf("paysera: cancel: %w", err)
 	}
-	return nil
+	return err
 }
