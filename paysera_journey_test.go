@@ -1,13 +1,45 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"paybybank/banks/paysera/payseratest"
+	"paybybank/payment"
 )
+
+// payseraForms runs a journey in every form of answer Paysera's documents allow, each against a
+// fresh server whose sandbox fake answers in that form.
+func payseraForms(t *testing.T, journey func(t *testing.T, h *harness, f payseratest.Forms)) {
+	for _, f := range payseratest.AllForms() {
+		t.Run(f.Name, func(t *testing.T) {
+			h := newHarness(t)
+			h.app.Sandbox.Paysera.Forms = f.Forms
+			journey(t, h, f.Forms)
+		})
+	}
+}
+
+// hasStatus reports whether the payment is in status want.
+func (h *harness) hasStatus(id string, want payment.Status) bool {
+	st, _ := h.status(id)
+	return st == string(want)
+}
+
+// payseraApproved is where a payment the shopper approved at Paysera ends, and what its page
+// says: the checkout's mapping (payment.BankOutcome) of the status the fake gives an approval,
+// settled (completed) or accepted and still being carried out (processing).
+func payseraApproved(f payseratest.Forms) (payment.Status, string) {
+	if to, _ := payment.BankOutcome(cmp.Or(f.ApprovedStatus, "ACSC")); to == payment.StatusCompleted {
+		return to, "Payment completed"
+	}
+	return payment.StatusProcessing, "Payment being processed"
+}
 
 // payseraPage posts a decision on one of Paysera's simulated pages, with its hidden fields.
 func (h *harness) payseraPage(location, decision string) string {
@@ -26,146 +58,156 @@ func (h *harness) payseraPage(location, decision string) string {
 }
 
 func TestPayseraJourney(t *testing.T) {
-	h := newHarness(t)
-	code, p := h.api("POST", "/api/v1/payments", `{"amount":"19.99","currency":"EUR","reference":"Užsakymas 5"}`)
-	if code != 201 {
-		t.Fatalf("%d %v", code, p)
-	}
-	id := p["id"].(string)
-	u, _ := url.Parse(p["checkout_url"].(string))
-	_, page := h.get(u.Path)
-	if !strings.Contains(page, "Paysera") || !strings.Contains(page, "Lithuania") {
-		t.Fatalf("picker:\n%s", page)
-	}
-	resp := h.chooseBank(u.Path, "EVIULT2V")
-	expectCode(t, resp, 303)
-	auth, _ := url.Parse(resp.Header.Get("Location"))
-	q := auth.Query()
-	if auth.Path != "/sandbox/paysera/oauth/authorize" || q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 ||
-		q.Get("state") == "" || q.Get("redirect_uri") != h.srv.URL+"/callback" {
-		t.Fatalf("authorize URL %s", auth)
-	}
-	back := h.payseraPage(auth.String(), "approve")
-	resp, _ = h.get(back) // our callback: code exchanged with the verifier, payment created over mutual TLS
-	expectCode(t, resp, 303)
-	sca := resp.Header.Get("Location")
-	if !strings.Contains(sca, "/sandbox/paysera/sca?payment=") {
-		t.Fatalf("after authorising we went to %s", sca)
-	}
-	// The first state is spent: replaying it is refused.
-	resp, _ = h.get(back)
-	expectCode(t, resp, 400)
-	back = h.payseraPage(sca, "approve")
-	resp, _ = h.get(back)
-	expectCode(t, resp, 303)
-	if st, p := h.status(id); st != "completed" || p["bank"].(map[string]any)["provider"] != "paysera" {
-		t.Fatalf("payment %v", p)
-	}
-	for _, c := range h.app.Sandbox.Paysera.Calls() {
-		if c == "POST /v1/payments/sepa-credit-transfers" {
-			return
+	payseraForms(t, func(t *testing.T, h *harness, f payseratest.Forms) {
+		code, p := h.api("POST", "/api/v1/payments", `{"amount":"19.99","currency":"EUR","reference":"Užsakymas 5"}`)
+		if code != 201 {
+			t.Fatalf("%d %v", code, p)
 		}
-	}
-	t.Fatal("no payment created at Paysera")
+		id := p["id"].(string)
+		u, _ := url.Parse(p["checkout_url"].(string))
+		_, page := h.get(u.Path)
+		if !strings.Contains(page, "Paysera") || !strings.Contains(page, "Lithuania") {
+			t.Fatalf("picker:\n%s", page)
+		}
+		resp := h.chooseBank(u.Path, "EVIULT2V")
+		expectCode(t, resp, 303)
+		auth, _ := url.Parse(resp.Header.Get("Location"))
+		q := auth.Query()
+		if auth.Path != "/sandbox/paysera/oauth/authorize" || q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 ||
+			q.Get("state") == "" || q.Get("redirect_uri") != h.srv.URL+"/callback" {
+			t.Fatalf("authorize URL %s", auth)
+		}
+		back := h.payseraPage(auth.String(), "approve")
+		resp, _ = h.get(back) // our callback: code exchanged with the verifier, payment created over mutual TLS
+		expectCode(t, resp, 303)
+		sca := resp.Header.Get("Location")
+		if !strings.Contains(sca, "/sandbox/paysera/sca?payment=") {
+			t.Fatalf("after authorising we went to %s", sca)
+		}
+		// The first state is spent: replaying it is refused.
+		resp, _ = h.get(back)
+		expectCode(t, resp, 400)
+		back = h.payseraPage(sca, "approve")
+		resp, _ = h.get(back)
+		expectCode(t, resp, 303)
+		if want, _ := payseraApproved(f); !h.hasStatus(id, want) {
+			t.Fatalf("approved at Paysera, yet not %s", want)
+		}
+		if _, p := h.status(id); p["bank"].(map[string]any)["provider"] != "paysera" {
+			t.Fatalf("payment %v", p)
+		}
+		for _, c := range h.app.Sandbox.Paysera.Calls() {
+			if c == "POST /v1/payments/sepa-credit-transfers" {
+				return
+			}
+		}
+		t.Fatal("no payment created at Paysera")
+	})
 }
 
 func TestPayseraDeniedAndCancel(t *testing.T) {
-	h := newHarness(t)
-	mk := func() (string, string) {
-		_, p := h.api("POST", "/api/v1/payments", `{"amount":"5.00","currency":"EUR","reference":"x"}`)
-		u, _ := url.Parse(p["checkout_url"].(string))
-		return p["id"].(string), u.Path
-	}
-	id, path := mk()
-	resp := h.chooseBank(path, "EVIULT2V")
-	back := h.payseraPage(resp.Header.Get("Location"), "deny")
-	h.get(back)
-	if st, _ := h.status(id); st != "failed" {
-		t.Fatalf("denied consent: %s", st)
-	}
-	// Cancelled by the merchant once the payment exists at Paysera: DELETE, 204.
-	id, path = mk()
-	resp = h.chooseBank(path, "EVIULT2V")
-	resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve"))
-	if code, p := h.api("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 || p["status"] != "cancelled" {
-		t.Fatalf("cancel: %d %v", code, p)
-	}
-	calls := h.app.Sandbox.Paysera.Calls()
-	if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE /v1/payments/sepa-credit-transfers/") {
-		t.Fatalf("last call %s", last)
-	}
+	payseraForms(t, func(t *testing.T, h *harness, f payseratest.Forms) {
+		mk := func() (string, string) {
+			_, p := h.api("POST", "/api/v1/payments", `{"amount":"5.00","currency":"EUR","reference":"x"}`)
+			u, _ := url.Parse(p["checkout_url"].(string))
+			return p["id"].(string), u.Path
+		}
+		id, path := mk()
+		resp := h.chooseBank(path, "EVIULT2V")
+		back := h.payseraPage(resp.Header.Get("Location"), "deny")
+		h.get(back)
+		if st, _ := h.status(id); st != "failed" {
+			t.Fatalf("denied consent: %s", st)
+		}
+		// Cancelled by the merchant once the payment exists at Paysera: DELETE, 204.
+		id, path = mk()
+		resp = h.chooseBank(path, "EVIULT2V")
+		resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve"))
+		if code, p := h.api("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 || p["status"] != "cancelled" {
+			t.Fatalf("cancel: %d %v", code, p)
+		}
+		calls := h.app.Sandbox.Paysera.Calls()
+		if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE /v1/payments/sepa-credit-transfers/") {
+			t.Fatalf("last call %s", last)
+		}
+	})
 }
 
 // A shopper who approves at the bank and never comes back (a closed tab) has paid: at expiry the
 // bank is asked first, and the payment completes instead of expiring. One who never approved
 // expires, and the bank order is cancelled.
 func TestApprovedAtBankButNeverBack(t *testing.T) {
-	h := newHarness(t)
-	ctx := context.Background()
-	mk := func() (string, string) {
-		_, p := h.api("POST", "/api/v1/payments", `{"amount":"5.00","currency":"EUR","reference":"x"}`)
-		u, _ := url.Parse(p["checkout_url"].(string))
-		return p["id"].(string), u.Path
-	}
-	paid, path := mk()
-	resp := h.chooseBank(path, "EVIULT2V")
-	resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve")) // our callback: payment created at Paysera
-	expectCode(t, resp, 303)
-	h.payseraPage(resp.Header.Get("Location"), "approve") // approved at Paysera; the way back is never taken
-	unpaid, path := mk()
-	resp = h.chooseBank(path, "EVIULT2V")
-	h.get(h.payseraPage(resp.Header.Get("Location"), "approve")) // at Paysera's SCA page, and gone
-	for _, id := range []string{paid, unpaid} {
-		if st, _ := h.status(id); st != "authorising" {
-			t.Fatalf("before expiry %s is %s", id, st)
+	payseraForms(t, func(t *testing.T, h *harness, f payseratest.Forms) {
+		ctx := context.Background()
+		mk := func() (string, string) {
+			_, p := h.api("POST", "/api/v1/payments", `{"amount":"5.00","currency":"EUR","reference":"x"}`)
+			u, _ := url.Parse(p["checkout_url"].(string))
+			return p["id"].(string), u.Path
 		}
-	}
-	h.clock.Add(time.Hour)
-	if _, err := h.app.Checkout.Reconcile(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	if st, p := h.status(paid); st != "completed" {
-		t.Fatalf("approved at the bank, yet %s: %v", st, eventTrail(p))
-	}
-	if st, p := h.status(unpaid); st != "expired" {
-		t.Fatalf("never approved, yet %s: %v", st, eventTrail(p))
-	}
-	calls := h.app.Sandbox.Paysera.Calls()
-	if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE /v1/payments/sepa-credit-transfers/") {
-		t.Fatalf("the unpaid order was not cancelled at the bank: last call %s", last)
-	}
+		paid, path := mk()
+		resp := h.chooseBank(path, "EVIULT2V")
+		resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve")) // our callback: payment created at Paysera
+		expectCode(t, resp, 303)
+		h.payseraPage(resp.Header.Get("Location"), "approve") // approved at Paysera; the way back is never taken
+		unpaid, path := mk()
+		resp = h.chooseBank(path, "EVIULT2V")
+		h.get(h.payseraPage(resp.Header.Get("Location"), "approve")) // at Paysera's SCA page, and gone
+		for _, id := range []string{paid, unpaid} {
+			if st, _ := h.status(id); st != "authorising" {
+				t.Fatalf("before expiry %s is %s", id, st)
+			}
+		}
+		h.clock.Add(time.Hour)
+		if _, err := h.app.Checkout.Reconcile(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := payseraApproved(f); !h.hasStatus(paid, want) {
+			st, p := h.status(paid)
+			t.Fatalf("approved at the bank, yet %s: %v", st, eventTrail(p))
+		}
+		if st, p := h.status(unpaid); st != "expired" {
+			t.Fatalf("never approved, yet %s: %v", st, eventTrail(p))
+		}
+		calls := h.app.Sandbox.Paysera.Calls()
+		if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE /v1/payments/sepa-credit-transfers/") {
+			t.Fatalf("the unpaid order was not cancelled at the bank: last call %s", last)
+		}
+	})
 }
 
 // The merchant hears of a payment approved at the bank within seconds, not at expiry: the
 // reconciler asks the bank about shoppers away at its pages, at most every 15 seconds each.
 func TestRedirectApprovalSeenBeforeExpiry(t *testing.T) {
-	h := newHarness(t)
-	ctx := context.Background()
-	_, p := h.api("POST", "/api/v1/payments", `{"amount":"5.00","currency":"EUR","reference":"x"}`)
-	id := p["id"].(string)
-	u, _ := url.Parse(p["checkout_url"].(string))
-	resp := h.chooseBank(u.Path, "EVIULT2V")
-	resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve"))
-	sca := resp.Header.Get("Location")
-	h.app.Checkout.Reconcile(ctx, nil)    // asks the bank: not decided yet
-	back := h.payseraPage(sca, "approve") // approved; the shopper does not come back (yet)
-	h.app.Checkout.Reconcile(ctx, nil)    // too soon to ask again
-	if st, _ := h.status(id); st != "authorising" {
-		t.Fatalf("asked the bank again within 15 s: %s", st)
-	}
-	h.clock.Add(16 * time.Second)
-	h.app.Checkout.Reconcile(ctx, nil)
-	if st, p := h.status(id); st != "completed" {
-		t.Fatalf("approved at the bank 16 s ago, yet %s: %v", st, eventTrail(p))
-	}
-	// Coming back late changes nothing and shows the result.
-	resp, _ = h.get(back)
-	expectCode(t, resp, 303)
-	_, page := h.get(u.Path)
-	if !strings.Contains(page, "Payment completed") {
-		t.Fatalf("late return shows:\n%s", page)
-	}
-	if _, p := h.status(id); len(p["events"].([]any)) != 3 {
-		t.Fatalf("the late return moved the payment again: %v", eventTrail(p))
-	}
+	payseraForms(t, func(t *testing.T, h *harness, f payseratest.Forms) {
+		ctx := context.Background()
+		_, p := h.api("POST", "/api/v1/payments", `{"amount":"5.00","currency":"EUR","reference":"x"}`)
+		id := p["id"].(string)
+		u, _ := url.Parse(p["checkout_url"].(string))
+		resp := h.chooseBank(u.Path, "EVIULT2V")
+		resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve"))
+		sca := resp.Header.Get("Location")
+		h.app.Checkout.Reconcile(ctx, nil)    // asks the bank: not decided yet
+		back := h.payseraPage(sca, "approve") // approved; the shopper does not come back (yet)
+		h.app.Checkout.Reconcile(ctx, nil)    // too soon to ask again
+		if st, _ := h.status(id); st != "authorising" {
+			t.Fatalf("asked the bank again within 15 s: %s", st)
+		}
+		h.clock.Add(16 * time.Second)
+		h.app.Checkout.Reconcile(ctx, nil)
+		want, text := payseraApproved(f)
+		if !h.hasStatus(id, want) {
+			st, p := h.status(id)
+			t.Fatalf("approved at the bank 16 s ago, yet %s: %v", st, eventTrail(p))
+		}
+		// Coming back late changes nothing and shows the result.
+		resp, _ = h.get(back)
+		expectCode(t, resp, 303)
+		_, page := h.get(u.Path)
+		if !strings.Contains(page, text) {
+			t.Fatalf("late return shows:\n%s", page)
+		}
+		if _, p := h.status(id); len(p["events"].([]any)) != 3 {
+			t.Fatalf("the late return moved the payment again: %v", eventTrail(p))
+		}
+	})
 }

@@ -236,7 +236,7 @@ func (s *Service) checkRedirect(ctx context.Context, p *payment.Payment, a *paym
 }
 
 // settleIfDecided asks the bank about a payment and, when the bank has decided it (settled,
-// rejected, cancelled), applies the bank's word and reports decided. An undecided payment is left
+// accepted and on its way, rejected, cancelled), applies the bank's word and reports decided. An undecided payment is left
 // as it is, for the caller to wait on or give up on.
 func (s *Service) settleIfDecided(ctx context.Context, p *payment.Payment, a *payment.Authorisation, prov banks.Provider,
 	cause payment.Cause, detail string) (_ *payment.Payment, decided bool, _ error) {
@@ -294,7 +294,7 @@ func (s *Service) bankStatus(ctx context.Context, prov banks.Provider, a *paymen
 // apply moves a payment as the bank's transaction status says.
 func (s *Service) apply(ctx context.Context, p *payment.Payment, code string, cause payment.Cause, detail string) (*payment.Payment, error) {
 	to, accepted := payment.BankOutcome(code)
-	if to == "" {
+	if to == "" || to == payment.StatusProcessing {
 		if p.Status == payment.StatusAuthorising {
 			return s.move(ctx, p, payment.Transition{To: payment.StatusProcessing, Cause: cause, BankStatus: code, Detail: detail})
 		}

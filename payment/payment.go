@@ -172,12 +172,16 @@ func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Me
 // BankOutcome maps an ISO 20022 transaction status code onto our lifecycle.
 // It returns the status to move to (or "" to stay pending) and whether the bank merely
 // accepted the payment (ACCP), which we treat as completed with that flag kept visible.
+// A payment the bank accepted and is still carrying out (ACSP, ACTC, ACWC, ACWP) is processing:
+// the shopper approved it, so it must never expire here while the money is on its way.
 func BankOutcome(code string) (Status, bool) {
 	switch code {
 	case "ACSC", "ACCC":
 		return StatusCompleted, false
 	case "ACCP":
 		return StatusCompleted, true
+	case "ACSP", "ACTC", "ACWC", "ACWP":
+		return StatusProcessing, false
 	case "RJCT":
 		return StatusFailed, false
 	case "CANC":

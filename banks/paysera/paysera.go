@@ -1,25 +1,21 @@
 // Package paysera connects paybybank to Paysera's Berlin Group API (Lithuania): the shopper first
 // lets us initiate a payment through OAuth 2.0 authorization code with PKCE (golang.org/x/oauth2),
 // then the payment is created with their token and confirmed with SCA at Paysera. Every call goes
-// over mutual TLS with our QWAC; bodies carry Digest. See protocols/berlin-group-banks.md.
+// over mutual TLS with our QWAC, through banks.Transport; bodies carry Digest. See
+// protocols/berlin-group-banks.md.
 package paysera
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 
 	"paybybank/banks"
@@ -43,13 +39,22 @@ type Config struct {
 
 // Client is the provider.
 type Client struct {
-	cfg   Config
-	oauth *oauth2.Config
+	cfg Config
+	api *banks.Transport
 
-	mu        sync.Mutex
-	slowUntil time.Time // rate limit: below 20 % remaining, calls are spaced out
-	// tokens keeps each payment's latest token, so a refresh token Paysera rotates is used once.
-	tokens map[string]*oauth2.Token
+	mu       sync.Mutex
+	tokenURL string // from the OAuth metadata, once read
+	// live holds the token of each payment with a call under way, shared by its concurrent calls
+	// so that a refresh token Paysera rotates is spent once; an entry goes when its last call
+	// ends, and the token lives on in the order's Extra.
+	live map[string]*session
+}
+
+// session is one payment's token while calls for it are under way.
+type session struct {
+	mu    sync.Mutex
+	tok   *oauth2.Token
+	calls int
 }
 
 var (
@@ -59,25 +64,24 @@ var (
 
 // New returns a connector.
 func New(cfg Config) *Client {
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.MaxAttempts == 0 {
-		cfg.MaxAttempts = 4
-	}
-	if cfg.Backoff == 0 {
-		cfg.Backoff = 250 * time.Millisecond
-	}
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
-	return &Client{cfg: cfg, tokens: map[string]*oauth2.Token{}, oauth: &oauth2.Config{ClientID: cfg.ClientID, Scopes: []string{"payments"},
-		Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthorizeURL, TokenURL: cfg.APIURL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}}
+	c := &Client{cfg: cfg, live: map[string]*session{}}
+	c.api = &banks.Transport{Provider: "paysera", BaseURL: cfg.APIURL, Client: cfg.HTTPClient, Logger: cfg.Logger,
+		MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff, Authenticate: c.authenticate,
+		Sign: func(req *http.Request, body []byte) error {
+			if len(body) > 0 {
+				req.Header.Set("Digest", httpsig.Digest(body))
+			}
+			return nil
+		}}
+	return c
 }
 
 // Name is "paysera".
 func (c *Client) Name() string { return "paysera" }
+
+// RateLimited reports whether calls wait for Paysera's rate-limit window to reset, and until when.
+func (c *Client) RateLimited() (time.Time, bool) { return c.api.RateLimited() }
 
 // Banks is Paysera itself.
 func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
@@ -85,31 +89,77 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 		Approach: banks.Redirect, DebtorAccount: "at_bank", ReferenceLimits: map[string]int{"EUR": 140}}}, nil
 }
 
+// oauth is the OAuth client, with the given token endpoint.
+func (c *Client) oauth(tokenURL, redirectURI string) *oauth2.Config {
+	return &oauth2.Config{ClientID: c.cfg.ClientID, Scopes: []string{"payments"}, RedirectURL: redirectURI,
+		Endpoint: oauth2.Endpoint{AuthURL: c.cfg.AuthorizeURL, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+}
+
+// tokens is the OAuth client with the token endpoint the metadata names (relative to the API
+// base or absolute, on its host; the documented /oauth/token where the metadata cannot be read),
+// and a context that makes golang.org/x/oauth2 send its token requests through the transport.
+func (c *Client) tokens(ctx context.Context, redirectURI string) (*oauth2.Config, context.Context) {
+	c.mu.Lock()
+	endpoint := c.tokenURL
+	c.mu.Unlock()
+	if endpoint == "" {
+		endpoint, _ = c.api.Resolve("/oauth/token")
+		var meta struct {
+			TokenEndpoint string `json:"token_endpoint"`
+		}
+		_, err := c.api.Do(ctx, banks.Request{Method: "GET", Path: "/.well-known/oauth-authorization-server", NoAuth: true}, &meta)
+		if u, rerr := c.api.Resolve(meta.TokenEndpoint); err == nil && meta.TokenEndpoint != "" && rerr == nil {
+			endpoint = u
+		}
+		if !banks.IsRetryable(err) && ctx.Err() == nil { // Paysera answered: no need to ask again
+			c.mu.Lock()
+			c.tokenURL = endpoint
+			c.mu.Unlock()
+		}
+	}
+	return c.oauth(endpoint, redirectURI), context.WithValue(ctx, oauth2.HTTPClient, c.api.OAuthClient())
+}
+
+// tokenError turns a failed token request into a *banks.Error.
+func tokenError(op string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return fmt.Errorf("paysera: %s: %w", op, &banks.Error{Status: re.Response.StatusCode, Code: re.ErrorCode, Message: re.ErrorDescription})
+	}
+	return fmt.Errorf("paysera: %s: %w", op, &banks.Error{Status: http.StatusBadGateway, Message: err.Error(), Retryable: true})
+}
+
 // CreatePayment cannot create yet: it sends the shopper to authorise us first (PKCE S256, our
 // state). The verifier stays with the attempt, server-side.
 func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*banks.Created, error) {
 	verifier := oauth2.GenerateVerifier()
-	conf := *c.oauth
-	conf.RedirectURL = req.RedirectURI
-	return &banks.Created{Product: "sepa-credit-transfers", RedirectURL: conf.AuthCodeURL(req.State, oauth2.S256ChallengeOption(verifier)),
+	return &banks.Created{Product: "sepa-credit-transfers", RedirectURL: c.oauth("", req.RedirectURI).AuthCodeURL(req.State, oauth2.S256ChallengeOption(verifier)),
 		Extra: map[string]string{"phase": "authorize", "verifier": verifier, "redirect_uri": req.RedirectURI}}, nil
 }
 
+// paymentCreated is the creation's answer.
+type paymentCreated struct {
+	PaymentID         string      `json:"paymentId"`
+	TransactionStatus string      `json:"transactionStatus"`
+	Links             banks.Links `json:"_links"`
+}
+
+// Links the bank gave, kept with the attempt (its Extra) to be followed in later calls.
+const (
+	linkStatus = "link_status"
+	linkSelf   = "link_self"
+)
+
 // Continue exchanges the code (with the verifier), creates the payment with the shopper's token
-// and returns Paysera's scaRedirect. The tokens stay with the attempt for status and cancel.
+// and returns Paysera's scaRedirect. The tokens and links stay with the attempt for status and cancel.
 func (c *Client) Continue(ctx context.Context, o banks.Order, q url.Values, next banks.SCARequest, req banks.PaymentRequest) (*banks.Created, error) {
 	if e := q.Get("error"); e != "" {
 		return nil, &banks.Error{Status: 400, Code: e, Message: "refused at Paysera", Denied: e == "access_denied"}
 	}
-	conf := *c.oauth
-	conf.RedirectURL = o.Extra["redirect_uri"]
-	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient), q.Get("code"), oauth2.VerifierOption(o.Extra["verifier"]))
+	conf, tctx := c.tokens(ctx, o.Extra["redirect_uri"])
+	tok, err := conf.Exchange(tctx, q.Get("code"), oauth2.VerifierOption(o.Extra["verifier"]))
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			return nil, &banks.Error{Status: re.Response.StatusCode, Code: re.ErrorCode, Message: re.ErrorDescription}
-		}
-		return nil, &banks.Error{Message: err.Error(), Retryable: true}
+		return nil, tokenError("exchange code", err)
 	}
 	body := map[string]any{
 		"instructedAmount":                  map[string]string{"currency": req.Currency, "amount": req.Amount},
@@ -117,70 +167,114 @@ func (c *Client) Continue(ctx context.Context, o banks.Order, q url.Values, next
 		"creditorName":                      req.CreditorName,
 		"remittanceInformationUnstructured": req.Reference,
 	}
-	redirect := next.RedirectURI + "?state=" + url.QueryEscape(next.State)
-	var out struct {
-		PaymentID         string `json:"paymentId"`
-		TransactionStatus string `json:"transactionStatus"`
-		Links             struct {
-			SCARedirect struct{ Href string } `json:"scaRedirect"`
-		} `json:"_links"`
-	}
-	if err := c.call(ctx, tok.AccessToken, "POST", "/v1/payments/sepa-credit-transfers", req.PSU, map[string]string{"TPP-Redirect-URI": redirect}, body, &out, true); err != nil {
+	h := psuHeader(req.PSU)
+	h.Set("TPP-Redirect-URI", next.RedirectURI+"?state="+url.QueryEscape(next.State))
+	var out paymentCreated
+	extra := map[string]string{}
+	keepToken(extra, tok)
+	err = c.call(ctx, "new "+next.State, extra, banks.Request{Method: "POST", Path: "/v1/payments/sepa-credit-transfers",
+		Header: h, JSON: body, Create: true}, &out)
+	if err != nil {
 		return nil, fmt.Errorf("paysera: create payment: %w", err)
 	}
-	if out.PaymentID == "" || out.Links.SCARedirect.Href == "" {
+	sca := out.Links.Href("scaRedirect")
+	if out.PaymentID == "" || sca == "" {
 		return nil, fmt.Errorf("paysera: create payment: no paymentId or scaRedirect")
 	}
+	// The SCA page is the browser's: it may be on Paysera's page host rather than the API's.
+	if sca, err = banks.ResolveRedirect(c.cfg.AuthorizeURL, sca); err != nil {
+		return nil, fmt.Errorf("paysera: create payment: %w", err)
+	}
+	for key, name := range map[string]string{linkStatus: "status", linkSelf: "self"} {
+		if href := out.Links.Href(name); href != "" {
+			extra[key] = href
+		}
+	}
 	return &banks.Created{PaymentID: out.PaymentID, Product: "sepa-credit-transfers", BankStatus: out.TransactionStatus,
-		RedirectURL: out.Links.SCARedirect.Href, Extra: map[string]string{"access_token": tok.AccessToken, "refresh_token": tok.RefreshToken,
-			"expiry": tok.Expiry.UTC().Format(time.RFC3339)}}, nil
+		RedirectURL: sca, Extra: extra}, nil
 }
 
-// token returns a valid access token for an order, refreshed a minute before expiry, or at once
-// when force is set (the bank said TOKEN_INVALID). The latest token is kept per payment.
-func (c *Client) token(ctx context.Context, o banks.Order, force bool) (string, error) {
+func psuHeader(psu banks.PSU) http.Header {
+	h := http.Header{}
+	h.Set("PSU-IP-Address", psu.IPAddress)
+	if psu.UserAgent != "" {
+		h.Set("PSU-User-Agent", psu.UserAgent)
+	}
+	return h
+}
+
+// tokenOf reads the token kept in an order's Extra.
+func tokenOf(extra map[string]string) *oauth2.Token {
+	exp, _ := time.Parse(time.RFC3339, extra["expiry"])
+	return &oauth2.Token{AccessToken: extra["access_token"], RefreshToken: extra["refresh_token"], Expiry: exp}
+}
+
+// keepToken writes a token into an order's Extra, which the checkout stores: Paysera rotates
+// refresh tokens, and after a restart the payment must still be asked about (and not expire
+// here while the bank carries it out).
+func keepToken(extra map[string]string, t *oauth2.Token) {
+	if extra == nil || t == nil {
+		return
+	}
+	extra["access_token"], extra["refresh_token"] = t.AccessToken, t.RefreshToken
+	extra["expiry"] = t.Expiry.UTC().Format(time.RFC3339)
+}
+
+// call sends one request with the token in extra, shared with the other calls under way for the
+// same payment (named by scope), and writes the latest token back into extra.
+func (c *Client) call(ctx context.Context, scope string, extra map[string]string, r banks.Request, out any) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.tokens[o.PaymentID]
-	if t == nil {
-		exp, _ := time.Parse(time.RFC3339, o.Extra["expiry"])
-		t = &oauth2.Token{AccessToken: o.Extra["access_token"], RefreshToken: o.Extra["refresh_token"], Expiry: exp}
+	s := c.live[scope]
+	if s == nil {
+		s = &session{tok: tokenOf(extra)}
+		c.live[scope] = s
 	}
-	if force || time.Until(t.Expiry) < time.Minute {
-		stale := *t
-		stale.Expiry = time.Unix(1, 0)
-		nt, err := c.oauth.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient), &stale).Token()
-		if err != nil {
-			return "", &banks.Error{Status: 401, Code: "TOKEN_INVALID", Message: "could not refresh the Paysera token: " + err.Error()}
-		}
-		t = nt
-		if o.Extra != nil {
-			// Paysera rotates refresh tokens: the old one is spent. The new pair goes back into the
-			// order's Extra, which the checkout stores, so that after a restart the payment can
-			// still be asked about (and not expire here while the bank carries it out).
-			o.Extra["access_token"], o.Extra["refresh_token"] = t.AccessToken, t.RefreshToken
-			o.Extra["expiry"] = t.Expiry.UTC().Format(time.RFC3339)
-		}
+	s.calls++
+	c.mu.Unlock()
+	r.Scope = scope
+	_, err := c.api.Do(ctx, r, out)
+	c.mu.Lock()
+	if s.calls--; s.calls == 0 {
+		delete(c.live, scope)
 	}
-	c.tokens[o.PaymentID] = t
-	return t.AccessToken, nil
+	c.mu.Unlock()
+	s.mu.Lock()
+	keepToken(extra, s.tok)
+	s.mu.Unlock()
+	return err
 }
 
-// authed runs a call with the payment's token, refreshing once if Paysera says it is invalid.
-func (c *Client) authed(ctx context.Context, o banks.Order, method, path string, out any) error {
-	for try := 0; try < 2; try++ {
-		tok, err := c.token(ctx, o, try > 0)
-		if err != nil {
-			return err
-		}
-		err = c.call(ctx, tok, method, path, o.PSU, nil, nil, out, false)
-		var be *banks.Error
-		if try == 0 && errors.As(err, &be) && be.Status == 401 && be.Code == "TOKEN_INVALID" {
-			continue
-		}
-		return err
+// authenticate puts the payment's access token on a request, refreshed a minute before it
+// expires (as the seed does) or when Paysera refused it.
+func (c *Client) authenticate(ctx context.Context, req *http.Request, scope string, refresh bool) error {
+	c.mu.Lock()
+	s := c.live[scope]
+	c.mu.Unlock()
+	if s == nil {
+		return fmt.Errorf("paysera: no token for %q", scope)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if refresh || !s.tok.Expiry.IsZero() && time.Until(s.tok.Expiry) < time.Minute {
+		stale := *s.tok
+		stale.Expiry = time.Unix(1, 0) // makes oauth2 refresh it
+		conf, tctx := c.tokens(ctx, "")
+		nt, err := conf.TokenSource(tctx, &stale).Token()
+		if err != nil {
+			return tokenError("refresh token", err)
+		}
+		s.tok = nt // oauth2 keeps the old refresh token when the answer has none
+	}
+	req.Header.Set("Authorization", "Bearer "+s.tok.AccessToken)
 	return nil
+}
+
+// follow is the link the bank gave under key, or the documented path where it gave none.
+func (c *Client) follow(o banks.Order, key, path string) (string, error) {
+	if href := o.Extra[key]; href != "" {
+		return c.api.Resolve(href)
+	}
+	return path, nil
 }
 
 // StartSCA is not used: Paysera's SCA link comes with the payment.
@@ -193,21 +287,26 @@ func (c *Client) PollSCA(ctx context.Context, o banks.Order) (*banks.SCA, error)
 	return nil, fmt.Errorf("paysera: redirect SCA has no poll")
 }
 
-// FinishRedirect handles the return from Paysera's SCA page.
+// FinishRedirect accepts the return from Paysera's SCA page as it comes: the documents define no
+// parameter on it, so the payment's status, asked next, says how it went.
 func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values) error {
-	if e := q.Get("error"); e != "" {
-		return &banks.Error{Status: 400, Code: e, Message: "refused at Paysera", Denied: true}
-	}
 	return nil
 }
 
-// Status reads the payment.
+// Status reads the payment's transactionStatus from its status link, or from the payment itself.
 func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
+	path, err := c.follow(o, linkStatus, "/v1/payments/sepa-credit-transfers/"+url.PathEscape(o.PaymentID))
+	if err != nil {
+		return "", fmt.Errorf("paysera: status: %w", err)
+	}
 	var out struct {
 		TransactionStatus string `json:"transactionStatus"`
 	}
-	if err := c.authed(ctx, o, "GET", "/v1/payments/sepa-credit-transfers/"+url.PathEscape(o.PaymentID), &out); err != nil {
+	if err := c.call(ctx, o.PaymentID, o.Extra, banks.Request{Method: "GET", Path: path, Header: psuHeader(o.PSU)}, &out); err != nil {
 		return "", fmt.Errorf("paysera: status: %w", err)
+	}
+	if out.TransactionStatus == "" {
+		return "", fmt.Errorf("paysera: status: empty transactionStatus")
 	}
 	return out.TransactionStatus, nil
 }
@@ -217,115 +316,12 @@ func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
 	if o.PaymentID == "" {
 		return nil // the shopper never got past authorising us: nothing exists at Paysera
 	}
-	return c.authed(ctx, o, "DELETE", "/v1/payments/sepa-credit-transfers/"+url.PathEscape(o.PaymentID), nil)
-}
-
-// call sends one request with Digest and X-Request-ID, retrying 429/500/502/503/504 with
-// exponential backoff (a create only on 429 and 503), and spacing calls out when the
-// X-RateLimit headers say less than 20 % is left.
-func (c *Client) call(ctx context.Context, token, method, path string, psu banks.PSU, extra map[string]string, in, out any, create bool) error {
-	var body []byte
-	if in != nil {
-		body, _ = json.Marshal(in)
+	path, err := c.follow(o, linkSelf, "/v1/payments/sepa-credit-transfers/"+url.PathEscape(o.PaymentID))
+	if err == nil {
+		err = c.call(ctx, o.PaymentID, o.Extra, banks.Request{Method: "DELETE", Path: path, Header: psuHeader(o.PSU)}, nil)
 	}
-	var lastErr error
-	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
-		c.mu.Lock()
-		wait := time.Until(c.slowUntil)
-		c.mu.Unlock()
-		if wait > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-		}
-		req, err := http.NewRequestWithContext(ctx, method, c.cfg.APIURL+path, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		xid := uuid.NewString()
-		req.Header.Set("X-Request-ID", xid)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("PSU-IP-Address", psu.IPAddress)
-		if psu.UserAgent != "" {
-			req.Header.Set("PSU-User-Agent", psu.UserAgent)
-		}
-		if len(body) > 0 {
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Digest", httpsig.Digest(body))
-		}
-		for k, v := range extra {
-			req.Header.Set(k, v)
-		}
-		start := time.Now()
-		resp, err := c.cfg.HTTPClient.Do(req)
-		log := banks.CallLog{Logger: c.cfg.Logger, Provider: "paysera", Method: method, Path: req.URL.Path, XRequestID: xid, Attempt: attempt}
-		if err != nil {
-			log.Log(ctx, slog.LevelWarn, "bank call failed", slog.String("error", err.Error()))
-			lastErr = &banks.Error{Message: "no answer from Paysera", Retryable: true}
-			if create || ctx.Err() != nil {
-				return lastErr
-			}
-			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
-			continue
-		}
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		c.noteRateLimit(resp.Header)
-		log.Log(ctx, slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
-		if resp.StatusCode < 300 {
-			if out != nil && len(data) > 0 {
-				return json.Unmarshal(data, out)
-			}
-			return nil
-		}
-		be := &banks.Error{Status: resp.StatusCode}
-		switch resp.StatusCode {
-		case 429, 500, 502, 503, 504:
-			be.Retryable = true
-		}
-		var e struct {
-			TPPMessages []struct{ Code, Text string } `json:"tppMessages"`
-		}
-		if json.Unmarshal(data, &e) == nil && len(e.TPPMessages) > 0 {
-			be.Code, be.Message = e.TPPMessages[0].Code, e.TPPMessages[0].Text
-		} else {
-			be.Message = http.StatusText(resp.StatusCode)
-		}
-		lastErr = be
-		if !be.Retryable || (create && resp.StatusCode != 429 && resp.StatusCode != 503) {
-			return be
-		}
-		if attempt < c.cfg.MaxAttempts {
-			banks.Wait(ctx, c.cfg.Backoff, attempt, banks.RetryAfter(resp.Header))
-		}
+	if err != nil {
+		err = fmt.Errorf("paysera: cancel: %w", err)
 	}
-	return lastErr
-}
-
-// noteRateLimit spaces calls evenly over the rest of the window once less than 20 % remains.
-func (c *Client) noteRateLimit(h http.Header) {
-	limit, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
-	remaining, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
-	reset, err3 := strconv.Atoi(h.Get("X-RateLimit-Reset"))
-	if err1 != nil || err2 != nil || err3 != nil || limit <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if remaining*5 < limit {
-		gap := time.Duration(reset) * time.Second / time.Duration(max(remaining, 1))
-		c.slowUntil = time.Now().Add(min(gap, 2*time.Second))
-	} else {
-		c.slowUntil = time.Time{}
-	}
-}
-
-// SlowedDown reports whether the next call will wait for the rate limit, for tests.
-func (c *Client) SlowedDown() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Before(c.slowUntil)
+	return err
 }

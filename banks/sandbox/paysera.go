@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"paybybank/banks/paysera/payseratest"
@@ -56,7 +57,18 @@ func (s *Sandbox) startPaysera() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s.Paysera.APIHandler(), ReadHeaderTimeout: 10 * time.Second}
+	// The API URL ends in the real one's base path (…/xs2a/berlin/1.3), as in production. A fake
+	// set to serve only under it (Forms.UnderBasePath) checks the path itself; otherwise the base
+	// path is taken off here, so that one configured URL reaches the fake in every form.
+	api := s.Paysera.APIHandler()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, payseratest.BasePath); ok && !s.Paysera.Forms.UnderBasePath && strings.HasPrefix(rest, "/") {
+			r = r.Clone(r.Context())
+			r.URL.Path, r.URL.RawPath = rest, ""
+		}
+		api.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	s.closers = append(s.closers, srv.Close)
 	roots := x509.NewCertPool()
@@ -64,7 +76,7 @@ func (s *Sandbox) startPaysera() error {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{clientCert}, MinVersion: tls.VersionTLS12}
 	s.PayseraClient = &http.Client{Timeout: 15 * time.Second, Transport: tr}
-	s.PayseraAPIURL = "https://" + ln.Addr().String()
+	s.PayseraAPIURL = "https://" + ln.Addr().String() + payseratest.BasePath
 	return nil
 }
 
