@@ -148,9 +148,13 @@ func AllForms() []struct {
 
 // Fake is the gateway.
 type Fake struct {
+	// ClientID is the x-ibm-client-id the gateway accepts.
 	ClientID string
-	PageURL  string // the fake's base URL, where the browser reaches the redirect SCA page
-	Now      func() time.Time
+	// PageURL is the fake's base URL: the browser reaches the redirect SCA page under it, and
+	// full links (Forms.AbsoluteLinks) start with it.
+	PageURL string
+	// Now is the gateway's clock, against which the Date header is checked.
+	Now func() time.Time
 	// Forms chooses the form of the answers where the seed allows several.
 	Forms Forms
 
