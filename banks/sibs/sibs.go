@@ -46,14 +46,7 @@ type Client struct {
 	at    time.Time
 }
 
-var (
-	_ banks.Provider     = (*Client)(nil)
-	_ banks.OTPSubmitter = (*Client)(nil)
-)
-
-// DateFormat is the seed's "Request date" (the Date header), yyyy-MM-dd'T'hh:MM:ss.SSS on every
-// operation, in its evident meaning (24-hour clock, minutes, not the month), sent in UTC.
-const DateFormat = "2006-01-02T15:04:05.000"
+var _ banks.OTPSubmitter = (*Client)(nil) // and a banks.Provider, as app.go's list of them checks
 
 // New returns a connector.
 func New(cfg Config) *Client {
@@ -69,10 +62,11 @@ func New(cfg Config) *Client {
 	return c
 }
 
-// sign sets the Date in the seed's form before httpsig signs it (Sign keeps a Date already set).
+// sign sets the Date before httpsig signs it (Sign keeps a Date already set) in the seed's form,
+// "Request date" yyyy-MM-dd'T'hh:MM:ss.SSS, as meant: a 24-hour clock and minutes (not the month).
 func (c *Client) sign(req *http.Request, body []byte) error {
 	now := c.cfg.Now()
-	req.Header.Set("Date", now.UTC().Format(DateFormat))
+	req.Header.Set("Date", now.UTC().Format("2006-01-02T15:04:05.000"))
 	return httpsig.Sign(req, body, c.cfg.Key, c.cfg.Cert, now)
 }
 
@@ -164,11 +158,11 @@ func keep(extra map[string]string, a *Answer) {
 	if m := a.ChosenSCAMethod; m != nil && m.Name != "" {
 		extra["challenge"] = m.Name
 	}
-	if cd := a.ChallengeData; cd != nil && cd.OTPMaxLength > 0 {
-		extra["otp_length"] = strconv.Itoa(cd.OTPMaxLength)
-	}
 	if cd := a.ChallengeData; cd != nil { // the seed: "The TPP is obliged to show this to the PSU"
 		extra["additional_information"], extra["otp_format"] = cd.AdditionalInformation, cd.OTPFormat
+		if cd.OTPMaxLength > 0 {
+			extra["otp_length"] = strconv.Itoa(cd.OTPMaxLength)
+		}
 	}
 }
 
