@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"paybybank/banks/sibs/sibstest"
 )
 
 func (h *harness) eurPayment(extra string) (string, string) {
@@ -16,88 +18,130 @@ func (h *harness) eurPayment(extra string) (string, string) {
 	return p["id"].(string), u.Path
 }
 
+// eachSIBSForm runs a journey against the sandbox's SIBS fake answering in each form its
+// documents allow.
+func eachSIBSForm(t *testing.T, journey func(t *testing.T, h *harness, forms sibstest.Forms)) {
+	for _, form := range sibstest.AllForms() {
+		t.Run(form.Name, func(t *testing.T) {
+			h := newHarness(t)
+			h.app.Sandbox.SIBS.Forms = form.Forms
+			journey(t, h, form.Forms)
+		})
+	}
+}
+
+// sibsApproved is where a payment stands once the shopper approved it: completed when the bank
+// says settled (ACSC), still processing when it says only accepted (ACTC, ACSP).
+func sibsApproved(f sibstest.Forms) string {
+	if f.AcceptedStatus != "" && f.AcceptedStatus != "ACSC" {
+		return "processing"
+	}
+	return "completed"
+}
+
 func TestSIBSRedirect(t *testing.T) {
-	h := newHarness(t)
-	id, path := h.eurPayment("")
-	_, page := h.get(path)
-	if !strings.Contains(page, "Banco Teste") || !strings.Contains(page, "Portugal") {
-		t.Fatalf("picker:\n%s", page)
-	}
-	resp := h.chooseBank(path, "BTSTPTPL")
-	expectCode(t, resp, 303)
-	sca, _ := url.Parse(resp.Header.Get("Location"))
-	if sca.Path != "/sandbox/sibs/sca" {
-		t.Fatalf("went to %s", sca)
-	}
-	resp, _ = h.post(sca.Path+"?"+sca.RawQuery, url.Values{"payment": {sca.Query().Get("payment")}, "decision": {"approve"}})
-	expectCode(t, resp, 303)
-	resp, _ = h.get(resp.Header.Get("Location"))
-	expectCode(t, resp, 303)
-	if st, p := h.status(id); st != "completed" || p["bank"].(map[string]any)["provider"] != "sibs" {
-		t.Fatalf("payment %v", p)
-	}
+	eachSIBSForm(t, func(t *testing.T, h *harness, forms sibstest.Forms) {
+		id, path := h.eurPayment("")
+		_, page := h.get(path)
+		if !strings.Contains(page, "Banco Teste") || !strings.Contains(page, "Portugal") {
+			t.Fatalf("picker:\n%s", page)
+		}
+		resp := h.chooseBank(path, "BTSTPTPL")
+		expectCode(t, resp, 303)
+		sca, _ := url.Parse(resp.Header.Get("Location"))
+		if sca.Path != "/sandbox/sibs/sca" {
+			t.Fatalf("went to %s", sca)
+		}
+		resp, _ = h.post(sca.Path+"?"+sca.RawQuery, url.Values{"payment": {sca.Query().Get("payment")}, "decision": {"approve"}})
+		expectCode(t, resp, 303)
+		resp, _ = h.get(resp.Header.Get("Location"))
+		expectCode(t, resp, 303)
+		if st, p := h.status(id); st != sibsApproved(forms) || p["bank"].(map[string]any)["provider"] != "sibs" {
+			t.Fatalf("payment %v", p)
+		}
+	})
 }
 
 func TestSIBSEmbeddedOTP(t *testing.T) {
-	h := newHarness(t)
-	id, path := h.eurPayment("")
-	resp := h.chooseBank(path, "BOTPPTPL")
-	expectCode(t, resp, 303)
-	_, page := h.get(path)
-	if !strings.Contains(page, "Enter the code from your bank") || !strings.Contains(page, "SMS") {
-		t.Fatalf("OTP page:\n%s", page)
-	}
-	resp, page = h.post(path+"/otp", url.Values{"csrf": {h.csrf(page)}, "otp": {"000000"}})
-	expectCode(t, resp, 422)
-	if !strings.Contains(page, "That code is not correct") {
-		t.Fatalf("wrong code page:\n%s", page)
-	}
-	resp, _ = h.post(path+"/otp", url.Values{"csrf": {h.csrf(page)}, "otp": {"123456"}})
-	expectCode(t, resp, 303)
-	if st, _ := h.status(id); st != "completed" {
-		t.Fatalf("status %s", st)
-	}
-	// Three wrong codes and the bank rejects the payment.
-	id, path = h.eurPayment("")
-	h.chooseBank(path, "BOTPPTPL")
-	_, page = h.get(path)
-	for i := 0; i < 3; i++ {
-		_, page = h.post(path+"/otp", url.Values{"csrf": {h.csrf(page)}, "otp": {"111111"}})
-	}
-	if st, _ := h.status(id); st != "failed" {
-		t.Fatalf("after three wrong codes: %s", st)
-	}
+	eachSIBSForm(t, func(t *testing.T, h *harness, forms sibstest.Forms) {
+		id, path := h.eurPayment("")
+		resp := h.chooseBank(path, "BOTPPTPL")
+		expectCode(t, resp, 303)
+		_, page := h.get(path)
+		if !strings.Contains(page, "Enter the code from your bank") || !strings.Contains(page, "SMS") {
+			t.Fatalf("OTP page:\n%s", page)
+		}
+		// The seed: additionalInformation "The TPP is obliged to show this to the PSU".
+		if !forms.NoChallengeData && !strings.Contains(page, sibstest.AdditionalInformation) {
+			t.Fatalf("the bank's additionalInformation is not on the OTP page:\n%s", page)
+		}
+		resp, page = h.post(path+"/otp", url.Values{"csrf": {h.csrf(page)}, "otp": {"000000"}})
+		expectCode(t, resp, 422)
+		if !strings.Contains(page, "That code is not correct") {
+			t.Fatalf("wrong code page:\n%s", page)
+		}
+		resp, _ = h.post(path+"/otp", url.Values{"csrf": {h.csrf(page)}, "otp": {sibstest.OTP}})
+		expectCode(t, resp, 303)
+		if st, _ := h.status(id); st != sibsApproved(forms) {
+			t.Fatalf("status %s", st)
+		}
+		// Three wrong codes and the bank rejects the payment.
+		id, path = h.eurPayment("")
+		h.chooseBank(path, "BOTPPTPL")
+		_, page = h.get(path)
+		for i := 0; i < 3; i++ {
+			_, page = h.post(path+"/otp", url.Values{"csrf": {h.csrf(page)}, "otp": {"111111"}})
+		}
+		if st, _ := h.status(id); st != "failed" {
+			t.Fatalf("after three wrong codes: %s", st)
+		}
+	})
+}
+
+// TestSIBSCancel cancels a payment waiting for SCA at either bank: the bank takes the
+// cancellation only with the creation's TPP-Redirect-URI.
+func TestSIBSCancel(t *testing.T) {
+	eachSIBSForm(t, func(t *testing.T, h *harness, forms sibstest.Forms) {
+		for _, bic := range []string{"BTSTPTPL", "BOTPPTPL"} {
+			id, path := h.eurPayment("")
+			expectCode(t, h.chooseBank(path, bic), 303)
+			if code, p := h.api("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 || p["status"] != "cancelled" {
+				t.Fatalf("cancel at %s: %d %v", bic, code, p)
+			}
+		}
+	})
 }
 
 func TestSIBSTSUPayment(t *testing.T) {
-	h := newHarness(t)
-	debtor := `,"debtor":{"iban":"PT50000201231234567890154"}`
-	for name, tc := range map[string]struct{ body, field string }{
-		"bad code":   {`,"tsu":{"social_security_account_code":"SSXX","taxpayer_identification_number":"501234567","reference_period":"202611"}` + debtor, "tsu.social_security_account_code"},
-		"bad period": {`,"tsu":{"social_security_account_code":"SSMN","taxpayer_identification_number":"501234567","reference_period":"202613"}` + debtor, "tsu.reference_period"},
-		"bad NIF":    {`,"tsu":{"social_security_account_code":"SSMN","taxpayer_identification_number":"50123456789012","reference_period":"202611"}` + debtor, "tsu.taxpayer_identification_number"},
-		"no payer":   {`,"tsu":{"social_security_account_code":"SSMN","taxpayer_identification_number":"501234567","reference_period":"202611"}`, "debtor"},
-	} {
-		code, p := h.api("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"TSU"`+tc.body+`}`)
-		if code != 422 || p["field"] != tc.field {
-			t.Errorf("%s: %d %v", name, code, p)
+	eachSIBSForm(t, func(t *testing.T, h *harness, forms sibstest.Forms) {
+		debtor := `,"debtor":{"iban":"PT50000201231234567890154"}`
+		for name, tc := range map[string]struct{ body, field string }{
+			"bad code":   {`,"tsu":{"social_security_account_code":"SSXX","taxpayer_identification_number":"501234567","reference_period":"202611"}` + debtor, "tsu.social_security_account_code"},
+			"bad period": {`,"tsu":{"social_security_account_code":"SSMN","taxpayer_identification_number":"501234567","reference_period":"202613"}` + debtor, "tsu.reference_period"},
+			"bad NIF":    {`,"tsu":{"social_security_account_code":"SSMN","taxpayer_identification_number":"50123456789012","reference_period":"202611"}` + debtor, "tsu.taxpayer_identification_number"},
+			"no payer":   {`,"tsu":{"social_security_account_code":"SSMN","taxpayer_identification_number":"501234567","reference_period":"202611"}`, "debtor"},
+		} {
+			code, p := h.api("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"TSU"`+tc.body+`}`)
+			if code != 422 || p["field"] != tc.field {
+				t.Errorf("%s: %d %v", name, code, p)
+			}
 		}
-	}
-	id, path := h.eurPayment(`,"tsu":{"social_security_account_code":"SSMD","taxpayer_identification_number":"501234567","reference_period":"202611"}` + debtor)
-	_, page := h.get(path)
-	i := strings.Index(page, `value="NDEAFIHH"`)
-	if i < 0 || !strings.Contains(page[i:i+300], "social-security") {
-		t.Fatalf("non-SIBS banks offered for a TSU payment:\n%s", page)
-	}
-	resp := h.chooseBank(path, "BTSTPTPL")
-	sca, _ := url.Parse(resp.Header.Get("Location"))
-	_, bankPage := h.get(sca.Path + "?" + sca.RawQuery)
-	if !strings.Contains(bankPage, "Segurança Social SSMD 202611") {
-		t.Fatalf("the bank did not get a TSU payment:\n%s", bankPage)
-	}
-	resp, _ = h.post(sca.Path+"?"+sca.RawQuery, url.Values{"payment": {sca.Query().Get("payment")}, "decision": {"approve"}})
-	h.get(resp.Header.Get("Location"))
-	if st, _ := h.status(id); st != "completed" {
-		t.Fatalf("TSU payment %s", st)
-	}
+		id, path := h.eurPayment(`,"tsu":{"social_security_account_code":"SSMD","taxpayer_identification_number":"501234567","reference_period":"202611"}` + debtor)
+		_, page := h.get(path)
+		i := strings.Index(page, `value="NDEAFIHH"`)
+		if i < 0 || !strings.Contains(page[i:i+300], "social-security") {
+			t.Fatalf("non-SIBS banks offered for a TSU payment:\n%s", page)
+		}
+		resp := h.chooseBank(path, "BTSTPTPL")
+		sca, _ := url.Parse(resp.Header.Get("Location"))
+		_, bankPage := h.get(sca.Path + "?" + sca.RawQuery)
+		if !strings.Contains(bankPage, "Segurança Social SSMD 202611") {
+			t.Fatalf("the bank did not get a TSU payment:\n%s", bankPage)
+		}
+		resp, _ = h.post(sca.Path+"?"+sca.RawQuery, url.Values{"payment": {sca.Query().Get("payment")}, "decision": {"approve"}})
+		h.get(resp.Header.Get("Location"))
+		if st, _ := h.status(id); st != sibsApproved(forms) {
+			t.Fatalf("TSU payment %s", st)
+		}
+	})
 }

@@ -508,8 +508,8 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) otpView(p *payment.Payment, a *payment.Authorisation, pg views.Page, order views.Order, csrf, errText string) views.OTPForm {
-	return views.OTPForm{Page: pg, Order: order, Challenge: a.Extra["challenge"], MaxLength: a.Extra["otp_length"],
-		Action: pg.Path + "/otp", CancelURL: pg.Path + "/cancel", CSRF: csrf, Error: errText}
+	return views.OTPForm{Page: pg, Order: order, Challenge: a.Extra["challenge"], Information: a.Extra["additional_information"],
+		MaxLength: a.Extra["otp_length"], Action: pg.Path + "/otp", CancelURL: pg.Path + "/cancel", CSRF: csrf, Error: errText}
 }
 
 // submitOTP takes the bank's one-time code for embedded SCA.

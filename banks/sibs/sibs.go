@@ -1,26 +1,22 @@
 // Package sibs connects paybybank to the SIBS API Market, one gateway in front of Portuguese banks
-// (the bank is a path segment, aspsp-cde). Requests carry x-ibm-client-id and are signed (HTTP
-// Signatures with Digest and TPP-Signature-Certificate). The bank chooses redirect SCA (we send
-// the shopper to its link) or embedded SCA (the shopper types the OTP on our page). Payments for
-// Portuguese social security (TSU) go to the tsu-payments service. Its fake is sibstest.
+// (the bank is a path segment, aspsp-cde), through banks.Transport: requests carry x-ibm-client-id
+// and are signed over a Date in the seed's form; SCA is a redirect or embedded (an OTP typed on
+// our page), as the links of the bank's answers lead; TSU social-security payments too. Fake: sibstest.
 package sibs
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"paybybank/banks"
 	"paybybank/banks/httpsig"
@@ -42,6 +38,7 @@ type Config struct {
 // Client is the provider.
 type Client struct {
 	cfg Config
+	api *banks.Transport
 
 	mu    sync.Mutex
 	codes map[string]string // BIC → aspsp-cde
@@ -49,43 +46,38 @@ type Client struct {
 	at    time.Time
 }
 
-var (
-	_ banks.Provider     = (*Client)(nil)
-	_ banks.OTPSubmitter = (*Client)(nil)
-)
+var _ banks.OTPSubmitter = (*Client)(nil) // and a banks.Provider, as app.go's list of them checks
 
 // New returns a connector.
 func New(cfg Config) *Client {
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.MaxAttempts == 0 {
-		cfg.MaxAttempts = 4
-	}
-	if cfg.Backoff == 0 {
-		cfg.Backoff = 250 * time.Millisecond
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	return &Client{cfg: cfg, codes: map[string]string{}}
+	c := &Client{cfg: cfg, codes: map[string]string{}}
+	c.api = &banks.Transport{Provider: "sibs", BaseURL: strings.TrimRight(cfg.BaseURL, "/"), Client: cfg.HTTPClient,
+		Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff, Now: cfg.Now,
+		Header:     func(req *http.Request) { req.Header.Set("x-ibm-client-id", cfg.ClientID) },
+		Sign:       c.sign,
+		ParseError: parseError}
+	return c
+}
+
+// sign sets the Date before httpsig signs it (Sign keeps a Date already set) in the seed's form,
+// "Request date" yyyy-MM-dd'T'hh:MM:ss.SSS, as meant: a 24-hour clock and minutes (not the month).
+func (c *Client) sign(req *http.Request, body []byte) error {
+	now := c.cfg.Now()
+	req.Header.Set("Date", now.UTC().Format("2006-01-02T15:04:05.000"))
+	return httpsig.Sign(req, body, c.cfg.Key, c.cfg.Cert, now)
 }
 
 // Name is "sibs".
 func (c *Client) Name() string { return "sibs" }
 
-// ASPSP is one bank in SIBS' list.
+// ASPSP is one bank in SIBS' list (the fields we read).
 type ASPSP struct {
-	ID       string `json:"id"`
-	BIC      string `json:"bic"`
-	BankCode string `json:"bank-code"`
-	Code     string `json:"aspsp-cde"`
-	Name     string `json:"name"`
-	Logo     string `json:"logoLocation"`
+	BIC  string `json:"bic"`
+	Code string `json:"aspsp-cde"`
+	Name string `json:"name"`
 }
 
 // Banks lists the gateway's banks, cached for an hour.
@@ -99,7 +91,7 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 	var out struct {
 		List []ASPSP `json:"aspsp-list"`
 	}
-	if _, err := c.call(ctx, "GET", "/sibs/v1-0-2/available-aspsp", banks.PSU{}, nil, nil, &out, false); err != nil {
+	if err := c.call(ctx, banks.Request{Method: "GET", Path: "/sibs/v1-0-2/available-aspsp"}, banks.PSU{}, &out); err != nil {
 		return nil, fmt.Errorf("sibs: banks: %w", err)
 	}
 	var list []banks.Bank
@@ -116,37 +108,67 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 }
 
 func (c *Client) code(ctx context.Context, bic string) (string, error) {
+	if _, err := c.Banks(ctx); err != nil { // cached
+		return "", err
+	}
 	c.mu.Lock()
-	cde := c.codes[bic]
-	c.mu.Unlock()
-	if cde == "" {
-		if _, err := c.Banks(ctx); err != nil {
-			return "", err
-		}
-		c.mu.Lock()
-		cde = c.codes[bic]
-		c.mu.Unlock()
+	defer c.mu.Unlock()
+	if cde := c.codes[bic]; cde != "" {
+		return cde, nil
 	}
-	if cde == "" {
-		return "", fmt.Errorf("sibs: no bank %s at the gateway", bic)
-	}
-	return cde, nil
+	return "", fmt.Errorf("sibs: no bank %s at the gateway", bic)
 }
 
-type linksAnswer struct {
+// Answer is the gateway's answer to a creation, to a POST on startAuthorisation and to the
+// one-time code: each carries some of these fields, its links as strings or {href}.
+type Answer struct {
 	TransactionStatus string `json:"transactionStatus"`
 	PaymentID         string `json:"paymentId"`
-	Links             map[string]struct {
-		Href string `json:"href"`
-	} `json:"_links"`
-	SCAMethods []struct {
-		AuthenticationType     string `json:"authenticationType"`
-		AuthenticationMethodID string `json:"authenticationMethodId"`
-	} `json:"scaMethods"`
+	AuthorisationID   string `json:"authorisationId"`
+	SCAStatus         string `json:"scaStatus"`
+	ChosenSCAMethod   *struct {
+		Name string `json:"name"`
+	} `json:"chosenScaMethod"`
+	ChallengeData *struct {
+		OTPMaxLength          int    `json:"otpMaxLength"`
+		OTPFormat             string `json:"otpFormat"`
+		AdditionalInformation string `json:"additionalInformation"`
+	} `json:"challengeData"`
+	Links banks.Links `json:"_links"`
+}
+
+// Keys of what the connector keeps in the attempt's Extra for later calls.
+const (
+	keyRedirectURI = "redirect_uri" // TPP-Redirect-URI, sent again, equal, on the cancellation
+	linkSelf       = "link_self"
+	linkStatus     = "link_status"
+	linkStart      = "link_start"
+	linkOTP        = "link_otp"
+	linkSCAStatus  = "link_sca_status"
+)
+
+// keep notes the links and the embedded challenge of an answer in extra.
+func keep(extra map[string]string, a *Answer) {
+	for key, names := range map[string][]string{linkSelf: {"self"}, linkStatus: {"status"}, linkStart: {"startAuthorisation"},
+		linkOTP: {"startAuthorisationWithTransactionAuthorisation", "authoriseTransaction"}, linkSCAStatus: {"scaStatus"}} {
+		if href := a.Links.Href(names...); href != "" {
+			extra[key] = href
+		}
+	}
+	if m := a.ChosenSCAMethod; m != nil && m.Name != "" {
+		extra["challenge"] = m.Name
+	}
+	if cd := a.ChallengeData; cd != nil { // the seed: "The TPP is obliged to show this to the PSU"
+		extra["additional_information"], extra["otp_format"] = cd.AdditionalInformation, cd.OTPFormat
+		if cd.OTPMaxLength > 0 {
+			extra["otp_length"] = strconv.Itoa(cd.OTPMaxLength)
+		}
+	}
 }
 
 // CreatePayment creates a SEPA payment, or a TSU payment when the request carries TSU data. The
-// bank's answer says how SCA goes: a redirect link, or embedded (an OTP on our page).
+// bank's answer says how SCA goes: a redirect link, an OTP link with its challenge (embedded),
+// or a link to start the authorisation, which StartSCA follows.
 func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*banks.Created, error) {
 	cde, err := c.code(ctx, req.BIC)
 	if err != nil {
@@ -171,22 +193,27 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 			body["debtorAccount"] = map[string]string{"iban": req.Debtor.IBAN}
 		}
 	}
-	hdr := map[string]string{"TPP-Redirect-URI": req.RedirectURI + "?state=" + url.QueryEscape(req.State), "TPP-Redirect-Preferred": "true"}
-	var out linksAnswer
-	if _, err := c.call(ctx, "POST", path, req.PSU, hdr, body, &out, true); err != nil {
+	redirectURI := req.RedirectURI + "?state=" + url.QueryEscape(req.State)
+	hdr := http.Header{"TPP-Redirect-URI": {redirectURI}, "TPP-Redirect-Preferred": {"true"}}
+	var out Answer
+	if err := c.call(ctx, banks.Request{Method: "POST", Path: path, Header: hdr, JSON: body, Create: true}, req.PSU, &out); err != nil {
 		return nil, fmt.Errorf("sibs: create payment: %w", err)
 	}
+	if out.PaymentID == "" {
+		return nil, fmt.Errorf("sibs: create payment: no paymentId in answer")
+	}
 	created := &banks.Created{PaymentID: out.PaymentID, Product: product, BankStatus: out.TransactionStatus,
-		Extra: map[string]string{"aspsp": cde}}
-	for _, name := range []string{"scaRedirect", "redirect"} {
-		if l, ok := out.Links[name]; ok && l.Href != "" {
-			created.RedirectURL = l.Href
-			return created, nil
+		Extra: map[string]string{"aspsp": cde, keyRedirectURI: redirectURI}}
+	keep(created.Extra, &out)
+	if href := out.Links.Href("scaRedirect", "redirect"); href != "" {
+		if created.RedirectURL, err = banks.ResolveRedirect(c.api.BaseURL, href); err != nil {
+			return nil, fmt.Errorf("sibs: create payment: %w", err)
 		}
 	}
-	return created, nil // embedded: StartSCA opens the authorisation and its OTP challenge
+	return created, nil
 }
 
+// paymentPath is the payment's documented path, called only where the bank gave no link.
 func paymentPath(o banks.Order) string {
 	base := "/v1-0-4/payments/"
 	if o.Product == "tsu-payments" {
@@ -195,35 +222,49 @@ func paymentPath(o banks.Order) string {
 	return "/" + url.PathEscape(o.Extra["aspsp"]) + base + url.PathEscape(o.Product) + "/" + url.PathEscape(o.PaymentID)
 }
 
-// StartSCA opens an embedded authorisation: the bank sends the shopper an OTP and tells us how it looks.
+// StartSCA goes on from the creation: embedded SCA whose challenge the creation's answer already
+// carried, or a POST on the startAuthorisation link, whose answer carries a redirect link or the
+// OTP link and its challenge. The seed documents no authorisation paths: only links lead there.
 func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCARequest) (*banks.SCA, error) {
-	var out struct {
-		AuthorisationID string `json:"authorisationId"`
-		SCAStatus       string `json:"scaStatus"`
-		ChallengeData   struct {
-			OTPMaxLength          int    `json:"otpMaxLength"`
-			OTPFormat             string `json:"otpFormat"`
-			AdditionalInformation string `json:"additionalInformation"`
-		} `json:"challengeData"`
+	if o.Extra[linkOTP] != "" {
+		return &banks.SCA{Approach: banks.Embedded}, nil
+	} else if o.Extra[linkStart] == "" {
+		return nil, fmt.Errorf("sibs: start authorisation: the bank gave no link to go on with")
 	}
-	if _, err := c.call(ctx, "POST", paymentPath(o)+"/authorisations", o.PSU, nil, map[string]any{}, &out, false); err != nil {
+	var out Answer
+	if err := c.call(ctx, banks.Request{Method: "POST", Path: o.Extra[linkStart], JSON: struct{}{}}, o.PSU, &out); err != nil {
 		return nil, fmt.Errorf("sibs: start authorisation: %w", err)
 	}
-	return &banks.SCA{AuthorisationID: out.AuthorisationID, Approach: banks.Embedded, Status: out.SCAStatus,
-		Extra: map[string]string{"challenge": out.ChallengeData.AdditionalInformation, "otp_length": fmt.Sprint(out.ChallengeData.OTPMaxLength),
-			"otp_format": out.ChallengeData.OTPFormat}}, nil
+	sca := &banks.SCA{AuthorisationID: out.AuthorisationID, Approach: banks.Embedded, Status: out.SCAStatus, Extra: map[string]string{}}
+	keep(sca.Extra, &out)
+	if href := out.Links.Href("scaRedirect", "redirect"); href != "" {
+		sca.Approach = banks.Redirect
+		var err error
+		if sca.RedirectURL, err = banks.ResolveRedirect(c.api.BaseURL, href); err != nil {
+			return nil, fmt.Errorf("sibs: start authorisation: %w", err)
+		}
+	}
+	return sca, nil
 }
 
-// SubmitOTP sends the code the shopper typed; finalised true means SCA succeeded.
+// SubmitOTP posts the code to the startAuthorisationWithTransactionAuthorisation link; finalised
+// means SCA succeeded: the answer's scaStatus, else (the seed has none) an accepted transaction
+// status or the scaStatus link says so.
 func (c *Client) SubmitOTP(ctx context.Context, o banks.Order, otp string) (bool, error) {
-	var out struct {
-		SCAStatus string `json:"scaStatus"`
-	}
-	if _, err := c.call(ctx, "PUT", paymentPath(o)+"/authorisations/"+url.PathEscape(o.AuthorisationID), o.PSU, nil,
-		map[string]string{"scaAuthenticationData": otp}, &out, false); err != nil {
+	var out Answer
+	if o.Extra[linkOTP] == "" {
+		return false, fmt.Errorf("sibs: OTP: the bank gave no link to send it to")
+	} else if err := c.call(ctx, banks.Request{Method: "POST", Path: o.Extra[linkOTP], JSON: map[string]string{"scaAuthenticationData": otp}},
+		o.PSU, &out); err != nil {
 		return false, fmt.Errorf("sibs: OTP: %w", err)
 	}
-	return strings.EqualFold(out.SCAStatus, "finalised"), nil
+	accepted := strings.HasPrefix(out.TransactionStatus, "AC")
+	if href := cmp.Or(out.Links.Href("scaStatus"), o.Extra[linkSCAStatus]); out.SCAStatus == "" && !accepted && href != "" {
+		if err := c.call(ctx, banks.Request{Method: "GET", Path: href}, o.PSU, &out); err != nil {
+			return false, fmt.Errorf("sibs: OTP: SCA status: %w", err)
+		}
+	}
+	return accepted || out.SCAStatus == "finalised" || out.SCAStatus == "exempted", nil
 }
 
 // PollSCA is not used.
@@ -239,115 +280,71 @@ func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values
 	return nil
 }
 
-// Status reads the transaction status.
+// Status reads the transaction status. A refusal's body may say transactionStatus RJCT (the
+// seed's "Error and status Information"); it is an error, never the payment's status.
 func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
-	var out struct {
-		TransactionStatus string `json:"transactionStatus"`
-	}
-	if _, err := c.call(ctx, "GET", paymentPath(o)+"/status", o.PSU, nil, nil, &out, false); err != nil {
+	var out Answer
+	if err := c.call(ctx, banks.Request{Method: "GET", Path: cmp.Or(o.Extra[linkStatus], paymentPath(o)+"/status")}, o.PSU, &out); err != nil {
 		return "", fmt.Errorf("sibs: status: %w", err)
+	}
+	if out.TransactionStatus == "" {
+		return "", fmt.Errorf("sibs: status: empty transactionStatus")
 	}
 	return out.TransactionStatus, nil
 }
 
-// Cancel deletes the payment.
+// Cancel deletes the payment with the creation's TPP-Redirect-URI, which the seed wants "at least if
+// the tppRedirectPreferred parameter is set to true or is missing" (none kept: preferred false).
 func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
-	_, err := c.call(ctx, "DELETE", paymentPath(o), o.PSU, nil, nil, nil, false)
+	hdr := http.Header{"TPP-Redirect-Preferred": {"false"}}
+	if uri := o.Extra[keyRedirectURI]; uri != "" {
+		hdr = http.Header{"TPP-Redirect-URI": {uri}}
+	}
+	if err := c.call(ctx, banks.Request{Method: "DELETE", Path: cmp.Or(o.Extra[linkSelf], paymentPath(o)), Header: hdr}, o.PSU, nil); err != nil {
+		return fmt.Errorf("sibs: cancel: %w", err)
+	}
+	return nil
+}
+
+// call sends one request through the transport with the PSU's forwarded headers.
+func (c *Client) call(ctx context.Context, r banks.Request, psu banks.PSU, out any) error {
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	if psu.IPAddress != "" {
+		r.Header.Set("PSU-IP-Address", psu.IPAddress)
+	}
+	if psu.UserAgent != "" {
+		r.Header.Set("PSU-User-Agent", psu.UserAgent)
+	}
+	_, err := c.api.Do(ctx, r, out)
 	return err
 }
 
-// messages turns the gateway's codes into clear errors. Some codes are misspelled in SIBS'
-// specification; they are matched exactly as the gateway sends them.
+// messages turns the gateway's codes (the seed's MessageCode enum, spelled exactly as there,
+// misspellings included) into clear errors; the others keep the gateway's text.
 var messages = map[string]string{
-	"SERVICE_BLOCKED":         "the service is blocked for this account",
-	"CORPORATE_ID_IVALID":     "the corporate id is not valid",
-	"CONSENT_UNKNOWN":         "the consent is unknown",
-	"RESOURCE_UNIKNOWN":       "the payment is unknown at the bank",
-	"RESOURCE_EXPIRED":        "the payment has expired at the bank",
-	"TIMESTAMP_INVALID":       "the request's Date is outside the accepted window",
-	"PRODUCT_INVALID":         "the payment product is not available for this account",
-	"PRODUCT_UNKNOWN":         "the payment product is unknown",
-	"PAYMENT_FAILED":          "the bank could not execute the payment",
-	"SCA_METHOD_UNKKNOWN":     "the authentication method is unknown",
-	"ACCESS_EXCEEDED":         "too many requests for this account",
-	"FORMAT_ERROR":            "the request was malformed",
-	"SIGNATURE_INVALID":       "the request's signature was refused",
-	"CERTIFICATE_INVALID":     "our signing certificate was refused",
-	"PSU_CREDENTIALS_INVALID": "the code is not correct",
+	"SERVICE_BLOCKED":        "the service is blocked for this account",
+	"CORPORATE_ID_IVALID":    "the corporate id is not valid",
+	"CONSENT_UNKNOWN":        "the consent is unknown",
+	"CONSENT_INVALID":        "the gateway refused the request's credentials or authorisation",
+	"RESOURCE_UNIKNOWN":      "the payment is unknown at the bank",
+	"RESOURCE_EXPIRED":       "the payment has expired at the bank",
+	"TIMESTAMP_INVALID":      "the request's Date was refused",
+	"PERIOD_INVALID":         "the reference period is not valid",
+	"SCA_METHOD_UNKKNOWN":    "the authentication method is unknown",
+	"TRANSACTION_ID_INVALID": "the request's X-Request-ID was refused",
+	"PRODUCT_INVALID":        "the payment product is not available for this account",
+	"PRODUCT_UNKNOWN":        "the payment product is unknown",
+	"PAYMENT_FAILED":         "the bank could not execute the payment",
+	"ACCESS_EXCEEDED":        "too many requests for this account",
 }
 
-// call signs and sends one request, retrying 429 and 5xx with backoff (a create only on 429 and 503).
-func (c *Client) call(ctx context.Context, method, path string, psu banks.PSU, extra map[string]string, in, out any, create bool) ([]byte, error) {
-	var body []byte
-	if in != nil {
-		body, _ = json.Marshal(in)
+// parseError reads the gateway's tppMessages and names its code clearly.
+func parseError(status int, body []byte) *banks.Error {
+	be := banks.ParseError(status, body)
+	if m := messages[be.Code]; m != "" {
+		be.Message = m
 	}
-	var lastErr error
-	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, c.cfg.BaseURL+path, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		xid := uuid.NewString()
-		req.Header.Set("X-Request-ID", xid)
-		req.Header.Set("x-ibm-client-id", c.cfg.ClientID)
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if psu.IPAddress != "" {
-			req.Header.Set("PSU-IP-Address", psu.IPAddress)
-		}
-		if psu.UserAgent != "" {
-			req.Header.Set("PSU-User-Agent", psu.UserAgent)
-		}
-		for k, v := range extra {
-			req.Header.Set(k, v)
-		}
-		if err := httpsig.Sign(req, body, c.cfg.Key, c.cfg.Cert, c.cfg.Now()); err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		resp, err := c.cfg.HTTPClient.Do(req)
-		log := banks.CallLog{Logger: c.cfg.Logger, Provider: "sibs", Method: method, Path: req.URL.EscapedPath(), XRequestID: xid, Attempt: attempt}
-		if err != nil {
-			log.Log(ctx, slog.LevelWarn, "bank call failed", slog.String("error", err.Error()))
-			lastErr = &banks.Error{Message: "no answer from SIBS", Retryable: true}
-			if create || ctx.Err() != nil {
-				return nil, lastErr
-			}
-			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
-			continue
-		}
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		log.Log(ctx, slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
-		if resp.StatusCode < 300 {
-			if out != nil && len(data) > 0 {
-				return data, json.Unmarshal(data, out)
-			}
-			return data, nil
-		}
-		be := &banks.Error{Status: resp.StatusCode, Retryable: resp.StatusCode == 429 || resp.StatusCode >= 500}
-		var e struct {
-			TPPMessages []struct{ Code, Text string } `json:"tppMessages"`
-		}
-		if json.Unmarshal(data, &e) == nil && len(e.TPPMessages) > 0 {
-			be.Code = e.TPPMessages[0].Code
-			be.Message = messages[be.Code]
-			if be.Message == "" {
-				be.Message = e.TPPMessages[0].Text
-			}
-		} else {
-			be.Message = http.StatusText(resp.StatusCode)
-		}
-		lastErr = be
-		if !be.Retryable || (create && resp.StatusCode != 429 && resp.StatusCode != 503) {
-			return data, be
-		}
-		if attempt < c.cfg.MaxAttempts {
-			banks.Wait(ctx, c.cfg.Backoff, attempt, banks.RetryAfter(resp.Header))
-		}
-	}
-	return nil, lastErr
+	return be
 }
