@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -318,6 +319,41 @@ func TestTokenCachedAndRenewed(t *testing.T) {
 	}
 }
 
+// A token the platform refuses as invalid (401 TOKEN_INVALID, as for a token of another scope) is
+// renewed once and the call tried again; refused again, the call fails with the platform's code
+// instead of fetching tokens without end.
+func TestTokenRefusedTwice(t *testing.T) {
+	var mu sync.Mutex
+	tokens, calls := 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/connect/token" {
+			tokens++
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"access_token":"t`+strconv.Itoa(tokens)+`","expires_in":3600,"token_type":"Bearer"}`)
+			return
+		}
+		calls++
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(401)
+		io.WriteString(w, `{"type":"about:blank","code":"TOKEN_INVALID","detail":"token scope does not allow this call"}`)
+	}))
+	defer srv.Close()
+	c := op.New(op.Config{ClientID: "cid", ClientSecret: "secret", AuthURL: srv.URL, APIURL: srv.URL, Countries: []string{"SE"},
+		Backoff: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	_, err := c.CreatePayment(context.Background(), request("ESSESESS", "SEK"))
+	var be *banks.Error
+	if !errors.As(err, &be) || be.Status != 401 || be.Code != "TOKEN_INVALID" || be.Retryable {
+		t.Fatalf("refused token: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if tokens != 2 || calls != 2 {
+		t.Fatalf("%d token requests and %d calls, want 2 and 2 (one renewal)", tokens, calls)
+	}
+}
+
 // rawCall sends a request to the fake by hand, to show it refuses what the real platform refuses.
 func rawCall(t *testing.T, srv *httptest.Server, token string, mutate func(*http.Request)) (int, string) {
 	t.Helper()
@@ -390,11 +426,14 @@ func TestFakeIsStrict(t *testing.T) {
 			r.Header.Set("TPP-Redirect-Preferred", "false")
 			r.Header.Set("X-AffiliatedASPSP-ID", "99999")
 		}, tok, 400, "unknown affiliated"},
+		// yaml MessageCode403_PIS: PRODUCT_INVALID, "the addressed payment product is not available for the PSU".
 		{"product not offered", func(r *http.Request) {
 			r.URL.Path = "/psd2/paymentinitiation/v1/payments/swedish-giro"
-		}, tok, 400, "does not offer"},
+		}, tok, 403, "PRODUCT_INVALID"},
 		{"no token", nil, "", 401, "TOKEN_INVALID"},
-		{"wrong scope", nil, fakeToken(t, srv, op.ScopeBankList), 403, "scope"},
+		// A token for another service is not valid for this operation (its security list names
+		// paymentinitiation): 401 TOKEN_INVALID of MessageCode401_PIS; no 403 code fits a scope.
+		{"wrong scope", nil, fakeToken(t, srv, op.ScopeBankList), 401, "TOKEN_INVALID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -494,8 +533,14 @@ func TestEveryProfileEnforced(t *testing.T) {
 				t.Errorf("without debtor: %d (debtor %s)", code, p.DebtorAccount)
 			}
 			if !slices.Contains(p.Currencies, "USD") {
-				if code := post(bic, "domestic", body(acct(p.DebtorFormat, "USD"), "r", "USD")); code != 400 {
-					t.Errorf("USD accepted")
+				// A bank without the domestic product refuses it first, 403 PRODUCT_INVALID (yaml
+				// MessageCode403_PIS); one with it refuses the currency, 400.
+				want := 400
+				if !p.Offers("domestic") {
+					want = 403
+				}
+				if code := post(bic, "domestic", body(acct(p.DebtorFormat, "USD"), "r", "USD")); code != want {
+					t.Errorf("USD as domestic: %d, want %d", code, want)
 				}
 			}
 			// And the connector builds exactly what the profile asks.
