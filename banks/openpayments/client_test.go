@@ -26,9 +26,21 @@ import (
 
 const callback = "https://pay.example/callback"
 
-func setup(t *testing.T) (*op.Client, *openpaymentstest.Fake, *httptest.Server) {
+// inEveryForm runs a test against the fake in each combination of the answer forms the
+// documents allow (openpaymentstest.AllForms).
+func inEveryForm(t *testing.T, test func(t *testing.T, forms openpaymentstest.Forms)) {
+	for _, nf := range openpaymentstest.AllForms() {
+		t.Run(nf.Name, func(t *testing.T) {
+			t.Parallel() // each form has its own fake; the waits for Retry-After overlap
+			test(t, nf.Forms)
+		})
+	}
+}
+
+func setup(t *testing.T, forms openpaymentstest.Forms) (*op.Client, *openpaymentstest.Fake, *httptest.Server) {
 	t.Helper()
 	fake := openpaymentstest.New("cid", "secret", nil)
+	fake.Forms = forms
 	fake.RedirectURIs = []string{callback}
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
@@ -59,8 +71,10 @@ func order(bic string, created *banks.Created, sca *banks.SCA) banks.Order {
 	return o
 }
 
-func TestBankList(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestBankList(t *testing.T) { inEveryForm(t, testBankList) }
+
+func testBankList(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	list, err := c.Banks(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +93,11 @@ func TestBankList(t *testing.T) {
 }
 
 func TestCreatePaymentFormatsAndHeaders(t *testing.T) {
-	c, fake, _ := setup(t)
+	inEveryForm(t, testCreatePaymentFormatsAndHeaders)
+}
+
+func testCreatePaymentFormatsAndHeaders(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	for _, tt := range []struct{ bic, currency, wantCreditor string }{
 		{"HANDSESS", "SEK", `"creditorAccount":{"bban":"123456789","clearingNumber":"6789","currency":"SEK"}`},
@@ -109,8 +127,10 @@ func TestCreatePaymentFormatsAndHeaders(t *testing.T) {
 	}
 }
 
-func TestRedirectFlow(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestRedirectFlow(t *testing.T) { inEveryForm(t, testRedirectFlow) }
+
+func testRedirectFlow(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	created, err := c.CreatePayment(ctx, request("NDEASESS", "SEK"))
 	if err != nil {
@@ -150,8 +170,10 @@ func TestRedirectFlow(t *testing.T) {
 	}
 }
 
-func TestRedirectDenied(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestRedirectDenied(t *testing.T) { inEveryForm(t, testRedirectDenied) }
+
+func testRedirectDenied(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	created, _ := c.CreatePayment(ctx, request("DABADKKK", "DKK"))
 	sca, err := c.StartSCA(ctx, order("DABADKKK", created, nil), banks.SCARequest{State: "s", RedirectURI: callback})
@@ -169,8 +191,10 @@ func TestRedirectDenied(t *testing.T) {
 	}
 }
 
-func TestDecoupledFlow(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestDecoupledFlow(t *testing.T) { inEveryForm(t, testDecoupledFlow) }
+
+func testDecoupledFlow(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	now := time.Unix(1_800_000_000, 0)
 	var mu sync.Mutex
 	fake.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -192,24 +216,41 @@ func TestDecoupledFlow(t *testing.T) {
 		t.Fatalf("QR %q", sca.QRData)
 	}
 	o := order("HANDSESS", created, sca)
-	advance(2 * time.Second)
+	var ord openpaymentstest.Order
+	if forms.SCAStatusOnly {
+		// Polls carry the scaStatus only (yaml scaStatusResponse): the QR of the method selection
+		// stays on screen, not dropped, until the shopper scans it.
+		polled, err := c.PollSCA(ctx, o)
+		if err != nil || polled.QRData != sca.QRData || polled.Failed || polled.Finalised {
+			t.Fatalf("poll without a challenge: %+v, %v", polled, err)
+		}
+		if ord, err = fake.ScanQR(polled.QRData); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		advance(2 * time.Second)
+		polled, err := c.PollSCA(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q2, _ := bankid.ParseQR(polled.QRData)
+		if q2.Time != 2 || q2.Token != q0.Token {
+			t.Fatalf("poll QR %q", polled.QRData)
+		}
+		if _, err := fake.ScanQR(sca.QRData); err == nil {
+			t.Fatal("stale QR accepted")
+		}
+		if ord, err = fake.ScanQR(polled.QRData); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Scanned: nothing more to show, whichever form the poll has.
 	polled, err := c.PollSCA(ctx, o)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || polled.QRData != "" || len(polled.QRImage) > 0 || polled.Status != "started" {
+		t.Fatalf("after scan %+v, %v", polled, err)
 	}
-	q2, _ := bankid.ParseQR(polled.QRData)
-	if q2.Time != 2 || q2.Token != q0.Token {
-		t.Fatalf("poll QR %q", polled.QRData)
-	}
-	if _, err := fake.ScanQR(sca.QRData); err == nil {
-		t.Fatal("stale QR accepted")
-	}
-	ord, err := fake.ScanQR(polled.QRData)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if polled, _ = c.PollSCA(ctx, o); polled.QRData != "" || polled.Extra["hint"] != "userSign" {
-		t.Fatalf("after scan %+v", polled)
+	if !forms.SCAStatusOnly && polled.Extra["hint"] != "userSign" {
+		t.Fatalf("after scan, hint %q", polled.Extra["hint"])
 	}
 	if err := fake.Sign(ord.Ref, true); err != nil {
 		t.Fatal(err)
@@ -227,8 +268,10 @@ func TestDecoupledFlow(t *testing.T) {
 	}
 }
 
-func TestDecoupledMobileAndTimeout(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestDecoupledMobileAndTimeout(t *testing.T) { inEveryForm(t, testDecoupledMobileAndTimeout) }
+
+func testDecoupledMobileAndTimeout(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	now := time.Unix(1_800_000_000, 0)
 	fake.Now = func() time.Time { return now }
 	ctx := context.Background()
@@ -239,7 +282,7 @@ func TestDecoupledMobileAndTimeout(t *testing.T) {
 	}
 	now = now.Add(openpaymentstest.QRTimeout)
 	polled, _ := c.PollSCA(ctx, order("ESSESESS", created, sca))
-	if !polled.Failed || polled.Extra["hint"] != "startFailed" {
+	if !polled.Failed || polled.AutostartToken != "" || (!forms.SCAStatusOnly && polled.Extra["hint"] != "startFailed") {
 		t.Fatalf("after 30 s %+v", polled)
 	}
 	if _, err := fake.Autostart(sca.AutostartToken); err == nil {
@@ -255,8 +298,10 @@ func TestDecoupledMobileAndTimeout(t *testing.T) {
 	}
 }
 
-func TestRetriesHonourRetryAfter(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestRetriesHonourRetryAfter(t *testing.T) { inEveryForm(t, testRetriesHonourRetryAfter) }
+
+func testRetriesHonourRetryAfter(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	c.Banks(ctx)
 	fake.FailNext(2, 503, "")
@@ -284,8 +329,10 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 	}
 }
 
-func TestTokenCachedAndRenewed(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestTokenCachedAndRenewed(t *testing.T) { inEveryForm(t, testTokenCachedAndRenewed) }
+
+func testTokenCachedAndRenewed(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	tokenCalls := func() int {
 		n := 0
@@ -388,8 +435,10 @@ func fakeToken(t *testing.T, srv *httptest.Server, scope string) string {
 	return tok.AccessToken
 }
 
-func TestFakeIsStrict(t *testing.T) {
-	_, fake, srv := setup(t)
+func TestFakeIsStrict(t *testing.T) { inEveryForm(t, testFakeIsStrict) }
+
+func testFakeIsStrict(t *testing.T, forms openpaymentstest.Forms) {
+	_, fake, srv := setup(t, forms)
 	tok := fakeToken(t, srv, op.ScopePayments)
 	if code, body := rawCall(t, srv, tok, nil); code != 201 {
 		t.Fatalf("baseline: %d %s", code, body)
@@ -470,8 +519,10 @@ func setBody(r *http.Request, body string) {
 
 // TestEveryProfileEnforced holds the fake to each bank's profile: a payment built the way the
 // profile says is accepted, and each way of breaking it is refused.
-func TestEveryProfileEnforced(t *testing.T) {
-	c, _, srv := setup(t)
+func TestEveryProfileEnforced(t *testing.T) { inEveryForm(t, testEveryProfileEnforced) }
+
+func testEveryProfileEnforced(t *testing.T, forms openpaymentstest.Forms) {
+	c, _, srv := setup(t, forms)
 	ctx := context.Background()
 	tok := fakeToken(t, srv, op.ScopePayments)
 	post := func(bic, product, body string) int {
@@ -598,4 +649,100 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// A cancel the bank answers 204 cancels the payment; one it answers 202 (the cancellation needs
+// the shopper's authorisation, yaml RECEIVED_202_PaymentInitiationCancel) is not a success: the
+// payment stands, and the error is one the checkout takes as a refused cancel (not retryable).
+func TestCancel(t *testing.T) { inEveryForm(t, testCancel) }
+
+func testCancel(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
+	ctx := context.Background()
+	created, err := c.CreatePayment(ctx, request("ESSESESS", "SEK"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Cancel(ctx, order("ESSESESS", created, nil))
+	if !forms.CancelNeedsAuthorisation {
+		if err != nil || fake.TransactionStatus(created.PaymentID) != "CANC" {
+			t.Fatalf("cancel: %v, bank status %s", err, fake.TransactionStatus(created.PaymentID))
+		}
+		return
+	}
+	var be *banks.Error
+	if !errors.As(err, &be) || be.Status != 202 || be.Code != op.CodeCancellationNeedsAuthorisation || be.Retryable || banks.IsUncertain(err) {
+		t.Fatalf("202 on cancel: %v", err)
+	}
+	if st := fake.TransactionStatus(created.PaymentID); st != "RCVD" {
+		t.Fatalf("bank status %s", st)
+	}
+}
+
+// Every call to a bank carries a fresh UUID X-Request-ID, X-BicFi, and PSU-IP-Address as an IP
+// address even when ours came with a port; the consent carries combinedServiceIndicator; the code
+// exchange carries a scope even when the bank gave none back.
+func TestHeadersOnEveryCall(t *testing.T) { inEveryForm(t, testHeadersOnEveryCall) }
+
+func testHeadersOnEveryCall(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
+	ctx := context.Background()
+	withPort := banks.PSU{IPAddress: "[2001:db8::7]:51234", UserAgent: "Mozilla/5.0 test"}
+	consentID, err := c.CreateConsent(ctx, "HANDSESS", withPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := banks.Order{BIC: "HANDSESS", Product: banks.ConsentProduct, PaymentID: consentID, PSU: withPort, Extra: map[string]string{}}
+	if _, err := c.StartSCA(ctx, co, banks.SCARequest{}); err != nil {
+		t.Fatal(err)
+	}
+	req := request("NDEASESS", "SEK")
+	req.PSU = banks.PSU{IPAddress: "192.0.2.10:5555", UserAgent: "Mozilla/5.0 test"}
+	created, err := c.CreatePayment(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := order("NDEASESS", created, nil)
+	o.PSU = req.PSU
+	sca, err := c.StartSCA(ctx, o, banks.SCARequest{State: "s", RedirectURI: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := fake.Decide(sca.AuthorisationID, callback, "s", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bu, _ := url.Parse(back)
+	q := bu.Query()
+	q.Del("scope")
+	for k, v := range sca.Extra {
+		o.Extra[k] = v
+	}
+	o.AuthorisationID = sca.AuthorisationID
+	if err := c.FinishRedirect(ctx, o, q); err != nil {
+		t.Fatalf("code exchange without a scope from the bank: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, call := range fake.Calls() {
+		if call.Path == "/connect/token" {
+			continue
+		}
+		xid := call.Header.Get("X-Request-ID")
+		if _, err := uuid.Parse(xid); err != nil || seen[xid] {
+			t.Errorf("%s %s: X-Request-ID %q not a fresh UUID", call.Method, call.Path, xid)
+		}
+		seen[xid] = true
+		if strings.HasPrefix(call.Path, "/psd2/aspspinformation/") {
+			continue
+		}
+		if !slices.Contains([]string{"HANDSESS", "NDEASESS"}, call.Header.Get("X-BicFi")) {
+			t.Errorf("%s %s: X-BicFi %q", call.Method, call.Path, call.Header.Get("X-BicFi"))
+		}
+		if want := map[bool]string{true: "2001:db8::7", false: "192.0.2.10"}[strings.Contains(call.Path, "/consent")]; call.Header.Get("PSU-IP-Address") != want {
+			t.Errorf("%s %s: PSU-IP-Address %q, want %q", call.Method, call.Path, call.Header.Get("PSU-IP-Address"), want)
+		}
+		if call.Method == "POST" && call.Path == "/psd2/consent/v1/consents" && !strings.Contains(call.Body, `"combinedServiceIndicator":false`) {
+			t.Errorf("consent without combinedServiceIndicator: %s", call.Body)
+		}
+	}
 }
