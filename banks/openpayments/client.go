@@ -575,20 +575,24 @@ func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values
 	return nil
 }
 
-// Status reads the payment's transaction status.
+// Status reads the payment's transaction status, or a consent's status.
 func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 	path, err := c.follow(o, linkStatus, c.paymentPath(o)+"/status")
 	if err != nil {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
 	var st TransactionStatus
-	if err := c.call(ctx, call{method: "GET", path: path, scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st); err != nil {
+	if err := c.call(ctx, call{method: "GET", path: path, scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st); err != nil {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
-	if st.TransactionStatus == "" {
-		return "", fmt.Errorf("openpayments: status: empty transactionStatus")
+	status := st.TransactionStatus
+	if o.Product == banks.ConsentProduct {
+		status = st.ConsentStatus
 	}
-	return st.TransactionStatus, nil
+	if status == "" {
+		return "", fmt.Errorf("openpayments: status: empty transactionStatus or consentStatus")
+	}
+	return status, nil
 }
 
 // Cancel deletes the payment at the bank. A 204 means cancelled. A 202 (yaml cancelPayment,

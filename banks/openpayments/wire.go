@@ -113,9 +113,13 @@ type SelectMethod struct {
 	AuthenticationMethodID string `json:"authenticationMethodId"`
 }
 
-// TransactionStatus is the answer to GET …/status.
+// TransactionStatus is the answer to GET …/status: a payment's transactionStatus, or a
+// consent's consentStatus (yaml consentStatusResponse-200).
 type TransactionStatus struct {
 	TransactionStatus string `json:"transactionStatus"`
+	ConsentStatus     string `json:"consentStatus,omitempty"`
+	// SCAStatus is the latest authorisation's, which the yaml's extended example adds.
+	SCAStatus string `json:"scaStatus,omitempty"`
 }
 
 // ASPSP is one bank in the bank list.
