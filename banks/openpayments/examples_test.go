@@ -1,9 +1,12 @@
 package openpayments_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"paybybank/banks"
 	op "paybybank/banks/openpayments"
@@ -28,11 +33,13 @@ type scripted struct {
 	calls   []string          // "METHOD path"
 }
 
-// answer is a status, an example file and the headers to send with it.
+// answer is a status, an example file (or, where no example shows the form, a body) and the
+// headers to send with it.
 type answer struct {
 	status int
 	file   string
 	header map[string]string
+	body   string
 }
 
 func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -49,7 +56,10 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotImplemented)
 		return
 	}
-	body, err := os.ReadFile(filepath.Join("testdata", a.file))
+	body, err := []byte(a.body), error(nil)
+	if a.file != "" {
+		body, err = os.ReadFile(filepath.Join("testdata", a.file))
+	}
 	if err != nil {
 		w.WriteHeader(http.StatusInternalServerError)
 		return
@@ -85,7 +95,7 @@ func TestDocumentExamples(t *testing.T) {
 	}
 	created := func(file string, want map[string]string) func(t *testing.T, c *op.Client, s *scripted) {
 		return func(t *testing.T, c *op.Client, s *scripted) {
-			s.answers = map[string]answer{"POST": {201, file, nil}}
+			s.answers = map[string]answer{"POST": {status: 201, file: file}}
 			cr, err := c.CreatePayment(context.Background(), request("ESSESESS", "EUR"))
 			if err != nil || cr.PaymentID != pid || cr.BankStatus != "RCVD" {
 				t.Fatalf("created %+v, %v", cr, err)
@@ -99,7 +109,7 @@ func TestDocumentExamples(t *testing.T) {
 	}
 	createdConsent := func(file string) func(t *testing.T, c *op.Client, s *scripted) {
 		return func(t *testing.T, c *op.Client, s *scripted) {
-			s.answers = map[string]answer{"POST": {201, file, nil}}
+			s.answers = map[string]answer{"POST": {status: 201, file: file}}
 			if id, err := c.CreateConsent(context.Background(), "ESSESESS", psu); err != nil || id != pid {
 				t.Fatalf("consent %q, %v", id, err)
 			}
@@ -107,7 +117,7 @@ func TestDocumentExamples(t *testing.T) {
 	}
 	accounts := func(file string, want []banks.AccountInfo) func(t *testing.T, c *op.Client, s *scripted) {
 		return func(t *testing.T, c *op.Client, s *scripted) {
-			s.answers = map[string]answer{"GET": {200, file, nil}}
+			s.answers = map[string]answer{"GET": {status: 200, file: file}}
 			list, err := c.Accounts(context.Background(), consent)
 			if err != nil || !slices.Equal(list, want) {
 				t.Fatalf("accounts %+v, %v", list, err)
@@ -116,7 +126,7 @@ func TestDocumentExamples(t *testing.T) {
 	}
 	listError := func(file string, status int, code string) func(t *testing.T, c *op.Client, s *scripted) {
 		return func(t *testing.T, c *op.Client, s *scripted) {
-			s.answers = map[string]answer{"GET": {status, file, nil}}
+			s.answers = map[string]answer{"GET": {status: status, file: file}}
 			_, err := c.Banks(context.Background())
 			bankError(status, code)(t, err)
 			if n := len(s.called()); n != 1 {
@@ -130,7 +140,7 @@ func TestDocumentExamples(t *testing.T) {
 	tests := map[string]func(t *testing.T, c *op.Client, s *scripted){
 		// The bank list's example is wrapped in "aspsps" and has no id: the BIC is bicFi.
 		"getASPSPList.json": func(t *testing.T, c *op.Client, s *scripted) {
-			s.answers = map[string]answer{"GET": {200, "getASPSPList.json", nil}}
+			s.answers = map[string]answer{"GET": {status: 200, file: "getASPSPList.json"}}
 			list, err := c.Banks(context.Background())
 			if err != nil || len(list) != 1 {
 				t.Fatalf("banks %+v, %v", list, err)
@@ -174,13 +184,13 @@ func TestDocumentExamples(t *testing.T) {
 		// scaStatus link of the start (the only one it gives) for the method selection, whose
 		// answer spells its status scatransactionStatus.
 		"startPaymentAuthorisation.json": func(t *testing.T, c *op.Client, s *scripted) {
-			s.answers = map[string]answer{"POST": {201, "initiatePayment_decoupled.json", nil}}
+			s.answers = map[string]answer{"POST": {status: 201, file: "initiatePayment_decoupled.json"}}
 			cr, err := c.CreatePayment(context.Background(), request("ESSESESS", "EUR"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.answers = map[string]answer{"POST": {201, "startPaymentAuthorisation.json", nil},
-				"PUT": {200, "updatePaymentPsuData_decoupledIdentification.json", map[string]string{"ASPSP-SCA-Approach": "DECOUPLED"}}}
+			s.answers = map[string]answer{"POST": {status: 201, file: "startPaymentAuthorisation.json"},
+				"PUT": {status: 200, file: "updatePaymentPsuData_decoupledIdentification.json", header: map[string]string{"ASPSP-SCA-Approach": "DECOUPLED"}}}
 			o := payment
 			o.Extra = cr.Extra
 			sca, err := c.StartSCA(context.Background(), o, banks.SCARequest{})
@@ -201,7 +211,7 @@ func TestDocumentExamples(t *testing.T) {
 		},
 		"updatePaymentPsuData_decoupledIdentification.json": func(t *testing.T, c *op.Client, s *scripted) {
 			// Also the answer to a poll: scaStatus read under the example's spelling.
-			s.answers = map[string]answer{"GET": {200, "updatePaymentPsuData_decoupledIdentification.json", nil}}
+			s.answers = map[string]answer{"GET": {status: 200, file: "updatePaymentPsuData_decoupledIdentification.json"}}
 			o := payment
 			o.AuthorisationID = "123auth456"
 			sca, err := c.PollSCA(context.Background(), o)
@@ -214,7 +224,7 @@ func TestDocumentExamples(t *testing.T) {
 		"updatePaymentPsuData_embeddedAuthentication.json": embedded("updatePaymentPsuData_embeddedAuthentication.json"),
 		"updatePaymentPsuData_embeddedSelectMethod.json":   embedded("updatePaymentPsuData_embeddedSelectMethod.json"),
 		"updatePaymentPsuData_transactionAuthorisation.json": func(t *testing.T, c *op.Client, s *scripted) {
-			s.answers = map[string]answer{"GET": {200, "updatePaymentPsuData_transactionAuthorisation.json", nil}}
+			s.answers = map[string]answer{"GET": {status: 200, file: "updatePaymentPsuData_transactionAuthorisation.json"}}
 			o := payment
 			o.AuthorisationID = "123auth456"
 			o.Extra = map[string]string{"link_sca_status": "v1/payments/1234-wertiq-983/authorisations/123auth456"}
@@ -231,7 +241,7 @@ func TestDocumentExamples(t *testing.T) {
 		"getPaymentInitiationStatus_extended.json": status("getPaymentInitiationStatus_extended.json", payment, "ACCP"),
 		"getConsentStatus.json":                    status("getConsentStatus.json", consent, "valid"),
 		"cancelPayment_202.json": func(t *testing.T, c *op.Client, s *scripted) {
-			s.answers = map[string]answer{"DELETE": {202, "cancelPayment_202.json", nil}}
+			s.answers = map[string]answer{"DELETE": {status: 202, file: "cancelPayment_202.json"}}
 			o := payment
 			o.Extra = map[string]string{"link_self": "/v1/payments/123456scheduled789"}
 			err := c.Cancel(context.Background(), o)
@@ -280,7 +290,7 @@ func TestDocumentExamples(t *testing.T) {
 
 func embedded(file string) func(t *testing.T, c *op.Client, s *scripted) {
 	return func(t *testing.T, c *op.Client, s *scripted) {
-		s.answers = map[string]answer{"POST": {201, "startPaymentAuthorisation.json", nil}, "PUT": {200, file, nil}}
+		s.answers = map[string]answer{"POST": {status: 201, file: "startPaymentAuthorisation.json"}, "PUT": {status: 200, file: file}}
 		o := banks.Order{BIC: "ESSESESS", Product: "sepa-credit-transfers", PaymentID: "1234-wertiq-983", PSU: psu, Extra: map[string]string{}}
 		sca, err := c.StartSCA(context.Background(), o, banks.SCARequest{})
 		if err == nil || !strings.Contains(err.Error(), "no ASPSP-SCA-Approach header") {
@@ -291,9 +301,76 @@ func embedded(file string) func(t *testing.T, c *op.Client, s *scripted) {
 
 func status(file string, o banks.Order, want string) func(t *testing.T, c *op.Client, s *scripted) {
 	return func(t *testing.T, c *op.Client, s *scripted) {
-		s.answers = map[string]answer{"GET": {200, file, nil}}
+		s.answers = map[string]answer{"GET": {status: 200, file: file}}
 		if st, err := c.Status(context.Background(), o); err != nil || st != want {
 			t.Fatalf("status %q, %v, want %q", st, err, want)
 		}
+	}
+}
+
+// TestChallengeForms reads the method selection's answer in each documented form: challengeData.data
+// as the yaml's string or the seed's array, image as a base64 PNG, and the approach from the body
+// where the optional ASPSP-SCA-Approach header is absent.
+func TestChallengeForms(t *testing.T) {
+	png, err := qrcode.Encode("bankid.token.0.code", qrcode.Low, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := base64.StdEncoding.EncodeToString(png)
+	const start = `{"scaStatus":"received","authorisationId":"a1","scaMethods":[{"authenticationType":"PUSH_OTP","authenticationMethodId":"%s"}],` +
+		`"_links":{"scaStatus":{"href":"/psd2/paymentinitiation/v1/payments/domestic/p1/authorisations/a1"}}}`
+	tests := []struct {
+		name, method, answer string
+		header               map[string]string
+		check                func(sca *banks.SCA) bool
+		wantErr              string
+	}{
+		{"data as a string", op.MethodAnimatedQRToken, `{"scaStatus":"started","challengeData":{"data":"bankid.t.0.c"}}`, nil,
+			func(s *banks.SCA) bool { return s.Approach == banks.Decoupled && s.QRData == "bankid.t.0.c" }, ""},
+		{"data as an array", op.MethodAnimatedQRToken, `{"scaStatus":"started","challengeData":{"data":["bankid.t.0.c"]}}`, nil,
+			func(s *banks.SCA) bool { return s.Approach == banks.Decoupled && s.QRData == "bankid.t.0.c" }, ""},
+		{"autostart token as a string", op.MethodSameDevice, `{"scaStatus":"started","challengeData":{"data":"tok-1"}}`, nil,
+			func(s *banks.SCA) bool {
+				return s.Approach == banks.Decoupled && s.AutostartToken == "tok-1" && s.QRData == ""
+			}, ""},
+		{"image", op.MethodAnimatedQRImage, `{"scaStatus":"started","challengeData":{"image":"` + img + `"}}`, nil,
+			func(s *banks.SCA) bool { return s.Approach == banks.Decoupled && bytes.Equal(s.QRImage, png) }, ""},
+		{"image not a PNG", op.MethodAnimatedQRImage, `{"scaStatus":"started","challengeData":{"image":"` + base64.StdEncoding.EncodeToString([]byte("GIF89a")) + `"}}`, nil,
+			nil, "not a PNG"},
+		{"image not base64", op.MethodAnimatedQRImage, `{"scaStatus":"started","challengeData":{"image":"%%%"}}`, nil, nil, "not base64"},
+		{"scaOAuth without the header", "oauth_redirect", `{"scaStatus":"scaMethodSelected","_links":{"scaOAuth":{"href":"https://bank.example/authorize?client_id=[CLIENT_ID]&state=[TPP_STATE]"}}}`, nil,
+			func(s *banks.SCA) bool {
+				return s.Approach == banks.Redirect && s.RedirectURL == "https://bank.example/authorize?client_id=cid&state=st" && s.Extra["oauth"] == "1"
+			}, ""},
+		{"scaRedirect without the header", "oauth_redirect", `{"scaStatus":"scaMethodSelected","_links":{"scaRedirect":{"href":"https://bank.example/sca/1"}}}`, nil,
+			func(s *banks.SCA) bool {
+				return s.Approach == banks.Redirect && s.RedirectURL == "https://bank.example/sca/1"
+			}, ""},
+		{"the header wins", op.MethodAnimatedQRToken, `{"scaStatus":"started","challengeData":{"data":"bankid.t.0.c"}}`,
+			map[string]string{"ASPSP-SCA-Approach": "EMBEDDED"}, nil, `unsupported SCA approach "EMBEDDED"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &scripted{answers: map[string]answer{"POST": {status: 201, body: fmt.Sprintf(start, tt.method)}, "PUT": {status: 200, body: tt.answer, header: tt.header}}}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			c := op.New(op.Config{ClientID: "cid", ClientSecret: "secret", AuthURL: srv.URL, APIURL: srv.URL, MaxAttempts: 1,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			o := banks.Order{BIC: "ESSESESS", Product: "domestic", PaymentID: "p1", PSU: psu, Extra: map[string]string{}}
+			sca, err := c.StartSCA(context.Background(), o, banks.SCARequest{State: "st", RedirectURI: callback})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %+v, %v; want an error with %q", sca, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !tt.check(sca) {
+				t.Fatalf("sca %+v, %v", sca, err)
+			}
+			// The selection followed the start's only link, scaStatus.
+			if got := s.called(); got[len(got)-1] != "PUT /psd2/paymentinitiation/v1/payments/domestic/p1/authorisations/a1" {
+				t.Fatalf("calls %q", got)
+			}
+		})
 	}
 }
