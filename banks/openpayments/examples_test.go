@@ -374,3 +374,50 @@ func TestChallengeForms(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorForms reads the platform's refusals in both of the yaml's forms on any status
+// (tppMessages, Error4xx_NG_*; RFC 7807 problem+json, Error4xx_*), and the statuses the yaml
+// answers with no body (415, 429, 5xx).
+func TestErrorForms(t *testing.T) {
+	tpp := func(code string) string {
+		return `{"tppMessages":[{"category":"ERROR","code":"` + code + `","path":"paymentId","text":"refused"}]}`
+	}
+	problem := func(code string) string {
+		return `{"type":"https://berlingroup.com/error-codes/` + code + `","title":"refused","detail":"refused","code":"` + code + `"}`
+	}
+	tests := []struct {
+		status    int
+		body      string
+		code      string
+		retryable bool
+	}{
+		{400, tpp("FORMAT_ERROR"), "FORMAT_ERROR", false},
+		{400, problem("FORMAT_ERROR"), "FORMAT_ERROR", false},
+		{403, tpp("RESOURCE_UNKNOWN"), "RESOURCE_UNKNOWN", false},
+		{403, problem("PRODUCT_INVALID"), "PRODUCT_INVALID", false},
+		{404, tpp("RESOURCE_UNKNOWN"), "RESOURCE_UNKNOWN", false},
+		{404, problem("RESOURCE_UNKNOWN"), "RESOURCE_UNKNOWN", false},
+		{405, tpp("CANCELLATION_INVALID"), "CANCELLATION_INVALID", false},
+		{405, problem("CANCELLATION_INVALID"), "CANCELLATION_INVALID", false},
+		{409, tpp("STATUS_INVALID"), "STATUS_INVALID", false},
+		{409, problem("STATUS_INVALID"), "STATUS_INVALID", false},
+		{415, "", "", false},
+		{429, "", "", true},
+		{500, "", "", true},
+		{503, "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d %s", tt.status, tt.body), func(t *testing.T) {
+			s := &scripted{answers: map[string]answer{"GET": {status: tt.status, body: tt.body}}}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			c := op.New(op.Config{ClientID: "cid", ClientSecret: "secret", AuthURL: srv.URL, APIURL: srv.URL, MaxAttempts: 1,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			_, err := c.Status(context.Background(), banks.Order{BIC: "ESSESESS", Product: "domestic", PaymentID: "p1", PSU: psu})
+			var be *banks.Error
+			if !errors.As(err, &be) || be.Status != tt.status || be.Code != tt.code || be.Retryable != tt.retryable || be.Message == "" {
+				t.Fatalf("%+v, %v", be, err)
+			}
+		})
+	}
+}
