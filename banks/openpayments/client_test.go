@@ -80,8 +80,14 @@ func testBankList(t *testing.T, forms openpaymentstest.Forms) {
 		t.Fatal(err)
 	}
 	countries := map[string]int{}
+	profiles := op.Profiles()
 	for _, b := range list {
 		countries[b.Country]++
+		// The list's id is the platform's own (a UUID at the fake, absent in the yaml's example):
+		// the bank is named by bicFi.
+		if _, ok := profiles[b.BIC]; !ok {
+			t.Errorf("bank %q (%s) is not named by its bicFi", b.BIC, b.Name)
+		}
 	}
 	if countries["SE"] == 0 || countries["FI"] == 0 || countries["NO"] == 0 || countries["DK"] == 0 {
 		t.Fatalf("countries %v", countries)
