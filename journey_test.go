@@ -20,6 +20,7 @@ import (
 
 	"paybybank/app"
 	"paybybank/banks/bankid"
+	"paybybank/banks/openpayments/openpaymentstest"
 	"paybybank/banks/sandbox"
 	"paybybank/checkout"
 	"paybybank/payment"
@@ -246,8 +247,16 @@ func eventTrail(p map[string]any) string {
 	return strings.Join(parts, " ")
 }
 
+// TestRedirectJourney runs in every form of the platform's answers the documents allow.
 func TestRedirectJourney(t *testing.T) {
+	for _, nf := range openpaymentstest.AllForms() {
+		t.Run(nf.Name, func(t *testing.T) { redirectJourney(t, nf.Forms) })
+	}
+}
+
+func redirectJourney(t *testing.T, forms openpaymentstest.Forms) {
 	h := newHarness(t)
+	h.app.Sandbox.OpenPayments.Forms = forms
 	id, path := h.createPayment("")
 
 	resp := h.chooseBank(path, "NDEASESS")
@@ -393,8 +402,16 @@ func (h *harness) sign(appPage, decision string) {
 	}
 }
 
+// TestDecoupledJourney runs in every form of the platform's answers the documents allow.
 func TestDecoupledJourney(t *testing.T) {
+	for _, nf := range openpaymentstest.AllForms() {
+		t.Run(nf.Name, func(t *testing.T) { decoupledJourney(t, nf.Forms) })
+	}
+}
+
+func decoupledJourney(t *testing.T, forms openpaymentstest.Forms) {
 	h := newHarness(t)
+	h.app.Sandbox.OpenPayments.Forms = forms
 	id, path := h.createPayment("")
 	resp := h.chooseBank(path, "HANDSESS")
 	expectCode(t, resp, 303)
@@ -413,28 +430,37 @@ func TestDecoupledJourney(t *testing.T) {
 		t.Fatalf("first frame %q: %v", first, err)
 	}
 
-	// A second later the frame is new; the old one is refused by the app, as BankID does.
-	h.clock.Add(time.Second)
-	second := h.currentQR(path)
-	q1, _ := bankid.ParseQR(second)
-	if q1.Token != q0.Token || q1.Time != 1 || second == first {
-		t.Fatalf("second frame %q after %q", second, first)
+	if forms.SCAStatusOnly {
+		// The bank's polls carry the scaStatus only: the page keeps the frame the method
+		// selection gave, rather than dropping the QR.
+		if again := h.currentQR(path); again != first {
+			t.Fatalf("kept frame %q, first %q", again, first)
+		}
+	} else {
+		// A second later the frame is new; the old one is refused by the app, as BankID does.
+		h.clock.Add(time.Second)
+		second := h.currentQR(path)
+		q1, _ := bankid.ParseQR(second)
+		if q1.Token != q0.Token || q1.Time != 1 || second == first {
+			t.Fatalf("second frame %q after %q", second, first)
+		}
+		resp, body := h.scan(first)
+		expectCode(t, resp, 400)
+		if !strings.Contains(body, "QR code invalid") {
+			t.Fatalf("stale QR accepted:\n%s", body)
+		}
+		resp, _ = h.scan(strings.Replace(second, q1.Token, "00000000-0000-0000-0000-000000000000", 1))
+		expectCode(t, resp, 400)
 	}
-	resp, body := h.scan(first)
-	expectCode(t, resp, 400)
-	if !strings.Contains(body, "QR code invalid") {
-		t.Fatalf("stale QR accepted:\n%s", body)
-	}
-	resp, body = h.scan(strings.Replace(second, q1.Token, "00000000-0000-0000-0000-000000000000", 1))
-	expectCode(t, resp, 400)
 
 	// The shopper points the app's camera at the screen: upload the picture of the current frame.
-	resp, body = h.upload(h.currentQRImage(path))
+	resp, body := h.upload(h.currentQRImage(path))
 	expectCode(t, resp, 200)
-	// While the shopper signs, the QR is gone and the message says what to do.
+	// While the shopper signs, the QR is gone and the message says what to do (the BankID hint
+	// userSign comes with the bank's psuMessage, which a scaStatus-only poll lacks).
 	resp, st := h.get(path + "/status?page=bankid")
 	expectCode(t, resp, 200)
-	if strings.Contains(st, `"qr"`) || !strings.Contains(st, "security code") {
+	if strings.Contains(st, `"qr"`) || (!forms.SCAStatusOnly && !strings.Contains(st, "security code")) {
 		t.Fatalf("status while signing: %s", st)
 	}
 	h.sign(body, "approve")

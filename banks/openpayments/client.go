@@ -4,11 +4,13 @@
 package openpayments
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -259,6 +261,11 @@ func keepLinks(extra map[string]string, links banks.Links) {
 // example "/v1/payments/…" is from the service (paymentinitiation or consent).
 func (c *Client) resolve(o banks.Order, href string) (string, error) {
 	root := strings.TrimRight(c.cfg.APIURL, "/")
+	if u, err := url.Parse(href); err == nil && !u.IsAbs() && u.Host == "" && !strings.HasPrefix(href, "/") {
+		// The yaml's consent examples also write "v1/consents/…", without the leading slash:
+		// from the service too, not from the last segment of its path.
+		href = "/" + href
+	}
 	if strings.HasPrefix(href, "/psd2/") {
 		return banks.ResolveLink(root, href)
 	}
@@ -331,21 +338,25 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 		return nil, fmt.Errorf("openpayments: start authorisation: no authorisationId in answer")
 	}
 	method := chooseMethod(started.SCAMethods, req.Mobile)
-	// The link is authoritative (the seed posts to authoriseTransaction); the documented path
-	// only where the bank gave none.
+	// The link is authoritative (the seed posts to authoriseTransaction; the yaml names it
+	// selectAuthenticationMethod; its startScaProcessResponseExample1 gives scaStatus only, the
+	// authorisation resource itself); the documented path only where the bank gave none.
 	update := c.paymentPath(o) + "/authorisations/" + url.PathEscape(started.AuthorisationID)
-	if href := started.Links.Href("selectAuthenticationMethod", "authoriseTransaction", "updatePsuAuthentication"); href != "" {
+	if href := started.Links.Href("selectAuthenticationMethod", "authoriseTransaction", "updatePsuAuthentication", "scaStatus"); href != "" {
 		if update, err = c.resolve(o, href); err != nil {
 			return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
 		}
 	}
 	var chosen Authorisation
-	hdr, err := c.callHeader(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU,
+	resp, err := c.callResponse(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU,
 		body: SelectMethod{AuthenticationMethodID: method}}, &chosen)
 	if err != nil {
 		return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
 	}
-	sca := toSCA(&chosen, method)
+	sca, err := toSCA(&chosen, method)
+	if err != nil {
+		return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
+	}
 	sca.AuthorisationID = started.AuthorisationID
 	if sca.Extra == nil {
 		sca.Extra = map[string]string{}
@@ -353,28 +364,92 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 	if href := cmp.Or(chosen.Links.Href("scaStatus"), started.Links.Href("scaStatus")); href != "" {
 		sca.Extra[linkSCAStatus] = href
 	}
-	switch strings.ToUpper(hdr.Get("ASPSP-SCA-Approach")) {
-	case "DECOUPLED":
-		sca.Approach = banks.Decoupled
-	case "REDIRECT":
-		sca.Approach = banks.Redirect
-		if l, ok := chosen.Links["scaOAuth"]; ok && l.Href != "" {
+	if sca.Approach, err = approachOf(resp.Header, &chosen); err != nil {
+		return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
+	}
+	switch sca.Approach {
+	case banks.Decoupled:
+		keepChallenge(sca.Extra, &chosen)
+	case banks.Redirect:
+		if href := chosen.Links.Href("scaOAuth"); href != "" {
 			r := strings.NewReplacer("[CLIENT_ID]", url.QueryEscape(c.cfg.ClientID),
 				"[TPP_REDIRECT_URI]", url.QueryEscape(req.RedirectURI), "[TPP_STATE]", url.QueryEscape(req.State))
-			sca.RedirectURL = r.Replace(l.Href)
+			sca.RedirectURL = r.Replace(href)
 			sca.Extra["oauth"] = "1"
 			sca.Extra["redirect_uri"] = req.RedirectURI
-		} else if l, ok := chosen.Links["scaRedirect"]; ok && l.Href != "" {
-			if sca.RedirectURL, err = banks.ResolveRedirect(c.api.BaseURL, l.Href); err != nil {
+		} else if href := chosen.Links.Href("scaRedirect"); href != "" {
+			if sca.RedirectURL, err = banks.ResolveRedirect(c.api.BaseURL, href); err != nil {
 				return nil, fmt.Errorf("openpayments: scaRedirect: %w", err)
 			}
 		} else {
 			return nil, fmt.Errorf("openpayments: REDIRECT approach without scaOAuth or scaRedirect link")
 		}
-	default:
-		return nil, fmt.Errorf("openpayments: unsupported SCA approach %q", hdr.Get("ASPSP-SCA-Approach"))
 	}
 	return sca, nil
+}
+
+// approachOf is the SCA approach of the answer to the method selection. The seed (step 4) reads
+// the ASPSP-SCA-Approach header, but the yaml makes that header optional (required: false) and
+// carries the approach in no body field; without the header the body shows it: a challenge to
+// show the shopper (challengeData.data or .image) is decoupled, a scaOAuth or scaRedirect link is
+// a redirect. An embedded one-time code (challengeData with otpMaxLength only) is neither.
+func approachOf(h http.Header, a *Authorisation) (string, error) {
+	switch v := strings.ToUpper(h.Get("ASPSP-SCA-Approach")); v {
+	case "DECOUPLED":
+		return banks.Decoupled, nil
+	case "REDIRECT":
+		return banks.Redirect, nil
+	case "":
+	default:
+		return "", fmt.Errorf("unsupported SCA approach %q", v)
+	}
+	switch {
+	case a.Links.Href("scaOAuth", "scaRedirect") != "":
+		return banks.Redirect, nil
+	case a.ChallengeData != nil && (len(a.ChallengeData.Data) > 0 || a.ChallengeData.Image != ""):
+		return banks.Decoupled, nil
+	}
+	return "", fmt.Errorf("no ASPSP-SCA-Approach header, and neither a challenge nor a scaOAuth or scaRedirect link in the answer")
+}
+
+// Where the challenge of the method selection is kept with the attempt (its Extra): the yaml's
+// answer to a poll (scaStatusResponse) is the scaStatus only, so without a fresh challenge the
+// shopper keeps the one they were given while the authorisation stays as it was.
+const (
+	keptData   = "challenge_data"
+	keptImage  = "challenge_image"
+	keptStatus = "challenge_status"
+)
+
+func keepChallenge(extra map[string]string, a *Authorisation) {
+	cd := a.ChallengeData
+	if cd == nil {
+		return
+	}
+	if len(cd.Data) > 0 {
+		extra[keptData] = cd.Data[0]
+	}
+	if cd.Image != "" {
+		extra[keptImage] = cd.Image
+	}
+	extra[keptStatus] = a.Status()
+}
+
+// keptChallenge is the challenge kept from the method selection, for a poll that carried none
+// while the authorisation's status is still the one it came with; once the shopper has scanned
+// or started (a new status) or SCA ended, there is nothing more to show.
+func keptChallenge(extra map[string]string, a *Authorisation) *ChallengeData {
+	if a.ChallengeData != nil || extra[keptStatus] == "" || extra[keptStatus] != a.Status() {
+		return a.ChallengeData
+	}
+	if extra[keptData] == "" && extra[keptImage] == "" {
+		return nil
+	}
+	cd := &ChallengeData{Image: extra[keptImage]}
+	if d := extra[keptData]; d != "" {
+		cd.Data = Strings{d}
+	}
+	return cd
 }
 
 // chooseMethod prefers, on desktop, animated QR token > animated QR image > legacy mbid;
@@ -397,9 +472,9 @@ func chooseMethod(methods []SCAMethod, mobile bool) string {
 	return ""
 }
 
-func toSCA(a *Authorisation, method string) *banks.SCA {
-	sca := &banks.SCA{Method: method, Status: a.SCAStatus}
-	switch a.SCAStatus {
+func toSCA(a *Authorisation, method string) (*banks.SCA, error) {
+	sca := &banks.SCA{Method: method, Status: a.Status()}
+	switch sca.Status {
 	case "finalised", "exempted":
 		sca.Finalised = true
 	case "failed":
@@ -408,7 +483,11 @@ func toSCA(a *Authorisation, method string) *banks.SCA {
 	if cd := a.ChallengeData; cd != nil && !sca.Finalised && !sca.Failed {
 		switch {
 		case cd.Image != "":
-			sca.QRImage, _ = base64.StdEncoding.DecodeString(cd.Image)
+			img, err := decodePNG(cd.Image)
+			if err != nil {
+				return nil, err
+			}
+			sca.QRImage = img
 		case len(cd.Data) > 0 && (method == MethodSameDevice):
 			sca.AutostartToken = cd.Data[0]
 		case len(cd.Data) > 0 && method == MethodLegacy:
@@ -421,7 +500,25 @@ func toSCA(a *Authorisation, method string) *banks.SCA {
 	if a.PSUMessage != "" {
 		sca.Extra = map[string]string{"hint": a.PSUMessage}
 	}
-	return sca
+	return sca, nil
+}
+
+// pngSignature opens every PNG file (RFC 2083, section 3.1).
+var pngSignature = []byte("\x89PNG\r\n\x1a\n")
+
+// decodePNG reads challengeData.image: "PNG data … Base64 encoding, cf. [RFC4648]" (the yaml's
+// schema challengeData). An image that is not one is an error, never a blank QR on the page.
+func decodePNG(s string) ([]byte, error) {
+	img, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if img, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err != nil {
+			return nil, fmt.Errorf("challengeData.image is not base64: %w", err)
+		}
+	}
+	if !bytes.HasPrefix(img, pngSignature) {
+		return nil, fmt.Errorf("challengeData.image is not a PNG")
+	}
+	return img, nil
 }
 
 // PollSCA reads the authorisation's status and fresh challenge.
@@ -435,7 +532,11 @@ func (c *Client) PollSCA(ctx context.Context, o banks.Order) (*banks.SCA, error)
 		scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &a); err != nil {
 		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
 	}
-	sca := toSCA(&a, o.Extra["method"])
+	a.ChallengeData = keptChallenge(o.Extra, &a)
+	sca, err := toSCA(&a, o.Extra["method"])
+	if err != nil {
+		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
+	}
 	sca.AuthorisationID = o.AuthorisationID
 	return sca, nil
 }
@@ -450,12 +551,15 @@ func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values
 		return nil // plain scaRedirect: nothing to exchange, the status poll confirms
 	}
 	code := q.Get("code")
+	// The seed (step 5b) sends the scope the bank gave back with the code; a bank that gave
+	// none gets the service the authorisation was for, as the scaOAuth link asked.
+	scope := cmp.Or(q.Get("scope"), strings.Fields(scopeFor(o))[0])
 	if code == "" {
 		return &banks.Error{Status: 400, Code: "invalid_request", Message: "callback without code"}
 	}
 	form := url.Values{
 		"client_id": {c.cfg.ClientID}, "client_secret": {c.cfg.ClientSecret}, "code": {code},
-		"redirect_uri": {o.Extra["redirect_uri"]}, "scope": {q.Get("scope")}, "grant_type": {"authorization_code"},
+		"redirect_uri": {o.Extra["redirect_uri"]}, "scope": {scope}, "grant_type": {"authorization_code"},
 	}
 	// Hand-written rather than oauth2.Config.Exchange: the platform needs the X-PaymentId and
 	// X-PaymentAuthorisationId headers on this one request, which the oauth2 package cannot add.
@@ -471,33 +575,50 @@ func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values
 	return nil
 }
 
-// Status reads the payment's transaction status.
+// Status reads the payment's transaction status, or a consent's status.
 func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 	path, err := c.follow(o, linkStatus, c.paymentPath(o)+"/status")
 	if err != nil {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
 	var st TransactionStatus
-	if err := c.call(ctx, call{method: "GET", path: path, scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st); err != nil {
+	if err := c.call(ctx, call{method: "GET", path: path, scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st); err != nil {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
-	if st.TransactionStatus == "" {
-		return "", fmt.Errorf("openpayments: status: empty transactionStatus")
+	status := st.TransactionStatus
+	if o.Product == banks.ConsentProduct {
+		status = st.ConsentStatus
 	}
-	return st.TransactionStatus, nil
+	if status == "" {
+		return "", fmt.Errorf("openpayments: status: empty transactionStatus or consentStatus")
+	}
+	return status, nil
 }
 
-// Cancel deletes the payment at the bank.
+// Cancel deletes the payment at the bank. A 204 means cancelled. A 202 (yaml cancelPayment,
+// RECEIVED_202_PaymentInitiationCancel) means the bank wants the shopper to authorise the
+// cancellation first: the payment is not cancelled yet, and since no shopper is there to do
+// so, Cancel reports a refusal the caller handles as "not cancellable", never a success.
 func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
 	path, err := c.follow(o, linkSelf, c.paymentPath(o))
 	if err != nil {
 		return fmt.Errorf("openpayments: cancel: %w", err)
 	}
-	if err := c.call(ctx, call{method: "DELETE", path: path, scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, nil); err != nil {
+	var st TransactionStatus
+	resp, err := c.callResponse(ctx, call{method: "DELETE", path: path, scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st)
+	if err != nil {
 		return fmt.Errorf("openpayments: cancel: %w", err)
+	}
+	if resp.Status == http.StatusAccepted {
+		return fmt.Errorf("openpayments: cancel: %w", &banks.Error{Status: resp.Status, Code: CodeCancellationNeedsAuthorisation,
+			Message: "the bank wants the PSU to authorise the cancellation; the payment is not cancelled (transactionStatus " + st.TransactionStatus + ")"})
 	}
 	return nil
 }
+
+// CodeCancellationNeedsAuthorisation is the code of the error Cancel returns when the bank
+// answered 202: the cancellation waits for an authorisation, the payment stands.
+const CodeCancellationNeedsAuthorisation = "CANCELLATION_NEEDS_AUTHORISATION"
 
 type call struct {
 	method, path, scope, bic string
@@ -509,13 +630,13 @@ type call struct {
 }
 
 func (c *Client) call(ctx context.Context, cl call, out any) error {
-	_, err := c.callHeader(ctx, cl, out)
+	_, err := c.callResponse(ctx, cl, out)
 	return err
 }
 
-// callHeader sends one API call through the transport with the platform's headers and returns
-// the answer's headers (the SCA approach travels in one).
-func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header, error) {
+// callResponse sends one API call through the transport with the platform's headers and returns
+// the answer (the SCA approach travels in a header; a cancel's status code says what happened).
+func (c *Client) callResponse(ctx context.Context, cl call, out any) (*banks.Response, error) {
 	h := http.Header{}
 	if cl.bic != "" {
 		h.Set("X-BicFi", cl.bic)
@@ -523,8 +644,8 @@ func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header,
 			h.Set("TPP-Redirect-Preferred", "false") // ask for decoupled, the same on every call
 		}
 	}
-	if cl.psu.IPAddress != "" {
-		h.Set("PSU-IP-Address", cl.psu.IPAddress)
+	if ip := psuIP(cl.psu.IPAddress); ip != "" {
+		h.Set("PSU-IP-Address", ip)
 	}
 	if cl.psu.UserAgent != "" {
 		h.Set("PSU-User-Agent", cl.psu.UserAgent)
@@ -541,11 +662,26 @@ func (c *Client) callHeader(ctx context.Context, cl call, out any) (http.Header,
 	} else if cl.method == "POST" || cl.method == "PUT" {
 		h.Set("Content-Type", "application/json")
 	}
-	resp, err := c.api.Do(ctx, req, out)
-	if err != nil {
-		return nil, err
+	return c.api.Do(ctx, req, out)
+}
+
+// psuIP is the shopper's address as PSU-IP-Address wants it, an IP address (the yaml's
+// format ipv4): an address with a port or in brackets is reduced to the IP, anything else that
+// is not an IP is left out rather than sent for the bank to refuse.
+func psuIP(s string) string {
+	s = strings.TrimSpace(s)
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
 	}
-	return resp.Header, nil
+	s = strings.Trim(s, "[]")
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return ""
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return v4.String()
+	}
+	return ip.String()
 }
 
 // authenticate puts the scope's access token on a call, renewing it when the platform said it

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,9 +26,21 @@ import (
 
 const callback = "https://pay.example/callback"
 
-func setup(t *testing.T) (*op.Client, *openpaymentstest.Fake, *httptest.Server) {
+// inEveryForm runs a test against the fake in each combination of the answer forms the
+// documents allow (openpaymentstest.AllForms).
+func inEveryForm(t *testing.T, test func(t *testing.T, forms openpaymentstest.Forms)) {
+	for _, nf := range openpaymentstest.AllForms() {
+		t.Run(nf.Name, func(t *testing.T) {
+			t.Parallel() // each form has its own fake; the waits for Retry-After overlap
+			test(t, nf.Forms)
+		})
+	}
+}
+
+func setup(t *testing.T, forms openpaymentstest.Forms) (*op.Client, *openpaymentstest.Fake, *httptest.Server) {
 	t.Helper()
 	fake := openpaymentstest.New("cid", "secret", nil)
+	fake.Forms = forms
 	fake.RedirectURIs = []string{callback}
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
@@ -58,15 +71,23 @@ func order(bic string, created *banks.Created, sca *banks.SCA) banks.Order {
 	return o
 }
 
-func TestBankList(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestBankList(t *testing.T) { inEveryForm(t, testBankList) }
+
+func testBankList(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	list, err := c.Banks(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	countries := map[string]int{}
+	profiles := op.Profiles()
 	for _, b := range list {
 		countries[b.Country]++
+		// The list's id is the platform's own (a UUID at the fake, absent in the yaml's example):
+		// the bank is named by bicFi.
+		if _, ok := profiles[b.BIC]; !ok {
+			t.Errorf("bank %q (%s) is not named by its bicFi", b.BIC, b.Name)
+		}
 	}
 	if countries["SE"] == 0 || countries["FI"] == 0 || countries["NO"] == 0 || countries["DK"] == 0 {
 		t.Fatalf("countries %v", countries)
@@ -78,7 +99,11 @@ func TestBankList(t *testing.T) {
 }
 
 func TestCreatePaymentFormatsAndHeaders(t *testing.T) {
-	c, fake, _ := setup(t)
+	inEveryForm(t, testCreatePaymentFormatsAndHeaders)
+}
+
+func testCreatePaymentFormatsAndHeaders(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	for _, tt := range []struct{ bic, currency, wantCreditor string }{
 		{"HANDSESS", "SEK", `"creditorAccount":{"bban":"123456789","clearingNumber":"6789","currency":"SEK"}`},
@@ -108,8 +133,10 @@ func TestCreatePaymentFormatsAndHeaders(t *testing.T) {
 	}
 }
 
-func TestRedirectFlow(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestRedirectFlow(t *testing.T) { inEveryForm(t, testRedirectFlow) }
+
+func testRedirectFlow(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	created, err := c.CreatePayment(ctx, request("NDEASESS", "SEK"))
 	if err != nil {
@@ -149,8 +176,10 @@ func TestRedirectFlow(t *testing.T) {
 	}
 }
 
-func TestRedirectDenied(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestRedirectDenied(t *testing.T) { inEveryForm(t, testRedirectDenied) }
+
+func testRedirectDenied(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	created, _ := c.CreatePayment(ctx, request("DABADKKK", "DKK"))
 	sca, err := c.StartSCA(ctx, order("DABADKKK", created, nil), banks.SCARequest{State: "s", RedirectURI: callback})
@@ -168,8 +197,10 @@ func TestRedirectDenied(t *testing.T) {
 	}
 }
 
-func TestDecoupledFlow(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestDecoupledFlow(t *testing.T) { inEveryForm(t, testDecoupledFlow) }
+
+func testDecoupledFlow(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	now := time.Unix(1_800_000_000, 0)
 	var mu sync.Mutex
 	fake.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -191,24 +222,41 @@ func TestDecoupledFlow(t *testing.T) {
 		t.Fatalf("QR %q", sca.QRData)
 	}
 	o := order("HANDSESS", created, sca)
-	advance(2 * time.Second)
+	var ord openpaymentstest.Order
+	if forms.SCAStatusOnly {
+		// Polls carry the scaStatus only (yaml scaStatusResponse): the QR of the method selection
+		// stays on screen, not dropped, until the shopper scans it.
+		polled, err := c.PollSCA(ctx, o)
+		if err != nil || polled.QRData != sca.QRData || polled.Failed || polled.Finalised {
+			t.Fatalf("poll without a challenge: %+v, %v", polled, err)
+		}
+		if ord, err = fake.ScanQR(polled.QRData); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		advance(2 * time.Second)
+		polled, err := c.PollSCA(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q2, _ := bankid.ParseQR(polled.QRData)
+		if q2.Time != 2 || q2.Token != q0.Token {
+			t.Fatalf("poll QR %q", polled.QRData)
+		}
+		if _, err := fake.ScanQR(sca.QRData); err == nil {
+			t.Fatal("stale QR accepted")
+		}
+		if ord, err = fake.ScanQR(polled.QRData); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Scanned: nothing more to show, whichever form the poll has.
 	polled, err := c.PollSCA(ctx, o)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || polled.QRData != "" || len(polled.QRImage) > 0 || polled.Status != "started" {
+		t.Fatalf("after scan %+v, %v", polled, err)
 	}
-	q2, _ := bankid.ParseQR(polled.QRData)
-	if q2.Time != 2 || q2.Token != q0.Token {
-		t.Fatalf("poll QR %q", polled.QRData)
-	}
-	if _, err := fake.ScanQR(sca.QRData); err == nil {
-		t.Fatal("stale QR accepted")
-	}
-	ord, err := fake.ScanQR(polled.QRData)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if polled, _ = c.PollSCA(ctx, o); polled.QRData != "" || polled.Extra["hint"] != "userSign" {
-		t.Fatalf("after scan %+v", polled)
+	if !forms.SCAStatusOnly && polled.Extra["hint"] != "userSign" {
+		t.Fatalf("after scan, hint %q", polled.Extra["hint"])
 	}
 	if err := fake.Sign(ord.Ref, true); err != nil {
 		t.Fatal(err)
@@ -226,8 +274,10 @@ func TestDecoupledFlow(t *testing.T) {
 	}
 }
 
-func TestDecoupledMobileAndTimeout(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestDecoupledMobileAndTimeout(t *testing.T) { inEveryForm(t, testDecoupledMobileAndTimeout) }
+
+func testDecoupledMobileAndTimeout(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	now := time.Unix(1_800_000_000, 0)
 	fake.Now = func() time.Time { return now }
 	ctx := context.Background()
@@ -238,7 +288,7 @@ func TestDecoupledMobileAndTimeout(t *testing.T) {
 	}
 	now = now.Add(openpaymentstest.QRTimeout)
 	polled, _ := c.PollSCA(ctx, order("ESSESESS", created, sca))
-	if !polled.Failed || polled.Extra["hint"] != "startFailed" {
+	if !polled.Failed || polled.AutostartToken != "" || (!forms.SCAStatusOnly && polled.Extra["hint"] != "startFailed") {
 		t.Fatalf("after 30 s %+v", polled)
 	}
 	if _, err := fake.Autostart(sca.AutostartToken); err == nil {
@@ -254,8 +304,10 @@ func TestDecoupledMobileAndTimeout(t *testing.T) {
 	}
 }
 
-func TestRetriesHonourRetryAfter(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestRetriesHonourRetryAfter(t *testing.T) { inEveryForm(t, testRetriesHonourRetryAfter) }
+
+func testRetriesHonourRetryAfter(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	c.Banks(ctx)
 	fake.FailNext(2, 503, "")
@@ -283,8 +335,10 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 	}
 }
 
-func TestTokenCachedAndRenewed(t *testing.T) {
-	c, fake, _ := setup(t)
+func TestTokenCachedAndRenewed(t *testing.T) { inEveryForm(t, testTokenCachedAndRenewed) }
+
+func testTokenCachedAndRenewed(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
 	ctx := context.Background()
 	tokenCalls := func() int {
 		n := 0
@@ -315,6 +369,41 @@ func TestTokenCachedAndRenewed(t *testing.T) {
 	}
 	if n := tokenCalls(); n != 2 {
 		t.Fatalf("%d token requests, want 2", n)
+	}
+}
+
+// A token the platform refuses as invalid (401 TOKEN_INVALID, as for a token of another scope) is
+// renewed once and the call tried again; refused again, the call fails with the platform's code
+// instead of fetching tokens without end.
+func TestTokenRefusedTwice(t *testing.T) {
+	var mu sync.Mutex
+	tokens, calls := 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/connect/token" {
+			tokens++
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"access_token":"t`+strconv.Itoa(tokens)+`","expires_in":3600,"token_type":"Bearer"}`)
+			return
+		}
+		calls++
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(401)
+		io.WriteString(w, `{"type":"about:blank","code":"TOKEN_INVALID","detail":"token scope does not allow this call"}`)
+	}))
+	defer srv.Close()
+	c := op.New(op.Config{ClientID: "cid", ClientSecret: "secret", AuthURL: srv.URL, APIURL: srv.URL, Countries: []string{"SE"},
+		Backoff: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	_, err := c.CreatePayment(context.Background(), request("ESSESESS", "SEK"))
+	var be *banks.Error
+	if !errors.As(err, &be) || be.Status != 401 || be.Code != "TOKEN_INVALID" || be.Retryable {
+		t.Fatalf("refused token: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if tokens != 2 || calls != 2 {
+		t.Fatalf("%d token requests and %d calls, want 2 and 2 (one renewal)", tokens, calls)
 	}
 }
 
@@ -352,8 +441,10 @@ func fakeToken(t *testing.T, srv *httptest.Server, scope string) string {
 	return tok.AccessToken
 }
 
-func TestFakeIsStrict(t *testing.T) {
-	_, fake, srv := setup(t)
+func TestFakeIsStrict(t *testing.T) { inEveryForm(t, testFakeIsStrict) }
+
+func testFakeIsStrict(t *testing.T, forms openpaymentstest.Forms) {
+	_, fake, srv := setup(t, forms)
 	tok := fakeToken(t, srv, op.ScopePayments)
 	if code, body := rawCall(t, srv, tok, nil); code != 201 {
 		t.Fatalf("baseline: %d %s", code, body)
@@ -390,11 +481,14 @@ func TestFakeIsStrict(t *testing.T) {
 			r.Header.Set("TPP-Redirect-Preferred", "false")
 			r.Header.Set("X-AffiliatedASPSP-ID", "99999")
 		}, tok, 400, "unknown affiliated"},
+		// yaml MessageCode403_PIS: PRODUCT_INVALID, "the addressed payment product is not available for the PSU".
 		{"product not offered", func(r *http.Request) {
 			r.URL.Path = "/psd2/paymentinitiation/v1/payments/swedish-giro"
-		}, tok, 400, "does not offer"},
+		}, tok, 403, "PRODUCT_INVALID"},
 		{"no token", nil, "", 401, "TOKEN_INVALID"},
-		{"wrong scope", nil, fakeToken(t, srv, op.ScopeBankList), 403, "scope"},
+		// A token for another service is not valid for this operation (its security list names
+		// paymentinitiation): 401 TOKEN_INVALID of MessageCode401_PIS; no 403 code fits a scope.
+		{"wrong scope", nil, fakeToken(t, srv, op.ScopeBankList), 401, "TOKEN_INVALID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -431,8 +525,10 @@ func setBody(r *http.Request, body string) {
 
 // TestEveryProfileEnforced holds the fake to each bank's profile: a payment built the way the
 // profile says is accepted, and each way of breaking it is refused.
-func TestEveryProfileEnforced(t *testing.T) {
-	c, _, srv := setup(t)
+func TestEveryProfileEnforced(t *testing.T) { inEveryForm(t, testEveryProfileEnforced) }
+
+func testEveryProfileEnforced(t *testing.T, forms openpaymentstest.Forms) {
+	c, _, srv := setup(t, forms)
 	ctx := context.Background()
 	tok := fakeToken(t, srv, op.ScopePayments)
 	post := func(bic, product, body string) int {
@@ -494,8 +590,14 @@ func TestEveryProfileEnforced(t *testing.T) {
 				t.Errorf("without debtor: %d (debtor %s)", code, p.DebtorAccount)
 			}
 			if !slices.Contains(p.Currencies, "USD") {
-				if code := post(bic, "domestic", body(acct(p.DebtorFormat, "USD"), "r", "USD")); code != 400 {
-					t.Errorf("USD accepted")
+				// A bank without the domestic product refuses it first, 403 PRODUCT_INVALID (yaml
+				// MessageCode403_PIS); one with it refuses the currency, 400.
+				want := 400
+				if !p.Offers("domestic") {
+					want = 403
+				}
+				if code := post(bic, "domestic", body(acct(p.DebtorFormat, "USD"), "r", "USD")); code != want {
+					t.Errorf("USD as domestic: %d, want %d", code, want)
 				}
 			}
 			// And the connector builds exactly what the profile asks.
@@ -553,4 +655,100 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// A cancel the bank answers 204 cancels the payment; one it answers 202 (the cancellation needs
+// the shopper's authorisation, yaml RECEIVED_202_PaymentInitiationCancel) is not a success: the
+// payment stands, and the error is one the checkout takes as a refused cancel (not retryable).
+func TestCancel(t *testing.T) { inEveryForm(t, testCancel) }
+
+func testCancel(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
+	ctx := context.Background()
+	created, err := c.CreatePayment(ctx, request("ESSESESS", "SEK"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Cancel(ctx, order("ESSESESS", created, nil))
+	if !forms.CancelNeedsAuthorisation {
+		if err != nil || fake.TransactionStatus(created.PaymentID) != "CANC" {
+			t.Fatalf("cancel: %v, bank status %s", err, fake.TransactionStatus(created.PaymentID))
+		}
+		return
+	}
+	var be *banks.Error
+	if !errors.As(err, &be) || be.Status != 202 || be.Code != op.CodeCancellationNeedsAuthorisation || be.Retryable || banks.IsUncertain(err) {
+		t.Fatalf("202 on cancel: %v", err)
+	}
+	if st := fake.TransactionStatus(created.PaymentID); st != "RCVD" {
+		t.Fatalf("bank status %s", st)
+	}
+}
+
+// Every call to a bank carries a fresh UUID X-Request-ID, X-BicFi, and PSU-IP-Address as an IP
+// address even when ours came with a port; the consent carries combinedServiceIndicator; the code
+// exchange carries a scope even when the bank gave none back.
+func TestHeadersOnEveryCall(t *testing.T) { inEveryForm(t, testHeadersOnEveryCall) }
+
+func testHeadersOnEveryCall(t *testing.T, forms openpaymentstest.Forms) {
+	c, fake, _ := setup(t, forms)
+	ctx := context.Background()
+	withPort := banks.PSU{IPAddress: "[2001:db8::7]:51234", UserAgent: "Mozilla/5.0 test"}
+	consentID, err := c.CreateConsent(ctx, "HANDSESS", withPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := banks.Order{BIC: "HANDSESS", Product: banks.ConsentProduct, PaymentID: consentID, PSU: withPort, Extra: map[string]string{}}
+	if _, err := c.StartSCA(ctx, co, banks.SCARequest{}); err != nil {
+		t.Fatal(err)
+	}
+	req := request("NDEASESS", "SEK")
+	req.PSU = banks.PSU{IPAddress: "192.0.2.10:5555", UserAgent: "Mozilla/5.0 test"}
+	created, err := c.CreatePayment(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := order("NDEASESS", created, nil)
+	o.PSU = req.PSU
+	sca, err := c.StartSCA(ctx, o, banks.SCARequest{State: "s", RedirectURI: callback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := fake.Decide(sca.AuthorisationID, callback, "s", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bu, _ := url.Parse(back)
+	q := bu.Query()
+	q.Del("scope")
+	for k, v := range sca.Extra {
+		o.Extra[k] = v
+	}
+	o.AuthorisationID = sca.AuthorisationID
+	if err := c.FinishRedirect(ctx, o, q); err != nil {
+		t.Fatalf("code exchange without a scope from the bank: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, call := range fake.Calls() {
+		if call.Path == "/connect/token" {
+			continue
+		}
+		xid := call.Header.Get("X-Request-ID")
+		if _, err := uuid.Parse(xid); err != nil || seen[xid] {
+			t.Errorf("%s %s: X-Request-ID %q not a fresh UUID", call.Method, call.Path, xid)
+		}
+		seen[xid] = true
+		if strings.HasPrefix(call.Path, "/psd2/aspspinformation/") {
+			continue
+		}
+		if !slices.Contains([]string{"HANDSESS", "NDEASESS"}, call.Header.Get("X-BicFi")) {
+			t.Errorf("%s %s: X-BicFi %q", call.Method, call.Path, call.Header.Get("X-BicFi"))
+		}
+		if want := map[bool]string{true: "2001:db8::7", false: "192.0.2.10"}[strings.Contains(call.Path, "/consent")]; call.Header.Get("PSU-IP-Address") != want {
+			t.Errorf("%s %s: PSU-IP-Address %q, want %q", call.Method, call.Path, call.Header.Get("PSU-IP-Address"), want)
+		}
+		if call.Method == "POST" && call.Path == "/psd2/consent/v1/consents" && !strings.Contains(call.Body, `"combinedServiceIndicator":false`) {
+			t.Errorf("consent without combinedServiceIndicator: %s", call.Body)
+		}
+	}
 }

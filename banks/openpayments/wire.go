@@ -53,19 +53,59 @@ type SCAMethod struct {
 }
 
 // ChallengeData carries what the shopper's BankID needs: a QR payload or autostart token, or an image.
+// An embedded OTP challenge (otpMaxLength, otpFormat) has neither, and is not read.
 type ChallengeData struct {
-	Data  []string `json:"data,omitempty"`
-	Image string   `json:"image,omitempty"`
+	Data  Strings `json:"data,omitempty"`
+	Image string  `json:"image,omitempty"`
+}
+
+// Strings is challengeData.data, read in both documented forms: the yaml's schema challengeData
+// defines it as one string, the seed (step 4) reads challengeData.data[0] from an array.
+type Strings []string
+
+// UnmarshalJSON reads a string, an array of strings, or null.
+func (s *Strings) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*s = nil
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var one string
+		if err := json.Unmarshal(b, &one); err != nil {
+			return fmt.Errorf("challengeData.data: %w", err)
+		}
+		*s = Strings{one}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("challengeData.data: want a string or an array of strings: %w", err)
+	}
+	*s = list
+	return nil
 }
 
 // Authorisation is the answer to starting, updating or reading a payment authorisation.
 type Authorisation struct {
-	AuthorisationID string         `json:"authorisationId,omitempty"`
-	SCAStatus       string         `json:"scaStatus"`
-	SCAMethods      []SCAMethod    `json:"scaMethods,omitempty"`
-	ChallengeData   *ChallengeData `json:"challengeData,omitempty"`
-	PSUMessage      string         `json:"psuMessage,omitempty"`
-	Links           banks.Links    `json:"_links,omitempty"`
+	AuthorisationID string `json:"authorisationId,omitempty"`
+	SCAStatus       string `json:"scaStatus"`
+	// SCATransactionStatus is how the yaml's own decoupled example
+	// (updatePsuIdentificationResponseExample_Decoupled_payments) spells scaStatus; read where
+	// scaStatus is absent.
+	SCATransactionStatus string         `json:"scatransactionStatus,omitempty"`
+	SCAMethods           []SCAMethod    `json:"scaMethods,omitempty"`
+	ChallengeData        *ChallengeData `json:"challengeData,omitempty"`
+	PSUMessage           string         `json:"psuMessage,omitempty"`
+	Links                banks.Links    `json:"_links,omitempty"`
+}
+
+// Status is the authorisation's scaStatus, under either of its spellings.
+func (a *Authorisation) Status() string {
+	if a.SCAStatus != "" {
+		return a.SCAStatus
+	}
+	return a.SCATransactionStatus
 }
 
 // SelectMethod is the body that picks the SCA method.
@@ -73,9 +113,13 @@ type SelectMethod struct {
 	AuthenticationMethodID string `json:"authenticationMethodId"`
 }
 
-// TransactionStatus is the answer to GET …/status.
+// TransactionStatus is the answer to GET …/status: a payment's transactionStatus, or a
+// consent's consentStatus (yaml consentStatusResponse-200).
 type TransactionStatus struct {
 	TransactionStatus string `json:"transactionStatus"`
+	ConsentStatus     string `json:"consentStatus,omitempty"`
+	// SCAStatus is the latest authorisation's, which the yaml's extended example adds.
+	SCAStatus string `json:"scaStatus,omitempty"`
 }
 
 // ASPSP is one bank in the bank list.

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"sort"
@@ -30,9 +31,17 @@ import (
 type Bank struct {
 	BIC, Name, Country string
 	Approach           string // "decoupled" (Mobile BankID) or "redirect"
-	Currencies         []string
+	// Affiliated are the banks behind this BIC that X-AffiliatedASPSP-ID names, as getASPSPDetails lists them
+	// (yaml schema aspsp.affiliatedAspsps).
+	Affiliated []Affiliated
+	Currencies []string
 	// SettleAfter keeps a payment in ACSP this long after SCA before it becomes ACSC.
 	SettleAfter time.Duration
+}
+
+// Affiliated is an affiliated ASPSP (yaml schema affiliatedAspspItem).
+type Affiliated struct {
+	ID, Name string
 }
 
 // DefaultBanks are the sandbox's banks: every bank with a profile (SE, FI, NO, DK; both SCA
@@ -57,6 +66,9 @@ const QRTimeout = 30 * time.Second
 
 // Fake is the fake platform. Its zero value is not usable; call New.
 type Fake struct {
+	// Forms chooses among the answer forms the documents allow; its zero value is the fake's historical form.
+	Forms Forms
+
 	ClientID     string
 	ClientSecret string
 	// RedirectURIs are the registered TPP redirect URIs; any other is refused on the bank page.
@@ -101,7 +113,7 @@ type fault struct {
 type fakePayment struct {
 	id, product, bic string
 	affiliate        string
-	body             op.PaymentInitiation
+	body             paymentBody
 	status           string
 	settleAt         time.Time
 	psuIP            string
@@ -119,6 +131,7 @@ type fakeAuth struct {
 	code                  string
 	redirectURI           string
 	rejectPayment         bool
+	created               time.Time // orders the authorisations of a payment
 }
 
 // New returns a fake serving banks (DefaultBanks when nil) for one client.
@@ -183,21 +196,22 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) mux() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /connect/token", f.token)
-	m.HandleFunc("GET /psd2/aspspinformation/v1/aspsps", f.api(op.ScopeBankList, false, f.listBanks))
-	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}", f.api(op.ScopePayments, true, f.createPayment))
-	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/status", f.api(op.ScopePayments, true, f.status))
-	m.HandleFunc("DELETE /psd2/paymentinitiation/v1/payments/{product}/{id}", f.api(op.ScopePayments, true, f.cancel))
-	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations", f.api(op.ScopePayments, true, f.startAuth))
-	m.HandleFunc("PUT /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(op.ScopePayments, true, f.selectMethod))
-	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(op.ScopePayments, true, f.selectMethod))
-	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(op.ScopePayments, true, f.getAuth))
+	m.HandleFunc("GET /psd2/aspspinformation/v1/aspsps", f.api(scopeBankList, false, f.listBanks))
+	m.HandleFunc("GET /psd2/aspspinformation/v1/aspsps/{bicFi}", f.api(scopeBankList, false, f.bankDetails))
+	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}", f.api(scopePayments, true, f.createPayment))
+	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/status", f.api(scopePayments, true, f.status))
+	m.HandleFunc("DELETE /psd2/paymentinitiation/v1/payments/{product}/{id}", f.api(scopePayments, true, f.cancel))
+	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations", f.api(scopePayments, true, f.startAuth))
+	m.HandleFunc("PUT /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
+	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
+	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.getAuth))
 	// Account information: a consent goes through the same authorisation sub-resource as a payment.
-	m.HandleFunc("POST /psd2/consent/v1/consents", f.api(op.ScopeAccounts, true, f.createConsent))
-	m.HandleFunc("GET /psd2/consent/v1/consents/{id}/status", f.api(op.ScopeAccounts, true, f.consentStatus))
-	m.HandleFunc("POST /psd2/consent/v1/consents/{id}/authorisations", f.api(op.ScopeAccounts, true, f.startAuth))
-	m.HandleFunc("PUT /psd2/consent/v1/consents/{id}/authorisations/{auth}", f.api(op.ScopeAccounts, true, f.selectMethod))
-	m.HandleFunc("GET /psd2/consent/v1/consents/{id}/authorisations/{auth}", f.api(op.ScopeAccounts, true, f.getAuth))
-	m.HandleFunc("GET /psd2/accountinformation/v1/accounts", f.api(op.ScopeAccounts, true, f.accounts))
+	m.HandleFunc("POST /psd2/consent/v1/consents", f.api(scopeAccounts, true, f.createConsent))
+	m.HandleFunc("GET /psd2/consent/v1/consents/{id}/status", f.api(scopeAccounts, true, f.consentStatus))
+	m.HandleFunc("POST /psd2/consent/v1/consents/{id}/authorisations", f.api(scopeAccounts, true, f.startAuth))
+	m.HandleFunc("PUT /psd2/consent/v1/consents/{id}/authorisations/{auth}", f.api(scopeAccounts, true, f.selectMethod))
+	m.HandleFunc("GET /psd2/consent/v1/consents/{id}/authorisations/{auth}", f.api(scopeAccounts, true, f.getAuth))
+	m.HandleFunc("GET /psd2/accountinformation/v1/accounts", f.api(scopeAccounts, true, f.accounts))
 	m.HandleFunc("GET /bank/authorize", f.bankPage)
 	m.HandleFunc("GET /bank/style.css", f.bankStyle)
 	m.HandleFunc("POST /bank/authorize", f.bankDecision)
@@ -210,25 +224,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// tppError answers in the Berlin Group tppMessages form.
-func tppError(w http.ResponseWriter, status int, code, path, text string) {
-	writeJSON(w, status, op.Problem{TPPMessages: []op.TPPMessage{{Category: "ERROR", Code: code, Path: path, Text: text}}})
-}
-
-// problem answers in the RFC 7807 form, which the platform uses on other endpoints.
-func problem(w http.ResponseWriter, status int, code, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(op.Problem{Type: "https://openpayments.io/errors/" + strings.ToLower(code), Title: http.StatusText(status), Detail: detail, Code: code, Status: status})
-}
-
 func randomString() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
+// token is the platform's token endpoint (seed, steps 1 and 5b). Its errors follow OAuth 2.0 (RFC 6749
+// section 5.2): no document of the platform shows them.
 func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
+	// Seed step 1: "Content-Type: application/x-www-form-urlencoded".
 	if err := r.ParseForm(); err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "form body required"})
 		return
@@ -242,15 +247,21 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	f.record(Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()})
 	switch r.PostForm.Get("grant_type") {
 	case "client_credentials":
+		// Seed step 1 asks for "paymentinitiation private"; the yaml's operations accept "<service> private"
+		// or "<service> corporate" (securitySchemes.oAuth2 and each operation's security list).
 		scope := r.PostForm.Get("scope")
-		if scope != op.ScopePayments && scope != op.ScopeBankList && scope != op.ScopeAccounts && scope != "paymentinitiation corporate" {
+		if _, ok := scopeService(scope); !ok {
 			writeJSON(w, 400, map[string]string{"error": "invalid_scope"})
 			return
 		}
 		tok := randomString()
 		f.tokens[tok] = issuedToken{scope: scope, expires: f.Now().Add(time.Hour)}
-		writeJSON(w, 200, op.Token{AccessToken: tok, ExpiresIn: 3600, TokenType: "Bearer", Scope: scope})
+		// Seed step 1: "Access tokens are valid for one hour"; the client reads access_token.
+		writeJSON(w, 200, map[string]any{"access_token": tok, "expires_in": 3600, "token_type": "Bearer", "scope": scope})
 	case "authorization_code":
+		// Seed step 5b: headers X-PaymentId and X-PaymentAuthorisationId; form client_id, client_secret, code,
+		// redirect_uri (the one put in place of [TPP_REDIRECT_URI]), scope (as given back with the code) and
+		// grant_type=authorization_code.
 		code := r.PostForm.Get("code")
 		a := f.codes[code]
 		switch {
@@ -260,85 +271,123 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 400, map[string]string{"error": "invalid_grant", "error_description": "code not issued for this payment authorisation"})
 		case r.PostForm.Get("redirect_uri") != a.redirectURI:
 			writeJSON(w, 400, map[string]string{"error": "invalid_grant", "error_description": "redirect_uri mismatch"})
+		case r.PostForm.Get("scope") == "":
+			writeJSON(w, 400, map[string]string{"error": "invalid_request", "error_description": "scope is required"})
 		default:
 			delete(f.codes, code)
 			f.finalise(a)
 			tok := randomString()
-			writeJSON(w, 200, op.Token{AccessToken: tok, ExpiresIn: 3600, TokenType: "Bearer", Scope: r.PostForm.Get("scope")})
+			// Seed step 5b: "If you receive an access token it means that the request was successful."
+			writeJSON(w, 200, map[string]any{"access_token": tok, "expires_in": 3600, "token_type": "Bearer", "scope": r.PostForm.Get("scope")})
 		}
 	default:
 		writeJSON(w, 400, map[string]string{"error": "unsupported_grant_type"})
 	}
 }
 
+// scopeService returns the service of a client-credentials scope, "<service> private" or "<service> corporate".
+func scopeService(scope string) (string, bool) {
+	service, context, _ := strings.Cut(scope, " ")
+	switch {
+	case service != scopePayments && service != scopeBankList && service != scopeAccounts:
+		return "", false
+	case context != "private" && context != "corporate":
+		return "", false
+	}
+	return service, true
+}
+
 var bicPattern = regexp.MustCompile(`^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$`)
 
 type apiFunc func(w http.ResponseWriter, r *http.Request, bank Bank)
 
-// api wraps an endpoint with the checks every platform call gets.
-func (f *Fake) api(scope string, payment bool, h apiFunc) http.HandlerFunc {
+// api wraps an endpoint with the checks every platform call gets. service is the token scope's service the
+// operation's security list names; payment says the call goes to one bank (X-BicFi).
+func (f *Fake) api(service string, payment bool, h apiFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.record(Call{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: string(body)})
 		r.Body = readCloser{strings.NewReader(string(body))}
+		xid := r.Header.Get("X-Request-ID")
+		// yaml components.headers.X-Request-ID: every response carries the request's X-Request-ID.
+		if xid != "" {
+			w.Header().Set("X-Request-ID", xid)
+		}
 		if len(f.faults) > 0 {
 			ft := f.faults[0]
 			f.faults = f.faults[1:]
 			if ft.retryAfter != "" {
 				w.Header().Set("Retry-After", ft.retryAfter)
 			}
-			problem(w, ft.status, "SERVICE_UNAVAILABLE", "scripted failure")
+			// yaml TOO_MANY_REQUESTS_429_PIS, INTERNAL_SERVER_ERROR_500_PIS, SERVICE_UNAVAILABLE_503_PIS:
+			// "No Response body".
+			w.WriteHeader(ft.status)
 			return
 		}
 		auth := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 		tok, ok := f.tokens[auth]
 		if !ok || auth == "" || !f.Now().Before(tok.expires) {
-			problem(w, 401, "TOKEN_INVALID", "missing, unknown or expired access token")
+			// yaml MessageCode401_PIS: TOKEN_INVALID / TOKEN_EXPIRED.
+			f.problem(w, 401, "TOKEN_INVALID", "missing, unknown or expired access token")
 			return
 		}
-		if tok.scope != scope && !(scope == op.ScopePayments && tok.scope == "paymentinitiation corporate") {
-			problem(w, 403, "TOKEN_INVALID", "token scope "+tok.scope+" does not allow this call")
+		if got, _ := scopeService(tok.scope); got != service {
+			// Each operation's security list (e.g. initiatePayment: paymentinitiation private|corporate). A
+			// token for another service is not valid here: 401 TOKEN_INVALID (MessageCode401_PIS); no 403 code
+			// of the yaml (MessageCode403_PIS) fits a token's scope.
+			f.problem(w, 401, "TOKEN_INVALID", "token scope "+tok.scope+" does not allow this call")
 			return
 		}
-		xid := r.Header.Get("X-Request-ID")
+		// yaml components.parameters.X-Request-ID: required, format uuid, "unique to the call"; seed: "a new
+		// value for every request".
 		if _, err := uuid.Parse(xid); err != nil {
-			tppError(w, 400, "FORMAT_ERROR", "X-Request-ID", "X-Request-ID must be a UUID")
+			f.tppError(w, 400, "FORMAT_ERROR", "X-Request-ID", "X-Request-ID must be a UUID")
 			return
 		}
 		if f.requestID[xid] {
-			tppError(w, 400, "FORMAT_ERROR", "X-Request-ID", "X-Request-ID was already used")
+			f.tppError(w, 400, "FORMAT_ERROR", "X-Request-ID", "X-Request-ID was already used")
 			return
 		}
 		f.requestID[xid] = true
 		var bank Bank
 		if payment {
+			// yaml components.parameters.X-BicFi: required on every PIS and AIS operation, with its pattern.
 			bic := r.Header.Get("X-BicFi")
 			if !bicPattern.MatchString(bic) {
-				tppError(w, 400, "FORMAT_ERROR", "X-BicFi", "X-BicFi missing or malformed")
+				f.tppError(w, 400, "FORMAT_ERROR", "X-BicFi", "X-BicFi missing or malformed")
 				return
 			}
 			if bank, ok = f.banks[bic]; !ok {
-				tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-BicFi", "unknown ASPSP "+bic)
+				f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-BicFi", "unknown ASPSP "+bic)
 				return
 			}
-			if r.Header.Get("PSU-IP-Address") == "" {
-				tppError(w, 400, "FORMAT_ERROR", "PSU-IP-Address", "PSU-IP-Address is required")
+			// yaml initiatePayment: PSU-IP-Address_mandatory (format ipv4); the other operations take
+			// PSU-IP-Address_optional or _conditionalForAis, so only its form is checked there. Banks that want it
+			// on more calls say so in their profile (RequiredHeaders, below).
+			ip := r.Header.Get("PSU-IP-Address")
+			if ip == "" && r.Method == http.MethodPost && r.PathValue("product") != "" && r.PathValue("id") == "" {
+				f.tppError(w, 400, "FORMAT_ERROR", "PSU-IP-Address", "PSU-IP-Address is required")
+				return
+			}
+			if ip != "" && net.ParseIP(ip) == nil {
+				f.tppError(w, 400, "FORMAT_ERROR", "PSU-IP-Address", "PSU-IP-Address must be an IP address")
 				return
 			}
 			if af := r.Header.Get("X-AffiliatedASPSP-ID"); af != "" && !op.ProfileFor(bic).HasAffiliate(af) {
-				tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-AffiliatedASPSP-ID", "unknown affiliated ASPSP "+af+" of "+bic)
+				f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-AffiliatedASPSP-ID", "unknown affiliated ASPSP "+af+" of "+bic)
 				return
 			}
 			for _, h := range op.ProfileFor(bic).RequiredHeaders {
 				if r.Header.Get(h) == "" || (h == "TPP-Redirect-Preferred" && r.Header.Get(h) != "false") {
-					tppError(w, 400, "FORMAT_ERROR", h, h+" is required by this ASPSP")
+					f.tppError(w, 400, "FORMAT_ERROR", h, h+" is required by this ASPSP")
 					return
 				}
 			}
+			// yaml requestBody content application/json; UNSUPPORTED_MEDIA_TYPE_415_PIS has no body.
 			if r.Method != "GET" && r.Method != "DELETE" && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-				tppError(w, 415, "FORMAT_ERROR", "Content-Type", "application/json required")
+				w.WriteHeader(http.StatusUnsupportedMediaType)
 				return
 			}
 			if id := r.PathValue("id"); id != "" {
@@ -347,12 +396,13 @@ func (f *Fake) api(scope string, payment bool, h apiFunc) http.HandlerFunc {
 				if strings.HasPrefix(r.URL.Path, "/psd2/consent/") {
 					product = "consent"
 				}
+				// yaml NOT_FOUND_404_PIS, MessageCode404_PIS: RESOURCE_UNKNOWN.
 				if p == nil || p.bic != bic || p.product != product {
-					tppError(w, 404, "RESOURCE_UNKNOWN", "paymentId", "no such payment for this ASPSP and product")
+					f.tppError(w, 404, "RESOURCE_UNKNOWN", "paymentId", "no such payment for this ASPSP and product")
 					return
 				}
 				if p.affiliate != r.Header.Get("X-AffiliatedASPSP-ID") {
-					tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-AffiliatedASPSP-ID", "X-AffiliatedASPSP-ID must be the same on every call of a payment")
+					f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-AffiliatedASPSP-ID", "X-AffiliatedASPSP-ID must be the same on every call of a payment")
 					return
 				}
 				f.settle(p)
@@ -366,23 +416,97 @@ type readCloser struct{ *strings.Reader }
 
 func (readCloser) Close() error { return nil }
 
+// aspspID is a bank's id in the bank list: the yaml's aspspListItem.id is format uuid, so the fake derives a
+// stable UUID from the BIC rather than repeating the BIC.
+func aspspID(bic string) string {
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("openpayments-aspsp:"+bic)).String()
+}
+
+// aspspItem is the yaml's aspspListItem; country is not part of it.
+type aspspItem struct {
+	ID      string `json:"id"`
+	BICFI   string `json:"bicFi"`
+	Name    string `json:"name"`
+	LogoURL string `json:"logoUrl,omitempty"`
+}
+
+// listBanks is getASPSPList. isoCountryCodes is optional (yaml isoCountryCodesQuery, required: false, comma
+// separated "SE,FI"): without it every bank is listed.
 func (f *Fake) listBanks(w http.ResponseWriter, r *http.Request, _ Bank) {
-	countries := strings.Split(r.URL.Query().Get("isoCountryCodes"), ",")
-	out := []op.ASPSP{}
+	q := r.URL.Query().Get("isoCountryCodes")
+	countries := strings.Split(q, ",")
+	out := []aspspItem{}
 	for _, bic := range f.order {
 		b := f.banks[bic]
-		for _, c := range countries {
-			if c == b.Country {
-				out = append(out, op.ASPSP{ID: b.BIC, BICFI: b.BIC, Name: b.Name, Country: b.Country})
-			}
+		if q == "" || contains(countries, b.Country) {
+			out = append(out, aspspItem{ID: aspspID(b.BIC), BICFI: b.BIC, Name: b.Name})
 		}
+	}
+	// The yaml's schema aspspList is a bare array, its example is {"aspsps": [...]}.
+	if f.Forms.BankListWrapped {
+		writeJSON(w, 200, map[string]any{"aspsps": out})
+		return
 	}
 	writeJSON(w, 200, out)
 }
 
-var amountPattern = regexp.MustCompile(`^-?[0-9]{1,9}(\.[0-9]{0,2})?$`)
+// bankDetails is getASPSPDetails (yaml /aspspinformation/v1/aspsps/{bicFi}, schema aspsp). Its errors are the
+// tppMessages of BAD_REQUEST_400_ASPSP and NOT_FOUND_404_ASPSP (code RESOURCE_NOT_FOUND, as its example has it).
+func (f *Fake) bankDetails(w http.ResponseWriter, r *http.Request, _ Bank) {
+	bic := r.PathValue("bicFi")
+	if !bicPattern.MatchString(bic) {
+		f.tppError(w, 400, "FORMAT_ERROR", "bicFi", "bicFi must match the BICFI pattern")
+		return
+	}
+	b, ok := f.banks[bic]
+	if !ok {
+		f.tppError(w, 404, "RESOURCE_NOT_FOUND", "bicFi", "no ASPSP "+bic)
+		return
+	}
+	prof := op.ProfileFor(bic)
+	products := []string{}
+	for _, p := range []string{"sepa-credit-transfers", "domestic", "international", "swedish-giro"} {
+		if prof.Offers(p) {
+			products = append(products, p)
+		}
+	}
+	affiliated := []map[string]string{}
+	for _, a := range b.Affiliated {
+		affiliated = append(affiliated, map[string]string{"id": a.ID, "name": a.Name})
+	}
+	writeJSON(w, 200, map[string]any{"id": aspspID(b.BIC), "bicFi": b.BIC, "name": b.Name, "country": b.Country,
+		"globalPaymentProducts": products, "affiliatedAspsps": affiliated})
+}
 
-func checkAccount(format string, a *op.AccountReference) string {
+// amountPattern is the yaml's amountValue ("-?[0-9]{1,14}(\\.[0-9]{1,3})?", fractions "compliant to the currency
+// definition": at most two for the Nordic currencies and EUR) within protocols/openpayments.md's
+// ^-?[0-9]{1,9}(\.[0-9]{0,2})?$: an amount must satisfy both.
+var amountPattern = regexp.MustCompile(`^-?[0-9]{1,9}(\.[0-9]{1,2})?$`)
+
+// Field patterns of the yaml's schemas iban, bban, clearingNumber and currencyCode.
+var (
+	ibanPattern     = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$`)
+	bbanPattern     = regexp.MustCompile(`^[a-zA-Z0-9]{1,30}$`)
+	clearingPattern = regexp.MustCompile(`^[0-9]{1,5}$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// accountFormatError checks an account reference against the yaml's field patterns.
+func accountFormatError(a *accountRef) string {
+	switch {
+	case a.IBAN != "" && !ibanPattern.MatchString(a.IBAN):
+		return "iban does not match the IBAN pattern"
+	case a.BBAN != "" && !bbanPattern.MatchString(a.BBAN):
+		return "bban does not match [a-zA-Z0-9]{1,30}"
+	case a.ClearingNumber != "" && !clearingPattern.MatchString(a.ClearingNumber):
+		return "clearingNumber does not match [0-9]{1,5}"
+	case a.Currency != "" && !currencyPattern.MatchString(a.Currency):
+		return "currency does not match [A-Z]{3}"
+	}
+	return ""
+}
+
+func checkAccount(format string, a *accountRef) string {
 	switch format {
 	case "bban+clearing":
 		if a.IBAN != "" || a.BBAN == "" || a.ClearingNumber == "" {
@@ -400,56 +524,88 @@ func checkAccount(format string, a *op.AccountReference) string {
 	return ""
 }
 
+// createPayment is initiatePayment (yaml POST /paymentinitiation/v1/{payment-service}/{payment-product}; seed
+// step 2).
 func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) {
 	product := r.PathValue("product")
+	// yaml components.parameters.paymentProduct enum; NOT_FOUND_404_PIS code PRODUCT_UNKNOWN.
 	if product != "domestic" && product != "sepa-credit-transfers" && product != "international" && product != "swedish-giro" {
-		tppError(w, 404, "PRODUCT_UNKNOWN", "paymentProduct", "unknown payment product")
+		f.tppError(w, 404, "PRODUCT_UNKNOWN", "paymentProduct", "unknown payment product")
 		return
 	}
 	prof := op.ProfileFor(bank.BIC)
+	// yaml MessageCode403_PIS: PRODUCT_INVALID is a 403 ("the addressed payment product is not available for
+	// the PSU").
 	if !prof.Offers(product) {
-		tppError(w, 400, "PRODUCT_INVALID", "paymentProduct", bank.Name+" does not offer "+product)
+		f.tppError(w, 403, "PRODUCT_INVALID", "paymentProduct", bank.Name+" does not offer "+product)
 		return
 	}
-	var body op.PaymentInitiation
+	var body paymentBody
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		tppError(w, 400, "FORMAT_ERROR", "body", "malformed JSON: "+err.Error())
+		f.tppError(w, 400, "FORMAT_ERROR", "body", "malformed JSON: "+err.Error())
 		return
 	}
+	// yaml paymentInitiation_json: instructedAmount, creditorAccount and creditorName are required
+	// (debtorAccount too, but some banks let the PSU choose it at the bank: their profile says so);
+	// creditorName maxLength 70, remittanceInformationUnstructured maxLength 140, endToEndIdentification 35.
 	switch {
 	case !amountPattern.MatchString(body.InstructedAmount.Amount):
-		tppError(w, 400, "FORMAT_ERROR", "instructedAmount.amount", "amount must match ^-?[0-9]{1,9}(\\.[0-9]{0,2})?$")
+		f.tppError(w, 400, "FORMAT_ERROR", "instructedAmount.amount", "amount must match ^-?[0-9]{1,9}(\\.[0-9]{1,2})?$")
+		return
+	case !currencyPattern.MatchString(body.InstructedAmount.Currency):
+		f.tppError(w, 400, "FORMAT_ERROR", "instructedAmount.currency", "currency must be an ISO 4217 code")
 		return
 	case !contains(bank.Currencies, body.InstructedAmount.Currency):
-		tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "instructedAmount.currency", bank.Name+" does not pay in "+body.InstructedAmount.Currency)
+		f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "instructedAmount.currency", bank.Name+" does not pay in "+body.InstructedAmount.Currency)
 		return
 	case (product == "sepa-credit-transfers") != (body.InstructedAmount.Currency == "EUR"):
-		tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "paymentProduct", "sepa-credit-transfers is for EUR only")
+		f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "paymentProduct", "sepa-credit-transfers is for EUR only")
 		return
 	case body.CreditorName == "":
-		tppError(w, 400, "FORMAT_ERROR", "creditorName", "creditorName is required")
+		f.tppError(w, 400, "FORMAT_ERROR", "creditorName", "creditorName is required")
+		return
+	case len([]rune(body.CreditorName)) > 70:
+		f.tppError(w, 400, "FORMAT_ERROR", "creditorName", "creditorName is at most 70 characters")
+		return
+	case len([]rune(body.EndToEndIdentification)) > 35:
+		f.tppError(w, 400, "FORMAT_ERROR", "endToEndIdentification", "endToEndIdentification is at most 35 characters")
+		return
+	case len([]rune(body.RemittanceInformationUnstructured)) > 140:
+		f.tppError(w, 400, "FORMAT_ERROR", "remittanceInformationUnstructured", "remittanceInformationUnstructured is at most 140 characters")
+		return
+	case body.CreditorAgent != "" && !bicPattern.MatchString(body.CreditorAgent):
+		f.tppError(w, 400, "FORMAT_ERROR", "creditorAgent", "creditorAgent must be a BICFI")
 		return
 	case len([]rune(body.RemittanceInformationUnstructured)) > prof.RemittanceLimit(product, false) &&
 		!(prof.MaxRemittanceSameBank > 0 && product == "domestic" && len([]rune(body.RemittanceInformationUnstructured)) <= prof.MaxRemittanceSameBank && f.sameBank(bank, body)):
-		tppError(w, 400, "FORMAT_ERROR", "remittanceInformationUnstructured", fmt.Sprintf("at most %d characters at %s", prof.RemittanceLimit(product, false), bank.Name))
+		f.tppError(w, 400, "FORMAT_ERROR", "remittanceInformationUnstructured", fmt.Sprintf("at most %d characters at %s", prof.RemittanceLimit(product, false), bank.Name))
 		return
 	case prof.CreditorAddressOutside != "" && product == "sepa-credit-transfers" && body.CreditorAddress == nil &&
 		!strings.HasPrefix(body.CreditorAccount.IBAN, prof.CreditorAddressOutside):
-		tppError(w, 400, "FORMAT_ERROR", "creditorAddress", "creditorAddress is required for SEPA payments outside "+prof.CreditorAddressOutside)
+		f.tppError(w, 400, "FORMAT_ERROR", "creditorAddress", "creditorAddress is required for SEPA payments outside "+prof.CreditorAddressOutside)
 		return
 	case body.DebtorAccount == nil && prof.DebtorAccount == "required":
-		tppError(w, 400, "FORMAT_ERROR", "debtorAccount", "debtorAccount is required by "+bank.Name)
+		f.tppError(w, 400, "FORMAT_ERROR", "debtorAccount", "debtorAccount is required by "+bank.Name)
 		return
 	}
+	if msg := accountFormatError(&body.CreditorAccount); msg != "" {
+		f.tppError(w, 400, "FORMAT_ERROR", "creditorAccount", "creditorAccount "+msg)
+		return
+	}
+	// Seed step 2 (getCreditorAccount, getDebtorAccount): the account formats differ per bank.
 	if msg := checkAccount(prof.CreditorFormat, &body.CreditorAccount); msg != "" {
-		tppError(w, 400, "FORMAT_ERROR", "creditorAccount", "creditorAccount "+msg+" at "+bank.BIC)
+		f.tppError(w, 400, "FORMAT_ERROR", "creditorAccount", "creditorAccount "+msg+" at "+bank.BIC)
 		return
 	}
 	if body.DebtorAccount != nil {
+		if msg := accountFormatError(body.DebtorAccount); msg != "" {
+			f.tppError(w, 400, "FORMAT_ERROR", "debtorAccount", "debtorAccount "+msg)
+			return
+		}
 		if msg := checkAccount(prof.DebtorFormat, body.DebtorAccount); msg != "" {
-			tppError(w, 400, "FORMAT_ERROR", "debtorAccount", "debtorAccount "+msg+" at "+bank.BIC)
+			f.tppError(w, 400, "FORMAT_ERROR", "debtorAccount", "debtorAccount "+msg+" at "+bank.BIC)
 			return
 		}
 	}
@@ -457,13 +613,20 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) 
 		affiliate: r.Header.Get("X-AffiliatedASPSP-ID")}
 	f.payments[p.id] = p
 	base := "/psd2/paymentinitiation/v1/payments/" + product + "/" + p.id
-	writeJSON(w, 201, op.PaymentCreated{PaymentID: p.id, TransactionStatus: p.status, Links: map[string]op.Link{
-		"self": {Href: base}, "status": {Href: base + "/status"}, "startAuthorisation": {Href: base + "/authorisations"}}})
+	start := "startAuthorisation"
+	if f.Forms.StartWithPSUIdentification {
+		start = "startAuthorisationWithPsuIdentification"
+	}
+	// yaml CREATED_201_PaymentInitiation: transactionStatus, paymentId and _links are required; Location is the
+	// created resource.
+	w.Header().Set("Location", f.href(r, base))
+	writeJSON(w, 201, map[string]any{"transactionStatus": p.status, "paymentId": p.id,
+		"_links": f.links(r, "self", base, "status", base+"/status", start, base+"/authorisations")})
 }
 
 // sameBank tells whether the creditor's account is at this bank: Swedish IBANs carry the bank's
 // code after the check digits (Swedbank 8000).
-func (f *Fake) sameBank(bank Bank, body op.PaymentInitiation) bool {
+func (f *Fake) sameBank(bank Bank, body paymentBody) bool {
 	iban := body.CreditorAccount.IBAN
 	return bank.BIC == "SWEDSESS" && len(iban) > 5 && strings.HasPrefix(iban, "SE") && iban[4] == '8'
 }
@@ -477,14 +640,40 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// status is getPaymentInitiationStatus (seed step 6): {"transactionStatus": …}, and with
+// Forms.StatusWithSCAStatus the scaStatus of the latest authorisation too (yaml example
+// paymentInitiationStatusResponse_json_Extended).
 func (f *Fake) status(w http.ResponseWriter, r *http.Request, _ Bank) {
-	writeJSON(w, 200, op.TransactionStatus{TransactionStatus: f.payments[r.PathValue("id")].status})
+	p := f.payments[r.PathValue("id")]
+	out := map[string]string{"transactionStatus": p.status}
+	if f.Forms.StatusWithSCAStatus {
+		var latest *fakeAuth
+		for _, a := range f.auths {
+			if a.paymentID == p.id && (latest == nil || a.created.After(latest.created)) {
+				latest = a
+			}
+		}
+		if latest != nil {
+			out["scaStatus"] = latest.scaStatus
+		}
+	}
+	writeJSON(w, 200, out)
 }
 
+// cancel is cancelPayment: 204 when the DELETE is enough, or (Forms.CancelNeedsAuthorisation) 202 with a link to
+// start the cancellation's authorisation (yaml RECEIVED_202_PaymentInitiationCancel). A payment past the point of
+// cancelling is refused with 405 CANCELLATION_INVALID (yaml METHOD_NOT_ALLOWED_405_PIS_CANC,
+// MessageCode405_PIS_CANC).
 func (f *Fake) cancel(w http.ResponseWriter, r *http.Request, _ Bank) {
 	p := f.payments[r.PathValue("id")]
 	switch p.status {
 	case "RCVD", "PDNG":
+		if f.Forms.CancelNeedsAuthorisation {
+			base := "/psd2/paymentinitiation/v1/payments/" + p.product + "/" + p.id
+			writeJSON(w, 202, map[string]any{"transactionStatus": p.status,
+				"_links": f.links(r, "self", base, "status", base+"/status", "startAuthorisation", base+"/cancellation-authorisations")})
+			return
+		}
 		p.status = "CANC"
 		for _, a := range f.auths {
 			if a.paymentID == p.id && !terminalSCA(a.scaStatus) {
@@ -495,16 +684,19 @@ func (f *Fake) cancel(w http.ResponseWriter, r *http.Request, _ Bank) {
 	case "CANC":
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		tppError(w, 400, "CANCELLATION_INVALID", "paymentId", "payment in status "+p.status+" can no longer be cancelled")
+		f.tppError(w, 405, "CANCELLATION_INVALID", "paymentId", "payment in status "+p.status+" can no longer be cancelled")
 	}
 }
 
 func terminalSCA(s string) bool { return s == "finalised" || s == "failed" || s == "exempted" }
 
+// startAuth is startPaymentAuthorisation and startConsentAuthorisation (seed step 3): it creates an
+// authorisation and offers the bank's SCA methods. A payment that is no longer RCVD cannot be authorised
+// (yaml CONFLICT_409_PIS, STATUS_INVALID).
 func (f *Fake) startAuth(w http.ResponseWriter, r *http.Request, bank Bank) {
 	p := f.payments[r.PathValue("id")]
 	if p.status != "RCVD" {
-		tppError(w, 409, "STATUS_INVALID", "paymentId", "payment in status "+p.status+" cannot be authorised")
+		f.tppError(w, 409, "STATUS_INVALID", "paymentId", "payment in status "+p.status+" cannot be authorised")
 		return
 	}
 	for _, a := range f.auths {
@@ -512,85 +704,123 @@ func (f *Fake) startAuth(w http.ResponseWriter, r *http.Request, bank Bank) {
 			a.scaStatus, a.hint = "failed", "cancelled" // a newer authorisation replaces it, as BankID does
 		}
 	}
-	a := &fakeAuth{id: uuid.NewString(), paymentID: p.id, scaStatus: "received", approach: bank.Approach}
+	a := &fakeAuth{id: uuid.NewString(), paymentID: p.id, scaStatus: "received", approach: bank.Approach, created: f.Now()}
 	f.auths[a.id] = a
-	var methods []op.SCAMethod
+	// yaml authenticationObject: authenticationType (enum SMS_OTP, CHIP_OTP, PHOTO_OTP, PUSH_OTP) and
+	// authenticationMethodId are required.
+	var methods []scaMethod
 	if bank.Approach == "decoupled" {
-		methods = []op.SCAMethod{
-			{AuthenticationMethodID: op.MethodAnimatedQRToken, AuthenticationType: "PUSH_OTP", Name: "Mobilt BankID (QR)"},
-			{AuthenticationMethodID: op.MethodAnimatedQRImage, AuthenticationType: "PUSH_OTP", Name: "Mobilt BankID (QR image)"},
-			{AuthenticationMethodID: op.MethodSameDevice, AuthenticationType: "PUSH_OTP", Name: "Mobilt BankID (this device)"},
-			{AuthenticationMethodID: op.MethodLegacy, AuthenticationType: "PUSH_OTP", Name: "Mobilt BankID"},
+		methods = []scaMethod{
+			{AuthenticationMethodID: methodAnimatedQRToken, AuthenticationType: "PUSH_OTP", Name: "Mobilt BankID (QR)"},
+			{AuthenticationMethodID: methodAnimatedQRImage, AuthenticationType: "PUSH_OTP", Name: "Mobilt BankID (QR image)"},
+			{AuthenticationMethodID: methodSameDevice, AuthenticationType: "PUSH_OTP", Name: "Mobilt BankID (this device)"},
+			{AuthenticationMethodID: methodLegacy, AuthenticationType: "PUSH_OTP", Name: "Mobilt BankID"},
 		}
 	} else {
-		methods = []op.SCAMethod{{AuthenticationMethodID: "oauth_redirect", AuthenticationType: "SMS_OTP", Name: bank.Name + " login"}}
+		methods = []scaMethod{{AuthenticationMethodID: methodOAuthRedirect, AuthenticationType: "SMS_OTP", Name: bank.Name + " login"}}
 	}
 	self := r.URL.Path + "/" + a.id
-	writeJSON(w, 201, op.Authorisation{AuthorisationID: a.id, SCAStatus: a.scaStatus, SCAMethods: methods,
-		Links: map[string]op.Link{"authoriseTransaction": {Href: self}, "scaStatus": {Href: self}}})
+	var links map[string]link
+	switch f.Forms.StartLinks {
+	case StartLinksSelectMethod:
+		links = f.links(r, "selectAuthenticationMethod", self, "scaStatus", self)
+	case StartLinksSCAStatusOnly:
+		links = f.links(r, "scaStatus", self)
+	default:
+		links = f.links(r, "authoriseTransaction", self, "scaStatus", self)
+	}
+	// yaml startScaprocessResponse: scaStatus, authorisationId and _links are required.
+	writeJSON(w, 201, authorisationView{AuthorisationID: a.id, SCAStatus: a.scaStatus, SCAMethods: methods, Links: links})
 }
 
 func (f *Fake) authFor(w http.ResponseWriter, r *http.Request) *fakeAuth {
 	a := f.auths[r.PathValue("auth")]
 	if a == nil || a.paymentID != r.PathValue("id") {
-		tppError(w, 404, "RESOURCE_UNKNOWN", "authorisationId", "no such authorisation")
+		f.tppError(w, 404, "RESOURCE_UNKNOWN", "authorisationId", "no such authorisation")
 		return nil
 	}
 	return a
 }
 
+// selectMethod is updatePaymentPsuData / updateConsentsPsuData selecting the SCA method (seed step 4, which
+// POSTs to the authoriseTransaction link; the yaml defines the operation as PUT: the fake takes both). The
+// body is the yaml's selectPsuAuthenticationMethod: authenticationMethodId is required, maxLength 35.
 func (f *Fake) selectMethod(w http.ResponseWriter, r *http.Request, bank Bank) {
 	a := f.authFor(w, r)
 	if a == nil {
 		return
 	}
-	var body op.SelectMethod
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.AuthenticationMethodID == "" {
-		tppError(w, 400, "FORMAT_ERROR", "authenticationMethodId", "authenticationMethodId is required")
+	var body struct {
+		AuthenticationMethodID string `json:"authenticationMethodId"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.AuthenticationMethodID == "" || len(body.AuthenticationMethodID) > 35 {
+		f.tppError(w, 400, "FORMAT_ERROR", "authenticationMethodId", "authenticationMethodId is required (at most 35 characters)")
 		return
 	}
 	if a.scaStatus != "received" {
-		tppError(w, 409, "STATUS_INVALID", "authorisationId", "SCA method already selected")
+		f.tppError(w, 409, "STATUS_INVALID", "authorisationId", "SCA method already selected")
 		return
 	}
-	valid := map[string]bool{"oauth_redirect": bank.Approach == "redirect"}
-	for _, m := range []string{op.MethodAnimatedQRToken, op.MethodAnimatedQRImage, op.MethodSameDevice, op.MethodLegacy} {
+	valid := map[string]bool{methodOAuthRedirect: bank.Approach == "redirect"}
+	for _, m := range []string{methodAnimatedQRToken, methodAnimatedQRImage, methodSameDevice, methodLegacy} {
 		valid[m] = bank.Approach == "decoupled"
 	}
+	// yaml MessageCode400_PIS: SCA_METHOD_UNKNOWN for a method the ASPSP did not offer.
 	if !valid[body.AuthenticationMethodID] {
-		tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "authenticationMethodId", "method not offered by this ASPSP")
+		f.tppError(w, 400, "SCA_METHOD_UNKNOWN", "authenticationMethodId", "method not offered by this ASPSP")
 		return
 	}
 	a.method = body.AuthenticationMethodID
+	// Seed step 4: the approach is read from the ASPSP-SCA-Approach header ("DECOUPLED" or "REDIRECT"); the
+	// yaml's header is required: false (Forms.NoSCAApproachHeader).
+	setApproach := func(v string) {
+		if !f.Forms.NoSCAApproachHeader {
+			w.Header().Set("ASPSP-SCA-Approach", v)
+		}
+	}
 	if bank.Approach == "redirect" {
 		a.scaStatus = "scaMethodSelected"
-		w.Header().Set("ASPSP-SCA-Approach", "REDIRECT")
+		setApproach("REDIRECT")
+		// Seed step 4: _links.scaOAuth.href carries the placeholders [CLIENT_ID], [TPP_REDIRECT_URI] and
+		// [TPP_STATE] for the client to replace. (The yaml's _linksSelectPsuAuthenticationMethod describes
+		// scaOAuth as the authorisation server's metadata URI instead; the fake follows the seed, the only
+		// document that says how the payment reaches the bank's page.)
 		href := strings.TrimRight(f.BaseURL, "/") + "/bank/authorize?client_id=[CLIENT_ID]&redirect_uri=[TPP_REDIRECT_URI]&state=[TPP_STATE]&scope=paymentinitiation&paymentId=" + a.paymentID + "&authorisationId=" + a.id
-		writeJSON(w, 200, op.Authorisation{SCAStatus: a.scaStatus, Links: map[string]op.Link{"scaOAuth": {Href: href}}})
+		writeJSON(w, 200, authorisationView{SCAStatus: a.scaStatus, Links: f.links(r, "scaOAuth", f.href(r, href))})
 		return
 	}
 	a.scaStatus = "authenticationStarted"
 	a.startedAt = f.Now()
 	a.qrToken, a.qrSecret, a.autostartToken = uuid.NewString(), uuid.NewString(), uuid.NewString()
-	w.Header().Set("ASPSP-SCA-Approach", "DECOUPLED")
-	writeJSON(w, 200, f.authView(a))
+	setApproach("DECOUPLED")
+	v := f.authView(a)
+	v.Links = f.links(r, "scaStatus", r.URL.Path)
+	writeJSON(w, 200, v)
 }
 
-// authView is the authorisation as a poll sees it now, with a fresh challenge while it waits.
-func (f *Fake) authView(a *fakeAuth) op.Authorisation {
+// authView is the authorisation as a poll sees it now, with a fresh challenge while it waits: challengeData.data
+// carries the animated QR payload or the autostart token (seed step 4: challengeData.data[0]), challengeData.image
+// a PNG in base64 (yaml challengeData.image).
+func (f *Fake) authView(a *fakeAuth) authorisationView {
 	if a.scaStatus == "authenticationStarted" && !a.engaged && f.Now().Sub(a.startedAt) >= f.StartTimeout {
 		f.fail(a, "startFailed")
 	}
-	v := op.Authorisation{SCAStatus: a.scaStatus, PSUMessage: a.hint}
+	v := authorisationView{SCAStatus: a.scaStatus, PSUMessage: a.hint}
+	data := func(s string) map[string]any {
+		if f.Forms.ChallengeDataString {
+			return map[string]any{"data": s} // yaml schema challengeData.data: type string
+		}
+		return map[string]any{"data": []string{s}}
+	}
 	if a.scaStatus == "authenticationStarted" && !a.engaged {
 		switch a.method {
-		case op.MethodAnimatedQRToken:
-			v.ChallengeData = &op.ChallengeData{Data: []string{bankid.QRPayload(a.qrToken, a.qrSecret, f.qrTime(a))}}
-		case op.MethodAnimatedQRImage:
+		case methodAnimatedQRToken:
+			v.ChallengeData = data(bankid.QRPayload(a.qrToken, a.qrSecret, f.qrTime(a)))
+		case methodAnimatedQRImage:
 			png, _ := qrcode.Encode(bankid.QRPayload(a.qrToken, a.qrSecret, f.qrTime(a)), qrcode.Medium, 256)
-			v.ChallengeData = &op.ChallengeData{Image: base64.StdEncoding.EncodeToString(png)}
-		case op.MethodSameDevice, op.MethodLegacy:
-			v.ChallengeData = &op.ChallengeData{Data: []string{a.autostartToken}}
+			v.ChallengeData = map[string]any{"image": base64.StdEncoding.EncodeToString(png)}
+		case methodSameDevice, methodLegacy:
+			v.ChallengeData = data(a.autostartToken)
 		}
 	}
 	return v
@@ -598,10 +828,20 @@ func (f *Fake) authView(a *fakeAuth) op.Authorisation {
 
 func (f *Fake) qrTime(a *fakeAuth) int64 { return int64(f.Now().Sub(a.startedAt) / time.Second) }
 
+// getAuth is getPaymentInitiationScaStatus / getConsentScaStatus (seed step 5a). The yaml's answer is
+// scaStatusResponse, {"scaStatus": …} only (Forms.SCAStatusOnly); by default the fake adds the fresh challenge
+// and the BankID hint, as protocols/openpayments.md step 4 describes.
 func (f *Fake) getAuth(w http.ResponseWriter, r *http.Request, _ Bank) {
-	if a := f.authFor(w, r); a != nil {
-		writeJSON(w, 200, f.authView(a))
+	a := f.authFor(w, r)
+	if a == nil {
+		return
 	}
+	v := f.authView(a)
+	if f.Forms.SCAStatusOnly {
+		writeJSON(w, 200, map[string]string{"scaStatus": v.SCAStatus})
+		return
+	}
+	writeJSON(w, 200, v)
 }
 
 // finalise completes SCA: the payment moves on, to ACSC at once or after the bank's SettleAfter;
@@ -759,49 +999,66 @@ func (f *Fake) Expire() {
 	}
 }
 
-// createConsent opens an account-information consent for the list of the shopper's accounts.
+// createConsent is createConsent (yaml POST /consent/v1/consents): an account-information consent for the
+// list of the shopper's accounts. The yaml's schema consents requires access, recurringIndicator, validUntil
+// (an ISO date), frequencyPerDay and combinedServiceIndicator.
 func (f *Fake) createConsent(w http.ResponseWriter, r *http.Request, bank Bank) {
 	var body struct {
-		Access             map[string]any `json:"access"`
-		RecurringIndicator *bool          `json:"recurringIndicator"`
-		ValidUntil         string         `json:"validUntil"`
-		FrequencyPerDay    int            `json:"frequencyPerDay"`
+		Access                   map[string]any `json:"access"`
+		RecurringIndicator       *bool          `json:"recurringIndicator"`
+		ValidUntil               string         `json:"validUntil"`
+		FrequencyPerDay          int            `json:"frequencyPerDay"`
+		CombinedServiceIndicator *bool          `json:"combinedServiceIndicator"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Access == nil || body.RecurringIndicator == nil || body.ValidUntil == "" || body.FrequencyPerDay < 1 {
-		tppError(w, 400, "FORMAT_ERROR", "body", "access, recurringIndicator, validUntil and frequencyPerDay are required")
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Access == nil || body.RecurringIndicator == nil ||
+		body.ValidUntil == "" || body.FrequencyPerDay < 1 || body.CombinedServiceIndicator == nil {
+		f.tppError(w, 400, "FORMAT_ERROR", "body", "access, recurringIndicator, validUntil, frequencyPerDay and combinedServiceIndicator are required")
 		return
 	}
 	if _, err := time.Parse("2006-01-02", body.ValidUntil); err != nil {
-		tppError(w, 400, "FORMAT_ERROR", "validUntil", "validUntil must be a date")
+		f.tppError(w, 400, "FORMAT_ERROR", "validUntil", "validUntil must be a date")
 		return
 	}
 	c := &fakePayment{id: uuid.NewString(), product: "consent", bic: bank.BIC, status: "RCVD", psuIP: r.Header.Get("PSU-IP-Address"),
-		body: op.PaymentInitiation{CreditorName: bank.Name, RemittanceInformationUnstructured: "Share the list of your accounts"}}
+		body: paymentBody{CreditorName: bank.Name, RemittanceInformationUnstructured: "Share the list of your accounts"}}
 	f.payments[c.id] = c
 	base := "/psd2/consent/v1/consents/" + c.id
+	start := "startAuthorisation"
+	if f.Forms.StartWithPSUIdentification {
+		start = "startAuthorisationWithPsuIdentification" // yaml consentResponseExample3_Decoupled
+	}
+	// yaml CREATED_201_Consents (consentsResponse-201): consentStatus, consentId and _links are required.
+	w.Header().Set("Location", f.href(r, base))
 	writeJSON(w, 201, map[string]any{"consentId": c.id, "consentStatus": "received",
-		"_links": map[string]op.Link{"self": {Href: base}, "startAuthorisation": {Href: base + "/authorisations"}}})
+		"_links": f.links(r, "self", base, "status", base+"/status", start, base+"/authorisations")})
 }
 
+// consentStatus is getConsentStatus (yaml consentStatusResponse-200, values of schema consentStatus).
 func (f *Fake) consentStatus(w http.ResponseWriter, r *http.Request, _ Bank) {
 	st := map[string]string{"RCVD": "received", "valid": "valid", "RJCT": "rejected", "CANC": "terminatedByTpp"}[f.payments[r.PathValue("id")].status]
 	writeJSON(w, 200, map[string]string{"consentStatus": st})
 }
 
-// accounts lists the shopper's accounts under a valid consent, in the bank's own formats.
+// accounts is getAccountList (yaml GET /accountinformation/v1/accounts, schema accountList): the shopper's
+// accounts under a valid consent, named by the mandatory Consent-ID header (consentId_HEADER_mandatory), in the
+// bank's own formats. An unknown consent is 403 CONSENT_UNKNOWN (MessageCode403_AIS); one not (yet) authorised
+// is 401 CONSENT_INVALID (MessageCode401_AIS).
 func (f *Fake) accounts(w http.ResponseWriter, r *http.Request, bank Bank) {
 	c := f.payments[r.Header.Get("Consent-ID")]
 	if c == nil || c.product != "consent" || c.bic != bank.BIC {
-		tppError(w, 401, "CONSENT_UNKNOWN", "Consent-ID", "no such consent at this ASPSP")
+		f.tppError(w, 403, "CONSENT_UNKNOWN", "Consent-ID", "no such consent at this ASPSP")
 		return
 	}
 	if c.status != "valid" {
-		tppError(w, 401, "CONSENT_INVALID", "Consent-ID", "the consent is not authorised")
+		f.tppError(w, 401, "CONSENT_INVALID", "Consent-ID", "the consent is not authorised")
 		return
 	}
 	cur := bank.Currencies[0]
-	writeJSON(w, 200, map[string]any{"accounts": []op.AccountDetails{
-		{ResourceID: "acc-1", IBAN: "SE3550000000054910000003", BBAN: "54910000003", Currency: cur, Name: "Everyday account", Product: "Privatkonto"},
-		{ResourceID: "acc-2", IBAN: "SE7160000000000123456789", BBAN: "123456789", Currency: cur, Name: "Savings", Product: "Sparkonto"},
+	// yaml schema accountDetails: currency is required, name and product at most 35 characters.
+	writeJSON(w, 200, map[string]any{"accounts": []map[string]any{
+		{"resourceId": "acc-1", "iban": "SE3550000000054910000003", "bban": "54910000003", "currency": cur, "name": "Everyday account", "product": "Privatkonto",
+			"cashAccountType": "CACC"},
+		{"resourceId": "acc-2", "iban": "SE7160000000000123456789", "bban": "123456789", "currency": cur, "name": "Savings", "product": "Sparkonto",
+			"cashAccountType": "CACC"},
 	}})
 }

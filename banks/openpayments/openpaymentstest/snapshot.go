@@ -3,8 +3,6 @@ package openpaymentstest
 import (
 	"encoding/json"
 	"time"
-
-	op "paybybank/banks/openpayments"
 )
 
 // The snapshot types mirror the fake's memory so the sandbox can keep it in a file: a real bank
@@ -23,7 +21,7 @@ type snapToken struct {
 
 type snapPayment struct {
 	ID, Product, BIC, Status, PSUIP, Affiliate string
-	Body                                       op.PaymentInitiation
+	Body                                       paymentBody
 	SettleAt                                   time.Time
 }
 
@@ -34,6 +32,7 @@ type snapAuth struct {
 	Engaged                                    bool
 	Hint, Code, RedirectURI                    string
 	RejectPayment                              bool
+	Created                                    time.Time
 }
 
 // Snapshot returns the fake's state as JSON.
@@ -49,7 +48,7 @@ func (f *Fake) Snapshot() ([]byte, error) {
 	}
 	for _, a := range f.auths {
 		s.Auths = append(s.Auths, snapAuth{a.id, a.paymentID, a.method, a.scaStatus, a.approach, a.startedAt, a.qrToken,
-			a.qrSecret, a.autostartToken, a.engaged, a.hint, a.code, a.redirectURI, a.rejectPayment})
+			a.qrSecret, a.autostartToken, a.engaged, a.hint, a.code, a.redirectURI, a.rejectPayment, a.created})
 	}
 	for id := range f.requestID {
 		s.RequestID = append(s.RequestID, id)
@@ -74,7 +73,7 @@ func (f *Fake) Restore(data []byte) error {
 	for _, a := range s.Auths {
 		fa := &fakeAuth{id: a.ID, paymentID: a.PaymentID, method: a.Method, scaStatus: a.SCAStatus, approach: a.Approach,
 			startedAt: a.StartedAt, qrToken: a.QRToken, qrSecret: a.QRSecret, autostartToken: a.AutostartToken, engaged: a.Engaged,
-			hint: a.Hint, code: a.Code, redirectURI: a.RedirectURI, rejectPayment: a.RejectPayment}
+			hint: a.Hint, code: a.Code, redirectURI: a.RedirectURI, rejectPayment: a.RejectPayment, created: a.Created}
 		f.auths[a.ID] = fa
 		if fa.code != "" && fa.scaStatus == "psuAuthenticated" {
 			f.codes[fa.code] = fa
