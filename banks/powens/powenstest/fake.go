@@ -186,6 +186,7 @@ func (f *Fake) Expire(id int64) bool {
 	return true
 }
 
+// ServeHTTP serves the Powens API and its webview under one base, as https://{domain}.biapi.pro/2.0.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	if len(f.calls) >= 2000 { // bounded: a sandbox may serve for days
