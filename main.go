@@ -123,7 +123,6 @@ func parseConfig(args []string) (*config, error) {
 	fs.StringVar(&c.Powens.BaseURL, "powens-base-url", env("POWENS_BASE_URL", ""), "Powens API, https://{domain}.biapi.pro/2.0 (PAYBYBANK_POWENS_BASE_URL)")
 	fs.StringVar(&c.Powens.ClientID, "powens-client-id", env("POWENS_CLIENT_ID", ""), "Powens client id (PAYBYBANK_POWENS_CLIENT_ID)")
 	fs.StringVar(&c.Powens.ClientSecret, "powens-client-secret", env("POWENS_CLIENT_SECRET", ""), "Powens client secret (PAYBYBANK_POWENS_CLIENT_SECRET)")
-	fs.StringVar(&c.Powens.OrgLegalStatus, "powens-org-legal-status", env("POWENS_ORG_LEGAL_STATUS", "SAS"), "the merchant's legal form for Powens' beneficiary identity (PAYBYBANK_POWENS_ORG_LEGAL_STATUS)")
 	fs.StringVar(&c.SBM.Banks, "sbm-banks", env("SBM_BANKS", ""), "Sparebanken Møre platform banks: BIC=Name=https://base-url;… (PAYBYBANK_SBM_BANKS)")
 	fs.StringVar(&c.SBM.CertFile, "sbm-cert-file", env("SBM_CERT_FILE", ""), "QSealC/QWAC certificate, PEM (PAYBYBANK_SBM_CERT_FILE)")
 	fs.StringVar(&c.SBM.KeyFile, "sbm-key-file", env("SBM_KEY_FILE", ""), "its RSA key, PEM (PAYBYBANK_SBM_KEY_FILE)")

@@ -19,6 +19,17 @@ type Merchant struct {
 	DisplayName string // defaults to Name
 	Accent      string // #rrggbb; the checkout darkens it where needed to keep WCAG AA contrast
 	HasLogo     bool
+	// Identity is the merchant's company registration, which some banks require (Powens); nil
+	// when none was set.
+	Identity *Identity
+}
+
+// Identity is a company's registration: the register's scheme ("siren"), the number there, and
+// the company's legal form ("SAS").
+type Identity struct {
+	Scheme      string `json:"scheme"`
+	ID          string `json:"id"`
+	LegalStatus string `json:"legal_status"`
 }
 
 // ShownName is the name shoppers see.
