@@ -42,6 +42,8 @@ commands:
   merchant create  create a merchant: --name, --origin, --creditor-name, --iban
   merchant brand   set what shoppers see: --merchant, --display-name, --accent #rrggbb, --logo file.png
   merchant webhook set  set the webhook endpoint and print its signing secret: --merchant, --url
+  merchant identity set  set the company registration some banks require (Powens): --merchant,
+                   --scheme siren, --id 552100554, --legal-status SAS (or --clear)
   apikey create    mint an API key: --merchant
   link             mint a signed payment link: --merchant, --amount, --currency, --reference [--per-visit]
   migrate          create or upgrade the database
@@ -63,6 +65,8 @@ func run(args []string) error {
 		return merchantCreate(args[2:])
 	case len(args) > 2 && args[0] == "merchant" && args[1] == "webhook" && args[2] == "set":
 		return webhookSet(args[3:])
+	case len(args) > 2 && args[0] == "merchant" && args[1] == "identity" && args[2] == "set":
+		return identitySet(args[3:])
 	case len(args) > 1 && args[0] == "merchant" && args[1] == "brand":
 		return merchantBrand(args[2:])
 	case len(args) > 1 && args[0] == "apikey" && args[1] == "create":
@@ -264,6 +268,12 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
 			return err
 		}
 	}
+	if m.Identity == nil {
+		// Powens' sandbox banks want to know who is paid: the demo shop is a made-up SAS.
+		if err := db.SetIdentity(ctx, m.ID, &payment.Identity{Scheme: "siren", ID: "552100554", LegalStatus: "SAS"}); err != nil {
+			return err
+		}
+	}
 	key, err := db.CreateAPIKey(ctx, m.ID)
 	if err != nil {
 		return err
@@ -411,6 +421,38 @@ func merchantBrand(args []string) error {
 		fmt.Printf("accent %s lacks contrast on white; the checkout shows it as %s\n", *accent, a)
 	}
 	fmt.Println("branding saved")
+	return nil
+}
+
+// identitySet stores the merchant's company registration, which Powens sends as the payer's and
+// the beneficiary's identity: without one, Powens' banks are not offered for the merchant.
+func identitySet(args []string) error {
+	fs := flag.NewFlagSet("merchant identity set", flag.ContinueOnError)
+	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	mid := fs.String("merchant", "", "merchant id")
+	scheme := fs.String("scheme", "siren", "the register the number is from (siren for the French register)")
+	id := fs.String("id", "", "the merchant's number in that register, e.g. a nine-digit SIREN")
+	legal := fs.String("legal-status", "", "the merchant's legal form, e.g. SAS, SARL")
+	clear := fs.Bool("clear", false, "remove the identity")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var ident *payment.Identity
+	if !*clear {
+		ident = &payment.Identity{Scheme: *scheme, ID: *id, LegalStatus: *legal}
+		if err := ident.Check(); err != nil {
+			return err
+		}
+	}
+	db, err := openStore(*path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.SetIdentity(context.Background(), *mid, ident); err != nil {
+		return fmt.Errorf("merchant %q: %w", *mid, err)
+	}
+	fmt.Println("identity saved")
 	return nil
 }
 

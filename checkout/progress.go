@@ -459,8 +459,14 @@ func (s *Service) finishCallback(ctx context.Context, a *payment.Authorisation, 
 	}
 	if err := prov.FinishRedirect(ctx, order(a), q); err != nil {
 		if banks.IsCancelled(err) {
-			return s.move(ctx, p, payment.Transition{To: payment.StatusCancelled, Cause: payment.CauseCallback,
-				FailureReason: "cancelled by the shopper", Detail: "shopper cancelled at the provider's page, confirmed with the provider"})
+			tr := payment.Transition{To: payment.StatusCancelled, Cause: payment.CauseCallback,
+				FailureReason: "cancelled by the shopper", Detail: "shopper cancelled at the provider's page, confirmed with the provider"}
+			np, err := s.move(ctx, p, tr)
+			if err == nil && !np.Status.Terminal() && np.Status != p.Status {
+				// A webhook moved it on meanwhile without an outcome (processing): the cancel holds.
+				return s.move(ctx, np, tr)
+			}
+			return np, err
 		}
 		if banks.IsDenied(err) {
 			return s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
