@@ -44,6 +44,8 @@ commands:
   merchant create  create a merchant: --name, --origin, --creditor-name, --iban
   merchant brand   set what shoppers see: --merchant, --display-name, --accent #rrggbb, --logo file.png
   merchant webhook set  set the webhook endpoint and print its signing secret: --merchant, --url
+  merchant identity set  set the company registration some banks require (Powens): --merchant,
+                   --scheme siren, --id 552100554, --legal-status SAS (or --clear)
   apikey create    mint an API key: --merchant (a merchant may hold several: rotate by creating one, then revoking the old)
   apikey list      list a merchant's API keys (id, prefix, created, revoked): --merchant
   apikey revoke    revoke an API key; the API refuses it within 5 seconds: --merchant, --id
@@ -67,6 +69,8 @@ func run(args []string) error {
 		return merchantCreate(args[2:])
 	case len(args) > 2 && args[0] == "merchant" && args[1] == "webhook" && args[2] == "set":
 		return webhookSet(args[3:])
+	case len(args) > 2 && args[0] == "merchant" && args[1] == "identity" && args[2] == "set":
+		return identitySet(args[3:])
 	case len(args) > 1 && args[0] == "merchant" && args[1] == "brand":
 		return merchantBrand(args[2:])
 	case len(args) > 1 && args[0] == "apikey" && args[1] == "create":
@@ -133,7 +137,6 @@ func parseConfig(args []string) (*config, error) {
 	fs.StringVar(&c.Powens.BaseURL, "powens-base-url", env("POWENS_BASE_URL", ""), "Powens API, https://{domain}.biapi.pro/2.0 (PAYBYBANK_POWENS_BASE_URL)")
 	fs.StringVar(&c.Powens.ClientID, "powens-client-id", env("POWENS_CLIENT_ID", ""), "Powens client id (PAYBYBANK_POWENS_CLIENT_ID)")
 	fs.StringVar(&c.Powens.ClientSecret, "powens-client-secret", env("POWENS_CLIENT_SECRET", ""), "Powens client secret (PAYBYBANK_POWENS_CLIENT_SECRET)")
-	fs.StringVar(&c.Powens.OrgLegalStatus, "powens-org-legal-status", env("POWENS_ORG_LEGAL_STATUS", "SAS"), "the merchant's legal form for Powens' beneficiary identity (PAYBYBANK_POWENS_ORG_LEGAL_STATUS)")
 	fs.StringVar(&c.SBM.Banks, "sbm-banks", env("SBM_BANKS", ""), "Sparebanken Møre platform banks: BIC=Name=https://base-url;… (PAYBYBANK_SBM_BANKS)")
 	fs.StringVar(&c.SBM.CertFile, "sbm-cert-file", env("SBM_CERT_FILE", ""), "QSealC/QWAC certificate, PEM (PAYBYBANK_SBM_CERT_FILE)")
 	fs.StringVar(&c.SBM.KeyFile, "sbm-key-file", env("SBM_KEY_FILE", ""), "its RSA key, PEM (PAYBYBANK_SBM_KEY_FILE)")
@@ -286,6 +289,12 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
 			Creditor: payment.Creditor{Name: "Demo Shop AB", IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789", BIC: "HANDSESS",
 				Address: &payment.Address{Street: "Storgatan 1", PostCode: "111 22", Town: "Stockholm", Country: "SE"}}}
 		if err := db.CreateMerchant(ctx, m); err != nil {
+			return err
+		}
+	}
+	if m.Identity == nil {
+		// Powens' sandbox banks want to know who is paid: the demo shop is a made-up SAS.
+		if err := db.SetIdentity(ctx, m.ID, &payment.Identity{Scheme: "siren", ID: "552100554", LegalStatus: "SAS"}); err != nil {
 			return err
 		}
 	}
@@ -494,6 +503,38 @@ func merchantBrand(args []string) error {
 		fmt.Printf("accent %s lacks contrast on white; the checkout shows it as %s\n", *accent, a)
 	}
 	fmt.Println("branding saved")
+	return nil
+}
+
+// identitySet stores the merchant's company registration, which Powens sends as the payer's and
+// the beneficiary's identity: without one, Powens' banks are not offered for the merchant.
+func identitySet(args []string) error {
+	fs := flag.NewFlagSet("merchant identity set", flag.ContinueOnError)
+	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	mid := fs.String("merchant", "", "merchant id")
+	scheme := fs.String("scheme", "siren", "the register the number is from (siren for the French register)")
+	id := fs.String("id", "", "the merchant's number in that register, e.g. a nine-digit SIREN")
+	legal := fs.String("legal-status", "", "the merchant's legal form, e.g. SAS, SARL")
+	clear := fs.Bool("clear", false, "remove the identity")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var ident *payment.Identity
+	if !*clear {
+		ident = &payment.Identity{Scheme: *scheme, ID: *id, LegalStatus: *legal}
+		if err := ident.Check(); err != nil {
+			return err
+		}
+	}
+	db, err := openStore(*path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.SetIdentity(context.Background(), *mid, ident); err != nil {
+		return fmt.Errorf("merchant %q: %w", *mid, err)
+	}
+	fmt.Println("identity saved")
 	return nil
 }
 

@@ -3,14 +3,30 @@ package main
 import (
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"paybybank/banks/powens/powenstest"
+	"paybybank/payment"
 )
 
 const instantBank = "POWENSFR/338178e6-3d01-564f-9a7b-52ca442459bf"
 
-// payViaPowens picks a Powens bank, decides in the webview and follows the shopper back.
+// powensHarness is a harness whose fake Powens answers in the given forms, and whose merchant has
+// the company identity Powens requires.
+func powensHarness(t *testing.T, forms powenstest.Forms) *harness {
+	h := newHarness(t)
+	h.app.Sandbox.Powens.Forms = forms
+	if err := h.db.SetIdentity(t.Context(), h.merchant.ID, &payment.Identity{Scheme: "siren", ID: "552100554", LegalStatus: "SAS"}); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// payViaPowens picks a Powens bank, picks it again in Powens' webview (where the bank is truly
+// chosen), decides there and follows the shopper back.
 func (h *harness) payViaPowens(reference, bank, decision string) (id, path string) {
 	h.t.Helper()
 	code, p := h.api("POST", "/api/v1/payments", `{"amount":"249.00","currency":"EUR","reference":"`+reference+`"}`)
@@ -27,7 +43,8 @@ func (h *harness) payViaPowens(reference, bank, decision string) (id, path strin
 	}
 	resp, page := h.get(webview)
 	expectCode(h.t, resp, 200)
-	form := url.Values{"decision": {decision}}
+	_, connector, _ := strings.Cut(bank, "/")
+	form := url.Values{"decision": {decision}, "connector_uuid": {connector}}
 	for _, name := range []string{"code", "payment_id"} {
 		form.Set(name, regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)[1])
 	}
@@ -44,100 +61,158 @@ func (h *harness) payViaPowens(reference, bank, decision string) (id, path strin
 }
 
 func TestPowensJourney(t *testing.T) {
-	h := newHarness(t)
-	id, path := h.payViaPowens("Order 1001", instantBank, "validate")
-	_, page := h.get(path)
-	if !strings.Contains(page, "Payment completed") {
-		t.Fatalf("result:\n%s", page)
+	for _, f := range powenstest.AllForms() {
+		t.Run(f.Name, func(t *testing.T) {
+			h := powensHarness(t, f.Forms)
+			id, path := h.payViaPowens("Order 1001", instantBank, "validate")
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				if _, page := h.get(path); strings.Contains(page, "Payment completed") {
+					break
+				}
+				if time.Now().After(deadline) {
+					st, p := h.status(id)
+					t.Fatalf("still %s: %v", st, p["events"])
+				}
+				h.app.Checkout.Reconcile(t.Context(), nil) // "validating" shown: a poll moves it on
+				time.Sleep(20 * time.Millisecond)
+			}
+			if st, p := h.status(id); st != "completed" || p["bank_status"] != "ACSC" || p["bank"].(map[string]any)["provider"] != "powens" {
+				t.Fatalf("payment %v", p)
+			}
+		})
 	}
-	if st, p := h.status(id); st != "completed" || p["bank_status"] != "ACSC" || p["bank"].(map[string]any)["provider"] != "powens" {
-		t.Fatalf("payment %v", p)
-	}
-	// The payment went to Powens as the protocol wants: instant where the bank has it, the
-	// amount a JSON number written from the decimal string, identities filled in.
-	var sawCreate bool
-	for _, c := range h.app.Sandbox.Powens.Calls() {
-		sawCreate = sawCreate || c == "POST /payments"
-	}
-	if !sawCreate {
-		t.Fatal("no payment created at Powens")
+}
+
+// waitStatus polls (as the reconciler does) until the payment reaches want.
+func waitStatus(t *testing.T, h *harness, id, want string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, p := h.status(id)
+		if st == want {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %s, want %s: %v", st, want, p["events"])
+		}
+		h.app.Checkout.Reconcile(t.Context(), nil)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 func TestPowensOutcomes(t *testing.T) {
-	h := newHarness(t)
-	t.Run("rejected by the bank", func(t *testing.T) {
-		id, _ := h.payViaPowens("rjct - Order 2", instantBank, "validate")
-		if st, p := h.status(id); st != "failed" || p["bank_status"] != "RJCT" {
-			t.Fatalf("payment %v", p)
-		}
-	})
-	t.Run("cancelled in the webview", func(t *testing.T) {
-		id, _ := h.payViaPowens("Order 3", instantBank, "cancel")
-		// The callback (error=cancelled) and Powens' webhook race; either way it fails, once.
-		if st, p := h.status(id); st != "failed" || strings.Count(eventTrail(p), "failed/") != 1 {
-			t.Fatalf("payment %v", p)
-		}
-	})
-	t.Run("pending, then done by webhook", func(t *testing.T) {
-		id, _ := h.payViaPowens("pdng/pdng/done - Order 4", instantBank, "validate")
-		// Powens' PAYMENT_UPDATED arrives; a forged or repeated one changes nothing twice.
-		for i := 0; i < 3; i++ {
-			resp, _ := h.do("POST", "/webhooks/powens", strings.NewReader(`{"type":"PAYMENT_UPDATED","payment":{"id":`+powensID(t, h, id)+`}}`), map[string]string{"Content-Type": "application/json"})
-			expectCode(t, resp, 204)
-		}
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			st, p := h.status(id)
-			if st == "completed" {
-				trail := eventTrail(p)
-				if strings.Count(trail, "completed/") != 1 {
-					t.Fatalf("events %s: want one completion, whatever the order of callback, webhooks and polls", trail)
+	for _, f := range powenstest.AllForms() {
+		t.Run(f.Name, func(t *testing.T) {
+			h := powensHarness(t, f.Forms)
+			t.Run("rejected by the bank", func(t *testing.T) {
+				id, _ := h.payViaPowens("rjct - Order 2", instantBank, "validate")
+				if p := waitStatus(t, h, id, "failed"); p["bank_status"] != "RJCT" {
+					t.Fatalf("payment %v", p)
 				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("still %s", st)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		resp, _ := h.do("POST", "/webhooks/powens", strings.NewReader(`{"type":"PAYMENT_UPDATED"}`), nil)
-		expectCode(t, resp, 400)
-	})
-	t.Run("accepted by a bank that stops reporting", func(t *testing.T) {
-		id, _ := h.payViaPowens("Order 5", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000003", "validate")
-		if st, p := h.status(id); st != "completed" || p["bank_accepted"] != true || p["bank_status"] != "ACCP" {
-			t.Fatalf("payment %v", p)
-		}
-	})
-	t.Run("cancelled at the bank by script", func(t *testing.T) {
-		id, _ := h.payViaPowens("canc - Order 7", instantBank, "validate")
-		if st, p := h.status(id); st != "failed" || p["bank_status"] != "RJCT" {
-			t.Fatalf("payment %v", p)
-		}
-	})
-	t.Run("a Powens bug is retried, then done", func(t *testing.T) {
-		// "bug" makes Powens answer 500 once; the connector retries and the payment completes.
-		id, _ := h.payViaPowens("bug/done - Order 8", instantBank, "validate")
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			h.app.Checkout.Reconcile(t.Context(), nil)
-			if st, _ := h.status(id); st == "completed" {
-				break
-			}
-			if time.Now().After(deadline) {
+			})
+			t.Run("cancelled in the webview", func(t *testing.T) {
+				id, _ := h.payViaPowens("Order 3", instantBank, "cancel")
+				// Cancelled by the shopper, not refused at the bank; the callback (confirmed with
+				// Powens) and Powens' webhook race, and it is cancelled once.
 				st, p := h.status(id)
-				t.Fatalf("still %s: %v", st, p["events"])
-			}
-			time.Sleep(20 * time.Millisecond)
+				trail := eventTrail(p)
+				if st != "cancelled" || strings.Count(trail, "cancelled/") != 1 || strings.Contains(trail, "failed/") {
+					t.Fatalf("payment %s: %s", st, trail)
+				}
+				if f.Forms.WebviewCancelLeavesCreated && !strings.Contains(trail, "cancelled/callback") {
+					t.Fatalf("a payment Powens still has as created is cancelled by the callback: %s", trail)
+				}
+			})
+			t.Run("pending, then done by webhook", func(t *testing.T) {
+				id, _ := h.payViaPowens("pdng/pdng/done - Order 4", instantBank, "validate")
+				// Powens' PAYMENT_UPDATED arrives, in either body shape; a forged or repeated one
+				// changes nothing twice.
+				pid := powensID(t, h, id)
+				for _, body := range []string{`{"type":"PAYMENT_UPDATED","payment":{"id":` + pid + `}}`, `{"id":` + pid + `,"state":"done","error_code":null}`,
+					`{"type":"PAYMENT_UPDATED","payment":{"id":` + pid + `}}`} {
+					resp, _ := h.do("POST", "/webhooks/powens", strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
+					expectCode(t, resp, 204)
+				}
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					st, p := h.status(id)
+					if st == "completed" {
+						trail := eventTrail(p)
+						if strings.Count(trail, "completed/") != 1 {
+							t.Fatalf("events %s: want one completion, whatever the order of callback, webhooks and polls", trail)
+						}
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("still %s", st)
+					}
+					resp, _ := h.do("POST", "/webhooks/powens", strings.NewReader(`{"id":`+pid+`}`), map[string]string{"Content-Type": "application/json"})
+					expectCode(t, resp, 204)
+					time.Sleep(50 * time.Millisecond)
+				}
+				resp, _ := h.do("POST", "/webhooks/powens", strings.NewReader(`{"type":"PAYMENT_UPDATED"}`), nil)
+				expectCode(t, resp, 400)
+			})
+			t.Run("accepted by a bank that stops reporting", func(t *testing.T) {
+				id, _ := h.payViaPowens("Order 5", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000003", "validate")
+				if p := waitStatus(t, h, id, "completed"); p["bank_accepted"] != true || p["bank_status"] != "ACCP" {
+					t.Fatalf("payment %v", p)
+				}
+			})
+			t.Run("cancelled at the bank by script", func(t *testing.T) {
+				// Rejected with error_code "cancelled": the payer cancelled at the bank.
+				id, _ := h.payViaPowens("canc - Order 7", instantBank, "validate")
+				if p := waitStatus(t, h, id, "cancelled"); p["bank_status"] != "CANC" {
+					t.Fatalf("payment %v", p)
+				}
+			})
+			t.Run("a Powens bug is retried, then done", func(t *testing.T) {
+				// "bug" makes Powens answer 500 once; the connector retries and the payment completes.
+				id, _ := h.payViaPowens("bug/done - Order 8", instantBank, "validate")
+				waitStatus(t, h, id, "completed")
+			})
+			t.Run("errored at the bank", func(t *testing.T) {
+				id, _ := h.payViaPowens("err - Order 6", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000002", "validate")
+				waitStatus(t, h, id, "failed")
+			})
+			t.Run("expired at Powens", func(t *testing.T) {
+				id, _ := h.payViaPowens("pdng/pdng/pdng - Order 9", instantBank, "validate")
+				pid := powensID(t, h, id)
+				n, _ := strconv.ParseInt(pid, 10, 64)
+				if !h.app.Sandbox.Powens.Expire(n) {
+					t.Fatal("not expired")
+				}
+				if p := waitStatus(t, h, id, "failed"); p["bank_status"] != "RJCT" {
+					t.Fatalf("payment %v", p)
+				}
+			})
+		})
+	}
+}
+
+// A merchant that never said who it is cannot be paid through Powens: the shopper is told this
+// bank is not available, and nothing is created at Powens.
+func TestPowensNeedsMerchantIdentity(t *testing.T) {
+	h := newHarness(t)
+	code, p := h.api("POST", "/api/v1/payments", `{"amount":"249.00","currency":"EUR","reference":"Order 1"}`)
+	if code != 201 {
+		t.Fatalf("%d %v", code, p)
+	}
+	u, _ := url.Parse(p["checkout_url"].(string))
+	_, page := h.get(u.Path)
+	resp, body := h.post(u.Path+"/bank", url.Values{"bank": {instantBank}, "csrf": {h.csrf(page)}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "This bank cannot take this payment") {
+		t.Fatalf("%d:\n%s", resp.StatusCode, body)
+	}
+	for _, c := range h.app.Sandbox.Powens.Calls() {
+		if c == "POST /payments" {
+			t.Fatal("a payment was created at Powens")
 		}
-	})
-	t.Run("errored at the bank", func(t *testing.T) {
-		id, _ := h.payViaPowens("err - Order 6", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000002", "validate")
-		if st, _ := h.status(id); st != "failed" {
-			t.Fatalf("status %s", st)
-		}
-	})
+	}
+	if st, _ := h.status(p["id"].(string)); st != "open" {
+		t.Fatalf("status %s", st)
+	}
 }
 
 func powensID(t *testing.T, h *harness, paymentID string) string {

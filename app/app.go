@@ -43,7 +43,7 @@ type Config struct {
 	// TrustedProxies: the proxies whose X-Forwarded-For names the shopper (handlers.ParseTrustedProxies).
 	TrustedProxies []netip.Prefix
 	OpenPayments   struct{ ClientID, ClientSecret, AuthURL, APIURL, CertFile, KeyFile, CAFile, Countries string }
-	Powens         struct{ BaseURL, ClientID, ClientSecret, OrgLegalStatus string }
+	Powens         struct{ BaseURL, ClientID, ClientSecret string }
 	// SBM: "BIC=Name=https://base-url" entries separated by ";", and the QSealC that signs requests.
 	SBM struct{ Banks, CertFile, KeyFile string }
 	// SIBS: the API Market gateway, its x-ibm-client-id, and the QSealC that signs requests.
@@ -88,7 +88,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	if c.Powens.ClientID != "" {
 		hc, _ := HTTPClient("", "", "")
 		providers = append(providers, powens.New(powens.Config{BaseURL: c.Powens.BaseURL, ClientID: c.Powens.ClientID,
-			ClientSecret: c.Powens.ClientSecret, OrgLegalStatus: c.Powens.OrgLegalStatus, HTTPClient: hc, Logger: logger}))
+			ClientSecret: c.Powens.ClientSecret, HTTPClient: hc, Logger: logger}))
 	}
 	if c.Paysera.ClientID != "" {
 		hc, err := HTTPClient(c.Paysera.CertFile, c.Paysera.KeyFile, c.Paysera.CAFile)
@@ -150,7 +150,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		if c.Powens.ClientID == "" {
 			sb.Powens.WebhookURL = c.SelfURL + "/webhooks/powens"
 			providers = append(providers, powens.New(powens.Config{BaseURL: c.SelfURL + "/sandbox/powens", ClientID: sandbox.ClientID,
-				ClientSecret: sandbox.ClientSecret, OrgLegalStatus: "SAS", HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
+				ClientSecret: sandbox.ClientSecret, HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
 		}
 	}
 	if len(providers) == 0 {

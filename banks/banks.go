@@ -115,7 +115,24 @@ type PaymentRequest struct {
 	// authorisation starts with an OAuth redirect (before the payment exists) use them here.
 	State       string
 	RedirectURI string
+	// CreditorIdentity is the merchant's registered identity as a company, for banks that want
+	// to know who is paid (Powens' beneficiary_identity); nil when the merchant gave none.
+	CreditorIdentity *Identity
 }
+
+// Identity is a company's registration: the scheme it is registered under ("siren" for the French
+// register), its number there, and its legal form ("SAS", "SARL", "AB").
+type Identity struct {
+	Scheme      string
+	ID          string
+	LegalStatus string
+}
+
+// ErrNoCreditorIdentity means the bank needs the merchant's identity (Identity) and the merchant
+// has none: the bank cannot be offered for this merchant's payments. It is an *Error, a refusal
+// made before any call, so nothing exists at the bank; match it with errors.Is.
+var ErrNoCreditorIdentity error = &Error{Status: 422, Code: "creditor_identity_required",
+	Message: "the merchant has no registered identity (scheme, number, legal status), which this bank requires"}
 
 // Order identifies a payment at its bank and the SCA attempt under way.
 type Order struct {
@@ -238,6 +255,9 @@ type Error struct {
 	RetryIn   time.Duration // from Retry-After, if given
 	// Denied is set when the shopper refused the payment at the bank (e.g. access_denied).
 	Denied bool
+	// Cancelled is set when the shopper cancelled at the provider's own page before reaching the
+	// bank (Powens' webview): the payment is cancelled, not refused.
+	Cancelled bool
 	// Uncertain is set when the request reached the bank and no clear answer came back (a
 	// time-out, a reset connection, a 5xx to a creation): the bank may have acted, so the call
 	// must not be made again as if it had not.
@@ -272,6 +292,12 @@ func IsUncertain(err error) bool {
 func IsDenied(err error) bool {
 	var be *Error
 	return errors.As(err, &be) && be.Denied
+}
+
+// IsCancelled reports whether err means the shopper cancelled at the provider's page.
+func IsCancelled(err error) bool {
+	var be *Error
+	return errors.As(err, &be) && be.Cancelled
 }
 
 // requestIDKey carries our own request id into outbound logs.

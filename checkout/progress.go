@@ -394,7 +394,12 @@ func (s *Service) continueAfterAuthorize(ctx context.Context, a *payment.Authori
 	state, hash := newState()
 	next := &payment.Authorisation{PaymentID: p.ID, Provider: a.Provider, BIC: a.BIC, StateHash: hash,
 		PSUIPAddress: a.PSUIPAddress, PSUUserAgent: a.PSUUserAgent, Extra: map[string]string{}}
-	created, err := cont.Continue(ctx, order(a), q, banks.SCARequest{State: state, RedirectURI: s.CallbackURL()}, s.paymentRequest(p, a.BIC, "", banks.PSU{IPAddress: a.PSUIPAddress, UserAgent: a.PSUUserAgent}))
+	req, err := s.paymentRequest(ctx, p, a.BIC, "", banks.PSU{IPAddress: a.PSUIPAddress, UserAgent: a.PSUUserAgent})
+	if err != nil {
+		s.store.ReleaseState(context.WithoutCancel(ctx), a.ID)
+		return p, "", err
+	}
+	created, err := cont.Continue(ctx, order(a), q, banks.SCARequest{State: state, RedirectURI: s.CallbackURL()}, req)
 	if err != nil {
 		if banks.IsDenied(err) {
 			np, merr := s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
@@ -453,6 +458,16 @@ func (s *Service) finishCallback(ctx context.Context, a *payment.Authorisation, 
 		return p, s.consentDone(ctx, a)
 	}
 	if err := prov.FinishRedirect(ctx, order(a), q); err != nil {
+		if banks.IsCancelled(err) {
+			tr := payment.Transition{To: payment.StatusCancelled, Cause: payment.CauseCallback,
+				FailureReason: "cancelled by the shopper", Detail: "shopper cancelled at the provider's page, confirmed with the provider"}
+			np, err := s.move(ctx, p, tr)
+			if err == nil && !np.Status.Terminal() && np.Status != p.Status {
+				// A webhook moved it on meanwhile without an outcome (processing): the cancel holds.
+				return s.move(ctx, np, tr)
+			}
+			return np, err
+		}
 		if banks.IsDenied(err) {
 			return s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
 				FailureReason: "denied at the bank", Detail: "shopper denied the payment at the bank"})

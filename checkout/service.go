@@ -401,13 +401,20 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
 		return nil, err
 	}
-	req := s.paymentRequest(p, b.BIC, b.Affiliate, psu)
+	req, err := s.paymentRequest(ctx, p, b.BIC, b.Affiliate, psu)
+	if err != nil {
+		return nil, s.giveUp(ctx, a, err)
+	}
 	req.State = state
 	if b.DebtorAccount == "at_bank" {
 		req.Debtor = nil
 	}
 	created, err := prov.CreatePayment(ctx, req)
-	if err != nil {
+	if errors.Is(err, banks.ErrNoCreditorIdentity) {
+		// The bank wants to know the merchant and this one never said who it is: the shopper
+		// sees this bank as not available for this shop.
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, s.giveUp(ctx, a, err))
+	} else if err != nil {
 		return nil, s.giveUp(ctx, a, err)
 	}
 	a.Product, a.BankPaymentID = created.Product, created.PaymentID
@@ -609,7 +616,11 @@ func (s *Service) RetrySCA(ctx context.Context, p *payment.Payment, psu banks.PS
 }
 
 // paymentRequest is what a bank is asked to create for p.
-func (s *Service) paymentRequest(p *payment.Payment, bic, affiliate string, psu banks.PSU) banks.PaymentRequest {
+func (s *Service) paymentRequest(ctx context.Context, p *payment.Payment, bic, affiliate string, psu banks.PSU) (banks.PaymentRequest, error) {
+	m, err := s.store.Merchant(ctx, p.MerchantID)
+	if err != nil {
+		return banks.PaymentRequest{}, fmt.Errorf("checkout: payment request: %w", err)
+	}
 	req := banks.PaymentRequest{BIC: bic, Affiliate: affiliate, AmountMinor: p.AmountMinor, Amount: p.Amount(),
 		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
 		Creditor:    banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
@@ -623,7 +634,10 @@ func (s *Service) paymentRequest(p *payment.Payment, bic, affiliate string, psu 
 	if t := p.TSU; t != nil {
 		req.TSU = &banks.TSU{SocialSecurityAccountCode: t.SocialSecurityAccountCode, TaxpayerID: t.TaxpayerID, ReferencePeriod: t.ReferencePeriod}
 	}
-	return req
+	if id := m.Identity; id != nil {
+		req.CreditorIdentity = &banks.Identity{Scheme: id.Scheme, ID: id.ID, LegalStatus: id.LegalStatus}
+	}
+	return req, nil
 }
 
 // SignReturn signs the query a shopper carries back to the merchant, so the shop can trust it:

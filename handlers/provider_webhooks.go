@@ -10,8 +10,9 @@ import (
 	"paybybank/payment"
 )
 
-// powensWebhook receives Powens' PAYMENT_UPDATED. Its body only says which payment: the state is
-// always re-fetched from Powens, so a forged or repeated notice can change nothing.
+// powensWebhook receives Powens' PAYMENT_UPDATED. Seed 002 documents no payload, so only the
+// payment's id is taken, from {type, payment: {id}} or from a payment object {id, state, …}; the
+// state is always re-fetched from Powens, so a forged or repeated notice can change nothing.
 func (s *Server) powensWebhook(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	if err != nil {
@@ -19,14 +20,17 @@ func (s *Server) powensWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ev struct {
-		Type    string `json:"type"`
+		ID      json.Number `json:"id"`
 		Payment struct {
 			ID json.Number `json:"id"`
 		} `json:"payment"`
 	}
-	if json.Unmarshal(body, &ev) != nil || ev.Payment.ID == "" {
-		http.Error(w, "expected {type, payment: {id}}", http.StatusBadRequest)
+	if json.Unmarshal(body, &ev) != nil || (ev.Payment.ID == "" && ev.ID == "") {
+		http.Error(w, "expected {type, payment: {id}} or a payment {id, …}", http.StatusBadRequest)
 		return
+	}
+	if ev.Payment.ID == "" {
+		ev.Payment.ID = ev.ID
 	}
 	if _, err := strconv.ParseInt(ev.Payment.ID.String(), 10, 64); err != nil {
 		http.Error(w, "payment id must be a number", http.StatusBadRequest)

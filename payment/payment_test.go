@@ -147,3 +147,23 @@ func TestAllowsReturnURL(t *testing.T) {
 		}
 	}
 }
+
+func TestIdentityCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		id   Identity
+		ok   bool
+	}{
+		{"OK", Identity{Scheme: "siren", ID: "552100554", LegalStatus: "SAS"}, true},
+		{"another register", Identity{Scheme: "orgnr", ID: "556036-0793", LegalStatus: "AB"}, true},
+		{"no legal status", Identity{Scheme: "siren", ID: "552100554"}, false},
+		{"no id", Identity{Scheme: "siren", LegalStatus: "SAS"}, false},
+		{"short SIREN", Identity{Scheme: "siren", ID: "55210055", LegalStatus: "SAS"}, false},
+		{"SIREN with letters", Identity{Scheme: "siren", ID: "55210055A", LegalStatus: "SAS"}, false},
+		{"upper-case scheme", Identity{Scheme: "SIREN", ID: "552100554", LegalStatus: "SAS"}, false},
+	} {
+		if err := tc.id.Check(); (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}

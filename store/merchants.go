@@ -62,13 +62,13 @@ func (db *DB) Merchant(ctx context.Context, id string) (*payment.Merchant, error
 }
 
 func (db *DB) merchant(ctx context.Context, id string) (*payment.Merchant, error) {
-	return scanMerchant(db.ro.QueryRowContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL
+	return scanMerchant(db.ro.QueryRowContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL, identity
 		FROM merchants WHERE id = ?`, id))
 }
 
 // Merchants returns every merchant, oldest first.
 func (db *DB) Merchants(ctx context.Context) ([]*payment.Merchant, error) {
-	rows, err := db.ro.QueryContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, name, allowed_origins, creditor, signing_secret, created_at, display_name, accent, logo IS NOT NULL, identity
 		FROM merchants ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: merchants: %w", err)
@@ -89,8 +89,8 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanMerchant(row scanner) (*payment.Merchant, error) {
 	var m payment.Merchant
-	var origins, creditor, created string
-	if err := row.Scan(&m.ID, &m.Name, &origins, &creditor, &m.SigningSecret, &created, &m.DisplayName, &m.Accent, &m.HasLogo); err != nil {
+	var origins, creditor, created, identity string
+	if err := row.Scan(&m.ID, &m.Name, &origins, &creditor, &m.SigningSecret, &created, &m.DisplayName, &m.Accent, &m.HasLogo, &identity); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, payment.ErrNotFound
 		}
@@ -98,6 +98,12 @@ func scanMerchant(row scanner) (*payment.Merchant, error) {
 	}
 	json.Unmarshal([]byte(origins), &m.AllowedOrigins)
 	json.Unmarshal([]byte(creditor), &m.Creditor)
+	if identity != "" {
+		m.Identity = new(payment.Identity)
+		if err := json.Unmarshal([]byte(identity), m.Identity); err != nil {
+			return nil, fmt.Errorf("store: merchant %s identity: %w", m.ID, err)
+		}
+	}
 	m.CreatedAt = parseTime(created)
 	return &m, nil
 }
@@ -134,7 +140,7 @@ func (db *DB) MerchantByAPIKey(ctx context.Context, key string) (*payment.Mercha
 }
 
 func (db *DB) merchantByKeyHash(ctx context.Context, hash string) (*payment.Merchant, error) {
-	return scanMerchant(db.ro.QueryRowContext(ctx, `SELECT m.id, m.name, m.allowed_origins, m.creditor, m.signing_secret, m.created_at, m.display_name, m.accent, m.logo IS NOT NULL
+	return scanMerchant(db.ro.QueryRowContext(ctx, `SELECT m.id, m.name, m.allowed_origins, m.creditor, m.signing_secret, m.created_at, m.display_name, m.accent, m.logo IS NOT NULL, m.identity
 		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
 		WHERE k.hash = ? AND k.revoked_at IS NULL`, hash))
 }
@@ -174,6 +180,32 @@ func (db *DB) SetBranding(ctx context.Context, merchantID, displayName, accent s
 		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET logo = ?, logo_type = ? WHERE id = ?`, v, logoType, merchantID); err != nil {
 			return fmt.Errorf("store: logo: %w", err)
 		}
+	}
+	return tx.Commit()
+}
+
+// SetIdentity stores the merchant's company registration (nil removes it).
+func (db *DB) SetIdentity(ctx context.Context, merchantID string, id *payment.Identity) error {
+	var v string
+	if id != nil {
+		b, err := json.Marshal(id)
+		if err != nil {
+			return fmt.Errorf("store: identity: %w", err)
+		}
+		v = string(b)
+	}
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	defer db.merchants.Delete(merchantID)
+	res, err := tx.ExecContext(ctx, `UPDATE merchants SET identity = ? WHERE id = ?`, v, merchantID)
+	if err != nil {
+		return fmt.Errorf("store: identity: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return payment.ErrNotFound
 	}
 	return tx.Commit()
 }

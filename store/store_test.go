@@ -65,6 +65,44 @@ func TestMerchantsAndKeys(t *testing.T) {
 	})
 }
 
+func TestMerchantIdentity(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	t.Run("NoneAtFirst", func(t *testing.T) {
+		if got, err := db.Merchant(ctx, m.ID); err != nil || got.Identity != nil {
+			t.Fatalf("%+v %v", got, err)
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		id := &payment.Identity{Scheme: "siren", ID: "552100554", LegalStatus: "SAS"}
+		if err := db.SetIdentity(ctx, m.ID, id); err != nil {
+			t.Fatal(err)
+		}
+		// Read at once: the merchant cache must not hide the change.
+		got, err := db.Merchant(ctx, m.ID)
+		if err != nil || got.Identity == nil || *got.Identity != *id {
+			t.Fatalf("%+v %v", got, err)
+		}
+		if all, err := db.Merchants(ctx); err != nil || all[0].Identity == nil || *all[0].Identity != *id {
+			t.Fatalf("list: %v", err)
+		}
+	})
+	t.Run("Removed", func(t *testing.T) {
+		if err := db.SetIdentity(ctx, m.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Merchant(ctx, m.ID); err != nil || got.Identity != nil {
+			t.Fatalf("%+v %v", got, err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if err := db.SetIdentity(ctx, "mer_nobody", &payment.Identity{}); !errors.Is(err, payment.ErrNotFound) {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestCreatePaymentIdempotency(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := context.Background()

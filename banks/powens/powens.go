@@ -1,14 +1,13 @@
 // Package powens connects paybybank to Powens Pay: the shopper validates the payment in Powens'
 // hosted webview (bank choice and SCA there), comes back to our /callback, and we confirm the
-// state with GET /payments/{id}. See protocols/powens-sibs.md. Its fake is powenstest.
+// state with GET /payments/{id}. See protocols/powens-sibs.md and seed 002 ("Initiating a one-time
+// payment with the Webview"). Every call goes through banks.Transport. Its fake is powenstest.
 package powens
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -16,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"paybybank/banks"
 )
@@ -31,16 +28,17 @@ type Config struct {
 	Logger       *slog.Logger
 	MaxAttempts  int
 	Backoff      time.Duration
-	// Beneficiary identity: Powens wants to know who is paid.
-	OrgLegalStatus string
 }
 
 // Client is the Powens provider.
 type Client struct {
 	cfg Config
+	api *banks.Transport
+
+	tokenMu sync.Mutex
+	token   string // the admin token (scope payments:admin)
 
 	mu      sync.Mutex
-	token   string
 	banks   []banks.Bank
 	banksAt time.Time
 }
@@ -49,20 +47,11 @@ var _ banks.Provider = (*Client)(nil)
 
 // New returns a Powens connector.
 func New(cfg Config) *Client {
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
-	}
-	if cfg.MaxAttempts == 0 {
-		cfg.MaxAttempts = 4
-	}
-	if cfg.Backoff == 0 {
-		cfg.Backoff = 250 * time.Millisecond
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	return &Client{cfg: cfg}
+	c := &Client{cfg: cfg}
+	c.api = &banks.Transport{Provider: "powens", BaseURL: cfg.BaseURL, Client: cfg.HTTPClient, Logger: cfg.Logger,
+		MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff, Authenticate: c.authenticate, ParseError: parseError}
+	return c
 }
 
 // Name is "powens".
@@ -89,7 +78,7 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 	var out struct {
 		Connectors []Connector `json:"connectors"`
 	}
-	if err := c.do(ctx, "GET", "/connectors?capabilities=payment", nil, &out); err != nil {
+	if _, err := c.api.Do(ctx, banks.Request{Method: "GET", Path: "/connectors?capabilities=payment"}, &out); err != nil {
 		return nil, fmt.Errorf("powens: connectors: %w", err)
 	}
 	var list []banks.Bank
@@ -104,13 +93,8 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 	return list, nil
 }
 
-func (c *Client) connector(ctx context.Context, id string) (Connector, error) {
-	var cn Connector
-	err := c.do(ctx, "GET", "/connectors/"+url.PathEscape(id), nil, &cn)
-	return cn, err
-}
-
-// Payment is Powens' payment resource, as far as we read it.
+// Payment is Powens' payment resource, as far as we read it. Seed 002 shows "id" as a number and
+// "error_code" and "error_description" as null while there is no error; other fields are ignored.
 type Payment struct {
 	ID               int64  `json:"id"`
 	State            string `json:"state"`
@@ -118,49 +102,95 @@ type Payment struct {
 	ErrorDescription string `json:"error_description"`
 }
 
+// paymentRequest is the body of POST /payments (seed 002 "Create a one-time payment").
+type paymentRequest struct {
+	RedirectURI   string        `json:"client_redirect_uri"`
+	State         string        `json:"client_state"`
+	Instructions  []instruction `json:"instructions"`
+	PayerIdentity identity      `json:"payer_identity"`
+}
+
+type instruction struct {
+	Label         string      `json:"label"`
+	Amount        json.Number `json:"amount"`
+	Currency      string      `json:"currency"`
+	ExecutionType string      `json:"execution_date_type"`
+	Beneficiary   struct {
+		SchemeName     string `json:"scheme_name"`
+		Identification string `json:"identification"`
+		Label          string `json:"label"`
+	} `json:"beneficiary"`
+	BeneficiaryIdentity identity `json:"beneficiary_identity"`
+}
+
+// identity is the corporate kind of Powens' IdentityRequest, as the seed's examples write it.
+type identity struct {
+	Kind           string `json:"kind"`
+	OrgName        string `json:"org_name"`
+	OrgLegalStatus string `json:"org_legal_status"`
+	SchemeName     string `json:"scheme_name"`
+	Identification string `json:"identification"`
+}
+
+// scopedToken is the answer of POST /payments/{id}/scopedtoken.
+type scopedToken struct {
+	Token     string `json:"token"`
+	Scope     string `json:"scope"`
+	ExpiresIn int64  `json:"expires_in"`
+	PaymentID int64  `json:"id_payment"`
+}
+
+// amountNumber writes an amount in cents as the JSON number Powens takes ("amount": 50.90),
+// without passing through a float.
+func amountNumber(minor int64) (json.Number, error) {
+	if minor <= 0 {
+		return "", fmt.Errorf("amount %d is not positive", minor)
+	}
+	return json.Number(fmt.Sprintf("%d.%02d", minor/100, minor%100)), nil
+}
+
 // CreatePayment creates the Powens payment, obtains its scoped validation token and returns the
 // webview URL for the shopper. The URL carries a token: it is never logged.
 func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*banks.Created, error) {
-	cn, err := c.connector(ctx, req.Affiliate)
+	// Seed 002: the identities "must contain information on either the payer … or the
+	// beneficiary"; we know only the merchant, so both carry the merchant's registration.
+	id := req.CreditorIdentity
+	if id == nil || id.Scheme == "" || id.ID == "" || id.LegalStatus == "" {
+		return nil, fmt.Errorf("powens: create payment: %w", banks.ErrNoCreditorIdentity)
+	}
+	amount, err := amountNumber(req.AmountMinor)
 	if err != nil {
-		return nil, fmt.Errorf("powens: connector: %w", err)
-	}
-	execution := "first_open_day"
-	for _, t := range cn.ExecutionTypes {
-		if t == "instant" {
-			execution = "instant"
-		}
-	}
-	body := map[string]any{
-		"client_redirect_uri": req.RedirectURI,
-		"client_state":        req.State,
-		"instructions": []map[string]any{{
-			"label": req.Reference,
-			// Powens takes the amount as a JSON number: it is written from the decimal string, never via a float.
-			"amount":              json.Number(req.Amount),
-			"currency":            req.Currency,
-			"execution_date_type": execution,
-			"beneficiary":         map[string]string{"scheme_name": "iban", "identification": req.Creditor.IBAN, "label": req.CreditorName},
-			"beneficiary_identity": map[string]string{"kind": "corporate", "org_name": req.CreditorName,
-				"org_legal_status": c.cfg.OrgLegalStatus},
-		}},
-		"payer_identity": map[string]string{"kind": "individual"},
-	}
-	var p Payment
-	if err := c.do(ctx, "POST", "/payments", body, &p); err != nil {
 		return nil, fmt.Errorf("powens: create payment: %w", err)
 	}
-	var scoped struct {
-		Token string `json:"token"`
+	var cn Connector
+	if _, err := c.api.Do(ctx, banks.Request{Method: "GET", Path: "/connectors/" + url.PathEscape(req.Affiliate)}, &cn); err != nil {
+		return nil, fmt.Errorf("powens: connector: %w", err)
 	}
-	if err := c.do(ctx, "POST", "/payments/"+strconv.FormatInt(p.ID, 10)+"/scopedtoken", map[string]any{"scope": []string{"payments:validate"}}, &scoped); err != nil {
+	ins := instruction{Label: req.Reference, Amount: amount, Currency: req.Currency, ExecutionType: "first_open_day",
+		BeneficiaryIdentity: identity{Kind: "corporate", OrgName: req.CreditorName, OrgLegalStatus: id.LegalStatus, SchemeName: id.Scheme, Identification: id.ID}}
+	for _, t := range cn.ExecutionTypes {
+		if t == "instant" {
+			ins.ExecutionType = "instant"
+		}
+	}
+	ins.Beneficiary.SchemeName, ins.Beneficiary.Identification, ins.Beneficiary.Label = "iban", req.Creditor.IBAN, req.CreditorName
+	body := paymentRequest{RedirectURI: req.RedirectURI, State: req.State, Instructions: []instruction{ins}, PayerIdentity: ins.BeneficiaryIdentity}
+	var p Payment
+	if _, err := c.api.Do(ctx, banks.Request{Method: "POST", Path: "/payments", JSON: body, Create: true}, &p); err != nil {
+		return nil, fmt.Errorf("powens: create payment: %w", err)
+	}
+	pid := strconv.FormatInt(p.ID, 10)
+	var scoped scopedToken
+	if _, err := c.api.Do(ctx, banks.Request{Method: "POST", Path: "/payments/" + pid + "/scopedtoken",
+		JSON: map[string][]string{"scope": {"payments:validate"}}}, &scoped); err != nil {
 		return nil, fmt.Errorf("powens: scoped token: %w", err)
 	}
+	// Seed 002 "Build the payment validation URL": exactly these parameters. The bank is chosen in
+	// the webview, whatever our picker showed.
 	q := url.Values{"client_id": {c.cfg.ClientID}, "redirect_uri": {req.RedirectURI}, "state": {req.State},
-		"code": {scoped.Token}, "payment_id": {strconv.FormatInt(p.ID, 10)}, "connector_uuid": {cn.UUID}}
-	return &banks.Created{PaymentID: strconv.FormatInt(p.ID, 10), Product: "powens", BankStatus: stateCode(p.State),
-		RedirectURL: c.cfg.BaseURL + "/auth/webview/payment?" + q.Encode(),
-		Extra:       map[string]string{"oauth": "0"}}, nil
+		"code": {scoped.Token}, "payment_id": {pid}}
+	return &banks.Created{PaymentID: pid, Product: "powens", BankStatus: stateCode(p),
+		RedirectURL: c.cfg.BaseURL + "/auth/webview/payment?" + q.Encode()}, nil
 }
 
 // StartSCA is not used: the webview URL comes with the payment.
@@ -173,142 +203,100 @@ func (c *Client) PollSCA(ctx context.Context, o banks.Order) (*banks.SCA, error)
 	return nil, fmt.Errorf("powens: no SCA resource")
 }
 
-// FinishRedirect reads what Powens sent back; it is never trusted, only used to tell a cancel
-// in the webview apart. The state is confirmed with GET /payments/{id} by the caller.
+// FinishRedirect reads what Powens sent back to our callback. Only id_payment is sure to be there
+// and nothing in it is trusted: error=cancelled ("the payer has cancelled the payment from our
+// Webview", seed 002) is confirmed with GET /payments/{id}, which may still say "created" or
+// already "rejected"; either way the shopper cancelled. Without it, the caller confirms the state.
 func (c *Client) FinishRedirect(ctx context.Context, o banks.Order, q url.Values) error {
 	if id := q.Get("id_payment"); id != "" && id != o.PaymentID {
 		return &banks.Error{Status: 400, Code: "payment_mismatch", Message: "the callback is for another payment"}
 	}
-	if q.Get("error") == "cancelled" {
-		return &banks.Error{Status: 400, Code: "cancelled", Message: "cancelled in the Powens webview", Denied: true}
+	if q.Get("error") != "cancelled" {
+		return nil
 	}
-	return nil
+	p, err := c.payment(ctx, o.PaymentID)
+	if err != nil {
+		return err
+	}
+	switch p.State {
+	case "created", "rejected", "expired":
+		return &banks.Error{Code: "cancelled", Message: "the shopper cancelled in the Powens webview", Cancelled: true}
+	}
+	return nil // the payment went on at the bank after all: its state decides
 }
 
-// stateCode maps a Powens payment state onto an ISO 20022 transaction status.
-func stateCode(state string) string {
-	switch state {
+// stateCode maps a Powens payment state onto an ISO 20022 transaction status (seed 002 "Process
+// the payment status"). A rejection whose error_code is "cancelled" was the payer's cancel (the
+// callback's error_code is the code "if the payment has been cancelled or rejected by the bank").
+func stateCode(p Payment) string {
+	switch p.State {
 	case "done":
 		return "ACSC"
 	case "accepted":
 		return "ACCP" // initiated; the bank gives no further updates
 	case "rejected", "expired":
+		if p.State == "rejected" && p.ErrorCode == "cancelled" {
+			return "CANC"
+		}
 		return "RJCT"
 	case "cancelled":
 		return "CANC"
 	}
-	return "PDNG" // created, validating, pending
+	return "PDNG" // created, validating, pending: wait
+}
+
+func (c *Client) payment(ctx context.Context, id string) (Payment, error) {
+	var p Payment
+	if _, err := c.api.Do(ctx, banks.Request{Method: "GET", Path: "/payments/" + url.PathEscape(id)}, &p); err != nil {
+		return p, fmt.Errorf("powens: payment: %w", err)
+	}
+	return p, nil
 }
 
 // Status confirms the payment's state with Powens.
 func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
-	var p Payment
-	if err := c.do(ctx, "GET", "/payments/"+url.PathEscape(o.PaymentID), nil, &p); err != nil {
-		return "", fmt.Errorf("powens: payment: %w", err)
+	p, err := c.payment(ctx, o.PaymentID)
+	if err != nil {
+		return "", err
 	}
-	return stateCode(p.State), nil
+	return stateCode(p), nil
 }
 
 // Cancel is not offered by Powens Pay for a payment in validation: the payment simply expires.
 func (c *Client) Cancel(ctx context.Context, o banks.Order) error { return nil }
 
-func (c *Client) adminToken(ctx context.Context, renew bool) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && !renew {
-		return c.token, nil
+// authenticate puts the admin token on a call, fetching one (seed 002 "Obtain a token suitable for
+// creating payments") through the transport, with its retries and log, when there is none yet or
+// Powens refused the last one.
+func (c *Client) authenticate(ctx context.Context, req *http.Request, scope string, refresh bool) error {
+	c.tokenMu.Lock()
+	defer c.tokenMu.Unlock()
+	if c.token == "" || refresh {
+		var tok struct {
+			Token string `json:"token"`
+			Scope string `json:"scope"`
+		}
+		_, err := c.api.Do(ctx, banks.Request{Method: "POST", Path: "/auth/token", NoAuth: true, JSON: map[string]string{
+			"grant_type": "client_credentials", "client_id": c.cfg.ClientID, "client_secret": c.cfg.ClientSecret, "scope": "payments:admin"}}, &tok)
+		if err != nil {
+			return fmt.Errorf("powens: admin token: %w", err)
+		}
+		if tok.Token == "" {
+			return &banks.Error{Status: 502, Code: "token", Message: "Powens answered no token"}
+		}
+		c.token = tok.Token
 	}
-	body, _ := json.Marshal(map[string]string{"grant_type": "client_credentials", "client_id": c.cfg.ClientID,
-		"client_secret": c.cfg.ClientSecret, "scope": "payments:admin"})
-	req, err := http.NewRequestWithContext(ctx, "POST", c.cfg.BaseURL+"/auth/token", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return "", &banks.Error{Message: "no answer from Powens", Retryable: true}
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		Token string `json:"token"`
-		Scope string `json:"scope"`
-	}
-	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&tok) != nil || tok.Token == "" {
-		return "", &banks.Error{Status: resp.StatusCode, Code: "token", Message: "Powens refused the client credentials", Retryable: resp.StatusCode >= 500}
-	}
-	c.token = tok.Token
-	return c.token, nil
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	return nil
 }
 
-// do calls the API with the admin token, retrying 429 and 5xx with backoff (not payment creation
-// after a 5xx, where Powens may have acted) and renewing the token once on 401.
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	var body []byte
-	if in != nil {
-		body, _ = json.Marshal(in)
+// parseError reads Powens' {code, description}. Our calls carry only our admin token (the shopper
+// authorises in the webview), so any 401 says that token is no longer good: it is reported
+// without a code, which the transport takes as "refresh the token once".
+func parseError(status int, body []byte) *banks.Error {
+	be := banks.ParseError(status, body)
+	if status == http.StatusUnauthorized && be.Code != "" {
+		be.Message, be.Code = be.Code+": "+be.Message, ""
 	}
-	renewed := false
-	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
-		tok, err := c.adminToken(ctx, false)
-		if err != nil {
-			return err
-		}
-		req, err := http.NewRequestWithContext(ctx, method, c.cfg.BaseURL+path, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Accept", "application/json")
-		if in != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		xid := uuid.NewString()
-		req.Header.Set("X-Request-ID", xid)
-		start := time.Now()
-		resp, err := c.cfg.HTTPClient.Do(req)
-		// Log the path only: query strings and webview URLs carry tokens.
-		log := banks.CallLog{Logger: c.cfg.Logger, Provider: "powens", Method: method, Path: req.URL.Path, XRequestID: xid, Attempt: attempt}
-		if err != nil {
-			log.Log(ctx, slog.LevelWarn, "bank call failed", slog.String("error", err.Error()))
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if method == "POST" && path == "/payments" {
-				return &banks.Error{Message: "no answer from Powens", Retryable: true}
-			}
-			banks.Wait(ctx, c.cfg.Backoff, attempt, 0)
-			continue
-		}
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		log.Log(ctx, slog.LevelInfo, "bank call", slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
-		switch {
-		case resp.StatusCode < 300:
-			if out != nil {
-				return json.Unmarshal(data, out)
-			}
-			return nil
-		case resp.StatusCode == 401 && !renewed:
-			renewed = true
-			if _, err := c.adminToken(ctx, true); err != nil {
-				return err
-			}
-			attempt--
-			continue
-		}
-		var e struct {
-			Code        string `json:"code"`
-			Description string `json:"description"`
-			Message     string `json:"message"`
-		}
-		json.Unmarshal(data, &e)
-		be := &banks.Error{Status: resp.StatusCode, Code: e.Code, Message: e.Description + e.Message,
-			Retryable: resp.StatusCode == 429 || resp.StatusCode >= 500}
-		if !be.Retryable || (method == "POST" && path == "/payments" && resp.StatusCode != 429 && resp.StatusCode != 503) || attempt == c.cfg.MaxAttempts {
-			return be
-		}
-		banks.Wait(ctx, c.cfg.Backoff, attempt, banks.RetryAfter(resp.Header))
-	}
-	return &banks.Error{Message: "Powens did not answer", Retryable: true}
+	return be
 }
