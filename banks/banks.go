@@ -7,8 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -312,4 +316,55 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 func RequestIDFrom(ctx context.Context) string {
 	s, _ := ctx.Value(requestIDKey{}).(string)
 	return s
+}
+
+// Header is what a Berlin Group bank is told of the shopper: PSU-IP-Address, the address alone
+// (a port or brackets removed; left out when it is not an IP address, rather than sent for the
+// bank to refuse), and PSU-User-Agent.
+func (p PSU) Header() http.Header {
+	h := http.Header{}
+	s := strings.TrimSpace(p.IPAddress)
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
+	}
+	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		h.Set("PSU-IP-Address", a.Unmap().WithZone("").String())
+	}
+	if p.UserAgent != "" {
+		h.Set("PSU-User-Agent", p.UserAgent)
+	}
+	return h
+}
+
+// BankCache keeps a provider's bank list for a while: the lists change rarely and every picker
+// shows them.
+type BankCache struct {
+	TTL time.Duration // default an hour
+
+	mu   sync.Mutex
+	list []Bank
+	at   time.Time
+}
+
+// Get returns the cached list, or fetches it afresh once it is older than TTL. A failed fetch
+// is not cached.
+func (c *BankCache) Get(ctx context.Context, fetch func(context.Context) ([]Bank, error)) ([]Bank, error) {
+	ttl := c.TTL
+	if ttl <= 0 {
+		ttl = time.Hour
+	}
+	c.mu.Lock()
+	if c.list != nil && time.Since(c.at) < ttl {
+		defer c.mu.Unlock()
+		return c.list, nil
+	}
+	c.mu.Unlock()
+	list, err := fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.list, c.at = list, time.Now()
+	c.mu.Unlock()
+	return list, nil
 }

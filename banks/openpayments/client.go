@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,9 +53,7 @@ type Client struct {
 	tokMu  sync.Mutex
 	tokens map[string]oauth2.TokenSource // per scope; ReuseTokenSource renews one at a time
 
-	mu        sync.Mutex
-	banks     []banks.Bank
-	banksTime time.Time
+	banks banks.BankCache
 }
 
 var _ banks.Provider = (*Client)(nil)
@@ -91,7 +88,7 @@ func New(cfg Config) *Client {
 	if len(cfg.Countries) == 0 {
 		cfg.Countries = []string{"SE", "FI", "NO", "DK"}
 	}
-	c := &Client{cfg: cfg, tokens: map[string]oauth2.TokenSource{}}
+	c := &Client{cfg: cfg, tokens: map[string]oauth2.TokenSource{}, banks: banks.BankCache{TTL: cfg.BankListTTL}}
 	c.api = &banks.Transport{Provider: cfg.Name, BaseURL: strings.TrimRight(cfg.APIURL, "/") + "/psd2", Client: cfg.HTTPClient,
 		Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff, Authenticate: c.authenticate}
 	c.auth = &banks.Transport{Provider: cfg.Name, BaseURL: strings.TrimRight(cfg.AuthURL, "/"), Client: cfg.HTTPClient,
@@ -133,12 +130,10 @@ var countryCurrency = map[string]string{"SE": "SEK", "NO": "NOK", "DK": "DKK", "
 
 // Banks lists the platform's banks in the configured countries, cached for BankListTTL.
 func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
-	c.mu.Lock()
-	if c.banks != nil && time.Since(c.banksTime) < c.cfg.BankListTTL {
-		defer c.mu.Unlock()
-		return c.banks, nil
-	}
-	c.mu.Unlock()
+	return c.banks.Get(ctx, c.fetchBanks)
+}
+
+func (c *Client) fetchBanks(ctx context.Context) ([]banks.Bank, error) {
 	var out []banks.Bank
 	for _, country := range c.cfg.Countries {
 		var list ASPSPList
@@ -170,9 +165,6 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 			}
 		}
 	}
-	c.mu.Lock()
-	c.banks, c.banksTime = out, time.Now()
-	c.mu.Unlock()
 	return out, nil
 }
 
@@ -637,18 +629,12 @@ func (c *Client) call(ctx context.Context, cl call, out any) error {
 // callResponse sends one API call through the transport with the platform's headers and returns
 // the answer (the SCA approach travels in a header; a cancel's status code says what happened).
 func (c *Client) callResponse(ctx context.Context, cl call, out any) (*banks.Response, error) {
-	h := http.Header{}
+	h := cl.psu.Header()
 	if cl.bic != "" {
 		h.Set("X-BicFi", cl.bic)
 		if ProfileFor(cl.bic).Requires("TPP-Redirect-Preferred") {
 			h.Set("TPP-Redirect-Preferred", "false") // ask for decoupled, the same on every call
 		}
-	}
-	if ip := psuIP(cl.psu.IPAddress); ip != "" {
-		h.Set("PSU-IP-Address", ip)
-	}
-	if cl.psu.UserAgent != "" {
-		h.Set("PSU-User-Agent", cl.psu.UserAgent)
 	}
 	if cl.consent != "" {
 		h.Set("Consent-ID", cl.consent)
@@ -663,25 +649,6 @@ func (c *Client) callResponse(ctx context.Context, cl call, out any) (*banks.Res
 		h.Set("Content-Type", "application/json")
 	}
 	return c.api.Do(ctx, req, out)
-}
-
-// psuIP is the shopper's address as PSU-IP-Address wants it, an IP address (the yaml's
-// format ipv4): an address with a port or in brackets is reduced to the IP, anything else that
-// is not an IP is left out rather than sent for the bank to refuse.
-func psuIP(s string) string {
-	s = strings.TrimSpace(s)
-	if host, _, err := net.SplitHostPort(s); err == nil {
-		s = host
-	}
-	s = strings.Trim(s, "[]")
-	ip := net.ParseIP(s)
-	if ip == nil {
-		return ""
-	}
-	if v4 := ip.To4(); v4 != nil {
-		return v4.String()
-	}
-	return ip.String()
 }
 
 // authenticate puts the scope's access token on a call, renewing it when the platform said it

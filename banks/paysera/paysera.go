@@ -167,7 +167,7 @@ func (c *Client) Continue(ctx context.Context, o banks.Order, q url.Values, next
 		"creditorName":                      req.CreditorName,
 		"remittanceInformationUnstructured": req.Reference,
 	}
-	h := psuHeader(req.PSU)
+	h := req.PSU.Header()
 	h.Set("TPP-Redirect-URI", next.RedirectURI+"?state="+url.QueryEscape(next.State))
 	var out paymentCreated
 	extra := map[string]string{}
@@ -192,15 +192,6 @@ func (c *Client) Continue(ctx context.Context, o banks.Order, q url.Values, next
 	}
 	return &banks.Created{PaymentID: out.PaymentID, Product: "sepa-credit-transfers", BankStatus: out.TransactionStatus,
 		RedirectURL: sca, Extra: extra}, nil
-}
-
-func psuHeader(psu banks.PSU) http.Header {
-	h := http.Header{}
-	h.Set("PSU-IP-Address", psu.IPAddress)
-	if psu.UserAgent != "" {
-		h.Set("PSU-User-Agent", psu.UserAgent)
-	}
-	return h
 }
 
 // tokenOf reads the token kept in an order's Extra.
@@ -302,7 +293,7 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 	var out struct {
 		TransactionStatus string `json:"transactionStatus"`
 	}
-	if err := c.call(ctx, o.PaymentID, o.Extra, banks.Request{Method: "GET", Path: path, Header: psuHeader(o.PSU)}, &out); err != nil {
+	if err := c.call(ctx, o.PaymentID, o.Extra, banks.Request{Method: "GET", Path: path, Header: o.PSU.Header()}, &out); err != nil {
 		return "", fmt.Errorf("paysera: status: %w", err)
 	}
 	if out.TransactionStatus == "" {
@@ -318,7 +309,7 @@ func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
 	}
 	path, err := c.follow(o, linkSelf, "/v1/payments/sepa-credit-transfers/"+url.PathEscape(o.PaymentID))
 	if err == nil {
-		err = c.call(ctx, o.PaymentID, o.Extra, banks.Request{Method: "DELETE", Path: path, Header: psuHeader(o.PSU)}, nil)
+		err = c.call(ctx, o.PaymentID, o.Extra, banks.Request{Method: "DELETE", Path: path, Header: o.PSU.Header()}, nil)
 	}
 	if err != nil {
 		err = fmt.Errorf("paysera: cancel: %w", err)

@@ -38,9 +38,7 @@ type Client struct {
 	tokenMu sync.Mutex
 	token   string // the admin token (scope payments:admin)
 
-	mu      sync.Mutex
-	banks   []banks.Bank
-	banksAt time.Time
+	banks banks.BankCache
 }
 
 var _ banks.Provider = (*Client)(nil)
@@ -69,12 +67,10 @@ type Connector struct {
 
 // Banks lists the connectors with Pay enabled, cached for an hour.
 func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
-	c.mu.Lock()
-	if c.banks != nil && time.Since(c.banksAt) < time.Hour {
-		defer c.mu.Unlock()
-		return c.banks, nil
-	}
-	c.mu.Unlock()
+	return c.banks.Get(ctx, c.fetchBanks)
+}
+
+func (c *Client) fetchBanks(ctx context.Context) ([]banks.Bank, error) {
 	var out struct {
 		Connectors []Connector `json:"connectors"`
 	}
@@ -87,9 +83,6 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 		list = append(list, banks.Bank{BIC: "POWENSFR", Affiliate: cn.UUID, Name: cn.Name, Country: cn.Country, Provider: "powens",
 			Currencies: []string{"EUR"}, Approach: banks.Redirect, DebtorAccount: "at_bank", ReferenceLimits: map[string]int{"EUR": 140}})
 	}
-	c.mu.Lock()
-	c.banks, c.banksAt = list, time.Now()
-	c.mu.Unlock()
 	return list, nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -180,25 +179,12 @@ func (c *Client) base(bic string) (string, error) {
 
 // header is what every call carries about the shopper, and TPP-Redirect-URI where given.
 func header(psu banks.PSU, redirect string) http.Header {
-	h := http.Header{}
-	h.Set("PSU-IP-Address", psuIP(psu.IPAddress))
-	if psu.UserAgent != "" {
-		h.Set("PSU-User-Agent", psu.UserAgent)
-	}
+	h := psu.Header()
 	h.Set("PSU-Context", "PRIVATE")
 	if redirect != "" {
 		h.Set("TPP-Redirect-URI", redirect)
 	}
 	return h
-}
-
-// psuIP is the shopper's address alone, as seed 004 asks of PSU-IP-Address (a port goes in
-// PSU-IP-Port).
-func psuIP(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return strings.Trim(addr, "[]")
 }
 
 // StartSCA starts the authorisation and returns the bank's scaRedirect, passed on as given (seed

@@ -308,15 +308,11 @@ func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
 
 // call sends one request through the transport with the PSU's forwarded headers.
 func (c *Client) call(ctx context.Context, r banks.Request, psu banks.PSU, out any) error {
-	if r.Header == nil {
-		r.Header = http.Header{}
+	h := psu.Header()
+	for k, v := range r.Header {
+		h[k] = v
 	}
-	if psu.IPAddress != "" {
-		r.Header.Set("PSU-IP-Address", psu.IPAddress)
-	}
-	if psu.UserAgent != "" {
-		r.Header.Set("PSU-User-Agent", psu.UserAgent)
-	}
+	r.Header = h
 	_, err := c.api.Do(ctx, r, out)
 	return err
 }
