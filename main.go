@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -107,7 +108,13 @@ type config struct {
 	app.Config
 	SecretKey string
 	Demo      bool
+	// ShutdownTimeout is how long a SIGTERM waits for requests in flight. It is longer than a
+	// bank call may take, so a shopper whose choice is at the bank gets the bank's answer.
+	ShutdownTimeout time.Duration
 }
+
+// defaultShutdownTimeout is above banks.DefaultTimeout (15 s a try) with room to store the answer.
+const defaultShutdownTimeout = 30 * time.Second
 
 func parseConfig(args []string) (*config, error) {
 	var c config
@@ -126,6 +133,14 @@ func parseConfig(args []string) (*config, error) {
 		}
 	}
 	proxies := fs.String("trusted-proxies", env("TRUSTED_PROXIES", ""), "addresses or CIDR prefixes of the proxies in front of us, whose X-Forwarded-For names the shopper (PAYBYBANK_TRUSTED_PROXIES)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "how long SIGTERM waits for requests in flight, bank calls included (PAYBYBANK_SHUTDOWN_TIMEOUT)")
+	if v := env("SHUTDOWN_TIMEOUT", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("PAYBYBANK_SHUTDOWN_TIMEOUT: %w", err)
+		}
+		c.ShutdownTimeout = d
+	}
 	fs.StringVar(&c.OpenPayments.ClientID, "openpayments-client-id", env("OPENPAYMENTS_CLIENT_ID", ""), "Open Payments client id (PAYBYBANK_OPENPAYMENTS_CLIENT_ID)")
 	fs.StringVar(&c.OpenPayments.ClientSecret, "openpayments-client-secret", env("OPENPAYMENTS_CLIENT_SECRET", ""), "Open Payments client secret (PAYBYBANK_OPENPAYMENTS_CLIENT_SECRET)")
 	fs.StringVar(&c.OpenPayments.AuthURL, "openpayments-auth-url", env("OPENPAYMENTS_AUTH_URL", "https://auth.openbankingplatform.com"), "Open Payments auth host (PAYBYBANK_OPENPAYMENTS_AUTH_URL)")
@@ -256,19 +271,30 @@ func serve(args []string) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
+	// The workers run until the requests in flight are answered, then stop; they are joined
+	// before the database closes (deferred above), so none writes to a closed database.
+	wctx, stopWorkers := context.WithCancel(context.Background())
+	defer stopWorkers()
+	var workers sync.WaitGroup
 	rec := &checkout.Reconciler{Service: svc, Logger: logger}
-	go rec.Run(ctx)
-	go a.Webhooks.Run(ctx)
+	workers.Go(func() { rec.Run(wctx) })
+	workers.Go(func() { a.Webhooks.Run(wctx) })
 
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	case <-ctx.Done():
+		logger.Info("shutting down: answering the requests in flight", slog.Duration("timeout", c.ShutdownTimeout))
+		sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+		defer cancel()
+		if serveErr = srv.Shutdown(sctx); serveErr != nil {
+			serveErr = fmt.Errorf("shutdown: %w", serveErr)
+		}
 	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
+	stopWorkers()
+	workers.Wait()
+	logger.Info("workers stopped; closing the database")
+	return serveErr
 }
 
 // demo makes sure the demo merchant exists, mints it a fresh API key (keys are stored hashed, so

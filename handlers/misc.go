@@ -5,7 +5,9 @@ import (
 	"crypto/hmac"
 	"fmt"
 	"html"
+	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"paybybank/checkout"
@@ -17,11 +19,43 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
+// probeEvery is how long a write probe's result stands: a load balancer polling /readyz from
+// many places costs the database at most one small write a second.
+const probeEvery = time.Second
+
+// writeProbe caches the last write probe.
+type writeProbe struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+// check returns the last probe's result, probing again when it is older than probeEvery, and
+// logs when readiness changes. The lock is held while probing, so concurrent checks share one probe.
+func (p *writeProbe) check(ctx context.Context, probe func(context.Context) error, logger *slog.Logger) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now := time.Now(); p.at.IsZero() || now.Sub(p.at) >= probeEvery {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		was := p.err
+		p.err, p.at = probe(pctx), now
+		switch {
+		case p.err != nil && was == nil:
+			logger.ErrorContext(ctx, "not ready: the database cannot write", slog.String("error", p.err.Error()))
+		case p.err == nil && was != nil:
+			logger.InfoContext(ctx, "ready again: the database writes")
+		}
+	}
+	return p.err
+}
+
+// readyz is ready while the database can write: a full disk still reads, and a server that
+// takes traffic it cannot store only turns it away. A probe that succeeds again makes it ready.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+	if err := s.probe.check(r.Context(), s.store.ProbeWrite, s.logger); err != nil {
+		w.Header().Set("Retry-After", storageRetryAfter)
+		http.Error(w, "database cannot write", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain")

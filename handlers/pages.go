@@ -23,6 +23,7 @@ import (
 	"paybybank/checkout"
 	"paybybank/i18n"
 	"paybybank/payment"
+	"paybybank/store"
 	"paybybank/views"
 )
 
@@ -64,6 +65,10 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, payment.ErrNotFound):
 		s.renderError(w, r, http.StatusNotFound, "error.notfound", "")
+	case errors.Is(err, store.ErrUnavailable):
+		s.logger.ErrorContext(r.Context(), "storage unavailable", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", storageRetryAfter)
+		s.renderError(w, r, http.StatusServiceUnavailable, "error.storage", retry)
 	case errors.Is(err, checkout.ErrBadState), errors.Is(err, checkout.ErrUsedState):
 		s.renderError(w, r, http.StatusBadRequest, "error.state", "")
 	case errors.Is(err, payment.ErrConflict):

@@ -8,7 +8,12 @@ import (
 
 	"paybybank/checkout"
 	"paybybank/payment"
+	"paybybank/store"
 )
+
+// storageRetryAfter is the Retry-After, in seconds, of answers the database could not write: long
+// enough not to hammer a full disk, short enough that a shopper's retry soon succeeds.
+const storageRetryAfter = "5"
 
 // apiError is an RFC 9457 problem with a stable code and, for validation, the offending field.
 type apiError struct {
@@ -19,6 +24,8 @@ type apiError struct {
 	Field  string
 	// PaymentStatus is where the payment stands, for problems about what it can no longer do.
 	PaymentStatus payment.Status
+	// RetryAfter, in seconds, says when a passing failure is worth retrying; empty for none.
+	RetryAfter string
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Detail }
@@ -52,6 +59,9 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: 422, Code: "validation_error", Title: "Invalid request", Detail: fe.Error(), Field: fe.Field}
 	case errors.As(err, &mbe):
 		return &apiError{Status: 413, Code: "body_too_large", Title: "Request body too large", Detail: "the body must be at most 64 KiB"}
+	case errors.Is(err, store.ErrUnavailable):
+		return &apiError{Status: 503, Code: "storage_unavailable", Title: "Storage unavailable",
+			Detail: "the database cannot write right now (a full disk, for example); nothing was changed: retry after the Retry-After seconds", RetryAfter: storageRetryAfter}
 	case errors.Is(err, payment.ErrNotFound):
 		return &apiError{Status: 404, Code: "not_found", Title: "Not found", Detail: "no such payment"}
 	case errors.Is(err, payment.ErrIdempotencyMismatch):
@@ -70,6 +80,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
+	if ae.RetryAfter != "" {
+		w.Header().Set("Retry-After", ae.RetryAfter)
+	}
 	w.WriteHeader(ae.Status)
 	json.NewEncoder(w).Encode(problemBody{Type: "https://paybybank.dev/problems/" + ae.Code, Title: ae.Title, Status: ae.Status,
 		Detail: ae.Detail, Code: ae.Code, Field: ae.Field, PaymentStatus: ae.PaymentStatus, Instance: r.URL.Path, RequestID: requestIDFrom(r.Context())})

@@ -33,7 +33,7 @@ type Store interface {
 	Events(ctx context.Context, paymentID string) ([]payment.Event, error)
 	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
 	SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error
-	Ping(ctx context.Context) error
+	ProbeWrite(ctx context.Context) error
 	Logo(ctx context.Context, merchantID string) ([]byte, string, error)
 	SetWebhook(ctx context.Context, merchantID, url string) (string, error)
 	PaymentWebhooks(ctx context.Context, paymentID string) ([]payment.WebhookEvent, error)
@@ -79,6 +79,8 @@ type Server struct {
 
 	streamsEnd chan struct{} // closed by EndStreams
 	endOnce    sync.Once
+
+	probe writeProbe // /readyz's cached write probe, see misc.go
 }
 
 // New returns the HTTP server's handlers. sandbox may be nil.

@@ -72,6 +72,7 @@ var da = map[string]string{
 	"error.ratelimit":        "For mange forsøg. Vent lidt, og prøv igen.",
 	"error.try":              "Prøv igen",
 	"error.generic":          "Prøv igen om lidt.",
+	"error.storage":          "Vi kan ikke gemme noget lige nu. Prøv igen om lidt.",
 	"error.link":             "Betalingslinket er ikke gyldigt: det er ændret eller udløbet. Bed butikken om et nyt.",
 	"footer.secure":          "Sikker betaling med paybybank",
 	"lang.label":             "Sprog",

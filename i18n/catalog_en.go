@@ -77,6 +77,7 @@ var en = map[string]string{
 	"error.ratelimit":        "Too many attempts. Please wait a moment and try again.",
 	"error.try":              "Try again",
 	"error.generic":          "Please try again in a moment.",
+	"error.storage":          "We cannot save anything just now. Please try again in a moment.",
 	"error.link":             "This payment link is not valid: it was changed or has expired. Please ask the shop for a new one.",
 	"footer.secure":          "Secure payment by paybybank",
 	"lang.label":             "Language",

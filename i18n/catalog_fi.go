@@ -72,6 +72,7 @@ var fi = map[string]string{
 	"error.ratelimit":        "Liian monta yritystä. Odota hetki ja yritä uudelleen.",
 	"error.try":              "Yritä uudelleen",
 	"error.generic":          "Yritä hetken kuluttua uudelleen.",
+	"error.storage":          "Emme voi tallentaa mitään juuri nyt. Yritä hetken kuluttua uudelleen.",
 	"error.link":             "Maksulinkki ei ole voimassa: sitä on muutettu tai se on vanhentunut. Pyydä kaupalta uusi.",
 	"footer.secure":          "Turvallinen maksu: paybybank",
 	"lang.label":             "Kieli",

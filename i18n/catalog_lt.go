@@ -72,6 +72,7 @@ var lt = map[string]string{
 	"error.ratelimit":        "Per daug bandymų. Palaukite ir bandykite dar kartą.",
 	"error.try":              "Bandyti dar kartą",
 	"error.generic":          "Bandykite po akimirkos.",
+	"error.storage":          "Šiuo metu negalime nieko išsaugoti. Bandykite po akimirkos.",
 	"error.link":             "Ši mokėjimo nuoroda negalioja: ji pakeista arba baigėsi jos galiojimas. Paprašykite parduotuvės naujos.",
 	"footer.secure":          "Saugus mokėjimas su paybybank",
 	"lang.label":             "Kalba",

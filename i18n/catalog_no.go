@@ -72,6 +72,7 @@ var no = map[string]string{
 	"error.ratelimit":        "For mange forsøk. Vent litt og prøv igjen.",
 	"error.try":              "Prøv igjen",
 	"error.generic":          "Prøv igjen om litt.",
+	"error.storage":          "Vi kan ikke lagre noe akkurat nå. Prøv igjen om litt.",
 	"error.link":             "Betalingslenken er ikke gyldig: den er endret eller utløpt. Be butikken om en ny.",
 	"footer.secure":          "Sikker betaling med paybybank",
 	"lang.label":             "Språk",

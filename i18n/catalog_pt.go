@@ -72,6 +72,7 @@ var pt = map[string]string{
 	"error.ratelimit":        "Demasiadas tentativas. Aguarde um momento e tente novamente.",
 	"error.try":              "Tentar novamente",
 	"error.generic":          "Tente novamente daqui a pouco.",
+	"error.storage":          "Não conseguimos guardar nada neste momento. Tente novamente dentro de momentos.",
 	"error.link":             "Esta ligação de pagamento não é válida: foi alterada ou expirou. Peça uma nova à loja.",
 	"footer.secure":          "Pagamento seguro com paybybank",
 	"lang.label":             "Idioma",

@@ -72,6 +72,7 @@ var sv = map[string]string{
 	"error.ratelimit":        "För många försök. Vänta en stund och försök igen.",
 	"error.try":              "Försök igen",
 	"error.generic":          "Försök igen om en liten stund.",
+	"error.storage":          "Vi kan inte spara något just nu. Försök igen om en stund.",
 	"error.link":             "Betalningslänken är inte giltig: den har ändrats eller gått ut. Be butiken om en ny.",
 	"footer.secure":          "Säker betalning med paybybank",
 	"lang.label":             "Språk",

@@ -196,7 +196,7 @@ func (db *DB) ReleaseState(ctx context.Context, authID string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // retired meanwhile: nothing to release
 	} else if err != nil {
-		return fmt.Errorf("store: release state: %w", err)
+		return fmt.Errorf("store: release state: %w", storageError(err))
 	}
 	tx.changedAuthorisation(paymentID)
 	return tx.Commit()

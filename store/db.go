@@ -172,9 +172,10 @@ func (tx *Tx) changedPayment(id string) { tx.payments = append(tx.payments, id) 
 // write of authorisations calls it.
 func (tx *Tx) changedAuthorisation(paymentID string) { tx.auths = append(tx.auths, paymentID) }
 
-// Commit commits, then makes the caches forget the rows written.
+// Commit commits, then makes the caches forget the rows written. A write the disk refused is
+// ErrUnavailable.
 func (tx *Tx) Commit() error {
-	err := tx.Tx.Commit()
+	err := storageError(tx.Tx.Commit())
 	if len(tx.payments) > 0 {
 		tx.db.payments.forget(tx.payments...)
 	}
@@ -184,11 +185,12 @@ func (tx *Tx) Commit() error {
 	return err
 }
 
-// BeginTx starts a write transaction (BEGIN IMMEDIATE, so conditional updates never race).
+// BeginTx starts a write transaction (BEGIN IMMEDIATE, so conditional updates never race). A
+// database that cannot write is ErrUnavailable.
 func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, storageError(err)
 	}
 	return &Tx{Tx: tx, now: db.Now().UTC().Truncate(time.Microsecond), stmts: db.ro, db: db}, nil
 }

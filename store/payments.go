@@ -94,10 +94,16 @@ func (db *DB) commitGroup(group []*createReq) {
 	defer tx.Rollback()
 	for i, r := range group {
 		if _, err := tx.Tx.ExecContext(ctx, `SAVEPOINT create_payment`); err != nil {
-			fail(err)
+			fail(fmt.Errorf("store: savepoint: %w", storageError(err)))
 			return
 		}
 		p, created, err := createPayment(ctx, tx, r.p, r.key, r.hash)
+		if errors.Is(err, ErrUnavailable) {
+			// SQLite may have rolled back the whole transaction (a full disk does): no creation
+			// of the group stands, and each is told why.
+			fail(err)
+			return
+		}
 		if err != nil {
 			tx.Tx.ExecContext(ctx, `ROLLBACK TO create_payment`)
 		}

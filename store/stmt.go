@@ -63,12 +63,15 @@ func (tx *Tx) cached(query string) (*sql.Stmt, bool) {
 	return nil, false
 }
 
-// ExecContext runs a statement in the transaction, prepared once and kept when it can be.
-func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// ExecContext runs a statement in the transaction, prepared once and kept when it can be. A
+// write the disk refused is ErrUnavailable.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
 	if st, ok := tx.cached(query); ok {
-		return tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		res, err = tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		res, err = tx.Tx.ExecContext(ctx, query, args...)
 	}
-	return tx.Tx.ExecContext(ctx, query, args...)
+	return res, storageError(err)
 }
 
 // QueryRowContext runs a statement in the transaction, prepared once and kept when it can be.
