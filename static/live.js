@@ -3,8 +3,10 @@
 // Without JavaScript the page's <noscript> meta refresh does the same job more coarsely.
 (function () {
   var root = document.querySelector("[data-status-url]");
-  if (!root) return;
-  var url = root.getAttribute("data-status-url");
+  var url = root && root.getAttribute("data-status-url");
+  // Nothing to wait for (the picker, the result): no stream and no asking. An empty URL would
+  // otherwise name this page itself, fetched once a second for as long as it stays open.
+  if (!url) return;
   var qr = document.getElementById("qr");
   // The QR is drawn here from the frame's payload with lean-qr (loaded on first need), so the
   // server encodes no image per shopper and second; the server's PNG is the fallback.
