@@ -24,8 +24,9 @@ func (b *tab) logRequests() *requestLog {
 	b.t.Helper()
 	l := &requestLog{}
 	chromedp.ListenTarget(b.ctx, func(ev any) {
-		// The browser fetches the page's icon by itself, once, some time after the load.
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok && !strings.HasSuffix(e.Request.URL, "/favicon.svg") {
+		// The browser fetches the page's icon by itself, once, some time after the load; data: URLs
+		// (the QR drawn in the page) never reach the server.
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && !strings.HasSuffix(e.Request.URL, "/favicon.svg") && !strings.HasPrefix(e.Request.URL, "data:") {
 			l.mu.Lock()
 			if l.armed {
 				l.urls = append(l.urls, e.Request.URL)

@@ -46,7 +46,7 @@ var (
 	shoppers    = flag.String("shoppers", "500,1000,2000,3000,4000,6000,10000", "BankID capacity levels: shoppers waiting at once")
 	holdFor     = flag.Duration("hold", 8*time.Second, "how long each capacity level is held")
 	out         = flag.String("out", "bench/results.md", "where the table goes")
-	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys); all when empty")
+	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys,browser); all when empty")
 	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the checkout page and creation measurements here")
 	memProfile  = flag.String("memprofile", "", "write an allocation profile of the whole run here")
 )
@@ -376,6 +376,16 @@ func main() {
 		journeyErrs = j.errs
 		rows = append(rows, row{"Complete journeys (create → bank → BankID QR → scan → sign → completed)",
 			fmt.Sprintf("%.1f journeys/s, p50 %s, %d errors", j.rate(), ms(j.pct(.5)), j.errs), "", "", "0 errors"})
+	}
+
+	if want("browser") {
+		// 5. What the shopper's browser does on each page.
+		pages, err := shopperPages(e)
+		if err != nil {
+			notes = append(notes, "shopper pages: "+err.Error())
+		} else {
+			rows = append(rows, idlePages(pages))
+		}
 	}
 
 	var md strings.Builder
