@@ -66,5 +66,5 @@ func (s *Server) Handler() http.Handler {
 	}
 
 	csrf := http.NewCrossOriginProtection()
-	return s.recoverPanics(s.requestID(s.logRequests(securityHeaders(csrf.Handler(mux)))))
+	return s.recoverPanics(s.requestID(s.logRequests(securityHeaders(compress(csrf.Handler(mux))))))
 }
