@@ -66,6 +66,7 @@ type Service struct {
 	bankListAt time.Time
 	bankListV  uint64 // bankList's version, see BankList
 	versions   atomic.Uint64
+	watch      watchers // which payments a page is watching now (watch.go)
 }
 
 // New returns a service over store and providers; publicURL is the origin banks send shoppers back to.
