@@ -290,18 +290,6 @@ func (e *env) status(c *http.Client, path string) (statusAnswer, error) {
 	return s, json.Unmarshal(b, &s)
 }
 
-func rssMB() float64 {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			f := strings.Fields(l)
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 type row struct{ what, ours, baseline, ratio, target string }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
