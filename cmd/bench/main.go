@@ -46,7 +46,7 @@ var (
 	shoppers    = flag.String("shoppers", "500,1000,2000,3000,4000,6000,10000", "BankID capacity levels: shoppers waiting at once")
 	holdFor     = flag.Duration("hold", 8*time.Second, "how long each capacity level is held")
 	out         = flag.String("out", "bench/results.md", "where the table goes")
-	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys,browser); all when empty")
+	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys,shopper,browser); all when empty")
 	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the checkout page and creation measurements here")
 	memProfile  = flag.String("memprofile", "", "write an allocation profile of the whole run here")
 )
@@ -165,6 +165,12 @@ func setup() (*env, error) {
 // serveOn starts the server on loopback with its own database in dir, configured by configure,
 // with a merchant and an API key.
 func serveOn(dir, dbName string, configure func(*app.Config)) (*env, error) {
+	return serveWith(dir, dbName, configure, nil, nil)
+}
+
+// serveWith is serveOn with the server's log records also sent to also (when not nil) and its
+// handler wrapped by wrap (when not nil).
+func serveWith(dir, dbName string, configure func(*app.Config), also slog.Handler, wrap func(http.Handler) http.Handler) (*env, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -180,11 +186,19 @@ func serveOn(dir, dbName string, configure func(*app.Config)) (*env, error) {
 	if os.Getenv("BENCH_LOG") != "" {
 		logs = os.Stderr // the server's warnings and errors, to see why a request failed
 	}
-	a, err := app.Build(cfg, db, bytes.Repeat([]byte{1}, 32), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	var logger slog.Handler = slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})
+	if also != nil {
+		logger = both{logger, also}
+	}
+	a, err := app.Build(cfg, db, bytes.Repeat([]byte{1}, 32), slog.New(logger))
 	if err != nil {
 		return nil, err
 	}
-	go (&http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	h := a.Handler
+	if wrap != nil {
+		h = wrap(h)
+	}
+	go (&http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 	ctx := context.Background()
 	m := &payment.Merchant{Name: "Bench Shop", AllowedOrigins: []string{base},
 		Creditor: payment.Creditor{Name: "Bench Shop AB", IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789"}}
@@ -366,6 +380,10 @@ func main() {
 			fmt.Sprintf("%.1f journeys/s, p50 %s, %d errors", j.rate(), ms(j.pct(.5)), j.errs), "", "", "0 errors"})
 	}
 
+	if want("shopper") {
+		// 6. What the shopper waits for, with banks as slow as real ones.
+		rows = append(rows, shopperTimes(e.dir)...)
+	}
 	if want("browser") {
 		// 5. What the shopper's browser does on each page.
 		pages, err := shopperPages(e)
