@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -391,6 +392,7 @@ func main() {
 			notes = append(notes, "shopper pages: "+err.Error())
 		} else {
 			rows = append(rows, idlePages(pages))
+			rows = append(rows, lighthouse(pages)...)
 		}
 	}
 
@@ -484,11 +486,25 @@ func checkoutPage(e *env, fail func(string, *result)) row {
 		fmt.Sprintf("%.2f", ours.rate()/base.rate()), "≥ 0.5"}
 }
 
+// startBare serves page as a bare net/http handler would, gzipped as the server sends pages
+// (stdlib gzip at the same level, pooled writers) to clients that take it, as browsers and Go's
+// client do: the baseline pays for the same compression as the page it is compared with.
 func startBare(page []byte) string {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	pool := sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed); return w }}
 	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(page)
+		w.Header().Set("Vary", "Accept-Encoding")
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Write(page)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := pool.Get().(*gzip.Writer)
+		zw.Reset(w)
+		zw.Write(page)
+		zw.Close()
+		pool.Put(zw)
 	}))
 	return "http://" + ln.Addr().String() + "/"
 }

@@ -137,6 +137,14 @@ func shopperPages(e *env) ([]shopperPage, error) {
 		return nil, err
 	}
 	add("one-time code", p, c, false)
+
+	c = newClient(true)
+	if p, err = e.createWith(c, `{"amount":"120.50","currency":"EUR","reference":"Encomenda 10"}`); err != nil {
+		return nil, err
+	}
+	if _, err := e.post(c, p, p+"/bank", url.Values{"bank": {"BOTPPTPL"}}); err != nil {
+		return nil, err
+	}
 	if _, err := e.post(c, p, p+"/otp", url.Values{"otp": {"123456"}}); err != nil {
 		return nil, err
 	}
@@ -213,4 +221,79 @@ func idleRequests(alloc context.Context, pg shopperPage) (int, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	return n, nil
+}
+
+// lighthouseBin is the pinned Lighthouse from npm (package.json), installed by npm ci.
+const lighthouseBin = "node_modules/.bin/lighthouse"
+
+// lighthouse audits each shopper page with Lighthouse's mobile preset (a mid-range phone on a
+// slow 4G connection, simulated) in Debian's Chromium, one row a page.
+func lighthouse(pages []shopperPage) []row {
+	const target = "100 in each category"
+	if _, err := os.Stat(lighthouseBin); err != nil {
+		return []row{{"Lighthouse (page)", "not measured: no " + lighthouseBin + " (npm ci)", "", "", target}}
+	}
+	var rows []row
+	for _, pg := range pages {
+		what := "Lighthouse (" + pg.name + ", mobile)"
+		r, err := lighthouseRun(pg)
+		if err != nil {
+			rows = append(rows, row{what, "not measured: " + err.Error(), "", "", target})
+			continue
+		}
+		verdict := "met"
+		if r.perf < 100 || r.a11y < 100 || r.bp < 100 {
+			verdict = "not met"
+		}
+		rows = append(rows, row{what, fmt.Sprintf("performance %d, accessibility %d, best practices %d; LCP %.0f ms, TBT %.0f ms, CLS %.3f, %d bytes",
+			r.perf, r.a11y, r.bp, r.lcp, r.tbt, r.cls, r.bytes), "", verdict, target})
+	}
+	return rows
+}
+
+type lighthouseResult struct {
+	perf, a11y, bp int
+	lcp, tbt, cls  float64
+	bytes          int64
+}
+
+func lighthouseRun(pg shopperPage) (lighthouseResult, error) {
+	var r lighthouseResult
+	out, err := os.CreateTemp("", "lighthouse-*.json")
+	if err != nil {
+		return r, err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	headers, _ := json.Marshal(map[string]string{"Cookie": pg.cookie})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, lighthouseBin, pg.url, "--output=json", "--output-path="+out.Name(), "--quiet",
+		"--only-categories=performance,accessibility,best-practices", "--extra-headers="+string(headers),
+		"--max-wait-for-load=20000", "--chrome-flags=--headless --no-sandbox --disable-gpu")
+	cmd.Env = append(os.Environ(), "CHROME_PATH="+chromiumPath())
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return r, fmt.Errorf("lighthouse: %w: %.200s", err, msg)
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		return r, err
+	}
+	var rep struct {
+		Categories map[string]struct{ Score *float64 }
+		Audits     map[string]struct{ NumericValue float64 }
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return r, fmt.Errorf("lighthouse report: %w", err)
+	}
+	score := func(c string) int {
+		if s := rep.Categories[c].Score; s != nil {
+			return int(*s*100 + 0.5)
+		}
+		return -1
+	}
+	r.perf, r.a11y, r.bp = score("performance"), score("accessibility"), score("best-practices")
+	r.lcp, r.tbt = rep.Audits["largest-contentful-paint"].NumericValue, rep.Audits["total-blocking-time"].NumericValue
+	r.cls, r.bytes = rep.Audits["cumulative-layout-shift"].NumericValue, int64(rep.Audits["total-byte-weight"].NumericValue)
+	return r, nil
 }
