@@ -52,5 +52,6 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzCallback$$' -fuzztime $(FUZZTIME) .
 
 # Measures throughput and capacity against baselines in the same run; writes bench/results.md.
-bench:
+# It needs npm (Lighthouse, pinned in package.json) and Chromium for the browser rows.
+bench: tools
 	go run ./cmd/bench

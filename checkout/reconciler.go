@@ -37,7 +37,6 @@ func (r *Reconciler) Run(ctx context.Context) {
 	if r.Tick == 0 {
 		r.Tick = 2 * time.Second
 	}
-	r.last = map[string]time.Time{}
 	// Bank choices a crash cut short are settled first, so their shoppers may choose again at once.
 	if n, err := r.Service.SettleInterrupted(ctx); err != nil {
 		r.Logger.Warn("settle interrupted bank calls at start", slog.String("error", err.Error()))
@@ -57,18 +56,27 @@ func (r *Reconciler) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		now := r.Service.Now()
-		if _, err := r.Service.Reconcile(ctx, func(p *payment.Payment) bool {
-			if now.Sub(r.last[p.ID]) < cadence(now.Sub(p.UpdatedAt)) {
-				return false
-			}
-			r.last[p.ID] = now
-			return true
-		}); err != nil && ctx.Err() == nil {
+		if err := r.Step(ctx); err != nil && ctx.Err() == nil {
 			r.Logger.Warn("reconcile", slog.String("error", err.Error()))
 		}
-		if len(r.last) > 100000 {
-			clear(r.last)
-		}
 	}
+}
+
+// Step is one tick of Run: it asks about the payments whose turn it is.
+func (r *Reconciler) Step(ctx context.Context) error {
+	if r.last == nil {
+		r.last = map[string]time.Time{}
+	}
+	now := r.Service.Now()
+	_, err := r.Service.Reconcile(ctx, func(p *payment.Payment) bool {
+		if !r.Service.reconcileDue(p, now, r.last[p.ID]) {
+			return false
+		}
+		r.last[p.ID] = now
+		return true
+	})
+	if len(r.last) > 100000 {
+		clear(r.last)
+	}
+	return err
 }

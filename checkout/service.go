@@ -74,6 +74,7 @@ type Service struct {
 	// process that died. One server owns the database (store.Lock), so this is exact; several
 	// servers would need the attempt to carry its owner and a lease instead.
 	choosing map[string]int
+	watch    watchers // which payments a page is watching now (watch.go)
 }
 
 // New returns a service over store and providers; publicURL is the origin banks send shoppers back to.

@@ -137,13 +137,6 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-func cacheStatic(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		next.ServeHTTP(w, r)
-	})
-}
-
 // limiter is a token bucket per client IP for the public endpoints.
 type limiter struct {
 	mu      sync.Mutex

@@ -12,6 +12,7 @@ import (
 
 	"paybybank/checkout"
 	"paybybank/payment"
+	"paybybank/static"
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +65,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprint(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>paybybank</title><link rel="stylesheet" href="/static/app.css"></head><body><div class="wrap"><main class="card"><h1>paybybank</h1><p>A self-hosted pay-by-bank checkout. Create a payment with <code>POST /api/v1/payments</code> and send the shopper to its <code>checkout_url</code>.</p><p><a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></p></main></div></body></html>`)
+	fmt.Fprint(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>paybybank</title><link rel="stylesheet" href="`+static.URL("app.css")+`"></head><body><div class="wrap"><main class="card"><h1>paybybank</h1><p>A self-hosted pay-by-bank checkout. Create a payment with <code>POST /api/v1/payments</code> and send the shopper to its <code>checkout_url</code>.</p><p><a href="/healthz">Health</a> · <a href="/metrics">Metrics</a></p></main></div></body></html>`)
 }
 
 // demoReturn is the demo shop's return page: it verifies the signature on what the shopper
@@ -83,6 +84,6 @@ func (s *Server) demoReturn(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo shop</title><link rel="stylesheet" href="/static/app.css"></head><body><div class="wrap"><main class="card"><h1>Demo shop: back from checkout</h1><p>Payment <code id="payment-id">%s</code> is <strong id="payment-status">%s</strong>.</p><p id="verdict">%s</p></main></div></body></html>`,
+	fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Demo shop</title><link rel="stylesheet" href="`+static.URL("app.css")+`"></head><body><div class="wrap"><main class="card"><h1>Demo shop: back from checkout</h1><p>Payment <code id="payment-id">%s</code> is <strong id="payment-status">%s</strong>.</p><p id="verdict">%s</p></main></div></body></html>`,
 		html.EscapeString(id), html.EscapeString(status), html.EscapeString(verdict))
 }

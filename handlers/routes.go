@@ -71,7 +71,7 @@ func (s *Server) Handler() http.Handler {
 	}
 
 	csrf := http.NewCrossOriginProtection()
-	return s.recoverPanics(s.requestID(s.logRequests(s.securityHeaders(csrf.Handler(mux)))))
+	return s.recoverPanics(s.requestID(s.logRequests(s.securityHeaders(compress(csrf.Handler(mux))))))
 }
 
 // MetricsHandler serves the Prometheus metrics. It is not on the public route table: request

@@ -43,6 +43,7 @@ func (s *Server) checkoutStatus(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, statusAnswer{})
 		return
 	}
+	s.checkout.Seen(p.ID) // a page asking instead of streaming: someone is watching
 	out, code := s.status(r, p, s.localizer(r, p))
 	writeJSON(w, code, out)
 }
@@ -98,6 +99,8 @@ func (s *Server) checkoutEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such payment", http.StatusNotFound)
 		return
 	}
+	// While the stream is open the bank is asked once a second; without it, at the reconciler's pace.
+	defer s.checkout.Watch(p.ID)()
 	rc := http.NewResponseController(w)
 	// The server's read and write time-outs are for whole requests; a stream sets its own per write.
 	rc.SetReadDeadline(time.Time{})
@@ -174,6 +177,7 @@ func (s *Server) qrImage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no QR code for this payment now", http.StatusGone)
 		return
 	}
+	s.checkout.Seen(p.ID)
 	sca, err := s.checkout.CurrentSCA(r.Context(), p)
 	if errors.Is(err, payment.ErrNotFound) || (err == nil && sca.QRData == "" && len(sca.QRImage) == 0) {
 		http.Error(w, "no QR code for this payment now", http.StatusGone)

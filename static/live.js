@@ -2,9 +2,13 @@
 // second, draws the new QR frame, announces the message, and moves on when the payment does.
 // Without JavaScript the page's <noscript> meta refresh does the same job more coarsely.
 (function () {
+  // The encoder's address carries its version (the page names it), so browsers keep it a year.
+  var encoderURL = (document.currentScript && document.currentScript.getAttribute("data-qr-encoder")) || "/static/lean-qr.js";
   var root = document.querySelector("[data-status-url]");
-  if (!root) return;
-  var url = root.getAttribute("data-status-url");
+  var url = root && root.getAttribute("data-status-url");
+  // Nothing to wait for (the picker, the result): no stream and no asking. An empty URL would
+  // otherwise name this page itself, fetched once a second for as long as it stays open.
+  if (!url) return;
   var qr = document.getElementById("qr");
   // The QR is drawn here from the frame's payload with lean-qr (loaded on first need), so the
   // server encodes no image per shopper and second; the server's PNG is the fallback.
@@ -12,7 +16,7 @@
   function showQR(s) {
     if (s.qr_data && encoder === null) {
       encoder = false;
-      import("/static/lean-qr.js").then(function (m) { encoder = m; }, function () { encoder = false; });
+      import(encoderURL).then(function (m) { encoder = m; }, function () { encoder = false; });
     }
     if (s.qr_data && encoder) {
       if (drawn !== s.qr_data) {

@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"paybybank/app"
@@ -37,6 +39,9 @@ type levelResult struct {
 	Shoppers                  int
 	Frames, Late, Stale, Errs int64
 	FirstErr                  string
+	// BankCalls is how many requests the bank had during the hold, HTTP2Calls how many of them
+	// came over HTTP/2.
+	BankCalls, HTTP2Calls int64
 }
 
 func (r levelResult) latePct() float64 {
@@ -83,10 +88,11 @@ func capacity(bench *env) ([]row, string, string) {
 	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "bank ") {
 		return failed(errors.New("the shoppers' process named no bank"))
 	}
-	bankURL := strings.TrimPrefix(lines.Text(), "bank ")
+	bankURL, caFile, _ := strings.Cut(strings.TrimPrefix(lines.Text(), "bank "), " ")
 	e, err := serveOn(bench.dir, "capacity.db", func(c *app.Config) {
 		c.OpenPayments.ClientID, c.OpenPayments.ClientSecret = benchClientID, benchClientSecret
 		c.OpenPayments.AuthURL, c.OpenPayments.APIURL = bankURL, bankURL
+		c.OpenPayments.CAFile = caFile // the bank's own certificate, as a real bank's CA
 		c.OpenPayments.Countries = "SE"
 	})
 	if err != nil {
@@ -94,12 +100,18 @@ func capacity(bench *env) ([]row, string, string) {
 	}
 	fmt.Fprintln(in, e.base, e.key)
 	var rows []row
+	var costRow row
 	best, profileTop := "not reached at the smallest level", ""
 	var prof *os.File
 	top := ""
 	var peak atomic.Value
 	var heapPeak, stackPeak, goPeak atomic.Uint64
 	var done chan struct{}
+	// The server idle, before any shopper: what a shopper costs is what it adds to this.
+	idleRSS, _ := rssMBOf(os.Getpid())
+	idleGoroutines := runtime.NumGoroutine()
+	var cpuAtHold time.Duration
+	var heldSince time.Time
 	for lines.Scan() {
 		verb, arg, _ := strings.Cut(lines.Text(), " ")
 		switch verb {
@@ -108,10 +120,12 @@ func capacity(bench *env) ([]row, string, string) {
 			if prof != nil {
 				pprof.StartCPUProfile(prof)
 			}
-			peak.Store(0.0)
+			mb, _ := rssMBOf(os.Getpid())
+			peak.Store(mb)
 			heapPeak.Store(0)
 			stackPeak.Store(0)
-			goPeak.Store(0)
+			goPeak.Store(uint64(runtime.NumGoroutine()))
+			cpuAtHold, heldSince = processCPU(), time.Now()
 			done = make(chan struct{})
 			go func(done chan struct{}) {
 				for {
@@ -119,7 +133,9 @@ func capacity(bench *env) ([]row, string, string) {
 					case <-done:
 						return
 					case <-time.After(200 * time.Millisecond):
-						peak.Store(max(peak.Load().(float64), rssMB()))
+						if mb, err := rssMBOf(os.Getpid()); err == nil {
+							peak.Store(max(peak.Load().(float64), mb))
+						}
 						var ms runtime.MemStats
 						runtime.ReadMemStats(&ms)
 						heapPeak.Store(max(heapPeak.Load(), ms.HeapInuse>>20))
@@ -130,6 +146,10 @@ func capacity(bench *env) ([]row, string, string) {
 			}(done)
 		case "result":
 			close(done)
+			cpu, held := processCPU()-cpuAtHold, time.Since(heldSince)
+			if mb, err := rssMBOf(os.Getpid()); err == nil {
+				peak.Store(max(peak.Load().(float64), mb))
+			}
 			if os.Getenv("BENCH_KEEP_PROFILE") != "" {
 				if f, err := os.CreateTemp("", "qr-heap-*.pprof"); err == nil {
 					pprof.Lookup("heap").WriteTo(f, 0)
@@ -153,22 +173,72 @@ func capacity(bench *env) ([]row, string, string) {
 				r.Shoppers, heapPeak.Load(), stackPeak.Load(), goPeak.Load())
 			mb := peak.Load().(float64)
 			verdict := "on time"
+			rss := fmt.Sprintf("server %.0f MB RSS", mb)
+			if mb == 0 {
+				rss = "server RSS not read"
+			}
+			n := float64(max(r.Shoppers, 1))
+			cost := fmt.Sprintf("%.0f µs CPU/s, %.0f KB memory, %.2f goroutines, %.2f bank calls/s (%d of %d over HTTP/2) per waiting shopper, at %d shoppers",
+				float64(cpu.Microseconds())/held.Seconds()/n, (mb-idleRSS)*1024/n, float64(int(goPeak.Load())-idleGoroutines)/n,
+				float64(r.BankCalls)/holdFor.Seconds()/n, r.HTTP2Calls, r.BankCalls, r.Shoppers)
+			fmt.Fprintln(os.Stderr, "bench:", cost)
 			if !r.onTime() {
 				verdict = "frames late"
 			} else {
 				best = fmt.Sprintf("%d shoppers at once with fresh frames every second, at %.0f MB RSS", r.Shoppers, mb)
 				profileTop = top
+				costRow = row{"Cost per waiting shopper (the largest level on time; memory and goroutines beyond the idle server's)", cost, "",
+					"", "10,000 on 2 cores under 500 MB: ≤ 200 µs CPU/s, ≤ 50 KB, 1 bank call/s"}
 			}
 			if r.FirstErr != "" {
 				fmt.Fprintln(os.Stderr, "bench: shoppers:", r.FirstErr)
 			}
 			rows = append(rows, row{fmt.Sprintf("%d shoppers on the BankID page at once", r.Shoppers),
-				fmt.Sprintf("%.0f frames/s, %.1f %% late, %.1f %% repeated, %d errors, server %.0f MB RSS", float64(r.Frames)/holdFor.Seconds(),
-					r.latePct(), r.stalePct(), r.Errs, mb),
+				fmt.Sprintf("%.0f frames/s, %.1f %% late, %.1f %% repeated, %d errors, %s", float64(r.Frames)/holdFor.Seconds(),
+					r.latePct(), r.stalePct(), r.Errs, rss),
 				"", verdict, "no late frames; 10,000 under 500 MB"})
 		}
 	}
+	if costRow.what != "" {
+		rows = append(rows, costRow)
+	}
 	return rows, best, profileTop
+}
+
+// rssMBOf reads a process's resident set from /proc/<pid>/status, asking again a few times if
+// the reading is missing (a process may show no VmRSS line for a moment): never a made-up 0.
+func rssMBOf(pid int) (float64, error) {
+	var last error
+	for range 5 {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			last = err
+		} else {
+			last = errors.New("no VmRSS line")
+			for l := range strings.SplitSeq(string(b), "\n") {
+				if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+					f := strings.Fields(v) // "123456 kB"
+					if len(f) == 2 && f[1] == "kB" {
+						if kb, err := strconv.ParseFloat(f[0], 64); err == nil && kb > 0 {
+							return kb / 1024, nil
+						}
+					}
+					last = fmt.Errorf("VmRSS line %q", l)
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("rss of %d: %w", pid, last)
+}
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // profileParts names the parts of a waiting shopper's second that the report breaks the
@@ -227,14 +297,29 @@ func seconds(s string) float64 {
 func shoppersProcess() {
 	bank := openpaymentstest.New(benchClientID, benchClientSecret, nil)
 	bank.StartTimeout = time.Hour // shoppers here wait longer than BankID's 30 s
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// The bank speaks TLS with HTTP/2, as production banks do: many polls share a connection.
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bankCalls.Add(1)
+		if r.ProtoMajor == 2 {
+			bankHTTP2.Add(1)
+		}
+		bank.ServeHTTP(w, r)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	bank.BaseURL = srv.URL
+	ca, err := os.CreateTemp("", "bench-bank-ca-*.pem")
+	if err == nil {
+		err = pem.Encode(ca, &pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+		ca.Close()
+		defer os.Remove(ca.Name())
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: shoppers:", err)
 		return
 	}
-	bank.BaseURL = "http://" + ln.Addr().String()
-	go (&http.Server{Handler: bank, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
-	fmt.Println("bank", bank.BaseURL)
+	fmt.Println("bank", bank.BaseURL, ca.Name())
 	var base, key string
 	if _, err := fmt.Scanln(&base, &key); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: shoppers: no server named:", err)
@@ -283,7 +368,9 @@ func shoppersProcess() {
 			wg.Wait()
 		}
 		fmt.Println("hold", k)
+		calls, h2 := bankCalls.Load(), bankHTTP2.Load()
 		r := hold(e, paths[:k], clients[:k])
+		r.BankCalls, r.HTTP2Calls = bankCalls.Load()-calls, bankHTTP2.Load()-h2
 		b, _ := json.Marshal(r)
 		fmt.Println("result", string(b))
 		if !r.onTime() {
@@ -291,6 +378,9 @@ func shoppersProcess() {
 		}
 	}
 }
+
+// bankCalls and bankHTTP2 count the requests the capacity test's bank has had, and those over HTTP/2.
+var bankCalls, bankHTTP2 atomic.Int64
 
 // hold keeps the shoppers waiting for -hold, each listening to its page's event stream as live.js
 // does, and counts late frames (event n after second n of the stream is over), repeated ones (the

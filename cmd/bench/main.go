@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -46,7 +47,7 @@ var (
 	shoppers    = flag.String("shoppers", "500,1000,2000,3000,4000,6000,10000", "BankID capacity levels: shoppers waiting at once")
 	holdFor     = flag.Duration("hold", 8*time.Second, "how long each capacity level is held")
 	out         = flag.String("out", "bench/results.md", "where the table goes")
-	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys); all when empty")
+	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys,shopper,browser); all when empty")
 	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the checkout page and creation measurements here")
 	memProfile  = flag.String("memprofile", "", "write an allocation profile of the whole run here")
 )
@@ -165,6 +166,12 @@ func setup() (*env, error) {
 // serveOn starts the server on loopback with its own database in dir, configured by configure,
 // with a merchant and an API key.
 func serveOn(dir, dbName string, configure func(*app.Config)) (*env, error) {
+	return serveWith(dir, dbName, configure, nil, nil)
+}
+
+// serveWith is serveOn with the server's log records also sent to also (when not nil) and its
+// handler wrapped by wrap (when not nil).
+func serveWith(dir, dbName string, configure func(*app.Config), also slog.Handler, wrap func(http.Handler) http.Handler) (*env, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -180,11 +187,19 @@ func serveOn(dir, dbName string, configure func(*app.Config)) (*env, error) {
 	if os.Getenv("BENCH_LOG") != "" {
 		logs = os.Stderr // the server's warnings and errors, to see why a request failed
 	}
-	a, err := app.Build(cfg, db, bytes.Repeat([]byte{1}, 32), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	var logger slog.Handler = slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})
+	if also != nil {
+		logger = both{logger, also}
+	}
+	a, err := app.Build(cfg, db, bytes.Repeat([]byte{1}, 32), slog.New(logger))
 	if err != nil {
 		return nil, err
 	}
-	go (&http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	h := a.Handler
+	if wrap != nil {
+		h = wrap(h)
+	}
+	go (&http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 	ctx := context.Background()
 	m := &payment.Merchant{Name: "Bench Shop", AllowedOrigins: []string{base},
 		Creditor: payment.Creditor{Name: "Bench Shop AB", IBAN: "SE7160000000000123456789", BBAN: "123456789", ClearingNumber: "6789"}}
@@ -290,18 +305,6 @@ func (e *env) status(c *http.Client, path string) (statusAnswer, error) {
 	return s, json.Unmarshal(b, &s)
 }
 
-func rssMB() float64 {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			f := strings.Fields(l)
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 type row struct{ what, ours, baseline, ratio, target string }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
@@ -376,6 +379,21 @@ func main() {
 		journeyErrs = j.errs
 		rows = append(rows, row{"Complete journeys (create → bank → BankID QR → scan → sign → completed)",
 			fmt.Sprintf("%.1f journeys/s, p50 %s, %d errors", j.rate(), ms(j.pct(.5)), j.errs), "", "", "0 errors"})
+	}
+
+	if want("shopper") {
+		// 6. What the shopper waits for, with banks as slow as real ones.
+		rows = append(rows, shopperTimes(e.dir)...)
+	}
+	if want("browser") {
+		// 5. What the shopper's browser does on each page.
+		pages, err := shopperPages(e)
+		if err != nil {
+			notes = append(notes, "shopper pages: "+err.Error())
+		} else {
+			rows = append(rows, idlePages(pages))
+			rows = append(rows, lighthouse(pages)...)
+		}
 	}
 
 	var md strings.Builder
@@ -468,11 +486,25 @@ func checkoutPage(e *env, fail func(string, *result)) row {
 		fmt.Sprintf("%.2f", ours.rate()/base.rate()), "≥ 0.5"}
 }
 
+// startBare serves page as a bare net/http handler would, gzipped as the server sends pages
+// (stdlib gzip at the same level, pooled writers) to clients that take it, as browsers and Go's
+// client do: the baseline pays for the same compression as the page it is compared with.
 func startBare(page []byte) string {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	pool := sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed); return w }}
 	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(page)
+		w.Header().Set("Vary", "Accept-Encoding")
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Write(page)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := pool.Get().(*gzip.Writer)
+		zw.Reset(w)
+		zw.Write(page)
+		zw.Close()
+		pool.Put(zw)
 	}))
 	return "http://" + ln.Addr().String() + "/"
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// requestLog records every request a tab sends, from the moment it is armed.
+type requestLog struct {
+	mu    sync.Mutex
+	armed bool
+	urls  []string
+}
+
+// logRequests starts recording the tab's requests (none until arm).
+func (b *tab) logRequests() *requestLog {
+	b.t.Helper()
+	l := &requestLog{}
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		// The browser fetches the page's icon by itself, once, some time after the load; data: URLs
+		// (the QR drawn in the page) never reach the server.
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && !strings.HasSuffix(e.Request.URL, "/favicon.svg") && !strings.HasPrefix(e.Request.URL, "data:") {
+			l.mu.Lock()
+			if l.armed {
+				l.urls = append(l.urls, e.Request.URL)
+			}
+			l.mu.Unlock()
+		}
+	})
+	b.run(network.Enable())
+	return l
+}
+
+// arm forgets what was recorded and records from now on.
+func (l *requestLog) arm() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.armed, l.urls = true, nil
+}
+
+// stop ends the recording and returns it.
+func (l *requestLog) stop() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.armed = false
+	return append([]string(nil), l.urls...)
+}
+
+// during returns the requests the tab sent while it sat untouched for d.
+func (l *requestLog) during(d time.Duration) []string {
+	l.arm()
+	time.Sleep(d)
+	return l.stop()
+}
+
+// TestBrowserIdlePagesStayQuiet holds the pages with nothing to wait for (the picker, the
+// result) to no request at all once loaded: a page that asks the server every second costs a
+// render per second for as long as the shopper leaves it open. The BankID page, which has
+// something to wait for, must still listen.
+func TestBrowserIdlePagesStayQuiet(t *testing.T) {
+	h := newHarness(t)
+	needBrowser(t)
+	code, p := h.api("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"Encomenda 9"}`)
+	if code != 201 {
+		t.Fatal(code)
+	}
+	u, _ := url.Parse(p["checkout_url"].(string))
+	b := newTab(t, h, tabOption{phone: true, width: 360, height: 640})
+	log := b.logRequests()
+	quiet := func(page string) {
+		t.Helper()
+		b.waitTrue(`document.readyState === "complete"`)
+		if got := log.during(3500 * time.Millisecond); len(got) > 0 {
+			t.Errorf("the idle %s sent %d requests in 3.5 s: %s", page, len(got), strings.Join(got, ", "))
+		}
+	}
+	b.open(u.Path)
+	b.waitText("Choose your bank")
+	quiet("picker")
+	b.click(`button[value="BOTPPTPL"]`)
+	b.waitText("Enter the code from your bank")
+	quiet("one-time code page")
+	b.run(chromedp.SendKeys("#otp", "123456", chromedp.ByID))
+	b.click(`#otp-form button`)
+	b.waitText("Payment completed")
+	quiet("result page")
+	b.open(u.Path) // the result page opened afresh
+	b.waitText("Payment completed")
+	quiet("result page, reopened")
+
+	_, path := h.createPayment("")
+	b.open(path)
+	b.waitText("Choose your bank")
+	log.arm()
+	b.click(`button[value="HANDSESS"]`)
+	b.waitText("Approve with BankID")
+	b.waitTrue(`document.readyState === "complete"`)
+	time.Sleep(time.Second)
+	if got := log.stop(); !slices.ContainsFunc(got, func(u string) bool { return strings.Contains(u, "/events") }) {
+		t.Errorf("the BankID page opened no event stream: %s", strings.Join(got, ", "))
+	}
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"paybybank/checkout"
+)
+
+// scaPolls counts the bank's authorisation polls so far.
+func scaPolls(h *harness) int {
+	n := 0
+	for _, c := range h.app.Sandbox.OpenPayments.Calls() {
+		if c.Method == "GET" && strings.Contains(c.Path, "/authorisations/") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBankAskedAsFastAsSomeoneWatches: while the BankID page's event stream is open the stream
+// asks the bank each second and the reconciler leaves the order alone; once the page is gone the
+// reconciler asks at its slower pace; when the page comes back the stream asks each second again.
+func TestBankAskedAsFastAsSomeoneWatches(t *testing.T) {
+	h := newHarness(t)
+	id, path := h.createPayment("")
+	h.get(path)
+	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
+	rec := &checkout.Reconciler{Service: h.app.Checkout, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	step := func() int {
+		t.Helper()
+		before := scaPolls(h)
+		if err := rec.Step(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return scaPolls(h) - before
+	}
+	// watch opens the page's event stream and reads n frames, returning the bank's polls during
+	// them and the stream's end.
+	watch := func(n int) (polls int, frames chan struct{}, stop func()) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(t.Context())
+		req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+path+"/events?page=bankid", nil)
+		c := *h.client
+		c.Timeout = 0
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = make(chan struct{}, 100)
+		go func() {
+			defer resp.Body.Close()
+			lines := bufio.NewScanner(resp.Body)
+			for lines.Scan() {
+				if strings.HasPrefix(lines.Text(), "data: ") {
+					frames <- struct{}{}
+				}
+			}
+			close(frames)
+		}()
+		<-frames
+		before := scaPolls(h)
+		for range n {
+			if _, ok := <-frames; !ok {
+				t.Fatal("the stream ended")
+			}
+		}
+		return scaPolls(h) - before, frames, cancel
+	}
+
+	polls, frames, stop := watch(2)
+	if polls < 2 {
+		t.Fatalf("a watched order: %d bank polls in 2 frames, want one a frame", polls)
+	}
+	if !h.app.Checkout.Watched(id) {
+		t.Fatal("an open stream is not watching")
+	}
+	if n := step(); n != 0 {
+		t.Fatalf("the reconciler asked %d times about an order its page asks about each second", n)
+	}
+	stop()
+	for range frames { // the stream is over
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.app.Checkout.Watched(id) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if h.app.Checkout.Watched(id) {
+		t.Fatal("still watched after the page left")
+	}
+	// Nobody watches: the reconciler asks, then not again before UnwatchedEvery.
+	if n := step(); n != 1 {
+		t.Fatalf("unwatched, first tick: %d polls, want 1", n)
+	}
+	h.clock.Add(checkout.UnwatchedEvery / 2)
+	if n := step(); n != 0 {
+		t.Fatalf("unwatched, %s later: %d polls, want 0", checkout.UnwatchedEvery/2, n)
+	}
+	h.clock.Add(checkout.UnwatchedEvery / 2)
+	if n := step(); n != 1 {
+		t.Fatalf("unwatched, %s later: %d polls, want 1", checkout.UnwatchedEvery, n)
+	}
+	// A page asking for its status counts as watching, as a stream does.
+	h.get(path + "/status?page=bankid")
+	if n := step(); n != 0 || !h.app.Checkout.Watched(id) {
+		t.Fatalf("after a status request: watched %v, reconciler polls %d", h.app.Checkout.Watched(id), n)
+	}
+	// The page comes back: its stream asks each second again.
+	polls, frames, stop = watch(2)
+	defer func() {
+		stop()
+		for range frames {
+		}
+	}()
+	if polls < 2 {
+		t.Fatalf("the page came back: %d bank polls in 2 frames", polls)
+	}
+}
