@@ -26,7 +26,7 @@ func (b *tab) logRequests() *requestLog {
 	chromedp.ListenTarget(b.ctx, func(ev any) {
 		// The browser fetches the page's icon by itself, once, some time after the load; data: URLs
 		// (the QR drawn in the page) never reach the server.
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok && !strings.HasSuffix(e.Request.URL, "/favicon.svg") && !strings.HasPrefix(e.Request.URL, "data:") {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && !isIcon(e.Request.URL) && !strings.HasPrefix(e.Request.URL, "data:") {
 			l.mu.Lock()
 			if l.armed {
 				l.urls = append(l.urls, e.Request.URL)
@@ -36,6 +36,12 @@ func (b *tab) logRequests() *requestLog {
 	})
 	b.run(network.Enable())
 	return l
+}
+
+// isIcon reports whether u is the page's icon, versioned or not.
+func isIcon(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && strings.HasSuffix(p.Path, "/favicon.svg")
 }
 
 // arm forgets what was recorded and records from now on.
