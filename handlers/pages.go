@@ -216,7 +216,7 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 		// Reading the shopper's accounts before paying: SCA for the consent, then the account page.
 		switch {
 		case pr.Auth.SCAStatus == "finalised" || pr.Auth.SCAStatus == "failed" || pr.Retryable:
-			http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(pr.Auth.Extra["bank_key"]), http.StatusSeeOther)
+			http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(pr.Auth.BankKey), http.StatusSeeOther)
 		case pr.Auth.Approach == banks.Decoupled:
 			s.render(w, r, http.StatusOK, views.BankIDPage(s.bankIDView(r, p, pr, pg, order, csrf)))
 		default:
@@ -309,7 +309,7 @@ func (s *Server) bankIDView(r *http.Request, p *payment.Payment, pr *checkout.Pr
 	d.Refresh = 1
 	d.StatusURL = pg.Path + "/status?page=bankid"
 	qrShown := false
-	scaStatus, hint := a.SCAStatus, pr.Hint
+	scaStatus, hint := string(a.SCAStatus), pr.Hint
 	if pr.SCA != nil {
 		scaStatus = pr.SCA.Status
 		if pr.SCA.QRData != "" || len(pr.SCA.QRImage) > 0 {
@@ -388,7 +388,7 @@ func (s *Server) startBank(w http.ResponseWriter, r *http.Request, p *payment.Pa
 
 // sendToSCA sends the shopper where SCA happens: to their bank for a redirect, else to the
 // checkout, which shows the BankID page.
-func (s *Server) sendToSCA(w http.ResponseWriter, r *http.Request, p *payment.Payment, a *payment.Authorisation) {
+func (s *Server) sendToSCA(w http.ResponseWriter, r *http.Request, p *payment.Payment, a *payment.Attempt) {
 	if a.Approach == banks.Redirect && a.RedirectURL != "" {
 		http.Redirect(w, r, a.RedirectURL, http.StatusSeeOther)
 		return
@@ -512,9 +512,15 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) otpView(p *payment.Payment, a *payment.Authorisation, pg views.Page, order views.Order, csrf, errText string) views.OTPForm {
-	return views.OTPForm{Page: pg, Order: order, Challenge: a.Extra["challenge"], Information: a.Extra["additional_information"],
-		MaxLength: a.Extra["otp_length"], Action: pg.Path + "/otp", CancelURL: pg.Path + "/cancel", CSRF: csrf, Error: errText}
+func (s *Server) otpView(p *payment.Payment, a *payment.Attempt, pg views.Page, order views.Order, csrf, errText string) views.OTPForm {
+	d := views.OTPForm{Page: pg, Order: order, Action: pg.Path + "/otp", CancelURL: pg.Path + "/cancel", CSRF: csrf, Error: errText}
+	if ch := a.Challenge; ch != nil {
+		d.Challenge, d.Information = ch.Method, ch.Information
+		if ch.OTPLength > 0 {
+			d.MaxLength = strconv.Itoa(ch.OTPLength)
+		}
+	}
+	return d
 }
 
 // submitOTP takes the bank's one-time code for embedded SCA.

@@ -67,7 +67,7 @@ func (s *Server) status(r *http.Request, p *payment.Payment, l *i18n.Localizer) 
 		out.Next = base
 	case page == "bankid":
 		qrShown := false
-		scaStatus := pr.Auth.SCAStatus
+		scaStatus := string(pr.Auth.SCAStatus)
 		if pr.SCA != nil {
 			scaStatus = pr.SCA.Status
 			if pr.SCA.QRData != "" || len(pr.SCA.QRImage) > 0 {
