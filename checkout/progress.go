@@ -87,9 +87,13 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 	if a.BankPaymentID == "" {
 		return pr, nil // the bank call is still under way (or was cut short by a crash)
 	}
-	consentPending := IsConsent(a) && p.Status == payment.StatusOpen && a.SCAStatus != payment.SCAFinalised
-	switch {
-	case consentPending && a.Approach == banks.Decoupled && a.SCAStatus != payment.SCAFailed:
+	// What the payment waits for says what to ask the bank: a decoupled SCA's news, a redirect's
+	// outcome now and then, or the transaction status of an approved payment.
+	lapsed := a.SCAStatus == payment.SCAFailed
+	switch step := StepOf(p, a, lapsed); {
+	case step == payment.StepBankID && lapsed:
+		pr.Retryable, pr.Hint = true, a.Hint
+	case step == payment.StepBankID && IsConsent(a):
 		sca, err := s.livePoll(ctx, pr, a, cause)
 		if err != nil {
 			return pr, err
@@ -107,9 +111,9 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 		}
 		return pr, nil
 	case IsConsent(a):
-		pr.Retryable = a.SCAStatus == payment.SCAFailed
+		pr.Retryable = lapsed
 		return pr, nil
-	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled && a.SCAStatus != payment.SCAFailed:
+	case step == payment.StepBankID:
 		sca, err := s.livePoll(ctx, pr, a, cause)
 		if err != nil {
 			return pr, err
@@ -122,13 +126,11 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 		case sca.Failed:
 			return s.scaFailed(ctx, pr, cause)
 		}
-	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled:
-		pr.Retryable, pr.Hint = true, a.Hint
-	case p.Status == payment.StatusAuthorising && a.Approach == banks.Redirect && cause == payment.CausePoll:
+	case step == payment.StepAtBank && a.Approach == payment.ApproachRedirect && cause == payment.CausePoll:
 		np, err := s.checkRedirect(ctx, p, a)
 		pr.Payment = np
 		return pr, err
-	case p.Status == payment.StatusProcessing:
+	case step == payment.StepProcessing:
 		np, err := s.confirm(ctx, p, a, cause, "")
 		pr.Payment = np
 		return pr, err
