@@ -30,6 +30,8 @@ const (
 	SCAPending SCAStatus = ""
 	// SCAFinalised means the shopper authenticated: the bank now decides the payment.
 	SCAFinalised SCAStatus = "finalised"
+	// SCAExempted means the bank waived SCA: as good as finalised.
+	SCAExempted SCAStatus = "exempted"
 	// SCAFailed means SCA failed, was cancelled or timed out; see the attempt's Hint for why.
 	SCAFailed SCAStatus = "failed"
 	// SCALost marks an attempt given up because its bank call never finished (a time-out, a 5xx,

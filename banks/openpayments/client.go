@@ -464,10 +464,10 @@ func chooseMethod(methods []SCAMethod, mobile bool) string {
 
 func toSCA(a *Authorisation, method string) (*banks.SCA, error) {
 	sca := &banks.SCA{Method: method, Status: a.Status()}
-	switch sca.Status {
-	case "finalised", "exempted":
+	switch payment.SCAStatus(sca.Status) {
+	case payment.SCAFinalised, payment.SCAExempted:
 		sca.Finalised = true
-	case "failed":
+	case payment.SCAFailed:
 		sca.Failed = true
 	}
 	if cd := a.ChallengeData; cd != nil && !sca.Finalised && !sca.Failed {

@@ -267,7 +267,7 @@ func (c *Client) SubmitOTP(ctx context.Context, o banks.Order, otp string) (bool
 			return false, fmt.Errorf("sibs: OTP: SCA status: %w", err)
 		}
 	}
-	return accepted || out.SCAStatus == "finalised" || out.SCAStatus == "exempted", nil
+	return accepted || out.SCAStatus == string(payment.SCAFinalised) || out.SCAStatus == string(payment.SCAExempted), nil
 }
 
 // PollSCA is not used.
