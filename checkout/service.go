@@ -17,7 +17,6 @@ import (
 	"maps"
 	"net/url"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,87 +95,12 @@ func (s *Service) CallbackURL() string { return s.publicURL + "/callback" }
 func (s *Service) CheckoutURL(p *payment.Payment) string { return s.publicURL + "/checkout/" + p.Token }
 
 // NewPayment is a merchant's request for a payment, as decoded from the API.
-type NewPayment struct {
-	Amount    string
-	Currency  string
-	Reference string
-	Creditor  *payment.Creditor
-	ReturnURL string
-	Locale    string
-	Bank      string
-	Country   string
-	ExpiresIn int
-	Metadata  map[string]string
-	Debtor    *payment.Account // the shopper's account, when the merchant knows it
-	TSU       *payment.TSU     // a Portuguese social-security payment
-}
+type NewPayment = payment.Request
 
-// Validate checks a new payment against the merchant and returns the payment to store, or a
-// *payment.FieldError naming the first offending field.
+// Validate checks a new payment against the merchant (payment.New) and returns the payment to
+// store, or a *payment.FieldError naming the first offending field.
 func (s *Service) Validate(m *payment.Merchant, in NewPayment) (*payment.Payment, error) {
-	fe := func(field, msg string) error { return &payment.FieldError{Field: field, Message: msg} }
-	if _, ok := payment.CurrencyExponent(in.Currency); !ok {
-		return nil, fe("currency", fmt.Sprintf("%q is not a supported ISO 4217 currency", in.Currency))
-	}
-	minor, err := payment.ParseAmount(in.Amount, in.Currency)
-	if err != nil {
-		return nil, fe("amount", err.Error())
-	}
-	if l := len([]rune(in.Reference)); l == 0 || l > 140 {
-		return nil, fe("reference", "must be 1 to 140 characters")
-	}
-	if strings.TrimSpace(in.Reference) == "" { // shown to the shopper and on the statement: it must say something
-		return nil, fe("reference", "must not be blank")
-	}
-	for _, r := range in.Reference {
-		if r < 0x20 || r == 0x7f {
-			return nil, fe("reference", "must not contain control characters")
-		}
-	}
-	creditor := m.Creditor
-	if in.Creditor != nil {
-		creditor = *in.Creditor
-		if err := creditor.Validate("creditor."); err != nil {
-			return nil, err
-		}
-	}
-	if in.ReturnURL != "" && !m.AllowsReturnURL(in.ReturnURL) {
-		return nil, fe("return_url", "must be an http(s) URL on one of the merchant's allowed origins")
-	}
-	if in.Bank != "" && !payment.ValidBIC(in.Bank) {
-		return nil, fe("bank", "is not a valid BIC")
-	}
-	if in.Country != "" && (len(in.Country) != 2 || in.Country[0] < 'A' || in.Country[0] > 'Z' || in.Country[1] < 'A' || in.Country[1] > 'Z') {
-		return nil, fe("country", "must be an ISO 3166 alpha-2 code such as SE")
-	}
-	if len(in.Locale) > 35 {
-		return nil, fe("locale", "is too long")
-	}
-	if in.TSU != nil {
-		if err := in.TSU.Validate(); err != nil {
-			return nil, err
-		}
-		if in.Debtor == nil || in.Debtor.IBAN == "" || !strings.HasPrefix(in.Debtor.IBAN, "PT") || in.Currency != "EUR" {
-			return nil, fe("debtor", "a TSU payment needs the payer's Portuguese IBAN and EUR")
-		}
-	}
-	if in.ExpiresIn == 0 {
-		in.ExpiresIn = 900
-	}
-	if in.ExpiresIn < 60 || in.ExpiresIn > 7*24*3600 {
-		return nil, fe("expires_in", "must be between 60 and 604800 seconds")
-	}
-	if len(in.Metadata) > 20 {
-		return nil, fe("metadata", "at most 20 keys")
-	}
-	for k, v := range in.Metadata {
-		if len(k) == 0 || len(k) > 40 || len(v) > 500 {
-			return nil, fe("metadata", "keys are 1 to 40 characters, values at most 500")
-		}
-	}
-	return &payment.Payment{MerchantID: m.ID, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
-		Creditor: creditor, ReturnURL: in.ReturnURL, Locale: in.Locale, PreselectBIC: in.Bank, Country: in.Country,
-		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU, ExpiresAt: s.Now().Add(time.Duration(in.ExpiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
+	return payment.New(m, in, s.Now())
 }
 
 // CreatePayment validates and stores a payment; with an idempotency key a repeat returns the first.
