@@ -17,6 +17,8 @@ import (
 // pollEntry caches the latest decoupled-SCA answer of one authorisation, so every shopper tab
 // and the QR image share one bank poll per second; mu lets one poll run at a time.
 type pollEntry struct {
+	paymentID string // whose attempt: forgotten with the rest when the payment ends (forgetPayment)
+
 	mu      sync.Mutex
 	sca     *banks.SCA
 	at      time.Time
@@ -28,19 +30,19 @@ type pollEntry struct {
 // should hear so within seconds, not at expiry. Seldom enough to cost a bank little.
 const redirectCheckEvery = 15 * time.Second
 
-func (s *Service) entry(authID string) *pollEntry {
+func (s *Service) entry(a *payment.Attempt) *pollEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.polls[authID]
+	e := s.polls[a.ID]
 	if e == nil {
-		e = &pollEntry{}
-		s.polls[authID] = e
+		e = &pollEntry{paymentID: a.PaymentID}
+		s.polls[a.ID] = e
 	}
 	return e
 }
 
-func (s *Service) remember(authID string, sca *banks.SCA) {
-	e := s.entry(authID)
+func (s *Service) remember(a *payment.Attempt, sca *banks.SCA) {
+	e := s.entry(a)
 	e.mu.Lock()
 	e.sca, e.at = sca, s.Now()
 	e.mu.Unlock()
@@ -49,6 +51,18 @@ func (s *Service) remember(authID string, sca *banks.SCA) {
 func (s *Service) forget(authID string) {
 	s.mu.Lock()
 	delete(s.polls, authID)
+	s.mu.Unlock()
+}
+
+// forgetPayment drops what is kept of every attempt of a payment that has ended: nobody asks its
+// bank about it again, whichever way it ended (a poll, the callback, a webhook, the shopper).
+func (s *Service) forgetPayment(paymentID string) {
+	s.mu.Lock()
+	for id, e := range s.polls {
+		if e.paymentID == paymentID {
+			delete(s.polls, id)
+		}
+	}
 	s.mu.Unlock()
 }
 
@@ -183,7 +197,7 @@ func (s *Service) scaFailed(ctx context.Context, pr *Progress, cause payment.Cau
 }
 
 func (s *Service) pollSCA(ctx context.Context, a *payment.Attempt, fresh bool) (*banks.SCA, error) {
-	e := s.entry(a.ID)
+	e := s.entry(a)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !fresh && e.sca != nil && s.Now().Sub(e.at) < s.PollEvery {
@@ -219,7 +233,7 @@ func (s *Service) CurrentSCA(ctx context.Context, p *payment.Payment) (*banks.SC
 // away at the bank, and applies only a decided outcome: an undecided one waits for the shopper's
 // return (the callback) or for expiry.
 func (s *Service) checkRedirect(ctx context.Context, p *payment.Payment, a *payment.Attempt) (*payment.Payment, error) {
-	e := s.entry(a.ID)
+	e := s.entry(a)
 	e.mu.Lock()
 	due := e.checked.IsZero() || s.Now().Sub(e.checked) >= redirectCheckEvery
 	if due {
@@ -333,6 +347,9 @@ func (s *Service) move(ctx context.Context, p *payment.Payment, tr payment.Trans
 	}
 	s.logger.InfoContext(ctx, "payment status", slog.String("payment_id", p.ID), slog.String("from", string(tr.From)),
 		slog.String("to", string(tr.To)), slog.String("cause", string(tr.Cause)), slog.String("bank_status", tr.BankStatus))
+	if np.Status.Terminal() {
+		s.forgetPayment(p.ID)
+	}
 	return np, nil
 }
 
@@ -535,6 +552,7 @@ func (s *Service) Cancel(ctx context.Context, p *payment.Payment, cause payment.
 		if err == nil {
 			s.logger.InfoContext(ctx, "payment status", slog.String("payment_id", p.ID), slog.String("from", string(tr.From)),
 				slog.String("to", string(tr.To)), slog.String("cause", string(tr.Cause)))
+			s.forgetPayment(p.ID)
 			return moved, nil
 		} else if !errors.Is(err, payment.ErrConflict) {
 			return p, err

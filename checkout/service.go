@@ -502,7 +502,7 @@ func (s *Service) startSCA(ctx context.Context, prov banks.Provider, a *payment.
 	for k, v := range sca.Extra {
 		a.Extra[k] = v
 	}
-	s.remember(a.ID, sca)
+	s.remember(a, sca)
 	return nil
 }
 
