@@ -65,7 +65,7 @@ func FuzzCallbackNext(f *testing.F) {
 	// A state the bank already brought back once: the second return must be refused.
 	const usedState = "dXNlZC1zdGF0ZS1vZi1hLXJlYWwtYXR0ZW1wdC0xMjM0NTY3OA"
 	sum := sha256.Sum256([]byte(usedState))
-	a := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "ESSESESS", StateHash: hex.EncodeToString(sum[:]), Extra: map[string]string{}}
+	a := &payment.Attempt{PaymentID: p.ID, Provider: "openpayments", BIC: "ESSESESS", StateHash: hex.EncodeToString(sum[:]), Extra: map[string]string{}}
 	if err := db.CreateAuthorisation(ctx, a, true); err != nil {
 		f.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"paybybank/payment"
 )
 
 // Bank is one bank a shopper can pick.
@@ -21,14 +23,13 @@ type Bank struct {
 	BIC        string
 	Affiliate  string // a savings bank served under BIC (Swedbank's), sent as X-AffiliatedASPSP-ID
 	Name       string
-	Country    string   // ISO 3166 alpha-2
-	Provider   string   // the provider that serves it
-	Currencies []string // currencies it pays in; empty means any
-	Approach   string   // "redirect" or "decoupled", as a hint to the picker
+	Country    string           // ISO 3166 alpha-2
+	Provider   string           // the provider that serves it
+	Currencies []string         // currencies it pays in; empty means any
+	Approach   payment.Approach // redirect or decoupled, as a hint to the picker
 	LogoURL    string
-	// DebtorAccount says whether the bank needs the shopper's account up front: "required",
-	// "optional", or "at_bank" (the shopper chooses it during SCA).
-	DebtorAccount string
+	// DebtorAccount says whether the bank needs the shopper's account up front.
+	DebtorAccount payment.DebtorNeed
 	// DebtorFormat is the account shape the bank wants: "iban" or "bban".
 	DebtorFormat string
 	// ReferenceLimits is the longest reference the bank takes, per currency; SameBankLimit, when
@@ -53,7 +54,7 @@ func (b Bank) ReferenceLimit(currency, creditorBIC string) int {
 }
 
 // NeedsDebtor reports whether the shopper's account must be known before the payment is created.
-func (b Bank) NeedsDebtor() bool { return b.DebtorAccount == "required" }
+func (b Bank) NeedsDebtor() bool { return b.DebtorAccount == payment.DebtorRequired }
 
 // Key names the bank in the picker and in our records: the BIC, or BIC/affiliate.
 func (b Bank) Key() string {
@@ -144,8 +145,14 @@ type Order struct {
 	Product         string
 	PaymentID       string
 	AuthorisationID string
-	PSU             PSU
-	Extra           map[string]string
+	// Affiliate is the savings bank served under BIC that the payment is for, if any.
+	Affiliate string
+	// Method is the SCA method the bank chose when the authorisation started.
+	Method string
+	PSU    PSU
+	// Extra is the provider's private state, as it left it in Created.Extra and SCA.Extra; a
+	// provider may change it during a call (rotated tokens), and the checkout keeps the change.
+	Extra map[string]string
 }
 
 // Created is the bank's answer to a new payment.
@@ -153,7 +160,13 @@ type Created struct {
 	PaymentID  string
 	Product    string
 	BankStatus string
-	Extra      map[string]string
+	// Extra is the provider's private state for later calls (tokens, links to follow).
+	Extra map[string]string
+	// Challenge is set when the bank chose embedded SCA with the creation already.
+	Challenge *payment.Challenge
+	// AuthorizeFirst is set when RedirectURL only lets the shopper authorise us (OAuth): the
+	// payment itself is created on the way back (Continuer).
+	AuthorizeFirst bool
 	// RedirectURL is set by providers whose SCA is a redirect that needs no separate start.
 	RedirectURL string
 }
@@ -165,12 +178,12 @@ type SCARequest struct {
 	RedirectURI string // our /callback
 }
 
-// SCA approaches.
+// SCA approaches, as the domain names them.
 const (
-	Redirect  = "redirect"
-	Decoupled = "decoupled"
+	Redirect  = payment.ApproachRedirect
+	Decoupled = payment.ApproachDecoupled
 	// Embedded: the shopper types the bank's one-time code on our page.
-	Embedded = "embedded"
+	Embedded = payment.ApproachEmbedded
 )
 
 // OTPSubmitter is implemented by providers whose banks may choose embedded SCA.
@@ -189,7 +202,7 @@ type TSU struct {
 // SCA is the state of an authorisation as the bank last told it.
 type SCA struct {
 	AuthorisationID string
-	Approach        string
+	Approach        payment.Approach
 	Method          string
 	Status          string // the bank's scaStatus, raw
 	RedirectURL     string // redirect approach: where to send the shopper
@@ -198,7 +211,12 @@ type SCA struct {
 	AutostartToken  string // decoupled same-device: token for the BankID app
 	Finalised       bool   // SCA succeeded
 	Failed          bool   // SCA failed, was cancelled or timed out
-	Extra           map[string]string
+	// Hint is the bank's word on a decoupled SCA in progress or failed (BankID's hintCode).
+	Hint string
+	// Challenge is what embedded SCA asks of the shopper on our page.
+	Challenge *payment.Challenge
+	// Extra is the provider's private state for later calls (tokens, links to follow).
+	Extra map[string]string
 }
 
 // ConsentProduct marks an Order that is an account-information consent rather than a payment:
@@ -206,12 +224,7 @@ type SCA struct {
 const ConsentProduct = "consent"
 
 // AccountInfo is one of the shopper's accounts, as their bank lists it.
-type AccountInfo struct {
-	Name     string
-	IBAN     string
-	BBAN     string
-	Currency string
-}
+type AccountInfo = payment.BankAccount
 
 // AccountReader is implemented by providers that can read the shopper's accounts with consent,
 // so the checkout can offer "Fetch my accounts" instead of asking the shopper to type one.

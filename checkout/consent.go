@@ -2,8 +2,6 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"paybybank/banks"
@@ -11,12 +9,12 @@ import (
 )
 
 // IsConsent reports whether an SCA attempt is for reading the shopper's accounts, not for paying.
-func IsConsent(a *payment.Authorisation) bool { return a != nil && a.Product == banks.ConsentProduct }
+func IsConsent(a *payment.Attempt) bool { return a != nil && a.Product == banks.ConsentProduct }
 
 // StartConsent asks the shopper's bank for the list of their accounts ("Fetch my accounts"): it
 // creates a one-off account-information consent and starts its SCA by the same decoupled or
 // redirect means as a payment. The payment stays open until the shopper picks an account.
-func (s *Service) StartConsent(ctx context.Context, p *payment.Payment, bic string, psu banks.PSU, mobile bool) (*payment.Authorisation, error) {
+func (s *Service) StartConsent(ctx context.Context, p *payment.Payment, bic string, psu banks.PSU, mobile bool) (*payment.Attempt, error) {
 	if p.Status != payment.StatusOpen {
 		return nil, fmt.Errorf("checkout: consent in status %s: %w", p.Status, payment.ErrConflict)
 	}
@@ -34,12 +32,12 @@ func (s *Service) StartConsent(ctx context.Context, p *payment.Payment, bic stri
 		return nil, err
 	}
 	state, hash := newState()
-	a := &payment.Authorisation{PaymentID: p.ID, Provider: b.Provider, BIC: b.BIC, Product: banks.ConsentProduct,
+	a := &payment.Attempt{PaymentID: p.ID, Provider: b.Provider, BIC: b.BIC, Product: banks.ConsentProduct,
 		BankPaymentID: consentID, StateHash: hash, PSUIPAddress: psu.IPAddress, PSUUserAgent: psu.UserAgent, Extra: map[string]string{}}
 	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
 		return nil, err
 	}
-	a.Extra["bank_key"] = b.Key()
+	a.BankKey = b.Key()
 	if err := s.store.SetBank(ctx, p.ID, b.BIC, b.Provider); err != nil {
 		return nil, err
 	}
@@ -53,7 +51,7 @@ func (s *Service) StartConsent(ctx context.Context, p *payment.Payment, bic stri
 }
 
 // consentDone reads the accounts once the consent's SCA is finalised and keeps them with the attempt.
-func (s *Service) consentDone(ctx context.Context, a *payment.Authorisation) error {
+func (s *Service) consentDone(ctx context.Context, a *payment.Attempt) error {
 	reader, ok := s.providers[a.Provider].(banks.AccountReader)
 	if !ok {
 		return ErrUnavailable
@@ -62,9 +60,10 @@ func (s *Service) consentDone(ctx context.Context, a *payment.Authorisation) err
 	if err != nil {
 		return err
 	}
-	raw, _ := json.Marshal(list)
-	a.SCAStatus = "finalised"
-	a.Extra["accounts"] = string(raw)
+	if list == nil {
+		list = []banks.AccountInfo{} // read, and none: not the nil of accounts never read
+	}
+	a.SCAStatus, a.Accounts = payment.SCAFinalised, list
 	return s.store.SaveAuthorisation(ctx, a, nil)
 }
 
@@ -74,14 +73,10 @@ func (s *Service) ConsentAccounts(ctx context.Context, p *payment.Payment, bic s
 	if err != nil {
 		return nil, err
 	}
-	if !IsConsent(a) || a.Extra["bank_key"] != bic || a.Extra["accounts"] == "" {
+	if !IsConsent(a) || a.BankKey != bic || a.Accounts == nil {
 		return nil, payment.ErrNotFound
 	}
-	var list []banks.AccountInfo
-	if err := json.Unmarshal([]byte(a.Extra["accounts"]), &list); err != nil {
-		return nil, errors.New("checkout: stored accounts unreadable")
-	}
-	return list, nil
+	return a.Accounts, nil
 }
 
 // ProviderReadsAccounts reports whether a provider can read the shopper's accounts with consent.

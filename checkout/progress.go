@@ -17,6 +17,8 @@ import (
 // pollEntry caches the latest decoupled-SCA answer of one authorisation, so every shopper tab
 // and the QR image share one bank poll per second; mu lets one poll run at a time.
 type pollEntry struct {
+	paymentID string // whose attempt: forgotten with the rest when the payment ends (forgetPayment)
+
 	mu      sync.Mutex
 	sca     *banks.SCA
 	at      time.Time
@@ -28,19 +30,19 @@ type pollEntry struct {
 // should hear so within seconds, not at expiry. Seldom enough to cost a bank little.
 const redirectCheckEvery = 15 * time.Second
 
-func (s *Service) entry(authID string) *pollEntry {
+func (s *Service) entry(a *payment.Attempt) *pollEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.polls[authID]
+	e := s.polls[a.ID]
 	if e == nil {
-		e = &pollEntry{}
-		s.polls[authID] = e
+		e = &pollEntry{paymentID: a.PaymentID}
+		s.polls[a.ID] = e
 	}
 	return e
 }
 
-func (s *Service) remember(authID string, sca *banks.SCA) {
-	e := s.entry(authID)
+func (s *Service) remember(a *payment.Attempt, sca *banks.SCA) {
+	e := s.entry(a)
 	e.mu.Lock()
 	e.sca, e.at = sca, s.Now()
 	e.mu.Unlock()
@@ -52,11 +54,23 @@ func (s *Service) forget(authID string) {
 	s.mu.Unlock()
 }
 
+// forgetPayment drops what is kept of every attempt of a payment that has ended: nobody asks its
+// bank about it again, whichever way it ended (a poll, the callback, a webhook, the shopper).
+func (s *Service) forgetPayment(paymentID string) {
+	s.mu.Lock()
+	for id, e := range s.polls {
+		if e.paymentID == paymentID {
+			delete(s.polls, id)
+		}
+	}
+	s.mu.Unlock()
+}
+
 // Progress is what the shopper's page shows while a payment is under way.
 type Progress struct {
 	Payment *payment.Payment
-	Auth    *payment.Authorisation // the live attempt, if any
-	SCA     *banks.SCA             // the bank's latest word on decoupled SCA
+	Auth    *payment.Attempt // the live attempt, if any
+	SCA     *banks.SCA       // the bank's latest word on decoupled SCA
 	// Retryable is set when SCA failed without the shopper refusing: "Try again" starts afresh.
 	Retryable bool
 	Hint      string // BankID hint code, where known
@@ -87,9 +101,13 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 	if a.BankPaymentID == "" {
 		return pr, nil // the bank call is still under way (or was cut short by a crash)
 	}
-	consentPending := IsConsent(a) && p.Status == payment.StatusOpen && a.SCAStatus != "finalised"
-	switch {
-	case consentPending && a.Approach == banks.Decoupled && a.SCAStatus != "failed":
+	// What the payment waits for says what to ask the bank: a decoupled SCA's news, a redirect's
+	// outcome now and then, or the transaction status of an approved payment.
+	lapsed := a.SCAStatus == payment.SCAFailed
+	switch step := StepOf(p, a, lapsed); {
+	case step == payment.StepBankID && lapsed:
+		pr.Retryable, pr.Hint = true, a.Hint
+	case step == payment.StepBankID && IsConsent(a):
 		sca, err := s.livePoll(ctx, pr, a, cause)
 		if err != nil {
 			return pr, err
@@ -99,17 +117,17 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 			s.forget(a.ID)
 			return pr, s.consentDone(ctx, a)
 		case sca.Failed:
-			a.SCAStatus = "failed"
-			a.Extra["hint"] = pr.Hint
+			a.SCAStatus = payment.SCAFailed
+			a.Hint = pr.Hint
 			s.forget(a.ID)
 			pr.Retryable = true
 			return pr, s.store.SaveAuthorisation(ctx, a, nil)
 		}
 		return pr, nil
 	case IsConsent(a):
-		pr.Retryable = a.SCAStatus == "failed"
+		pr.Retryable = lapsed
 		return pr, nil
-	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled && a.SCAStatus != "failed":
+	case step == payment.StepBankID:
 		sca, err := s.livePoll(ctx, pr, a, cause)
 		if err != nil {
 			return pr, err
@@ -122,13 +140,11 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 		case sca.Failed:
 			return s.scaFailed(ctx, pr, cause)
 		}
-	case p.Status == payment.StatusAuthorising && a.Approach == banks.Decoupled:
-		pr.Retryable, pr.Hint = true, a.Extra["hint"]
-	case p.Status == payment.StatusAuthorising && a.Approach == banks.Redirect && cause == payment.CausePoll:
+	case step == payment.StepAtBank && a.Approach == payment.ApproachRedirect && cause == payment.CausePoll:
 		np, err := s.checkRedirect(ctx, p, a)
 		pr.Payment = np
 		return pr, err
-	case p.Status == payment.StatusProcessing:
+	case step == payment.StepProcessing:
 		np, err := s.confirm(ctx, p, a, cause, "")
 		pr.Payment = np
 		return pr, err
@@ -139,17 +155,14 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 // livePoll asks the bank about a decoupled SCA attempt (payment or consent), notes the hint for
 // the page and records a changed scaStatus. The live status and QR requests share one bank poll a
 // second; a page load (the shopper back from the app, a reload) always asks the bank afresh.
-func (s *Service) livePoll(ctx context.Context, pr *Progress, a *payment.Authorisation, cause payment.Cause) (*banks.SCA, error) {
+func (s *Service) livePoll(ctx context.Context, pr *Progress, a *payment.Attempt, cause payment.Cause) (*banks.SCA, error) {
 	sca, err := s.pollSCA(ctx, a, cause != payment.CausePoll)
 	if err != nil {
 		return nil, err
 	}
-	pr.SCA = sca
-	if sca.Extra != nil {
-		pr.Hint = sca.Extra["hint"]
-	}
-	if sca.Status != a.SCAStatus {
-		a.SCAStatus = sca.Status
+	pr.SCA, pr.Hint = sca, sca.Hint
+	if status := payment.SCAStatus(sca.Status); status != a.SCAStatus {
+		a.SCAStatus = status
 		if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
 			return nil, err
 		}
@@ -162,14 +175,14 @@ var retryableHints = map[string]bool{"startFailed": true, "expiredTransaction": 
 
 func (s *Service) scaFailed(ctx context.Context, pr *Progress, cause payment.Cause) (*Progress, error) {
 	a := pr.Auth
-	if pr.SCA.Extra != nil {
-		a.Extra["hint"] = pr.SCA.Extra["hint"]
+	if pr.SCA.Hint != "" {
+		a.Hint = pr.SCA.Hint
 	}
 	if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
 		return pr, err
 	}
 	s.forget(a.ID)
-	hint := a.Extra["hint"]
+	hint := a.Hint
 	if retryableHints[hint] && hint != "" {
 		pr.Retryable, pr.Hint = true, hint
 		return pr, nil
@@ -183,8 +196,8 @@ func (s *Service) scaFailed(ctx context.Context, pr *Progress, cause payment.Cau
 	return pr, err
 }
 
-func (s *Service) pollSCA(ctx context.Context, a *payment.Authorisation, fresh bool) (*banks.SCA, error) {
-	e := s.entry(a.ID)
+func (s *Service) pollSCA(ctx context.Context, a *payment.Attempt, fresh bool) (*banks.SCA, error) {
+	e := s.entry(a)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !fresh && e.sca != nil && s.Now().Sub(e.at) < s.PollEvery {
@@ -219,8 +232,8 @@ func (s *Service) CurrentSCA(ctx context.Context, p *payment.Payment) (*banks.SC
 // checkRedirect asks the bank, at most every redirectCheckEvery, about a payment whose shopper is
 // away at the bank, and applies only a decided outcome: an undecided one waits for the shopper's
 // return (the callback) or for expiry.
-func (s *Service) checkRedirect(ctx context.Context, p *payment.Payment, a *payment.Authorisation) (*payment.Payment, error) {
-	e := s.entry(a.ID)
+func (s *Service) checkRedirect(ctx context.Context, p *payment.Payment, a *payment.Attempt) (*payment.Payment, error) {
+	e := s.entry(a)
 	e.mu.Lock()
 	due := e.checked.IsZero() || s.Now().Sub(e.checked) >= redirectCheckEvery
 	if due {
@@ -238,7 +251,7 @@ func (s *Service) checkRedirect(ctx context.Context, p *payment.Payment, a *paym
 // settleIfDecided asks the bank about a payment and, when the bank has decided it (settled,
 // accepted and on its way, rejected, cancelled), applies the bank's word and reports decided. An undecided payment is left
 // as it is, for the caller to wait on or give up on.
-func (s *Service) settleIfDecided(ctx context.Context, p *payment.Payment, a *payment.Authorisation, prov banks.Provider,
+func (s *Service) settleIfDecided(ctx context.Context, p *payment.Payment, a *payment.Attempt, prov banks.Provider,
 	cause payment.Cause, detail string) (_ *payment.Payment, decided bool, _ error) {
 	code, err := s.bankStatus(ctx, prov, a)
 	if err != nil {
@@ -254,7 +267,7 @@ func (s *Service) settleIfDecided(ctx context.Context, p *payment.Payment, a *pa
 
 // keepExtra stores what a provider wrote into an attempt's Extra during a call (Paysera's rotated
 // tokens), so that the next call finds it, after a restart too.
-func (s *Service) keepExtra(ctx context.Context, a *payment.Authorisation, before map[string]string) {
+func (s *Service) keepExtra(ctx context.Context, a *payment.Attempt, before map[string]string) {
 	changes := map[string]string{}
 	for k, v := range a.Extra {
 		if old, ok := before[k]; !ok || old != v {
@@ -271,7 +284,7 @@ func (s *Service) keepExtra(ctx context.Context, a *payment.Authorisation, befor
 
 // confirm asks the bank for the transaction status and applies it: settled, rejected or
 // cancelled end the payment; anything else after SCA means processing.
-func (s *Service) confirm(ctx context.Context, p *payment.Payment, a *payment.Authorisation, cause payment.Cause, detail string) (*payment.Payment, error) {
+func (s *Service) confirm(ctx context.Context, p *payment.Payment, a *payment.Attempt, cause payment.Cause, detail string) (*payment.Payment, error) {
 	prov, ok := s.providers[a.Provider]
 	if !ok {
 		return p, fmt.Errorf("checkout: provider %q not configured", a.Provider)
@@ -284,7 +297,7 @@ func (s *Service) confirm(ctx context.Context, p *payment.Payment, a *payment.Au
 }
 
 // bankStatus asks the bank for a payment's transaction status, keeping any tokens it rotated.
-func (s *Service) bankStatus(ctx context.Context, prov banks.Provider, a *payment.Authorisation) (string, error) {
+func (s *Service) bankStatus(ctx context.Context, prov banks.Provider, a *payment.Attempt) (string, error) {
 	before := maps.Clone(a.Extra)
 	code, err := prov.Status(ctx, order(a))
 	s.keepExtra(ctx, a, before)
@@ -334,6 +347,9 @@ func (s *Service) move(ctx context.Context, p *payment.Payment, tr payment.Trans
 	}
 	s.logger.InfoContext(ctx, "payment status", slog.String("payment_id", p.ID), slog.String("from", string(tr.From)),
 		slog.String("to", string(tr.To)), slog.String("cause", string(tr.Cause)), slog.String("bank_status", tr.BankStatus))
+	if np.Status.Terminal() {
+		s.forgetPayment(p.ID)
+	}
 	return np, nil
 }
 
@@ -370,7 +386,7 @@ func (s *Service) CallbackNext(ctx context.Context, q url.Values) (*payment.Paym
 	case err != nil:
 		return nil, "", err
 	}
-	if a.Extra["phase"] == "authorize" {
+	if a.AuthorizeFirst {
 		return s.continueAfterAuthorize(ctx, a, q)
 	}
 	p, err := s.finishCallback(ctx, a, q)
@@ -379,7 +395,7 @@ func (s *Service) CallbackNext(ctx context.Context, q url.Values) (*payment.Paym
 
 // continueAfterAuthorize handles the first return from a Continuer bank: code exchanged, payment
 // created, and the shopper sent to the bank again with a fresh, single-use state.
-func (s *Service) continueAfterAuthorize(ctx context.Context, a *payment.Authorisation, q url.Values) (*payment.Payment, string, error) {
+func (s *Service) continueAfterAuthorize(ctx context.Context, a *payment.Attempt, q url.Values) (*payment.Payment, string, error) {
 	p, err := s.store.Payment(ctx, a.PaymentID)
 	if err != nil {
 		return nil, "", err
@@ -392,7 +408,7 @@ func (s *Service) continueAfterAuthorize(ctx context.Context, a *payment.Authori
 		return p, "", fmt.Errorf("checkout: provider %q cannot continue", a.Provider)
 	}
 	state, hash := newState()
-	next := &payment.Authorisation{PaymentID: p.ID, Provider: a.Provider, BIC: a.BIC, StateHash: hash,
+	next := &payment.Attempt{PaymentID: p.ID, Provider: a.Provider, BIC: a.BIC, StateHash: hash,
 		PSUIPAddress: a.PSUIPAddress, PSUUserAgent: a.PSUUserAgent, Extra: map[string]string{}}
 	req, err := s.paymentRequest(ctx, p, a.BIC, "", banks.PSU{IPAddress: a.PSUIPAddress, UserAgent: a.PSUUserAgent})
 	if err != nil {
@@ -416,6 +432,7 @@ func (s *Service) continueAfterAuthorize(ctx context.Context, a *payment.Authori
 		return p, "", err
 	}
 	next.Product, next.BankPaymentID, next.Approach, next.RedirectURL = created.Product, created.PaymentID, banks.Redirect, created.RedirectURL
+	next.Challenge = created.Challenge
 	for k, v := range created.Extra {
 		next.Extra[k] = v
 	}
@@ -431,7 +448,7 @@ func (s *Service) continueAfterAuthorize(ctx context.Context, a *payment.Authori
 	return p, created.RedirectURL, nil
 }
 
-func (s *Service) finishCallback(ctx context.Context, a *payment.Authorisation, q url.Values) (*payment.Payment, error) {
+func (s *Service) finishCallback(ctx context.Context, a *payment.Attempt, q url.Values) (*payment.Payment, error) {
 	p, err := s.store.Payment(ctx, a.PaymentID)
 	if err != nil {
 		return nil, err
@@ -451,7 +468,7 @@ func (s *Service) finishCallback(ctx context.Context, a *payment.Authorisation, 
 	}
 	if IsConsent(a) {
 		if err := prov.FinishRedirect(ctx, order(a), q); err != nil {
-			a.SCAStatus = "failed"
+			a.SCAStatus = payment.SCAFailed
 			s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil)
 			return p, nil // the account page says the accounts could not be read, and offers typing
 		}
@@ -483,7 +500,7 @@ func (s *Service) finishCallback(ctx context.Context, a *payment.Authorisation, 
 		}
 		return p, err
 	}
-	a.SCAStatus = "finalised"
+	a.SCAStatus = payment.SCAFinalised
 	if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
 		return p, err
 	}
@@ -535,6 +552,7 @@ func (s *Service) Cancel(ctx context.Context, p *payment.Payment, cause payment.
 		if err == nil {
 			s.logger.InfoContext(ctx, "payment status", slog.String("payment_id", p.ID), slog.String("from", string(tr.From)),
 				slog.String("to", string(tr.To)), slog.String("cause", string(tr.Cause)))
+			s.forgetPayment(p.ID)
 			return moved, nil
 		} else if !errors.Is(err, payment.ErrConflict) {
 			return p, err
@@ -699,7 +717,7 @@ func (s *Service) SubmitOTP(ctx context.Context, p *payment.Payment, otp string)
 	if !done {
 		return s.confirm(ctx, p, a, payment.CauseShopper, "embedded SCA failed")
 	}
-	a.SCAStatus = "finalised"
+	a.SCAStatus = payment.SCAFinalised
 	if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
 		return p, err
 	}

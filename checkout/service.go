@@ -17,7 +17,6 @@ import (
 	"maps"
 	"net/url"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,19 +33,19 @@ type Store interface {
 	Merchant(ctx context.Context, id string) (*payment.Merchant, error)
 	Transition(ctx context.Context, id string, tr payment.Transition) (*payment.Payment, error)
 	SetBankStatus(ctx context.Context, id, bankStatus string) error
-	CreateAuthorisation(ctx context.Context, a *payment.Authorisation, replace bool) error
-	SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error
-	MergeAuthorisationExtra(ctx context.Context, a *payment.Authorisation, changes map[string]string) error
-	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
-	LatestAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
-	UseState(ctx context.Context, stateHash string) (*payment.Authorisation, error)
+	CreateAuthorisation(ctx context.Context, a *payment.Attempt, replace bool) error
+	SaveAuthorisation(ctx context.Context, a *payment.Attempt, tr *payment.Transition) error
+	MergeAuthorisationExtra(ctx context.Context, a *payment.Attempt, changes map[string]string) error
+	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Attempt, error)
+	LatestAuthorisation(ctx context.Context, paymentID string) (*payment.Attempt, error)
+	UseState(ctx context.Context, stateHash string) (*payment.Attempt, error)
 	ReleaseState(ctx context.Context, authID string) error
 	UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error)
 	SetDebtor(ctx context.Context, id string, a payment.Account) error
 	SetBank(ctx context.Context, id, bic, provider string) error
-	AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Authorisation, error)
-	AbandonAuthorisation(ctx context.Context, a *payment.Authorisation, cause payment.Cause, detail string) error
-	InterruptedAuthorisations(ctx context.Context) ([]*payment.Authorisation, error)
+	AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Attempt, error)
+	AbandonAuthorisation(ctx context.Context, a *payment.Attempt, cause payment.Cause, detail string) error
+	InterruptedAuthorisations(ctx context.Context) ([]*payment.Attempt, error)
 }
 
 // Service is the checkout's engine.
@@ -96,87 +95,12 @@ func (s *Service) CallbackURL() string { return s.publicURL + "/callback" }
 func (s *Service) CheckoutURL(p *payment.Payment) string { return s.publicURL + "/checkout/" + p.Token }
 
 // NewPayment is a merchant's request for a payment, as decoded from the API.
-type NewPayment struct {
-	Amount    string
-	Currency  string
-	Reference string
-	Creditor  *payment.Creditor
-	ReturnURL string
-	Locale    string
-	Bank      string
-	Country   string
-	ExpiresIn int
-	Metadata  map[string]string
-	Debtor    *payment.Account // the shopper's account, when the merchant knows it
-	TSU       *payment.TSU     // a Portuguese social-security payment
-}
+type NewPayment = payment.Request
 
-// Validate checks a new payment against the merchant and returns the payment to store, or a
-// *payment.FieldError naming the first offending field.
+// Validate checks a new payment against the merchant (payment.New) and returns the payment to
+// store, or a *payment.FieldError naming the first offending field.
 func (s *Service) Validate(m *payment.Merchant, in NewPayment) (*payment.Payment, error) {
-	fe := func(field, msg string) error { return &payment.FieldError{Field: field, Message: msg} }
-	if _, ok := payment.CurrencyExponent(in.Currency); !ok {
-		return nil, fe("currency", fmt.Sprintf("%q is not a supported ISO 4217 currency", in.Currency))
-	}
-	minor, err := payment.ParseAmount(in.Amount, in.Currency)
-	if err != nil {
-		return nil, fe("amount", err.Error())
-	}
-	if l := len([]rune(in.Reference)); l == 0 || l > 140 {
-		return nil, fe("reference", "must be 1 to 140 characters")
-	}
-	if strings.TrimSpace(in.Reference) == "" { // shown to the shopper and on the statement: it must say something
-		return nil, fe("reference", "must not be blank")
-	}
-	for _, r := range in.Reference {
-		if r < 0x20 || r == 0x7f {
-			return nil, fe("reference", "must not contain control characters")
-		}
-	}
-	creditor := m.Creditor
-	if in.Creditor != nil {
-		creditor = *in.Creditor
-		if err := creditor.Validate("creditor."); err != nil {
-			return nil, err
-		}
-	}
-	if in.ReturnURL != "" && !m.AllowsReturnURL(in.ReturnURL) {
-		return nil, fe("return_url", "must be an http(s) URL on one of the merchant's allowed origins")
-	}
-	if in.Bank != "" && !payment.ValidBIC(in.Bank) {
-		return nil, fe("bank", "is not a valid BIC")
-	}
-	if in.Country != "" && (len(in.Country) != 2 || in.Country[0] < 'A' || in.Country[0] > 'Z' || in.Country[1] < 'A' || in.Country[1] > 'Z') {
-		return nil, fe("country", "must be an ISO 3166 alpha-2 code such as SE")
-	}
-	if len(in.Locale) > 35 {
-		return nil, fe("locale", "is too long")
-	}
-	if in.TSU != nil {
-		if err := in.TSU.Validate(); err != nil {
-			return nil, err
-		}
-		if in.Debtor == nil || in.Debtor.IBAN == "" || !strings.HasPrefix(in.Debtor.IBAN, "PT") || in.Currency != "EUR" {
-			return nil, fe("debtor", "a TSU payment needs the payer's Portuguese IBAN and EUR")
-		}
-	}
-	if in.ExpiresIn == 0 {
-		in.ExpiresIn = 900
-	}
-	if in.ExpiresIn < 60 || in.ExpiresIn > 7*24*3600 {
-		return nil, fe("expires_in", "must be between 60 and 604800 seconds")
-	}
-	if len(in.Metadata) > 20 {
-		return nil, fe("metadata", "at most 20 keys")
-	}
-	for k, v := range in.Metadata {
-		if len(k) == 0 || len(k) > 40 || len(v) > 500 {
-			return nil, fe("metadata", "keys are 1 to 40 characters, values at most 500")
-		}
-	}
-	return &payment.Payment{MerchantID: m.ID, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
-		Creditor: creditor, ReturnURL: in.ReturnURL, Locale: in.Locale, PreselectBIC: in.Bank, Country: in.Country,
-		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU, ExpiresAt: s.Now().Add(time.Duration(in.ExpiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
+	return payment.New(m, in, s.Now())
 }
 
 // CreatePayment validates and stores a payment; with an idempotency key a repeat returns the first.
@@ -344,9 +268,9 @@ func hashState(state string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func order(a *payment.Authorisation) banks.Order {
+func order(a *payment.Attempt) banks.Order {
 	return banks.Order{BIC: a.BIC, Product: a.Product, PaymentID: a.BankPaymentID, AuthorisationID: a.BankAuthID,
-		PSU: banks.PSU{IPAddress: a.PSUIPAddress, UserAgent: a.PSUUserAgent}, Extra: a.Extra}
+		Affiliate: a.Affiliate, Method: a.Method, PSU: banks.PSU{IPAddress: a.PSUIPAddress, UserAgent: a.PSUUserAgent}, Extra: a.Extra}
 }
 
 // ChooseBank creates the payment at the shopper's bank and starts SCA. If the payment already
@@ -358,10 +282,10 @@ func order(a *payment.Authorisation) banks.Order {
 // lost (a time-out, a 5xx, a reset: the bank may have acted) is never sent again: the attempt is
 // given up, the bank's payment cancelled where its id is known, and the outcome recorded in the
 // payment's events; the shopper is told and may choose again.
-func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string, psu banks.PSU, mobile bool) (*payment.Authorisation, error) {
+func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string, psu banks.PSU, mobile bool) (*payment.Attempt, error) {
 	if a, err := s.store.ActiveAuthorisation(ctx, p.ID); err == nil && !IsConsent(a) {
 		switch {
-		case a.Approach != "":
+		case a.Started():
 			return a, nil // SCA started: resume it
 		case s.isChoosing(p.ID):
 			return a, nil // a choice in this process is asking the bank right now (a double click)
@@ -391,11 +315,8 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	}
 	prov := s.providers[b.Provider]
 	state, hash := newState()
-	a := &payment.Authorisation{PaymentID: p.ID, Provider: b.Provider, BIC: b.BIC, StateHash: hash,
+	a := &payment.Attempt{PaymentID: p.ID, Provider: b.Provider, BIC: b.BIC, Affiliate: b.Affiliate, StateHash: hash,
 		PSUIPAddress: psu.IPAddress, PSUUserAgent: psu.UserAgent, Extra: map[string]string{}}
-	if b.Affiliate != "" {
-		a.Extra["affiliate"] = b.Affiliate
-	}
 	s.startChoosing(p.ID)
 	defer s.doneChoosing(p.ID)
 	// A consent attempt, or one a dead process left, is replaced.
@@ -407,7 +328,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		return nil, s.giveUp(ctx, a, err)
 	}
 	req.State = state
-	if b.DebtorAccount == "at_bank" {
+	if b.DebtorAccount == payment.DebtorAtBank {
 		req.Debtor = nil
 	}
 	created, err := prov.CreatePayment(ctx, req)
@@ -419,6 +340,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		return nil, s.giveUp(ctx, a, err)
 	}
 	a.Product, a.BankPaymentID = created.Product, created.PaymentID
+	a.Challenge, a.AuthorizeFirst = created.Challenge, created.AuthorizeFirst
 	for k, v := range created.Extra {
 		a.Extra[k] = v
 	}
@@ -431,7 +353,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		return nil, s.giveUp(ctx, a, err)
 	}
 	tr := &payment.Transition{From: payment.StatusOpen, To: payment.StatusAuthorising, Cause: payment.CauseShopper,
-		BankStatus: created.BankStatus, BankBIC: b.BIC, Provider: b.Provider, Detail: "SCA started (" + a.Approach + ")"}
+		BankStatus: created.BankStatus, BankBIC: b.BIC, Provider: b.Provider, Detail: "SCA started (" + string(a.Approach) + ")"}
 	if err := s.store.SaveAuthorisation(ctx, a, tr); err != nil {
 		return nil, err
 	}
@@ -479,7 +401,7 @@ const settleTimeout = 15 * time.Second
 // giveUp retires an attempt whose bank call failed and returns err. The call is not sent again.
 // Where the bank's payment id is known, that payment is cancelled at the bank; where the answer
 // was lost, the attempt is recorded as lost, with the outcome in the payment's events.
-func (s *Service) giveUp(ctx context.Context, a *payment.Authorisation, err error) error {
+func (s *Service) giveUp(ctx context.Context, a *payment.Attempt, err error) error {
 	if a.BankPaymentID == "" && !answerLost(err) {
 		// The bank refused, or surely did not act: nothing exists there.
 		a.Active = false
@@ -496,25 +418,21 @@ func (s *Service) giveUp(ctx context.Context, a *payment.Authorisation, err erro
 	return err
 }
 
-// LostSCAStatus marks an attempt given up because its bank call never finished (a time-out, a
-// 5xx, a crash mid-call): the shopper's page says so, and that nothing was taken.
-const LostSCAStatus = "lost"
-
 // LastAttemptLost reports whether the payment's latest attempt at a bank was given up unfinished
-// (see LostSCAStatus), for the bank picker to tell the shopper before they choose again.
+// (see payment.SCALost), for the bank picker to tell the shopper before they choose again.
 func (s *Service) LastAttemptLost(ctx context.Context, p *payment.Payment) bool {
 	if p.Status != payment.StatusOpen {
 		return false
 	}
 	a, err := s.store.LatestAuthorisation(ctx, p.ID)
-	return err == nil && !a.Active && a.SCAStatus == LostSCAStatus
+	return err == nil && !a.Active && a.SCAStatus == payment.SCALost
 }
 
 // settleInterrupted gives up an attempt whose bank call never finished: it cancels the bank's
 // payment where its id is known (the bank answered the creation and the trouble came later), and
 // retires the attempt with an event saying what happened and that nothing was taken: without the
 // shopper's SCA, which they were never shown, the bank moves no money.
-func (s *Service) settleInterrupted(ctx context.Context, a *payment.Authorisation, cause payment.Cause, why string) {
+func (s *Service) settleInterrupted(ctx context.Context, a *payment.Attempt, cause payment.Cause, why string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
 	detail := why + "; attempt given up, nothing taken"
@@ -536,7 +454,7 @@ func (s *Service) settleInterrupted(ctx context.Context, a *payment.Authorisatio
 			detail += "; bank payment " + a.BankPaymentID + " cancelled at the bank"
 		}
 	}
-	a.SCAStatus = LostSCAStatus
+	a.SCAStatus = payment.SCALost
 	if err := s.store.AbandonAuthorisation(ctx, a, cause, detail); err != nil {
 		s.logger.ErrorContext(ctx, "abandon authorisation", slog.String("authorisation_id", a.ID), slog.String("error", err.Error()))
 		return
@@ -564,7 +482,7 @@ func (s *Service) SettleInterrupted(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (s *Service) startSCA(ctx context.Context, prov banks.Provider, a *payment.Authorisation, state string, mobile bool, redirect string) error {
+func (s *Service) startSCA(ctx context.Context, prov banks.Provider, a *payment.Attempt, state string, mobile bool, redirect string) error {
 	if redirect != "" {
 		a.Approach, a.RedirectURL = banks.Redirect, redirect
 		return nil
@@ -573,24 +491,29 @@ func (s *Service) startSCA(ctx context.Context, prov banks.Provider, a *payment.
 	if err != nil {
 		return err
 	}
-	a.BankAuthID, a.Approach, a.Method, a.SCAStatus = sca.AuthorisationID, sca.Approach, sca.Method, sca.Status
+	a.BankAuthID, a.Approach, a.Method, a.SCAStatus = sca.AuthorisationID, sca.Approach, sca.Method, payment.SCAStatus(sca.Status)
 	a.RedirectURL, a.AutostartToken = sca.RedirectURL, sca.AutostartToken
-	a.Extra["method"] = sca.Method
+	if sca.Hint != "" {
+		a.Hint = sca.Hint
+	}
+	if sca.Challenge != nil {
+		a.Challenge = sca.Challenge
+	}
 	for k, v := range sca.Extra {
 		a.Extra[k] = v
 	}
-	s.remember(a.ID, sca)
+	s.remember(a, sca)
 	return nil
 }
 
 // RetrySCA starts a fresh authorisation of the same bank payment after SCA failed without the
 // shopper refusing (the QR was never scanned, the app timed out).
-func (s *Service) RetrySCA(ctx context.Context, p *payment.Payment, psu banks.PSU, mobile bool) (*payment.Authorisation, error) {
+func (s *Service) RetrySCA(ctx context.Context, p *payment.Payment, psu banks.PSU, mobile bool) (*payment.Attempt, error) {
 	old, err := s.store.ActiveAuthorisation(ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
-	if p.Status != payment.StatusAuthorising || old.SCAStatus != "failed" {
+	if p.Status != payment.StatusAuthorising || old.SCAStatus != payment.SCAFailed {
 		return old, nil // nothing to retry: resume what is there
 	}
 	if p.Expired(s.Now()) {
@@ -602,14 +525,14 @@ func (s *Service) RetrySCA(ctx context.Context, p *payment.Payment, psu banks.PS
 		return nil, fmt.Errorf("checkout: provider %q not configured", old.Provider)
 	}
 	state, hash := newState()
-	a := &payment.Authorisation{PaymentID: p.ID, Provider: old.Provider, BIC: old.BIC, Product: old.Product,
+	a := &payment.Attempt{PaymentID: p.ID, Provider: old.Provider, BIC: old.BIC, Product: old.Product,
 		BankPaymentID: old.BankPaymentID, StateHash: hash, PSUIPAddress: psu.IPAddress, PSUUserAgent: psu.UserAgent,
 		Extra: map[string]string{}}
 	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
 		return nil, err
 	}
 	if err := s.startSCA(ctx, prov, a, state, mobile, ""); err != nil {
-		a.SCAStatus = "failed"
+		a.SCAStatus = payment.SCAFailed
 		s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil)
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 			d.Fetched = append(d.Fetched, views.FetchedAccount{Index: i, Name: a.Name, Masked: acct.Masked(), Currency: a.Currency})
 		}
 		d.PickURL = base + "/pick"
-	} else if act, err := s.store.ActiveAuthorisation(r.Context(), p.ID); err == nil && checkout.IsConsent(act) && act.SCAStatus == "failed" && fe == nil {
+	} else if act, err := s.store.ActiveAuthorisation(r.Context(), p.ID); err == nil && checkout.IsConsent(act) && act.SCAStatus == payment.SCAFailed && fe == nil {
 		d.Error = l.T("account.fetch_failed")
 	}
 	if fe != nil {

@@ -210,38 +210,81 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	l := s.localizer(r, p)
-	pg, order := s.base(r, p, m, l)
-	if p.Status == payment.StatusOpen && checkout.IsConsent(pr.Auth) {
-		// Reading the shopper's accounts before paying: SCA for the consent, then the account page.
-		switch {
-		case pr.Auth.SCAStatus == "finalised" || pr.Auth.SCAStatus == "failed" || pr.Retryable:
-			http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(pr.Auth.Extra["bank_key"]), http.StatusSeeOther)
-		case pr.Auth.Approach == banks.Decoupled:
-			s.render(w, r, http.StatusOK, views.BankIDPage(s.bankIDView(r, p, pr, pg, order, csrf)))
-		default:
-			s.render(w, r, http.StatusOK, views.RedirectWaitPage(views.RedirectWait{Page: pg, Order: order,
-				ContinueURL: pr.Auth.RedirectURL, CancelURL: pg.Path + "/cancel", CSRF: csrf}))
-		}
-		return nil
+	mobile := isMobile(r)
+	d := &drawing{pr: pr, next: pr.Next(mobile), mobile: mobile, csrf: csrf}
+	d.pg, d.order = s.base(r, p, m, s.localizer(r, p))
+	return stepViews[d.next.Step].page(s, w, r, d)
+}
+
+// drawing is what a step's page is drawn from: the payment's progress, what it waits for, and
+// the page's frame.
+type drawing struct {
+	pr     *checkout.Progress
+	next   checkout.Next
+	mobile bool
+	pg     views.Page
+	order  views.Order
+	csrf   string
+}
+
+// stepView draws one step of a payment: page is the checkout page, live the name live.js gives
+// (page=…) when it asks for news from that page, and partial fills in the news it gets.
+type stepView struct {
+	page    func(s *Server, w http.ResponseWriter, r *http.Request, d *drawing) error
+	live    string
+	partial func(out *statusAnswer, base string, d *drawing)
+}
+
+// The names live.js gives for the pages that ask for news.
+const (
+	liveBankID     = "bankid"
+	liveProcessing = "processing"
+)
+
+// stepViews is the one table from what a payment waits for to what the shopper sees.
+var stepViews = map[payment.Step]stepView{
+	payment.StepBankChoice: {page: (*Server).pickerStep},
+	payment.StepAccount:    {page: (*Server).accountStep},
+	payment.StepBankID:     {page: (*Server).bankIDStep, live: liveBankID, partial: bankIDNews},
+	payment.StepAtBank:     {page: (*Server).atBankStep},
+	payment.StepOTP:        {page: (*Server).otpStep},
+	payment.StepProcessing: {page: (*Server).resultStep, live: liveProcessing},
+	payment.StepResult:     {page: (*Server).resultStep},
+}
+
+func (s *Server) pickerStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
+	p, msg := d.pr.Payment, ""
+	if d.pr.Auth == nil && s.checkout.LastAttemptLost(r.Context(), p) {
+		msg = d.pg.L.T("error.bank.lost") // the last choice got no answer from the bank: say so
 	}
-	switch {
-	case p.Status == payment.StatusOpen || (p.Status == payment.StatusAuthorising && pr.Auth == nil):
-		msg := ""
-		if pr.Auth == nil && s.checkout.LastAttemptLost(r.Context(), p) {
-			msg = l.T("error.bank.lost") // the last choice got no answer from the bank: say so
-		}
-		return s.renderPicker(w, r, p, pg, order, csrf, msg)
-	case p.Status == payment.StatusAuthorising && pr.Auth.Approach == banks.Embedded:
-		s.render(w, r, http.StatusOK, views.OTPPage(s.otpView(p, pr.Auth, pg, order, csrf, "")))
-	case p.Status == payment.StatusAuthorising && pr.Auth.Approach == banks.Decoupled:
-		s.render(w, r, http.StatusOK, views.BankIDPage(s.bankIDView(r, p, pr, pg, order, csrf)))
-	case p.Status == payment.StatusAuthorising:
-		s.render(w, r, http.StatusOK, views.RedirectWaitPage(views.RedirectWait{Page: pg, Order: order,
-			ContinueURL: pr.Auth.RedirectURL, CancelURL: pg.Path + "/cancel", CSRF: csrf}))
-	default:
-		s.render(w, r, http.StatusOK, views.ResultPage(s.resultView(r, p, pg, order)))
-	}
+	return s.renderPicker(w, r, p, d.pg, d.order, d.csrf, msg)
+}
+
+// accountStep sends the shopper on to the question about their account, once their bank read
+// the accounts (or could not).
+func (s *Server) accountStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
+	http.Redirect(w, r, "/checkout/"+d.pr.Payment.Token+"/account?bank="+url.QueryEscape(d.pr.Auth.BankKey), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) bankIDStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
+	s.render(w, r, http.StatusOK, views.BankIDPage(s.bankIDView(d)))
+	return nil
+}
+
+func (s *Server) atBankStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
+	s.render(w, r, http.StatusOK, views.RedirectWaitPage(views.RedirectWait{Page: d.pg, Order: d.order,
+		ContinueURL: d.pr.Auth.RedirectURL, CancelURL: d.pg.Path + "/cancel", CSRF: d.csrf}))
+	return nil
+}
+
+func (s *Server) otpStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
+	s.render(w, r, http.StatusOK, views.OTPPage(s.otpView(d.pr.Payment, d.pr.Auth, d.pg, d.order, d.csrf, "")))
+	return nil
+}
+
+func (s *Server) resultStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
+	s.render(w, r, http.StatusOK, views.ResultPage(s.resultView(r, d.pr.Payment, d.pg, d.order)))
 	return nil
 }
 
@@ -302,31 +345,26 @@ func langCountry(accept string) string {
 	return map[string]string{"sv": "SE", "fi": "FI", "nb": "NO", "no": "NO", "nn": "NO", "da": "DK", "lt": "LT", "pt": "PT", "fr": "FR"}[strings.TrimSpace(first)]
 }
 
-func (s *Server) bankIDView(r *http.Request, p *payment.Payment, pr *checkout.Progress, pg views.Page, order views.Order, csrf string) views.BankID {
-	mobile := isMobile(r)
-	a := pr.Auth
-	d := views.BankID{Page: pg, Order: order, Mobile: mobile, CSRF: csrf, CancelURL: pg.Path + "/cancel", RetryAction: pg.Path + "/retry"}
+func (s *Server) bankIDView(dr *drawing) views.BankID {
+	pr, pg := dr.pr, dr.pg
+	d := views.BankID{Page: pg, Order: dr.order, Mobile: dr.mobile, CSRF: dr.csrf, CancelURL: pg.Path + "/cancel", RetryAction: pg.Path + "/retry"}
 	d.Refresh = 1
-	d.StatusURL = pg.Path + "/status?page=bankid"
-	qrShown := false
-	scaStatus, hint := a.SCAStatus, pr.Hint
+	d.StatusURL = pg.Path + "/status?page=" + liveBankID
 	if pr.SCA != nil {
-		scaStatus = pr.SCA.Status
 		if pr.SCA.QRData != "" || len(pr.SCA.QRImage) > 0 {
-			qrShown = true
 			d.QRURL = qrURL(pg.Path, pr.SCA)
 		}
 		if pr.SCA.AutostartToken != "" {
 			d.LaunchURL = pg.Path + "/bankid/launch"
 		}
-	} else if a.AutostartToken != "" && !pr.Retryable {
+	} else if pr.Auth.AutostartToken != "" && !dr.next.Retry {
 		d.LaunchURL = pg.Path + "/bankid/launch"
 	}
-	if pr.Retryable {
+	if dr.next.Retry {
 		d.Retry, d.Refresh, d.StatusURL = true, 0, ""
 		d.ExpiresAt = ""
 	}
-	d.Message = pg.L.T("bankid." + bankid.Message(scaStatus, hint, qrShown, mobile, a.AppLaunched, pr.Retryable))
+	d.Message = pg.L.T("bankid." + dr.next.Message)
 	return d
 }
 
@@ -339,7 +377,7 @@ func (s *Server) resultView(r *http.Request, p *payment.Payment, pg views.Page, 
 	}
 	if p.Status == payment.StatusProcessing {
 		d.Refresh = 2
-		d.StatusURL = pg.Path + "/status?page=processing"
+		d.StatusURL = pg.Path + "/status?page=" + liveProcessing
 	}
 	if p.ReturnURL != "" {
 		d.BackURL = pg.Path + "/return"
@@ -388,7 +426,7 @@ func (s *Server) startBank(w http.ResponseWriter, r *http.Request, p *payment.Pa
 
 // sendToSCA sends the shopper where SCA happens: to their bank for a redirect, else to the
 // checkout, which shows the BankID page.
-func (s *Server) sendToSCA(w http.ResponseWriter, r *http.Request, p *payment.Payment, a *payment.Authorisation) {
+func (s *Server) sendToSCA(w http.ResponseWriter, r *http.Request, p *payment.Payment, a *payment.Attempt) {
 	if a.Approach == banks.Redirect && a.RedirectURL != "" {
 		http.Redirect(w, r, a.RedirectURL, http.StatusSeeOther)
 		return
@@ -512,9 +550,15 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) otpView(p *payment.Payment, a *payment.Authorisation, pg views.Page, order views.Order, csrf, errText string) views.OTPForm {
-	return views.OTPForm{Page: pg, Order: order, Challenge: a.Extra["challenge"], Information: a.Extra["additional_information"],
-		MaxLength: a.Extra["otp_length"], Action: pg.Path + "/otp", CancelURL: pg.Path + "/cancel", CSRF: csrf, Error: errText}
+func (s *Server) otpView(p *payment.Payment, a *payment.Attempt, pg views.Page, order views.Order, csrf, errText string) views.OTPForm {
+	d := views.OTPForm{Page: pg, Order: order, Action: pg.Path + "/otp", CancelURL: pg.Path + "/cancel", CSRF: csrf, Error: errText}
+	if ch := a.Challenge; ch != nil {
+		d.Challenge, d.Information = ch.Method, ch.Information
+		if ch.OTPLength > 0 {
+			d.MaxLength = strconv.Itoa(ch.OTPLength)
+		}
+	}
+	return d
 }
 
 // submitOTP takes the bank's one-time code for embedded SCA.

@@ -31,8 +31,8 @@ type Store interface {
 	PaymentByToken(ctx context.Context, token string) (*payment.Payment, error)
 	Payments(ctx context.Context, merchantID string, f PaymentFilter) ([]*payment.Payment, string, error)
 	Events(ctx context.Context, paymentID string) ([]payment.Event, error)
-	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error)
-	SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error
+	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Attempt, error)
+	SaveAuthorisation(ctx context.Context, a *payment.Attempt, tr *payment.Transition) error
 	ProbeWrite(ctx context.Context) error
 	Logo(ctx context.Context, merchantID string) ([]byte, string, error)
 	SetWebhook(ctx context.Context, merchantID, url string) (string, error)

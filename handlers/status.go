@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"paybybank/banks"
-	"paybybank/banks/bankid"
-	"paybybank/checkout"
 	"paybybank/i18n"
 	"paybybank/payment"
 )
@@ -58,27 +56,37 @@ func (s *Server) status(r *http.Request, p *payment.Payment, l *i18n.Localizer) 
 	base := "/checkout/" + p.Token
 	out := statusAnswer{Status: p.Status}
 	page := r.URL.Query().Get("page")
-	bankidLive := pr.Auth != nil && pr.Auth.Approach == banks.Decoupled && !pr.Retryable &&
-		(p.Status == payment.StatusAuthorising || (p.Status == payment.StatusOpen && checkout.IsConsent(pr.Auth) && pr.Auth.SCAStatus != "finalised"))
-	switch {
-	case page == "bankid" && !bankidLive:
+	if !livePage(page) {
+		return out, http.StatusOK // not a page that waits for news: nothing to say
+	}
+	d := &drawing{pr: pr, next: pr.Next(isMobile(r)), mobile: isMobile(r)}
+	d.pg.L = l
+	// A page waits for news only while the payment is at its step and waits for the bank; a
+	// lapsed BankID waits for the shopper's "Try again" instead.
+	if v := stepViews[d.next.Step]; v.live != page || d.next.Retry {
 		out.Next = base
-	case page == "processing" && p.Status != payment.StatusProcessing:
-		out.Next = base
-	case page == "bankid":
-		qrShown := false
-		scaStatus := pr.Auth.SCAStatus
-		if pr.SCA != nil {
-			scaStatus = pr.SCA.Status
-			if pr.SCA.QRData != "" || len(pr.SCA.QRImage) > 0 {
-				qrShown = true
-				out.QR = qrURL(base, pr.SCA)
-				out.QRData = pr.SCA.QRData
-			}
-		}
-		out.Message = l.T("bankid." + bankid.Message(scaStatus, pr.Hint, qrShown, isMobile(r), pr.Auth.AppLaunched, false))
+	} else if v.partial != nil {
+		v.partial(&out, base, d)
 	}
 	return out, http.StatusOK
+}
+
+// livePage reports whether page names a step's page that asks for news (stepViews' live).
+func livePage(page string) bool {
+	for _, v := range stepViews {
+		if page != "" && v.live == page {
+			return true
+		}
+	}
+	return false
+}
+
+// bankIDNews is the BankID page's news: the current QR frame and what to tell the shopper.
+func bankIDNews(out *statusAnswer, base string, d *drawing) {
+	if sca := d.pr.SCA; sca != nil && (sca.QRData != "" || len(sca.QRImage) > 0) {
+		out.QR, out.QRData = qrURL(base, sca), sca.QRData
+	}
+	out.Message = d.pg.L.T("bankid." + d.next.Message)
 }
 
 // streamFor bounds one event stream; the browser's EventSource then reconnects by itself.

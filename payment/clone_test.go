@@ -33,22 +33,24 @@ func TestCloneIsDeep(t *testing.T) {
 	}
 }
 
-func TestAuthorisationCloneIsDeep(t *testing.T) {
-	a := &Authorisation{ID: "auth_1", Extra: map[string]string{"k": "v"}}
+func TestAttemptCloneIsDeep(t *testing.T) {
+	a := &Attempt{ID: "auth_1", Extra: map[string]string{"k": "v"}, Challenge: &Challenge{Method: "SMS"},
+		Accounts: []BankAccount{{IBAN: "SE1"}}}
 	c := a.Clone()
 	c.Extra["k"] = "x"
-	if a.Extra["k"] != "v" {
-		t.Fatal("clone shares Extra")
+	c.Challenge.Method = "app"
+	c.Accounts[0].IBAN = "SE2"
+	if a.Extra["k"] != "v" || a.Challenge.Method != "SMS" || a.Accounts[0].IBAN != "SE1" {
+		t.Fatalf("clone shares state: %+v", a)
 	}
-	ty := reflect.TypeOf(Authorisation{})
+	deep := map[string]bool{"Extra": true, "Challenge": true, "Accounts": true}
+	ty := reflect.TypeOf(Attempt{})
 	for i := range ty.NumField() {
 		f := ty.Field(i)
 		switch f.Type.Kind() {
-		case reflect.Pointer, reflect.Slice:
-			t.Errorf("Authorisation.%s is a %s: teach Clone to copy it", f.Name, f.Type.Kind())
-		case reflect.Map:
-			if f.Name != "Extra" {
-				t.Errorf("Authorisation.%s is a map: teach Clone to copy it", f.Name)
+		case reflect.Pointer, reflect.Slice, reflect.Map:
+			if !deep[f.Name] {
+				t.Errorf("Attempt.%s is a %s: teach Clone to copy it, then add it here", f.Name, f.Type.Kind())
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package payment
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -84,37 +83,4 @@ func (m *Merchant) AllowsReturnURL(raw string) bool {
 		}
 	}
 	return false
-}
-
-// Authorisation is one attempt at strong customer authentication for a payment at its bank.
-// A payment has at most one active authorisation; "Try again" replaces it with a fresh one.
-type Authorisation struct {
-	ID             string
-	PaymentID      string
-	Provider       string
-	BIC            string
-	Product        string
-	BankPaymentID  string
-	BankAuthID     string
-	Approach       string // "redirect" or "decoupled"
-	Method         string // the SCA method id chosen at the bank
-	RedirectURL    string // where the shopper is sent (redirect approach); never logged
-	AutostartToken string
-	Extra          map[string]string // provider-specific values kept between calls
-	StateHash      string
-	StateUsedAt    time.Time
-	PSUIPAddress   string
-	PSUUserAgent   string
-	SCAStatus      string
-	AppLaunched    bool
-	Active         bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
-
-// Clone returns a deep copy, as the store hands out copies of what it keeps in memory.
-func (a *Authorisation) Clone() *Authorisation {
-	c := *a
-	c.Extra = maps.Clone(a.Extra)
-	return &c
 }

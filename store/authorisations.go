@@ -15,12 +15,28 @@ import (
 
 const authorisationColumns = `id, payment_id, provider, bic, product, bank_payment_id, bank_auth_id, approach, method,
 	redirect_url, autostart_token, extra, COALESCE(state_hash, ''), state_used_at, psu_ip, psu_user_agent, sca_status,
-	app_launched, active, created_at, updated_at`
+	app_launched, active, created_at, updated_at, affiliate, hint, challenge_method, challenge_information, otp_format,
+	otp_length, authorize_first, bank_key, accounts`
+
+// attemptFields are the typed values of an attempt beyond the first columns, in the order of
+// authorisationColumns' last ones: what the checkout reads of an attempt, never in Extra.
+func attemptFields(a *payment.Attempt) []any {
+	var ch payment.Challenge
+	if a.Challenge != nil {
+		ch = *a.Challenge
+	}
+	var accounts any // NULL: never read, as opposed to read and empty
+	if a.Accounts != nil {
+		b, _ := json.Marshal(a.Accounts)
+		accounts = string(b)
+	}
+	return []any{a.Affiliate, a.Hint, ch.Method, ch.Information, ch.OTPFormat, ch.OTPLength, a.AuthorizeFirst, a.BankKey, accounts}
+}
 
 // CreateAuthorisation records a new SCA attempt for a payment before the bank is called, so a
 // crash mid-call leaves a trace. The payment's previous active attempt, if any, is retired in the
 // same transaction when replace is set; otherwise an active attempt makes this ErrConflict.
-func (db *DB) CreateAuthorisation(ctx context.Context, a *payment.Authorisation, replace bool) error {
+func (db *DB) CreateAuthorisation(ctx context.Context, a *payment.Attempt, replace bool) error {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
@@ -41,10 +57,12 @@ func (db *DB) CreateAuthorisation(ctx context.Context, a *payment.Authorisation,
 	if a.StateHash != "" {
 		state = a.StateHash
 	}
+	args := append([]any{a.ID, a.PaymentID, a.Provider, a.BIC, a.Product, a.BankPaymentID, string(extra), state,
+		a.PSUIPAddress, a.PSUUserAgent, formatTime(tx.now), formatTime(tx.now)}, attemptFields(a)...)
 	_, err = tx.ExecContext(ctx, `INSERT INTO authorisations (id, payment_id, provider, bic, product, bank_payment_id, extra,
-		state_hash, psu_ip, psu_user_agent, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-		a.ID, a.PaymentID, a.Provider, a.BIC, a.Product, a.BankPaymentID, string(extra), state, a.PSUIPAddress, a.PSUUserAgent,
-		formatTime(tx.now), formatTime(tx.now))
+		state_hash, psu_ip, psu_user_agent, active, created_at, updated_at, affiliate, hint, challenge_method,
+		challenge_information, otp_format, otp_length, authorize_first, bank_key, accounts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		if isConstraint(err) {
 			return payment.ErrConflict
@@ -56,7 +74,7 @@ func (db *DB) CreateAuthorisation(ctx context.Context, a *payment.Authorisation,
 
 // SaveAuthorisation writes what the bank answered about an attempt and, when tr is not nil,
 // applies the payment's transition in the same transaction.
-func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, tr *payment.Transition) error {
+func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Attempt, tr *payment.Transition) error {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
@@ -65,10 +83,12 @@ func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, t
 	extra, _ := json.Marshal(a.Extra)
 	a.UpdatedAt = tx.now
 	tx.changedAuthorisation(a.PaymentID)
+	args := append([]any{a.Product, a.BankPaymentID, a.BankAuthID, a.Approach, a.Method, a.RedirectURL, a.AutostartToken,
+		string(extra), a.SCAStatus, a.AppLaunched, a.Active, formatTime(tx.now)}, attemptFields(a)...)
 	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET product = ?, bank_payment_id = ?, bank_auth_id = ?, approach = ?,
-		method = ?, redirect_url = ?, autostart_token = ?, extra = ?, sca_status = ?, app_launched = ?, active = ?, updated_at = ?
-		WHERE id = ?`, a.Product, a.BankPaymentID, a.BankAuthID, a.Approach, a.Method, a.RedirectURL, a.AutostartToken,
-		string(extra), a.SCAStatus, a.AppLaunched, a.Active, formatTime(tx.now), a.ID); err != nil {
+		method = ?, redirect_url = ?, autostart_token = ?, extra = ?, sca_status = ?, app_launched = ?, active = ?, updated_at = ?,
+		affiliate = ?, hint = ?, challenge_method = ?, challenge_information = ?, otp_format = ?, otp_length = ?,
+		authorize_first = ?, bank_key = ?, accounts = ? WHERE id = ?`, append(args, a.ID)...); err != nil {
 		return fmt.Errorf("store: save authorisation: %w", err)
 	}
 	if tr != nil {
@@ -88,7 +108,7 @@ func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, t
 // MergeAuthorisationExtra sets the given provider values (Extra keys) of an attempt and nothing
 // else: a provider that rotates its tokens during a status call must not undo, with an older copy
 // of the attempt, what another request wrote meanwhile.
-func (db *DB) MergeAuthorisationExtra(ctx context.Context, a *payment.Authorisation, changes map[string]string) error {
+func (db *DB) MergeAuthorisationExtra(ctx context.Context, a *payment.Attempt, changes map[string]string) error {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
@@ -112,7 +132,7 @@ func (db *DB) MergeAuthorisationExtra(ctx context.Context, a *payment.Authorisat
 
 // ActiveAuthorisation returns a payment's live SCA attempt, or ErrNotFound. The page asks for it
 // every second while the shopper waits, so it is kept in memory like payments (see rowCache).
-func (db *DB) ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error) {
+func (db *DB) ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Attempt, error) {
 	if a, ok := db.auths.get(paymentID); ok {
 		return a.Clone(), nil
 	}
@@ -126,13 +146,13 @@ func (db *DB) ActiveAuthorisation(ctx context.Context, paymentID string) (*payme
 }
 
 // LatestAuthorisation returns a payment's newest SCA attempt, active or not, or ErrNotFound.
-func (db *DB) LatestAuthorisation(ctx context.Context, paymentID string) (*payment.Authorisation, error) {
+func (db *DB) LatestAuthorisation(ctx context.Context, paymentID string) (*payment.Attempt, error) {
 	return findAuthorisation(ctx, db.ro, `payment_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, paymentID)
 }
 
 // UseState consumes the callback state with the given hash and returns its attempt. A state
 // is single use: a second call, or one for a retired attempt, is ErrConflict; an unknown one ErrNotFound.
-func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Authorisation, error) {
+func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Attempt, error) {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -154,20 +174,31 @@ func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Authoris
 	return a, tx.Commit()
 }
 
-func findAuthorisation(ctx context.Context, q querier, where string, args ...any) (*payment.Authorisation, error) {
-	var a payment.Authorisation
+func findAuthorisation(ctx context.Context, q querier, where string, args ...any) (*payment.Attempt, error) {
+	var a payment.Attempt
 	var extra, created, updated string
-	var used sql.NullString
+	var used, accounts sql.NullString
+	var ch payment.Challenge
 	err := q.QueryRowContext(ctx, `SELECT `+authorisationColumns+` FROM authorisations WHERE `+where, args...).Scan(
 		&a.ID, &a.PaymentID, &a.Provider, &a.BIC, &a.Product, &a.BankPaymentID, &a.BankAuthID, &a.Approach, &a.Method,
 		&a.RedirectURL, &a.AutostartToken, &extra, &a.StateHash, &used, &a.PSUIPAddress, &a.PSUUserAgent, &a.SCAStatus,
-		&a.AppLaunched, &a.Active, &created, &updated)
+		&a.AppLaunched, &a.Active, &created, &updated, &a.Affiliate, &a.Hint, &ch.Method, &ch.Information, &ch.OTPFormat,
+		&ch.OTPLength, &a.AuthorizeFirst, &a.BankKey, &accounts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, payment.ErrNotFound
 	} else if err != nil {
 		return nil, fmt.Errorf("store: authorisation: %w", err)
 	}
 	json.Unmarshal([]byte(extra), &a.Extra)
+	if ch != (payment.Challenge{}) {
+		a.Challenge = &ch
+	}
+	if accounts.Valid {
+		a.Accounts = []payment.BankAccount{}
+		if err := json.Unmarshal([]byte(accounts.String), &a.Accounts); err != nil {
+			return nil, fmt.Errorf("store: authorisation %s: accounts: %w", a.ID, err)
+		}
+	}
 	a.StateUsedAt = nullTime(used)
 	a.CreatedAt, a.UpdatedAt = parseTime(created), parseTime(updated)
 	return &a, nil
@@ -204,15 +235,15 @@ func (db *DB) ReleaseState(ctx context.Context, authID string) error {
 
 // AuthorisationByBankPayment finds the SCA attempt behind a provider's payment id (for the
 // provider's webhooks), or ErrNotFound.
-func (db *DB) AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Authorisation, error) {
+func (db *DB) AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Attempt, error) {
 	return findAuthorisation(ctx, db.ro, `provider = ? AND bank_payment_id = ? ORDER BY created_at DESC LIMIT 1`, provider, bankPaymentID)
 }
 
 // AbandonAuthorisation retires an attempt whose bank call never finished, with the SCA status the
-// caller set on it (checkout's LostSCAStatus), and records why in the payment's events, in one transaction; the payment's status stays as it is (open), so the shopper
+// caller set on it (payment.SCALost), and records why in the payment's events, in one transaction; the payment's status stays as it is (open), so the shopper
 // can choose a bank again at once. An attempt already retired is left alone and no event written,
 // so two settlements of one attempt (the reconciler and a shopper's click) record it once.
-func (db *DB) AbandonAuthorisation(ctx context.Context, a *payment.Authorisation, cause payment.Cause, detail string) error {
+func (db *DB) AbandonAuthorisation(ctx context.Context, a *payment.Attempt, cause payment.Cause, detail string) error {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
@@ -241,7 +272,7 @@ func (db *DB) AbandonAuthorisation(ctx context.Context, a *payment.Authorisation
 // InterruptedAuthorisations returns the live attempts of open payments whose bank call has not
 // finished: SCA not started (no approach). At start, before this process has called any bank, each
 // of them was cut short by the death of the process that made it.
-func (db *DB) InterruptedAuthorisations(ctx context.Context) ([]*payment.Authorisation, error) {
+func (db *DB) InterruptedAuthorisations(ctx context.Context) ([]*payment.Attempt, error) {
 	rows, err := db.db.QueryContext(ctx, `SELECT a.id FROM authorisations a JOIN payments p ON p.id = a.payment_id
 		WHERE a.active = 1 AND a.approach = '' AND p.status = ?`, payment.StatusOpen)
 	if err != nil {
@@ -260,7 +291,7 @@ func (db *DB) InterruptedAuthorisations(ctx context.Context) ([]*payment.Authori
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: interrupted authorisations: %w", err)
 	}
-	var out []*payment.Authorisation
+	var out []*payment.Attempt
 	for _, id := range ids {
 		a, err := findAuthorisation(ctx, db.ro, `id = ?`, id)
 		if err != nil {

@@ -53,7 +53,7 @@ func TestPaymentCacheFollowsEveryWrite(t *testing.T) {
 		{"SetBank", func() error { return db.SetBank(ctx, p.ID, "ESSESESS", "openpayments") },
 			func(p *payment.Payment) bool { return p.BankBIC == "ESSESESS" }},
 		{"SaveAuthorisation", func() error {
-			a := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h1"}
+			a := &payment.Attempt{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h1"}
 			if err := db.CreateAuthorisation(ctx, a, false); err != nil {
 				return err
 			}
@@ -227,11 +227,11 @@ func TestAuthorisationCacheFollowsEveryWrite(t *testing.T) {
 	ctx := context.Background()
 	m := mustMerchant(t, db)
 	p, _, _ := db.CreatePayment(ctx, newPayment(m), "", "")
-	a := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "s1", Extra: map[string]string{"k": "v"}}
+	a := &payment.Attempt{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "s1", Extra: map[string]string{"k": "v"}}
 	if err := db.CreateAuthorisation(ctx, a, false); err != nil {
 		t.Fatal(err)
 	}
-	same := func(t *testing.T) *payment.Authorisation {
+	same := func(t *testing.T) *payment.Attempt {
 		t.Helper()
 		got, err1 := db.ActiveAuthorisation(ctx, p.ID)
 		disk, err2 := db.ActiveAuthorisationFromDisk(ctx, p.ID)
@@ -291,7 +291,7 @@ func TestAuthorisationCacheFollowsEveryWrite(t *testing.T) {
 		}
 	})
 	t.Run("Replace", func(t *testing.T) {
-		b := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "ESSESESS", StateHash: "s2"}
+		b := &payment.Attempt{PaymentID: p.ID, Provider: "openpayments", BIC: "ESSESESS", StateHash: "s2"}
 		if err := db.CreateAuthorisation(ctx, b, true); err != nil {
 			t.Fatal(err)
 		}

@@ -31,11 +31,11 @@ type DB struct {
 	db *sql.DB
 	ro *stmts // cached statements for reads outside transactions
 
-	merchants sync.Map                          // id → cachedMerchant
-	payments  *rowCache[*payment.Payment]       // id → payment, see rowCache
-	auths     *rowCache[*payment.Authorisation] // payment id → its active authorisation
-	tokens    *rowCache[string]                 // checkout token → payment id
-	sessions  *rowCache[sessionRow]             // session id → values and expiry
+	merchants sync.Map                    // id → cachedMerchant
+	payments  *rowCache[*payment.Payment] // id → payment, see rowCache
+	auths     *rowCache[*payment.Attempt] // payment id → its active authorisation
+	tokens    *rowCache[string]           // checkout token → payment id
+	sessions  *rowCache[sessionRow]       // session id → values and expiry
 
 	lock       io.Closer       // the lock file while this process serves the database (Lock)
 	owner      string          // this process's name on the claims it makes (idempotency keys)
@@ -51,7 +51,7 @@ type DB struct {
 func NewDB(path string) *DB {
 	return &DB{DSN: path, Now: time.Now, owner: "proc_" + uuid.NewString(),
 		payments: newRowCache[*payment.Payment](cacheRows), tokens: newRowCache[string](cacheRows),
-		auths:    newRowCache[*payment.Authorisation](cacheRows),
+		auths:    newRowCache[*payment.Attempt](cacheRows),
 		sessions: newRowCache[sessionRow](cacheRows)}
 }
 

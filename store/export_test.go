@@ -21,6 +21,6 @@ func (db *DB) PaymentFromDisk(ctx context.Context, id string) (*payment.Payment,
 }
 
 // ActiveAuthorisationFromDisk reads a payment's active authorisation past the cache.
-func (db *DB) ActiveAuthorisationFromDisk(ctx context.Context, paymentID string) (*payment.Authorisation, error) {
+func (db *DB) ActiveAuthorisationFromDisk(ctx context.Context, paymentID string) (*payment.Attempt, error) {
 	return findAuthorisation(ctx, db.ro, `payment_id = ? AND active = 1`, paymentID)
 }

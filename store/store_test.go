@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,12 +207,12 @@ func TestAuthorisations(t *testing.T) {
 	ctx := context.Background()
 	m := mustMerchant(t, db)
 	p, _, _ := db.CreatePayment(ctx, newPayment(m), "", "")
-	a := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h1", Extra: map[string]string{"k": "v"}}
+	a := &payment.Attempt{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h1", Extra: map[string]string{"k": "v"}}
 	if err := db.CreateAuthorisation(ctx, a, false); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("ErrConflict/SecondActive", func(t *testing.T) {
-		b := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h2"}
+		b := &payment.Attempt{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h2"}
 		if err := db.CreateAuthorisation(ctx, b, false); !errors.Is(err, payment.ErrConflict) {
 			t.Fatal(err)
 		}
@@ -242,7 +244,7 @@ func TestAuthorisations(t *testing.T) {
 		}
 	})
 	t.Run("Replace", func(t *testing.T) {
-		b := &payment.Authorisation{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h3"}
+		b := &payment.Attempt{PaymentID: p.ID, Provider: "openpayments", BIC: "HANDSESS", StateHash: "h3"}
 		if err := db.CreateAuthorisation(ctx, b, true); err != nil {
 			t.Fatal(err)
 		}
@@ -414,6 +416,87 @@ func TestIdempotencyClaims(t *testing.T) {
 		stored, err := first.BeginIdempotent(ctx, m.ID, "k", "POST /x", "h")
 		if err != nil || stored == nil || string(stored.Body) != "answer" {
 			t.Fatalf("replay: %+v %v", stored, err)
+		}
+	})
+}
+
+// TestAttemptFields checks that what the checkout reads of an attempt survives the database in
+// columns of its own, and that migration 040 moves an older row's values there out of extra.
+func TestAttemptFields(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	m := mustMerchant(t, db)
+	p, _, _ := db.CreatePayment(ctx, newPayment(m), "", "")
+	a := &payment.Attempt{PaymentID: p.ID, Provider: "sibs", BIC: "BOTPPTPL", Affiliate: "8327", StateHash: "f1",
+		Extra: map[string]string{"link_otp": "/otp"}}
+	if err := db.CreateAuthorisation(ctx, a, false); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		a.Approach, a.SCAStatus, a.Hint, a.AuthorizeFirst, a.BankKey = payment.ApproachEmbedded, payment.SCAFinalised, "userSign", true, "BOTPPTPL"
+		a.Challenge = &payment.Challenge{Method: "SMS OTP", Information: "Type the code", OTPFormat: "integer", OTPLength: 6}
+		a.Accounts = []payment.BankAccount{{Name: "Main", IBAN: "PT50000201231234567890154"}}
+		if err := db.SaveAuthorisation(ctx, a, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.ActiveAuthorisationFromDisk(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Affiliate != "8327" || got.Approach != payment.ApproachEmbedded || got.SCAStatus != payment.SCAFinalised ||
+			got.Hint != "userSign" || !got.AuthorizeFirst || got.BankKey != "BOTPPTPL" || got.Challenge == nil ||
+			*got.Challenge != *a.Challenge || len(got.Accounts) != 1 || got.Accounts[0] != a.Accounts[0] || got.Extra["link_otp"] != "/otp" {
+			t.Fatalf("%+v", got)
+		}
+	})
+	t.Run("NoAccountsReadIsNil", func(t *testing.T) {
+		a.Accounts, a.Challenge = nil, nil
+		if err := db.SaveAuthorisation(ctx, a, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.ActiveAuthorisationFromDisk(ctx, p.ID); got.Accounts != nil || got.Challenge != nil {
+			t.Fatalf("accounts %v, challenge %v", got.Accounts, got.Challenge)
+		}
+		a.Accounts = []payment.BankAccount{}
+		db.SaveAuthorisation(ctx, a, nil)
+		if got, _ := db.ActiveAuthorisationFromDisk(ctx, p.ID); got.Accounts == nil {
+			t.Fatal("accounts read and none came back as never read")
+		}
+	})
+	t.Run("Migration040MovesExtra", func(t *testing.T) {
+		// A row as the checkout wrote it before 040: everything in extra.
+		old := `{"affiliate":"8327","hint":"outstandingTransaction","challenge":"SMS OTP","additional_information":"Type it",
+			"otp_format":"integer","otp_length":"6","phase":"authorize","bank_key":"BOTPPTPL/8327",
+			"accounts":"[{\"Name\":\"Main\",\"IBAN\":\"PT50000201231234567890154\",\"BBAN\":\"\",\"Currency\":\"EUR\"}]",
+			"method":"SMS","link_otp":"/otp","access_token":"t"}`
+		if err := db.ExecForTest(ctx, `UPDATE authorisations SET extra = ?, affiliate = '', hint = '', challenge_method = '',
+			challenge_information = '', otp_format = '', otp_length = 0, authorize_first = 0, bank_key = '', accounts = NULL,
+			method = '' WHERE id = ?`, old, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		sql, err := os.ReadFile("migrations/040_attempt_fields.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, update, ok := strings.Cut(string(sql), "\nUPDATE ")
+		if !ok {
+			t.Fatal("no UPDATE in migration 040")
+		}
+		if err := db.ExecForTest(ctx, "UPDATE "+update); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.ActiveAuthorisationFromDisk(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := payment.Challenge{Method: "SMS OTP", Information: "Type it", OTPFormat: "integer", OTPLength: 6}
+		if got.Affiliate != "8327" || got.Hint != "outstandingTransaction" || got.Challenge == nil || *got.Challenge != want ||
+			!got.AuthorizeFirst || got.BankKey != "BOTPPTPL/8327" || len(got.Accounts) != 1 || got.Accounts[0].Currency != "EUR" ||
+			got.Method != "SMS" {
+			t.Fatalf("%+v %+v", got, got.Challenge)
+		}
+		if len(got.Extra) != 2 || got.Extra["link_otp"] != "/otp" || got.Extra["access_token"] != "t" {
+			t.Fatalf("extra kept %v; want only the provider's own state", got.Extra)
 		}
 	})
 }

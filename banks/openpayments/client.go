@@ -21,6 +21,7 @@ import (
 
 	"paybybank/banks"
 	"paybybank/banks/bankid"
+	"paybybank/payment"
 )
 
 // Config is what the connector needs; hosts are configurable so tests and the sandbox use the fake.
@@ -155,7 +156,7 @@ func (c *Client) fetchBanks(ctx context.Context) ([]banks.Bank, error) {
 				limits[cur] = prof.RemittanceLimit(product(cur), false)
 			}
 			b := banks.Bank{BIC: a.BICFI, Name: a.Name, Country: country, Provider: c.cfg.Name,
-				Currencies: currencies, LogoURL: a.LogoURL, DebtorAccount: prof.DebtorAccount, DebtorFormat: prof.DebtorFormat,
+				Currencies: currencies, LogoURL: a.LogoURL, DebtorAccount: payment.DebtorNeed(prof.DebtorAccount), DebtorFormat: prof.DebtorFormat,
 				ReferenceLimits: limits, SameBankLimit: prof.MaxRemittanceSameBank, CreditorAddressOutside: prof.CreditorAddressOutside}
 			out = append(out, b)
 			for _, af := range prof.Affiliates {
@@ -211,9 +212,6 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 		return nil, fmt.Errorf("openpayments: create payment: no paymentId in answer")
 	}
 	created := &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus, Extra: map[string]string{}}
-	if req.Affiliate != "" {
-		created.Extra["affiliate"] = req.Affiliate
-	}
 	keepLinks(created.Extra, out.Links)
 	return created, nil
 }
@@ -304,7 +302,7 @@ func (c *Client) Accounts(ctx context.Context, o banks.Order) ([]banks.AccountIn
 	var out struct {
 		Accounts []AccountDetails `json:"accounts"`
 	}
-	if err := c.call(ctx, call{method: "GET", path: "/accountinformation/v1/accounts", scope: ScopeAccounts, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU,
+	if err := c.call(ctx, call{method: "GET", path: "/accountinformation/v1/accounts", scope: ScopeAccounts, bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU,
 		consent: o.PaymentID}, &out); err != nil {
 		return nil, fmt.Errorf("openpayments: accounts: %w", err)
 	}
@@ -323,7 +321,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 	}
 	var started Authorisation
 	if err := c.call(ctx, call{method: "POST", path: start, scope: scopeFor(o),
-		bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &started); err != nil {
+		bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU}, &started); err != nil {
 		return nil, fmt.Errorf("openpayments: start authorisation: %w", err)
 	}
 	if started.AuthorisationID == "" {
@@ -340,7 +338,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 		}
 	}
 	var chosen Authorisation
-	resp, err := c.callResponse(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU,
+	resp, err := c.callResponse(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU,
 		body: SelectMethod{AuthenticationMethodID: method}}, &chosen)
 	if err != nil {
 		return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
@@ -385,7 +383,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 // carries the approach in no body field; without the header the body shows it: a challenge to
 // show the shopper (challengeData.data or .image) is decoupled, a scaOAuth or scaRedirect link is
 // a redirect. An embedded one-time code (challengeData with otpMaxLength only) is neither.
-func approachOf(h http.Header, a *Authorisation) (string, error) {
+func approachOf(h http.Header, a *Authorisation) (payment.Approach, error) {
 	switch v := strings.ToUpper(h.Get("ASPSP-SCA-Approach")); v {
 	case "DECOUPLED":
 		return banks.Decoupled, nil
@@ -466,10 +464,10 @@ func chooseMethod(methods []SCAMethod, mobile bool) string {
 
 func toSCA(a *Authorisation, method string) (*banks.SCA, error) {
 	sca := &banks.SCA{Method: method, Status: a.Status()}
-	switch sca.Status {
-	case "finalised", "exempted":
+	switch payment.SCAStatus(sca.Status) {
+	case payment.SCAFinalised, payment.SCAExempted:
 		sca.Finalised = true
-	case "failed":
+	case payment.SCAFailed:
 		sca.Failed = true
 	}
 	if cd := a.ChallengeData; cd != nil && !sca.Finalised && !sca.Failed {
@@ -489,9 +487,7 @@ func toSCA(a *Authorisation, method string) (*banks.SCA, error) {
 			sca.QRData = cd.Data[0]
 		}
 	}
-	if a.PSUMessage != "" {
-		sca.Extra = map[string]string{"hint": a.PSUMessage}
-	}
+	sca.Hint = a.PSUMessage
 	return sca, nil
 }
 
@@ -521,11 +517,11 @@ func (c *Client) PollSCA(ctx context.Context, o banks.Order) (*banks.SCA, error)
 	}
 	var a Authorisation
 	if err := c.call(ctx, call{method: "GET", path: path,
-		scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &a); err != nil {
+		scope: scopeFor(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU}, &a); err != nil {
 		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
 	}
 	a.ChallengeData = keptChallenge(o.Extra, &a)
-	sca, err := toSCA(&a, o.Extra["method"])
+	sca, err := toSCA(&a, o.Method)
 	if err != nil {
 		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
 	}
@@ -574,7 +570,7 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
 	var st TransactionStatus
-	if err := c.call(ctx, call{method: "GET", path: path, scope: scopeFor(o), bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st); err != nil {
+	if err := c.call(ctx, call{method: "GET", path: path, scope: scopeFor(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU}, &st); err != nil {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
 	status := st.TransactionStatus
@@ -597,7 +593,7 @@ func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
 		return fmt.Errorf("openpayments: cancel: %w", err)
 	}
 	var st TransactionStatus
-	resp, err := c.callResponse(ctx, call{method: "DELETE", path: path, scope: ScopePayments, bic: o.BIC, affiliate: o.Extra["affiliate"], psu: o.PSU}, &st)
+	resp, err := c.callResponse(ctx, call{method: "DELETE", path: path, scope: ScopePayments, bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU}, &st)
 	if err != nil {
 		return fmt.Errorf("openpayments: cancel: %w", err)
 	}

@@ -63,7 +63,7 @@ func order(bic string, created *banks.Created, sca *banks.SCA) banks.Order {
 	o := banks.Order{BIC: bic, Product: created.Product, PaymentID: created.PaymentID, PSU: psu, Extra: map[string]string{}}
 	if sca != nil {
 		o.AuthorisationID = sca.AuthorisationID
-		o.Extra["method"] = sca.Method
+		o.Method = sca.Method
 		for k, v := range sca.Extra {
 			o.Extra[k] = v
 		}
@@ -255,8 +255,8 @@ func testDecoupledFlow(t *testing.T, forms openpaymentstest.Forms) {
 	if err != nil || polled.QRData != "" || len(polled.QRImage) > 0 || polled.Status != "started" {
 		t.Fatalf("after scan %+v, %v", polled, err)
 	}
-	if !forms.SCAStatusOnly && polled.Extra["hint"] != "userSign" {
-		t.Fatalf("after scan, hint %q", polled.Extra["hint"])
+	if !forms.SCAStatusOnly && polled.Hint != "userSign" {
+		t.Fatalf("after scan, hint %q", polled.Hint)
 	}
 	if err := fake.Sign(ord.Ref, true); err != nil {
 		t.Fatal(err)
@@ -288,7 +288,7 @@ func testDecoupledMobileAndTimeout(t *testing.T, forms openpaymentstest.Forms) {
 	}
 	now = now.Add(openpaymentstest.QRTimeout)
 	polled, _ := c.PollSCA(ctx, order("ESSESESS", created, sca))
-	if !polled.Failed || polled.AutostartToken != "" || (!forms.SCAStatusOnly && polled.Extra["hint"] != "startFailed") {
+	if !polled.Failed || polled.AutostartToken != "" || (!forms.SCAStatusOnly && polled.Hint != "startFailed") {
 		t.Fatalf("after 30 s %+v", polled)
 	}
 	if _, err := fake.Autostart(sca.AutostartToken); err == nil {

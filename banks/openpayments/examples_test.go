@@ -198,7 +198,7 @@ func TestDocumentExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			if sca.AuthorisationID != "123auth456" || sca.Approach != banks.Decoupled || sca.Status != "psuIdentified" ||
-				sca.Extra["hint"] != "Please use your BankApp for transaction Authorisation." ||
+				sca.Hint != "Please use your BankApp for transaction Authorisation." ||
 				sca.Extra["link_sca_status"] != "/v1/payments/qwer3456tzui7890/authorisations/123auth456" {
 				t.Fatalf("sca %+v", sca)
 			}

@@ -134,7 +134,7 @@ func tokenError(op string, err error) error {
 func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*banks.Created, error) {
 	verifier := oauth2.GenerateVerifier()
 	return &banks.Created{Product: "sepa-credit-transfers", RedirectURL: c.oauth("", req.RedirectURI).AuthCodeURL(req.State, oauth2.S256ChallengeOption(verifier)),
-		Extra: map[string]string{"phase": "authorize", "verifier": verifier, "redirect_uri": req.RedirectURI}}, nil
+		AuthorizeFirst: true, Extra: map[string]string{"verifier": verifier, "redirect_uri": req.RedirectURI}}, nil
 }
 
 // paymentCreated is the creation's answer.

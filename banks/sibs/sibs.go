@@ -13,13 +13,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"paybybank/banks"
 	"paybybank/banks/httpsig"
+	"paybybank/payment"
 )
 
 // Config is what the connector needs.
@@ -147,23 +147,26 @@ const (
 	linkSCAStatus  = "link_sca_status"
 )
 
-// keep notes the links and the embedded challenge of an answer in extra.
-func keep(extra map[string]string, a *Answer) {
+// keep notes the links of an answer in extra and returns its embedded challenge, if it has one.
+func keep(extra map[string]string, a *Answer) *payment.Challenge {
 	for key, names := range map[string][]string{linkSelf: {"self"}, linkStatus: {"status"}, linkStart: {"startAuthorisation"},
 		linkOTP: {"startAuthorisationWithTransactionAuthorisation", "authoriseTransaction"}, linkSCAStatus: {"scaStatus"}} {
 		if href := a.Links.Href(names...); href != "" {
 			extra[key] = href
 		}
 	}
-	if m := a.ChosenSCAMethod; m != nil && m.Name != "" {
-		extra["challenge"] = m.Name
+	m, cd := a.ChosenSCAMethod, a.ChallengeData
+	if (m == nil || m.Name == "") && cd == nil {
+		return nil
 	}
-	if cd := a.ChallengeData; cd != nil { // the seed: "The TPP is obliged to show this to the PSU"
-		extra["additional_information"], extra["otp_format"] = cd.AdditionalInformation, cd.OTPFormat
-		if cd.OTPMaxLength > 0 {
-			extra["otp_length"] = strconv.Itoa(cd.OTPMaxLength)
-		}
+	ch := &payment.Challenge{}
+	if m != nil {
+		ch.Method = m.Name
 	}
+	if cd != nil { // the seed: "The TPP is obliged to show this to the PSU"
+		ch.Information, ch.OTPFormat, ch.OTPLength = cd.AdditionalInformation, cd.OTPFormat, max(cd.OTPMaxLength, 0)
+	}
+	return ch
 }
 
 // CreatePayment creates a SEPA payment, or a TSU payment when the request carries TSU data. The
@@ -204,7 +207,7 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 	}
 	created := &banks.Created{PaymentID: out.PaymentID, Product: product, BankStatus: out.TransactionStatus,
 		Extra: map[string]string{"aspsp": cde, keyRedirectURI: redirectURI}}
-	keep(created.Extra, &out)
+	created.Challenge = keep(created.Extra, &out)
 	if href := out.Links.Href("scaRedirect", "redirect"); href != "" {
 		if created.RedirectURL, err = banks.ResolveRedirect(c.api.BaseURL, href); err != nil {
 			return nil, fmt.Errorf("sibs: create payment: %w", err)
@@ -236,7 +239,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 		return nil, fmt.Errorf("sibs: start authorisation: %w", err)
 	}
 	sca := &banks.SCA{AuthorisationID: out.AuthorisationID, Approach: banks.Embedded, Status: out.SCAStatus, Extra: map[string]string{}}
-	keep(sca.Extra, &out)
+	sca.Challenge = keep(sca.Extra, &out)
 	if href := out.Links.Href("scaRedirect", "redirect"); href != "" {
 		sca.Approach = banks.Redirect
 		var err error
@@ -264,7 +267,7 @@ func (c *Client) SubmitOTP(ctx context.Context, o banks.Order, otp string) (bool
 			return false, fmt.Errorf("sibs: OTP: SCA status: %w", err)
 		}
 	}
-	return accepted || out.SCAStatus == "finalised" || out.SCAStatus == "exempted", nil
+	return accepted || out.SCAStatus == string(payment.SCAFinalised) || out.SCAStatus == string(payment.SCAExempted), nil
 }
 
 // PollSCA is not used.

@@ -81,6 +81,9 @@ func (r *rig) start(t *testing.T, bic string) (banks.Order, *banks.SCA) {
 	for k, v := range sca.Extra {
 		o.Extra[k] = v
 	}
+	if sca.Challenge == nil { // the creation's answer carried it, as the checkout keeps it
+		sca.Challenge = created.Challenge
+	}
 	o.AuthorisationID = sca.AuthorisationID
 	return o, sca
 }
@@ -131,11 +134,11 @@ func TestEmbeddedBank(t *testing.T) {
 			r := setup(t, "client-1", true, form.Forms)
 			ctx := context.Background()
 			o, sca := r.start(t, "BOTPPTPL")
-			if sca.Approach != banks.Embedded || o.Extra["challenge"] == "" {
-				t.Fatalf("embedded SCA %+v %v", sca, o.Extra)
+			if sca.Approach != banks.Embedded || sca.Challenge == nil || sca.Challenge.Method == "" {
+				t.Fatalf("embedded SCA %+v", sca)
 			}
-			if want := sibstest.AdditionalInformation; !form.Forms.NoChallengeData && (o.Extra["additional_information"] != want || o.Extra["otp_length"] != "6") {
-				t.Fatalf("challenge not kept for the OTP page: %v", o.Extra)
+			if want := sibstest.AdditionalInformation; !form.Forms.NoChallengeData && (sca.Challenge.Information != want || sca.Challenge.OTPLength != 6) {
+				t.Fatalf("challenge not kept for the OTP page: %+v", sca.Challenge)
 			}
 			var be *banks.Error
 			if _, err := r.c.SubmitOTP(ctx, o, "999999"); !errors.As(err, &be) || be.Status != 401 || be.Code != "CONSENT_INVALID" {
