@@ -184,7 +184,8 @@ func (s *Sandbox) load() error {
 	}
 	data, err := os.ReadFile(s.stateFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		s.saved, err = s.snapshot() // fresh fakes: nothing to write until they change
+		return err
 	} else if err != nil {
 		return err
 	}
