@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"paybybank/app"
+	"paybybank/banks"
 	"paybybank/checkout"
 	"paybybank/handlers"
 	"paybybank/payment"
@@ -141,33 +142,17 @@ func parseConfig(args []string) (*config, error) {
 		}
 		c.ShutdownTimeout = d
 	}
-	fs.StringVar(&c.OpenPayments.ClientID, "openpayments-client-id", env("OPENPAYMENTS_CLIENT_ID", ""), "Open Payments client id (PAYBYBANK_OPENPAYMENTS_CLIENT_ID)")
-	fs.StringVar(&c.OpenPayments.ClientSecret, "openpayments-client-secret", env("OPENPAYMENTS_CLIENT_SECRET", ""), "Open Payments client secret (PAYBYBANK_OPENPAYMENTS_CLIENT_SECRET)")
-	fs.StringVar(&c.OpenPayments.AuthURL, "openpayments-auth-url", env("OPENPAYMENTS_AUTH_URL", "https://auth.openbankingplatform.com"), "Open Payments auth host (PAYBYBANK_OPENPAYMENTS_AUTH_URL)")
-	fs.StringVar(&c.OpenPayments.APIURL, "openpayments-api-url", env("OPENPAYMENTS_API_URL", "https://api.openbankingplatform.com"), "Open Payments API host (PAYBYBANK_OPENPAYMENTS_API_URL)")
-	fs.StringVar(&c.OpenPayments.CertFile, "openpayments-cert-file", env("OPENPAYMENTS_CERT_FILE", ""), "client certificate for mutual TLS (PAYBYBANK_OPENPAYMENTS_CERT_FILE)")
-	fs.StringVar(&c.OpenPayments.KeyFile, "openpayments-key-file", env("OPENPAYMENTS_KEY_FILE", ""), "client certificate key (PAYBYBANK_OPENPAYMENTS_KEY_FILE)")
-	fs.StringVar(&c.OpenPayments.CAFile, "openpayments-ca-file", env("OPENPAYMENTS_CA_FILE", ""), "CA bundle for the platform (PAYBYBANK_OPENPAYMENTS_CA_FILE)")
-	fs.StringVar(&c.OpenPayments.Countries, "openpayments-countries", env("OPENPAYMENTS_COUNTRIES", "SE,FI,NO,DK"), "countries whose banks to offer (PAYBYBANK_OPENPAYMENTS_COUNTRIES)")
-	fs.StringVar(&c.Powens.BaseURL, "powens-base-url", env("POWENS_BASE_URL", ""), "Powens API, https://{domain}.biapi.pro/2.0 (PAYBYBANK_POWENS_BASE_URL)")
-	fs.StringVar(&c.Powens.ClientID, "powens-client-id", env("POWENS_CLIENT_ID", ""), "Powens client id (PAYBYBANK_POWENS_CLIENT_ID)")
-	fs.StringVar(&c.Powens.ClientSecret, "powens-client-secret", env("POWENS_CLIENT_SECRET", ""), "Powens client secret (PAYBYBANK_POWENS_CLIENT_SECRET)")
-	fs.StringVar(&c.SBM.Banks, "sbm-banks", env("SBM_BANKS", ""), "Sparebanken Møre platform banks: BIC=Name=https://base-url;… (PAYBYBANK_SBM_BANKS)")
-	fs.StringVar(&c.SBM.CertFile, "sbm-cert-file", env("SBM_CERT_FILE", ""), "QSealC/QWAC certificate, PEM (PAYBYBANK_SBM_CERT_FILE)")
-	fs.StringVar(&c.SBM.KeyFile, "sbm-key-file", env("SBM_KEY_FILE", ""), "its RSA key, PEM (PAYBYBANK_SBM_KEY_FILE)")
-	fs.StringVar(&c.SIBS.BaseURL, "sibs-base-url", env("SIBS_BASE_URL", ""), "SIBS API Market gateway (PAYBYBANK_SIBS_BASE_URL)")
-	fs.StringVar(&c.SIBS.ClientID, "sibs-client-id", env("SIBS_CLIENT_ID", ""), "x-ibm-client-id (PAYBYBANK_SIBS_CLIENT_ID)")
-	fs.StringVar(&c.SIBS.CertFile, "sibs-cert-file", env("SIBS_CERT_FILE", ""), "QSealC for request signatures, PEM (PAYBYBANK_SIBS_CERT_FILE)")
-	fs.StringVar(&c.SIBS.KeyFile, "sibs-key-file", env("SIBS_KEY_FILE", ""), "its RSA key, PEM (PAYBYBANK_SIBS_KEY_FILE)")
-	fs.StringVar(&c.Paysera.ClientID, "paysera-client-id", env("PAYSERA_CLIENT_ID", ""), "Paysera OAuth client id (PAYBYBANK_PAYSERA_CLIENT_ID)")
-	fs.StringVar(&c.Paysera.APIURL, "paysera-api-url", env("PAYSERA_API_URL", "https://open-banking-api.paysera.com/xs2a/berlin/1.3"), "Paysera API (PAYBYBANK_PAYSERA_API_URL)")
-	fs.StringVar(&c.Paysera.AuthorizeURL, "paysera-authorize-url", env("PAYSERA_AUTHORIZE_URL", "https://open-banking-api.paysera.com/xs2a/berlin/1.3/oauth/authorize"), "Paysera OAuth authorize page (PAYBYBANK_PAYSERA_AUTHORIZE_URL)")
-	fs.StringVar(&c.Paysera.CertFile, "paysera-cert-file", env("PAYSERA_CERT_FILE", ""), "QWAC client certificate, PEM (PAYBYBANK_PAYSERA_CERT_FILE)")
-	fs.StringVar(&c.Paysera.KeyFile, "paysera-key-file", env("PAYSERA_KEY_FILE", ""), "its key, PEM (PAYBYBANK_PAYSERA_KEY_FILE)")
-	fs.StringVar(&c.Paysera.CAFile, "paysera-ca-file", env("PAYSERA_CA_FILE", ""), "CA bundle for Paysera (PAYBYBANK_PAYSERA_CA_FILE)")
-	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", env("OPENPAYMENTS_CLIENT_ID", "") == "" && env("POWENS_CLIENT_ID", "") == "" && env("SBM_BANKS", "") == "" && env("PAYSERA_CLIENT_ID", "") == "" && env("SIBS_CLIENT_ID", "") == ""), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
+	providerFlags := providerSettings(fs, app.Providers)
+	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", !anyProviderEnabled(app.Providers)), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	c.Providers = map[string]banks.Settings{}
+	for name, values := range providerFlags {
+		c.Providers[name] = banks.Settings{}
+		for setting, v := range values {
+			c.Providers[name][setting] = *v
+		}
 	}
 	var err error
 	if c.TrustedProxies, err = handlers.ParseTrustedProxies(*proxies); err != nil {
@@ -197,6 +182,36 @@ func parseConfig(args []string) (*config, error) {
 		}
 	}
 	return &c, nil
+}
+
+// providerSettings declares each registered provider's settings as flags, -<provider>-<setting>,
+// whose defaults come from PAYBYBANK_<PROVIDER>_<SETTING>; it returns the flags' values by
+// provider and setting, read once the flags are parsed.
+func providerSettings(fs *flag.FlagSet, list []banks.Registration) map[string]map[string]*string {
+	out := map[string]map[string]*string{}
+	for _, r := range list {
+		out[r.Name] = map[string]*string{}
+		for _, s := range r.Settings {
+			env := r.Env(s)
+			def := s.Default
+			if v, ok := os.LookupEnv(env); ok {
+				def = v
+			}
+			out[r.Name][s.Name] = fs.String(r.Flag(s), def, s.Usage+" ("+env+")")
+		}
+	}
+	return out
+}
+
+// anyProviderEnabled reports whether the environment turns a real provider on, which turns the
+// sandbox off by default.
+func anyProviderEnabled(list []banks.Registration) bool {
+	for _, r := range list {
+		if r.EnabledBy != "" && os.Getenv(r.EnvOf(r.EnabledBy)) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func openStore(path string) (*store.DB, error) {

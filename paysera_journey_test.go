@@ -19,7 +19,7 @@ func payseraForms(t *testing.T, journey func(t *testing.T, h *harness, f paysera
 	for _, f := range payseratest.AllForms() {
 		t.Run(f.Name, func(t *testing.T) {
 			h := newHarness(t)
-			h.app.Sandbox.Paysera.Forms = f.Forms
+			h.app.Sandbox.Bank("paysera").(*payseratest.Fake).Forms = f.Forms
 			journey(t, h, f.Forms)
 		})
 	}
@@ -96,7 +96,7 @@ func TestPayseraJourney(t *testing.T) {
 		if _, p := h.status(id); p["bank"].(map[string]any)["provider"] != "paysera" {
 			t.Fatalf("payment %v", p)
 		}
-		for _, c := range h.app.Sandbox.Paysera.Calls() {
+		for _, c := range h.app.Sandbox.Bank("paysera").(*payseratest.Fake).Calls() {
 			if c == "POST /v1/payments/sepa-credit-transfers" {
 				return
 			}
@@ -126,7 +126,7 @@ func TestPayseraDeniedAndCancel(t *testing.T) {
 		if code, p := h.api("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 || p["status"] != "cancelled" {
 			t.Fatalf("cancel: %d %v", code, p)
 		}
-		calls := h.app.Sandbox.Paysera.Calls()
+		calls := h.app.Sandbox.Bank("paysera").(*payseratest.Fake).Calls()
 		if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE /v1/payments/sepa-credit-transfers/") {
 			t.Fatalf("last call %s", last)
 		}
@@ -168,7 +168,7 @@ func TestApprovedAtBankButNeverBack(t *testing.T) {
 		if st, p := h.status(unpaid); st != "expired" {
 			t.Fatalf("never approved, yet %s: %v", st, eventTrail(p))
 		}
-		calls := h.app.Sandbox.Paysera.Calls()
+		calls := h.app.Sandbox.Bank("paysera").(*payseratest.Fake).Calls()
 		if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE /v1/payments/sepa-credit-transfers/") {
 			t.Fatalf("the unpaid order was not cancelled at the bank: last call %s", last)
 		}

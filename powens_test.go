@@ -18,7 +18,7 @@ const instantBank = "POWENSFR/338178e6-3d01-564f-9a7b-52ca442459bf"
 // the company identity Powens requires.
 func powensHarness(t *testing.T, forms powenstest.Forms) *harness {
 	h := newHarness(t)
-	h.app.Sandbox.Powens.Forms = forms
+	h.app.Sandbox.Bank("powens").(*powenstest.Fake).Forms = forms
 	if err := h.db.SetIdentity(t.Context(), h.merchant.ID, &payment.Identity{Scheme: "siren", ID: "552100554", LegalStatus: "SAS"}); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestPowensOutcomes(t *testing.T) {
 				id, _ := h.payViaPowens("pdng/pdng/pdng - Order 9", instantBank, "validate")
 				pid := powensID(t, h, id)
 				n, _ := strconv.ParseInt(pid, 10, 64)
-				if !h.app.Sandbox.Powens.Expire(n) {
+				if !h.app.Sandbox.Bank("powens").(*powenstest.Fake).Expire(n) {
 					t.Fatal("not expired")
 				}
 				if p := waitStatus(t, h, id, "failed"); p["bank_status"] != "RJCT" {
@@ -205,7 +205,7 @@ func TestPowensNeedsMerchantIdentity(t *testing.T) {
 	if resp.StatusCode != 422 || !strings.Contains(body, "This bank cannot take this payment") {
 		t.Fatalf("%d:\n%s", resp.StatusCode, body)
 	}
-	for _, c := range h.app.Sandbox.Powens.Calls() {
+	for _, c := range h.app.Sandbox.Bank("powens").(*powenstest.Fake).Calls() {
 		if c == "POST /payments" {
 			t.Fatal("a payment was created at Powens")
 		}

@@ -16,7 +16,7 @@ func TestSparebankenMoreJourney(t *testing.T) {
 	for _, f := range sbmtest.AllForms() {
 		t.Run(f.Name, func(t *testing.T) {
 			h.t = t
-			h.app.Sandbox.SBM["more"].Forms = f.Forms
+			h.app.Sandbox.Bank("sbm").(map[string]*sbmtest.Fake)["more"].Forms = f.Forms
 			for _, decision := range []string{"approve", "deny"} {
 				code, p := h.api("POST", "/api/v1/payments", `{"amount":"349.00","currency":"NOK","reference":"Ordre 12","creditor":{"name":"Butikk AS","iban":"NO9386011117947"}}`)
 				if code != 201 {

@@ -24,7 +24,7 @@ func eachSIBSForm(t *testing.T, journey func(t *testing.T, h *harness, forms sib
 	for _, form := range sibstest.AllForms() {
 		t.Run(form.Name, func(t *testing.T) {
 			h := newHarness(t)
-			h.app.Sandbox.SIBS.Forms = form.Forms
+			h.app.Sandbox.Bank("sibs").(*sibstest.Fake).Forms = form.Forms
 			journey(t, h, form.Forms)
 		})
 	}

@@ -1,6 +1,9 @@
-// Package banks defines what paybybank asks of a bank provider. Each provider (Open Payments,
-// Paysera, Sparebanken Møre, Powens, SIBS) lives in its own package below and implements
-// Provider; each ships a fake of its API in a <name>test package.
+// Package banks defines what paybybank asks of a bank provider, and the one transport every
+// connector sends through. Each provider lives in its own package below (banks/<name>), implements
+// Provider, ships a fake of its API in a <name>test package, and exposes one Registration
+// (registry.go, in its register.go): its settings, when it is on, how to build it, its fake for
+// the sandbox and an optional inbound webhook. The server builds from the list of registrations
+// in app.Providers, so a new provider is its folder plus one line there.
 package banks
 
 import (

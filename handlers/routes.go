@@ -59,7 +59,9 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /merchant/keys/{id}/revoke", s.form(s.revokeKey))
 	handle("GET /brand/{merchant}/theme.css", s.theme)
 	handle("GET /brand/{merchant}/logo", s.logo)
-	handle("POST /webhooks/powens", s.powensWebhook)
+	for name, h := range s.cfg.ProviderWebhooks {
+		handle("POST /webhooks/"+name, h.ServeHTTP)
+	}
 	handle("GET /demo/return", s.demoReturn)
 	handle("GET /healthz", s.healthz)
 	handle("GET /readyz", s.readyz)

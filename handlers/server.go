@@ -53,6 +53,9 @@ type Config struct {
 	Sandbox      bool
 	// Production refuses plain-http webhook endpoints, even on loopback.
 	Production bool
+	// ProviderWebhooks are the providers' inbound webhook handlers by provider name, each served
+	// at POST /webhooks/<name> (app makes them from the providers' registrations).
+	ProviderWebhooks map[string]http.Handler
 	// RateLimit is requests per second per client IP on public endpoints (0: off); Burst its bucket.
 	RateLimit float64
 	Burst     int

@@ -25,7 +25,7 @@ const callback = "https://pay.example/callback"
 
 // env runs the fake the way the sandbox does: API behind mutual TLS, pages in plain HTTP.
 type env struct {
-	sb     *sandbox.Sandbox
+	sb     *paysera.SandboxAPI
 	fake   *payseratest.Fake
 	forms  payseratest.Forms
 	client *paysera.Client
@@ -41,28 +41,29 @@ func forEachForm(t *testing.T, test func(t *testing.T, e *env)) {
 
 func setup(t *testing.T, forms payseratest.Forms) *env {
 	t.Helper()
-	sb := sandbox.New("https://pay.example")
-	t.Cleanup(sb.Close)
-	if sb.Paysera == nil {
-		t.Fatal("no Paysera fake")
+	fake := payseratest.New(sandbox.ClientID)
+	sb, err := paysera.StartSandboxAPI(fake)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.HasSuffix(sb.PayseraAPIURL, "/xs2a/berlin/1.3") {
-		t.Fatalf("the sandbox's API URL %s does not end in Paysera's base path", sb.PayseraAPIURL)
+	t.Cleanup(func() { sb.Close() })
+	if !strings.HasSuffix(sb.URL, "/xs2a/berlin/1.3") {
+		t.Fatalf("the sandbox's API URL %s does not end in Paysera's base path", sb.URL)
 	}
-	sb.Paysera.Forms = forms
-	pages := httptest.NewServer(sb.Paysera.PageHandler())
+	fake.Forms = forms
+	pages := httptest.NewServer(fake.PageHandler())
 	t.Cleanup(pages.Close)
-	sb.Paysera.PageURL = pages.URL
-	sb.Paysera.RedirectURIs = []string{callback}
-	e := &env{sb: sb, fake: sb.Paysera, forms: forms, pages: pages}
+	fake.PageURL = pages.URL
+	fake.RedirectURIs = []string{callback}
+	e := &env{sb: sb, fake: fake, forms: forms, pages: pages}
 	e.client = e.newClient()
 	return e
 }
 
 // newClient is a connector as a freshly started server has it, with nothing in memory.
 func (e *env) newClient() *paysera.Client {
-	return paysera.New(paysera.Config{APIURL: e.sb.PayseraAPIURL, AuthorizeURL: e.pages.URL + "/oauth/authorize", ClientID: sandbox.ClientID,
-		HTTPClient: e.sb.PayseraClient, Backoff: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return paysera.New(paysera.Config{APIURL: e.sb.URL, AuthorizeURL: e.pages.URL + "/oauth/authorize", ClientID: sandbox.ClientID,
+		HTTPClient: e.sb.Client, Backoff: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -310,20 +311,20 @@ func TestRetriesAndRateLimit(t *testing.T) {
 func TestFakeDemandsClientCertificateAndDigest(t *testing.T) {
 	e := setup(t, payseratest.Forms{})
 	// No client certificate: the TLS handshake succeeds, the API answers 403.
-	tr := e.sb.PayseraClient.Transport.(*http.Transport).Clone()
+	tr := e.sb.Client.Transport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: tr.TLSClientConfig.RootCAs}
-	resp, err := (&http.Client{Transport: tr}).Get(e.sb.PayseraAPIURL + "/v1/payments/sepa-credit-transfers/x")
+	resp, err := (&http.Client{Transport: tr}).Get(e.sb.URL + "/v1/payments/sepa-credit-transfers/x")
 	if err != nil || resp.StatusCode != 403 {
 		t.Fatalf("without a client certificate: %v %v", resp, err)
 	}
 	resp.Body.Close()
 	// A body that does not match its Digest is refused (with a valid token from a real consent).
 	po, _ := e.pay(t)
-	req, _ := http.NewRequest("POST", e.sb.PayseraAPIURL+"/v1/payments/sepa-credit-transfers", strings.NewReader(`{"instructedAmount":{"currency":"EUR","amount":"1.00"}}`))
+	req, _ := http.NewRequest("POST", e.sb.URL+"/v1/payments/sepa-credit-transfers", strings.NewReader(`{"instructedAmount":{"currency":"EUR","amount":"1.00"}}`))
 	req.Header.Set("Authorization", "Bearer "+po.Extra["access_token"])
 	req.Header.Set("X-Request-ID", "6f7b2c56-64f4-4a39-8f7e-0d1c8c1a2b3c")
 	req.Header.Set("Digest", "SHA-256=AAAA")
-	resp, err = e.sb.PayseraClient.Do(req)
+	resp, err = e.sb.Client.Do(req)
 	if err != nil || resp.StatusCode != 400 {
 		t.Fatalf("bad digest: %v %v", resp, err)
 	}

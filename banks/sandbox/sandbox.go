@@ -1,95 +1,158 @@
-// Package sandbox mounts every provider's fake under /sandbox, so that `make run` shows each
-// bank's real wire protocol offline, with a simulated bank page and a simulated BankID app.
+// Package sandbox mounts every registered provider's fake bank under /sandbox/<name>/, so that
+// `make run` shows each bank's real wire protocol offline, with the simulated BankID app that signs
+// the Open Payments fake's BankID orders. The fakes are made and mounted once, when the sandbox is
+// built, and their memory is written to a state file when it changes, so that `kill -9` of the
+// server in the middle of a payment resumes it, as a real bank keeps its own memory.
 package sandbox
 
 import (
 	"bytes"
-	"crypto/rsa"
-	"crypto/x509"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"image"
 	_ "image/jpeg" // uploaded photos of a QR code
 	_ "image/png"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
 
+	"paybybank/banks"
 	"paybybank/banks/httpsig"
 	"paybybank/banks/openpayments/openpaymentstest"
-	"paybybank/banks/paysera/payseratest"
-	"paybybank/banks/powens/powenstest"
-	"paybybank/banks/sbm/sbmtest"
-	"paybybank/banks/sibs/sibstest"
 )
 
-// Credentials of the sandbox's Open Payments client.
+// Credentials of the sandbox's client at every fake bank.
 const (
 	ClientID     = "sandbox-client"
 	ClientSecret = "sandbox-secret"
 )
 
+// saveDelay is how long a write of the state file waits after a request that cannot have changed
+// the fakes on purpose (GET, HEAD), so that a page polling a fake costs no write: a change such a
+// request makes (a fake advancing with time) is derived from state that is already written.
+const saveDelay = 250 * time.Millisecond
+
+// Config is what the sandbox is built from.
+type Config struct {
+	// PublicURL is where shoppers reach the server (and so the fakes' pages).
+	PublicURL string
+	// Providers are the registrations whose fakes to mount (those without Sandbox are skipped).
+	Providers []banks.Registration
+	// StateFile, when set, keeps the fakes' memory across restarts of the server.
+	StateFile string
+	// Logger reports a fake that could not start; nil discards.
+	Logger *slog.Logger
+}
+
 // Sandbox is the /sandbox subtree.
 type Sandbox struct {
+	// OpenPayments is the Open Payments fake, whose BankID orders the simulated BankID app scans
+	// and signs; nil when it is not mounted.
 	OpenPayments *openpaymentstest.Fake
-	Powens       *powenstest.Fake
-	// SBM are the Norwegian savings banks on the Sparebanken Møre platform, by path slug; SBMCert
-	// and SBMKey are the certificate the sandbox's connector signs with, made at start.
-	SBM     map[string]*sbmtest.Fake
-	SBMCert *x509.Certificate
-	SBMKey  *rsa.PrivateKey
-	// Paysera's API runs on its own mutual-TLS listener; PayseraClient holds our client certificate.
-	SIBS          *sibstest.Fake
-	Paysera       *payseratest.Fake
-	PayseraAPIURL string
-	PayseraClient *http.Client
-	closers       []func() error
-	publicURL     string
-	// StateFile, when set, keeps the fake banks' memory across restarts of the server, as a
-	// real bank keeps its own: `kill -9` in the middle of a payment then resumes it.
-	StateFile string
+	bankIDName   string
+	fakes        map[string]*banks.Fake
+	handler      http.Handler
+	publicURL    string
+
+	stateFile string
 	saveMu    sync.Mutex
+	saved     []byte // what the state file holds
+	timerMu   sync.Mutex
+	timer     *time.Timer // a pending delayed save
+	closed    bool
+
+	// routesBuilt and writes count mux constructions and state-file writes, for tests.
+	routesBuilt int
+	writes      atomic.Int64
 }
 
-// New builds the sandbox for a server reached at publicURL, whose callback it registers.
-func New(publicURL string) *Sandbox {
-	op := openpaymentstest.New(ClientID, ClientSecret, nil)
-	op.BaseURL = publicURL + "/sandbox/openpayments"
-	op.RedirectURIs = []string{publicURL + "/callback"}
-	pw := powenstest.New(ClientID, ClientSecret)
-	pw.RedirectURIs = []string{publicURL + "/callback"}
-	sb := &Sandbox{OpenPayments: op, Powens: pw, publicURL: publicURL, SBM: map[string]*sbmtest.Fake{}}
-	sb.SBMCert, sb.SBMKey, _ = httpsig.NewTestCertificate("paybybank sandbox")
-	for _, b := range SBMBanks {
-		f := sbmtest.New(b.Name)
-		f.BaseURL = publicURL + "/sandbox/sbm/" + b.Slug
-		f.Trust(sb.SBMCert)
-		sb.SBM[b.Slug] = f
+// New makes every registered provider's fake, mounts it, and reads the fakes' memory from the
+// state file if there is one. A fake that cannot start (Paysera's needs a TLS listener) is left
+// out and logged: the sandbox goes on without it.
+func New(c Config) (*Sandbox, error) {
+	logger := c.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	sb.SIBS = sibstest.New(ClientID)
-	sb.SIBS.PageURL = publicURL + "/sandbox/sibs"
-	sb.SIBS.Trust(sb.SBMCert)
-	sb.Paysera = payseratest.New(ClientID)
-	sb.Paysera.PageURL = publicURL + "/sandbox/paysera"
-	sb.Paysera.RedirectURIs = []string{publicURL + "/callback"}
-	if err := sb.startPaysera(); err != nil {
-		sb.Paysera = nil // no TLS listener: the sandbox goes on without Paysera
+	cert, key, err := httpsig.NewTestCertificate("paybybank sandbox")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox signing certificate: %w", err)
 	}
-	return sb
+	deps := banks.SandboxDeps{PublicURL: c.PublicURL, ClientID: ClientID, ClientSecret: ClientSecret, SigningCert: cert, SigningKey: key}
+	s := &Sandbox{fakes: map[string]*banks.Fake{}, publicURL: c.PublicURL, stateFile: c.StateFile}
+	for _, r := range c.Providers {
+		if r.Sandbox == nil {
+			continue
+		}
+		f, err := r.Sandbox(deps)
+		if err != nil {
+			logger.Warn("sandbox bank unavailable", slog.String("provider", r.Name), slog.String("error", err.Error()))
+			continue
+		}
+		s.fakes[r.Name] = f
+		if op, ok := f.Bank.(*openpaymentstest.Fake); ok {
+			s.OpenPayments, s.bankIDName = op, r.Name
+		}
+	}
+	s.handler = s.routes()
+	if err := s.load(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sandbox state %s: %w", c.StateFile, err)
+	}
+	return s, nil
 }
 
-// SBMBanks are the sandbox's banks on the Sparebanken Møre platform.
-var SBMBanks = []struct{ Slug, BIC, Name string }{
-	{"more", "SPMONO22", "Sparebanken Møre"},
-	{"sunnmore", "SOSUNO22", "Søre Sunnmøre Sparebank"},
+// routes mounts the fakes and the simulated BankID app, once.
+func (s *Sandbox) routes() http.Handler {
+	s.routesBuilt++
+	mux := http.NewServeMux()
+	for name, f := range s.fakes {
+		prefix := "/sandbox/" + name
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, f.Handler))
+	}
+	if s.OpenPayments != nil {
+		mux.HandleFunc("GET /sandbox/bankid", s.app)
+		mux.HandleFunc("POST /sandbox/bankid/scan", s.scan)
+		mux.HandleFunc("GET /sandbox/bankid/app", s.autostart)
+		mux.HandleFunc("POST /sandbox/bankid/sign", s.sign)
+	}
+	return mux
 }
+
+// Bank is the fake mounted for the provider name (its Fake.Bank), or nil.
+func (s *Sandbox) Bank(name string) any {
+	if f, ok := s.fakes[name]; ok {
+		return f.Bank
+	}
+	return nil
+}
+
+// Connect builds the connector of the provider name against its fake; ok is false when the
+// sandbox has no fake for it. selfURL is how the server reaches itself (loopback).
+func (s *Sandbox) Connect(name, selfURL string, d banks.Deps) (p banks.Provider, ok bool, err error) {
+	f, ok := s.fakes[name]
+	if !ok {
+		return nil, false, nil
+	}
+	p, err = f.Connect(selfURL, d)
+	return p, true, err
+}
+
+// SignsBankID reports whether the simulated BankID app signs the orders of the provider name's
+// fake, so that the checkout sends phones to BankIDAppURL rather than the real app.
+func (s *Sandbox) SignsBankID(name string) bool { return s.bankIDName != "" && s.bankIDName == name }
 
 // OpenPaymentsURL is the fake platform's base URL, for both the auth and API hosts.
 func (s *Sandbox) OpenPaymentsURL() string { return s.publicURL + "/sandbox/openpayments" }
@@ -97,55 +160,113 @@ func (s *Sandbox) OpenPaymentsURL() string { return s.publicURL + "/sandbox/open
 // BankIDAppURL is the simulated BankID app, standing in for https://app.bankid.com/.
 func (s *Sandbox) BankIDAppURL() string { return s.publicURL + "/sandbox/bankid/app" }
 
-// Load reads the fake banks' memory from StateFile, if it exists.
-func (s *Sandbox) Load() error {
-	if s.StateFile == "" {
+// ServeHTTP serves /sandbox/…, then keeps the state file up to date: at once after a request
+// that may change a fake (the shopper's decision at the bank, an API call), so that the state is
+// on disk before the answer is; a little later after a GET, coalescing a page's polls into one
+// look at the state.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+	if s.stateFile == "" {
+		return
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		s.saveSoon()
+		return
+	}
+	s.save()
+}
+
+// load reads the fakes' memory from the state file, if it exists: a JSON object of each stateful
+// fake's snapshot by provider name.
+func (s *Sandbox) load() error {
+	if s.stateFile == "" {
 		return nil
 	}
-	data, err := os.ReadFile(s.StateFile)
+	data, err := os.ReadFile(s.stateFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		s.saved, err = s.snapshot() // fresh fakes: nothing to write until they change
+		return err
 	} else if err != nil {
 		return err
 	}
-	return s.OpenPayments.Restore(data)
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	for name, f := range s.fakes {
+		if f.State == nil || doc[name] == nil {
+			continue
+		}
+		if err := f.State.Restore(doc[name]); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	s.saved, err = s.snapshot()
+	return err
 }
 
-// save writes the fake banks' memory after every request that may have changed it.
-func (s *Sandbox) save() {
-	if s.StateFile == "" {
-		return
+// snapshot is the state file's content for the fakes' memory now.
+func (s *Sandbox) snapshot() ([]byte, error) {
+	doc := map[string]json.RawMessage{}
+	for name, f := range s.fakes {
+		if f.State == nil {
+			continue
+		}
+		data, err := f.State.Snapshot()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		doc[name] = data
 	}
+	return json.Marshal(doc) // keys sorted: equal memory, equal bytes
+}
+
+// save writes the state file if the fakes' memory differs from what it holds.
+func (s *Sandbox) save() {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
-	data, err := s.OpenPayments.Snapshot()
-	if err != nil {
+	data, err := s.snapshot()
+	if err != nil || bytes.Equal(data, s.saved) {
 		return
 	}
-	tmp := s.StateFile + ".tmp"
-	if os.WriteFile(tmp, data, 0o600) == nil {
-		os.Rename(tmp, s.StateFile)
+	tmp := s.stateFile + ".tmp"
+	if os.WriteFile(tmp, data, 0o600) == nil && os.Rename(tmp, s.stateFile) == nil {
+		s.saved = data
+		s.writes.Add(1)
 	}
 }
 
-// ServeHTTP serves /sandbox/….
-func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer s.save()
-	mux := http.NewServeMux()
-	mux.Handle("/sandbox/openpayments/", http.StripPrefix("/sandbox/openpayments", s.OpenPayments))
-	mux.Handle("/sandbox/powens/", http.StripPrefix("/sandbox/powens", s.Powens))
-	mux.Handle("/sandbox/sibs/", http.StripPrefix("/sandbox/sibs", s.SIBS))
-	if s.Paysera != nil {
-		mux.Handle("/sandbox/paysera/", http.StripPrefix("/sandbox/paysera", s.Paysera.PageHandler()))
+// saveSoon saves after saveDelay, unless a save is already pending.
+func (s *Sandbox) saveSoon() {
+	s.timerMu.Lock()
+	defer s.timerMu.Unlock()
+	if s.timer != nil || s.closed {
+		return
 	}
-	for slug, f := range s.SBM {
-		mux.Handle("/sandbox/sbm/"+slug+"/", http.StripPrefix("/sandbox/sbm/"+slug, f))
+	s.timer = time.AfterFunc(saveDelay, func() {
+		s.timerMu.Lock()
+		s.timer = nil
+		s.timerMu.Unlock()
+		s.save()
+	})
+}
+
+// Close writes what is pending and stops what the fakes run besides their handlers.
+func (s *Sandbox) Close() {
+	s.timerMu.Lock()
+	s.closed = true
+	if s.timer != nil && s.timer.Stop() {
+		s.timer = nil
 	}
-	mux.HandleFunc("GET /sandbox/bankid", s.app)
-	mux.HandleFunc("POST /sandbox/bankid/scan", s.scan)
-	mux.HandleFunc("GET /sandbox/bankid/app", s.autostart)
-	mux.HandleFunc("POST /sandbox/bankid/sign", s.sign)
-	mux.ServeHTTP(w, r)
+	s.timerMu.Unlock()
+	if s.stateFile != "" {
+		s.save()
+	}
+	for _, f := range s.fakes {
+		if f.Close != nil {
+			f.Close()
+		}
+	}
 }
 
 var appTmpl = template.Must(template.New("app").Parse(`<!doctype html>

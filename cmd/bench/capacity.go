@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"paybybank/app"
+	"paybybank/banks"
 	"paybybank/banks/openpayments/openpaymentstest"
 )
 
@@ -90,10 +91,10 @@ func capacity(bench *env) ([]row, string, string) {
 	}
 	bankURL, caFile, _ := strings.Cut(strings.TrimPrefix(lines.Text(), "bank "), " ")
 	e, err := serveOn(bench.dir, "capacity.db", func(c *app.Config) {
-		c.OpenPayments.ClientID, c.OpenPayments.ClientSecret = benchClientID, benchClientSecret
-		c.OpenPayments.AuthURL, c.OpenPayments.APIURL = bankURL, bankURL
-		c.OpenPayments.CAFile = caFile // the bank's own certificate, as a real bank's CA
-		c.OpenPayments.Countries = "SE"
+		c.Providers = map[string]banks.Settings{"openpayments": {"client-id": benchClientID, "client-secret": benchClientSecret,
+			"auth-url": bankURL, "api-url": bankURL,
+			"ca-file":   caFile, // the bank's own certificate, as a real bank's CA
+			"countries": "SE"}}
 	})
 	if err != nil {
 		return failed(err)

@@ -24,7 +24,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"paybybank/banks/bankid"
-	op "paybybank/banks/openpayments"
+	"paybybank/banks/openpayments/profiles"
 )
 
 // Bank is one bank the fake serves, with the rules the platform enforces for it.
@@ -48,7 +48,7 @@ type Affiliated struct {
 // approaches; one that lets the shopper choose the account at the bank).
 func DefaultBanks() []Bank {
 	var out []Bank
-	for bic, p := range op.Profiles() {
+	for bic, p := range profiles.All() {
 		out = append(out, Bank{BIC: bic, Name: p.Name, Country: p.Country, Approach: p.Approach, Currencies: p.Currencies,
 			SettleAfter: time.Duration(p.SettleAfterSeconds) * time.Second})
 	}
@@ -375,11 +375,11 @@ func (f *Fake) api(service string, payment bool, h apiFunc) http.HandlerFunc {
 				f.tppError(w, 400, "FORMAT_ERROR", "PSU-IP-Address", "PSU-IP-Address must be an IP address")
 				return
 			}
-			if af := r.Header.Get("X-AffiliatedASPSP-ID"); af != "" && !op.ProfileFor(bic).HasAffiliate(af) {
+			if af := r.Header.Get("X-AffiliatedASPSP-ID"); af != "" && !profiles.For(bic).HasAffiliate(af) {
 				f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-AffiliatedASPSP-ID", "unknown affiliated ASPSP "+af+" of "+bic)
 				return
 			}
-			for _, h := range op.ProfileFor(bic).RequiredHeaders {
+			for _, h := range profiles.For(bic).RequiredHeaders {
 				if r.Header.Get(h) == "" || (h == "TPP-Redirect-Preferred" && r.Header.Get(h) != "false") {
 					f.tppError(w, 400, "FORMAT_ERROR", h, h+" is required by this ASPSP")
 					return
@@ -463,7 +463,7 @@ func (f *Fake) bankDetails(w http.ResponseWriter, r *http.Request, _ Bank) {
 		f.tppError(w, 404, "RESOURCE_NOT_FOUND", "bicFi", "no ASPSP "+bic)
 		return
 	}
-	prof := op.ProfileFor(bic)
+	prof := profiles.For(bic)
 	products := []string{}
 	for _, p := range []string{"sepa-credit-transfers", "domestic", "international", "swedish-giro"} {
 		if prof.Offers(p) {
@@ -533,7 +533,7 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) 
 		f.tppError(w, 404, "PRODUCT_UNKNOWN", "paymentProduct", "unknown payment product")
 		return
 	}
-	prof := op.ProfileFor(bank.BIC)
+	prof := profiles.For(bank.BIC)
 	// yaml MessageCode403_PIS: PRODUCT_INVALID is a 403 ("the addressed payment product is not available for
 	// the PSU").
 	if !prof.Offers(product) {

@@ -2,6 +2,8 @@ package openpaymentstest
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -35,7 +37,8 @@ type snapAuth struct {
 	Created                                    time.Time
 }
 
-// Snapshot returns the fake's state as JSON.
+// Snapshot returns the fake's state as JSON, in one order, so that equal states give equal bytes
+// (the sandbox writes its state file only when they differ).
 func (f *Fake) Snapshot() ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -53,6 +56,9 @@ func (f *Fake) Snapshot() ([]byte, error) {
 	for id := range f.requestID {
 		s.RequestID = append(s.RequestID, id)
 	}
+	slices.SortFunc(s.Payments, func(a, b snapPayment) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(s.Auths, func(a, b snapAuth) int { return strings.Compare(a.ID, b.ID) })
+	slices.Sort(s.RequestID)
 	return json.Marshal(s)
 }
 

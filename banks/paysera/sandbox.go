@@ -1,4 +1,4 @@
-package sandbox
+package paysera
 
 import (
 	"crypto/ecdsa"
@@ -41,28 +41,38 @@ func tlsCert(cn string, server bool) (tls.Certificate, *x509.Certificate, error)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, leaf, nil
 }
 
-// startPaysera runs the fake Paysera API on its own loopback listener with mutual TLS, as the
-// real one is only reached with a client certificate, and returns a client configured with ours.
-func (s *Sandbox) startPaysera() error {
+// SandboxAPI is the fake Paysera API on its own loopback listener with mutual TLS, as the real
+// one is only reached with a client certificate.
+type SandboxAPI struct {
+	// URL is the API's base URL; Client holds our client certificate and trusts the listener's.
+	URL    string
+	Client *http.Client
+	// Close stops the listener.
+	Close func() error
+}
+
+// StartSandboxAPI serves f's API on a loopback listener with mutual TLS and returns a client
+// configured with the certificate f trusts.
+func StartSandboxAPI(f *payseratest.Fake) (*SandboxAPI, error) {
 	serverCert, serverLeaf, err := tlsCert("paysera sandbox", true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	clientCert, clientLeaf, err := tlsCert("paybybank sandbox QWAC", false)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.Paysera.Trust(clientLeaf)
+	f.Trust(clientLeaf)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", payseratest.ServerTLS(serverCert))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The API URL ends in the real one's base path (…/xs2a/berlin/1.3), as in production. A fake
 	// set to serve only under it (Forms.UnderBasePath) checks the path itself; otherwise the base
 	// path is taken off here, so that one configured URL reaches the fake in every form.
-	api := s.Paysera.APIHandler()
+	api := f.APIHandler()
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rest, ok := strings.CutPrefix(r.URL.Path, payseratest.BasePath); ok && !s.Paysera.Forms.UnderBasePath && strings.HasPrefix(rest, "/") {
+		if rest, ok := strings.CutPrefix(r.URL.Path, payseratest.BasePath); ok && !f.Forms.UnderBasePath && strings.HasPrefix(rest, "/") {
 			r = r.Clone(r.Context())
 			r.URL.Path, r.URL.RawPath = rest, ""
 		}
@@ -70,19 +80,10 @@ func (s *Sandbox) startPaysera() error {
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	s.closers = append(s.closers, srv.Close)
 	roots := x509.NewCertPool()
 	roots.AddCert(serverLeaf)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{clientCert}, MinVersion: tls.VersionTLS12}
-	s.PayseraClient = &http.Client{Timeout: 15 * time.Second, Transport: tr}
-	s.PayseraAPIURL = "https://" + ln.Addr().String() + payseratest.BasePath
-	return nil
-}
-
-// Close stops the sandbox's own listeners.
-func (s *Sandbox) Close() {
-	for _, c := range s.closers {
-		c()
-	}
+	return &SandboxAPI{URL: "https://" + ln.Addr().String() + payseratest.BasePath,
+		Client: &http.Client{Timeout: 15 * time.Second, Transport: tr}, Close: srv.Close}, nil
 }
