@@ -72,10 +72,10 @@ func TestBrowserEveryProviderEveryForm(t *testing.T) {
 		for _, nf := range payseratest.AllForms() {
 			t.Run(nf.Name, func(t *testing.T) {
 				h := newHarness(t)
-				if h.app.Sandbox.Paysera == nil {
+				if f, _ := h.app.Sandbox.Bank("paysera").(*payseratest.Fake); f == nil {
 					t.Fatal("the sandbox has no Paysera (its TLS listener did not start)")
 				}
-				h.app.Sandbox.Paysera.Forms = nf.Forms
+				h.app.Sandbox.Bank("paysera").(*payseratest.Fake).Forms = nf.Forms
 				b := newTab(t, h, tabOption{})
 				id, path := h.eurPayment("")
 				b.open(path)
@@ -87,7 +87,7 @@ func TestBrowserEveryProviderEveryForm(t *testing.T) {
 				b.click(`button[value="approve"]`)
 				want, _ := payseraApproved(nf.Forms)
 				pageSays(t, h, b, id, path, string(want))
-				if n := count(h.app.Sandbox.Paysera.Calls(), `^POST /v1/payments/[a-z-]+$`); n != 1 {
+				if n := count(h.app.Sandbox.Bank("paysera").(*payseratest.Fake).Calls(), `^POST /v1/payments/[a-z-]+$`); n != 1 {
 					t.Fatalf("Paysera was asked for %d payments", n)
 				}
 			})
@@ -100,7 +100,7 @@ func TestBrowserEveryProviderEveryForm(t *testing.T) {
 		for _, nf := range sbmtest.AllForms() {
 			t.Run(nf.Name, func(t *testing.T) {
 				defer swapT(h, t)()
-				h.app.Sandbox.SBM["more"].Forms = nf.Forms
+				h.app.Sandbox.Bank("sbm").(map[string]*sbmtest.Fake)["more"].Forms = nf.Forms
 				b := newTab(t, h, tabOption{})
 				before := log.count(`^POST /sandbox/sbm/more/v1/payments/[a-z-]+$`)
 				code, p := h.api("POST", "/api/v1/payments", `{"amount":"349.00","currency":"NOK","reference":"Ordre 12","creditor":{"name":"Butikk AS","iban":"NO9386011117947"}}`)
@@ -129,7 +129,7 @@ func TestBrowserEveryProviderEveryForm(t *testing.T) {
 		for _, nf := range sibstest.AllForms() {
 			t.Run(nf.Name, func(t *testing.T) {
 				defer swapT(h, t)()
-				h.app.Sandbox.SIBS.Forms = nf.Forms
+				h.app.Sandbox.Bank("sibs").(*sibstest.Fake).Forms = nf.Forms
 				b := newTab(t, h, tabOption{})
 
 				// The redirect bank: its own page, in Portuguese.
@@ -170,9 +170,9 @@ func TestBrowserEveryProviderEveryForm(t *testing.T) {
 		for _, nf := range powenstest.AllForms() {
 			t.Run(nf.Name, func(t *testing.T) {
 				defer swapT(h, t)()
-				h.app.Sandbox.Powens.Forms = nf.Forms
+				h.app.Sandbox.Bank("powens").(*powenstest.Fake).Forms = nf.Forms
 				b := newTab(t, h, tabOption{})
-				before := count(h.app.Sandbox.Powens.Calls(), `^POST /payments$`)
+				before := count(h.app.Sandbox.Bank("powens").(*powenstest.Fake).Calls(), `^POST /payments$`)
 				id, path := h.eurPayment("")
 				b.open(path)
 				b.waitText("Choose your bank")
@@ -188,7 +188,7 @@ func TestBrowserEveryProviderEveryForm(t *testing.T) {
 				}
 				b.click(`button[value="validate"]`)
 				pageSays(t, h, b, id, path, "completed")
-				if n := count(h.app.Sandbox.Powens.Calls(), `^POST /payments$`) - before; n != 1 {
+				if n := count(h.app.Sandbox.Bank("powens").(*powenstest.Fake).Calls(), `^POST /payments$`) - before; n != 1 {
 					t.Fatalf("Powens was asked for %d payments", n)
 				}
 			})
