@@ -47,6 +47,8 @@ type Store interface {
 	AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Authorisation, error)
 	AbandonAuthorisation(ctx context.Context, a *payment.Authorisation, cause payment.Cause, detail string) error
 	InterruptedAuthorisations(ctx context.Context) ([]*payment.Authorisation, error)
+	SaveLink(ctx context.Context, l *payment.Link) error
+	LinkByNonce(ctx context.Context, nonce string) (*payment.Link, error)
 }
 
 // Service is the checkout's engine.
