@@ -74,6 +74,7 @@ type App struct {
 // Build wires the providers, the checkout service and the HTTP handlers. selfURL is how the
 // server reaches its own sandbox (loopback), which may differ from PUBLIC_URL.
 func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, error) {
+	bm := newBusinessMetrics(db, logger)
 	var providers []banks.Provider
 	var sb *sandbox.Sandbox
 	appURL := bankid.DefaultAppURL
@@ -83,12 +84,12 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 			return nil, err
 		}
 		providers = append(providers, openpayments.New(openpayments.Config{ClientID: c.OpenPayments.ClientID, ClientSecret: c.OpenPayments.ClientSecret,
-			AuthURL: c.OpenPayments.AuthURL, APIURL: c.OpenPayments.APIURL, Countries: strings.FieldsFunc(c.OpenPayments.Countries, func(r rune) bool { return r == ',' || r == ' ' }), HTTPClient: hc, Logger: logger}))
+			AuthURL: c.OpenPayments.AuthURL, APIURL: c.OpenPayments.APIURL, Countries: strings.FieldsFunc(c.OpenPayments.Countries, func(r rune) bool { return r == ',' || r == ' ' }), HTTPClient: hc, Logger: logger, OnCall: bm.observe}))
 	}
 	if c.Powens.ClientID != "" {
 		hc, _ := HTTPClient("", "", "")
 		providers = append(providers, powens.New(powens.Config{BaseURL: c.Powens.BaseURL, ClientID: c.Powens.ClientID,
-			ClientSecret: c.Powens.ClientSecret, HTTPClient: hc, Logger: logger}))
+			ClientSecret: c.Powens.ClientSecret, HTTPClient: hc, Logger: logger, OnCall: bm.observe}))
 	}
 	if c.Paysera.ClientID != "" {
 		hc, err := HTTPClient(c.Paysera.CertFile, c.Paysera.KeyFile, c.Paysera.CAFile)
@@ -96,7 +97,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 			return nil, err
 		}
 		providers = append(providers, paysera.New(paysera.Config{APIURL: c.Paysera.APIURL, AuthorizeURL: c.Paysera.AuthorizeURL,
-			ClientID: c.Paysera.ClientID, HTTPClient: hc, Logger: logger}))
+			ClientID: c.Paysera.ClientID, HTTPClient: hc, Logger: logger, OnCall: bm.observe}))
 	}
 	if c.SIBS.ClientID != "" {
 		cert, key, err := signingPair(c.SIBS.CertFile, c.SIBS.KeyFile)
@@ -104,10 +105,10 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 			return nil, fmt.Errorf("PAYBYBANK_SIBS_CERT_FILE/KEY_FILE: %w", err)
 		}
 		hc, _ := HTTPClient("", "", "")
-		providers = append(providers, sibs.New(sibs.Config{BaseURL: c.SIBS.BaseURL, ClientID: c.SIBS.ClientID, Cert: cert, Key: key, HTTPClient: hc, Logger: logger}))
+		providers = append(providers, sibs.New(sibs.Config{BaseURL: c.SIBS.BaseURL, ClientID: c.SIBS.ClientID, Cert: cert, Key: key, HTTPClient: hc, Logger: logger, OnCall: bm.observe}))
 	}
 	if c.SBM.Banks != "" {
-		p, err := sbmProvider(c, logger)
+		p, err := sbmProvider(c, logger, bm.observe)
 		if err != nil {
 			return nil, err
 		}
@@ -128,16 +129,16 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		base := c.SelfURL + "/sandbox/openpayments"
 		if c.OpenPayments.ClientID == "" {
 			providers = append(providers, openpayments.New(openpayments.Config{ClientID: sandbox.ClientID, ClientSecret: sandbox.ClientSecret,
-				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
+				AuthURL: base, APIURL: base, HTTPClient: hc, Logger: logger, OnCall: bm.observe, Backoff: c.BankBackoff}))
 			appURL = sb.BankIDAppURL()
 		}
 		if c.Paysera.ClientID == "" && sb.Paysera != nil {
 			providers = append(providers, paysera.New(paysera.Config{APIURL: sb.PayseraAPIURL, AuthorizeURL: c.PublicURL + "/sandbox/paysera/oauth/authorize",
-				ClientID: sandbox.ClientID, HTTPClient: sb.PayseraClient, Logger: logger, Backoff: c.BankBackoff}))
+				ClientID: sandbox.ClientID, HTTPClient: sb.PayseraClient, Logger: logger, OnCall: bm.observe, Backoff: c.BankBackoff}))
 		}
 		if c.SIBS.ClientID == "" {
 			providers = append(providers, sibs.New(sibs.Config{BaseURL: c.SelfURL + "/sandbox/sibs", ClientID: sandbox.ClientID,
-				Cert: sb.SBMCert, Key: sb.SBMKey, HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
+				Cert: sb.SBMCert, Key: sb.SBMKey, HTTPClient: hc, Logger: logger, OnCall: bm.observe, Backoff: c.BankBackoff}))
 		}
 		if c.SBM.Banks == "" {
 			var list []sbm.Bank
@@ -145,12 +146,12 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 				list = append(list, sbm.Bank{BIC: b.BIC, Name: b.Name, BaseURL: c.SelfURL + "/sandbox/sbm/" + b.Slug})
 			}
 			providers = append(providers, sbm.New(sbm.Config{Banks: list, Cert: sb.SBMCert, Key: sb.SBMKey, HTTPClient: hc,
-				Logger: logger, Backoff: c.BankBackoff}))
+				Logger: logger, OnCall: bm.observe, Backoff: c.BankBackoff}))
 		}
 		if c.Powens.ClientID == "" {
 			sb.Powens.WebhookURL = c.SelfURL + "/webhooks/powens"
 			providers = append(providers, powens.New(powens.Config{BaseURL: c.SelfURL + "/sandbox/powens", ClientID: sandbox.ClientID,
-				ClientSecret: sandbox.ClientSecret, HTTPClient: hc, Logger: logger, Backoff: c.BankBackoff}))
+				ClientSecret: sandbox.ClientSecret, HTTPClient: hc, Logger: logger, OnCall: bm.observe, Backoff: c.BankBackoff}))
 		}
 	}
 	if len(providers) == 0 {
@@ -163,9 +164,11 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	if sb != nil {
 		sbHandler = sb
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(bm)
 	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit, TrustedProxies: c.TrustedProxies,
 		Production: c.Env == "production"},
-		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
+		db, svc, sess, logger, sbHandler, reg)
 
 	whClient := &http.Client{Timeout: 10 * time.Second}
 	if c.Env == "production" {
@@ -224,7 +227,7 @@ func HTTPClient(certFile, keyFile, caFile string) (*http.Client, error) {
 }
 
 // sbmProvider builds the Sparebanken Møre connector from configuration.
-func sbmProvider(c *Config, logger *slog.Logger) (banks.Provider, error) {
+func sbmProvider(c *Config, logger *slog.Logger, onCall func(banks.CallResult)) (banks.Provider, error) {
 	var list []sbm.Bank
 	for _, entry := range strings.Split(c.SBM.Banks, ";") {
 		parts := strings.SplitN(strings.TrimSpace(entry), "=", 3)
@@ -241,7 +244,7 @@ func sbmProvider(c *Config, logger *slog.Logger) (banks.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sbm.New(sbm.Config{Banks: list, Cert: cert, Key: key, HTTPClient: hc, Logger: logger}), nil
+	return sbm.New(sbm.Config{Banks: list, Cert: cert, Key: key, HTTPClient: hc, Logger: logger, OnCall: onCall}), nil
 }
 
 // signingPair loads a QSealC and its RSA key (rsa-sha256 HTTP Signatures need RSA).
