@@ -16,14 +16,13 @@ import (
 type businessMetrics struct {
 	db     *store.DB
 	logger *slog.Logger
-	now    func() time.Time
 
 	payments, attempts, backlog, oldest *prometheus.Desc
 	bankErrors                          *prometheus.CounterVec
 }
 
 func newBusinessMetrics(db *store.DB, logger *slog.Logger) *businessMetrics {
-	return &businessMetrics{db: db, logger: logger, now: time.Now,
+	return &businessMetrics{db: db, logger: logger,
 		payments: prometheus.NewDesc("paybybank_payments", "Payments by status and provider (empty before a bank is chosen).", []string{"status", "provider"}, nil),
 		attempts: prometheus.NewDesc("paybybank_bank_attempts", "Shoppers' tries at a bank by outcome: the payment's status, or abandoned for a try left for another.",
 			[]string{"provider", "bank", "outcome"}, nil),
@@ -73,7 +72,8 @@ func (m *businessMetrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.backlog, prometheus.GaugeValue, float64(st.WebhookBacklog))
 	age := 0.0
 	if !st.OldestUndelivered.IsZero() {
-		age = max(m.now().Sub(st.OldestUndelivered).Seconds(), 0)
+		// The store's clock stamped the delivery, so the store's clock measures its age.
+		age = max(m.db.Now().Sub(st.OldestUndelivered).Seconds(), 0)
 	}
 	ch <- prometheus.MustNewConstMetric(m.oldest, prometheus.GaugeValue, age)
 }
