@@ -45,7 +45,8 @@ commands:
   serve            start the server (see paybybank serve -h)
   merchant create  create a merchant: --name, --origin, --creditor-name, --iban
   merchant brand   set what shoppers see: --merchant, --display-name, --accent #rrggbb, --logo file.png
-  merchant webhook set  set the webhook endpoint and print its signing secret: --merchant, --url
+  merchant webhook set  add a webhook endpoint (or renew the secret of the one at that URL) and print
+                   its signing secret: --merchant, --url
   merchant identity set  set the company registration some banks require (Powens): --merchant,
                    --scheme siren, --id 552100554, --legal-status SAS (or --clear)
   apikey create    mint an API key: --merchant (a merchant may hold several: rotate by creating one, then revoking the old)
@@ -583,14 +584,12 @@ func webhookSet(args []string) error {
 	fs := flag.NewFlagSet("merchant webhook set", flag.ContinueOnError)
 	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
 	mid := fs.String("merchant", "", "merchant id")
-	u := fs.String("url", "", "https endpoint; empty turns webhooks off")
+	u := fs.String("url", "", "https endpoint: added for every event type, or given a new secret if the merchant has it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *u != "" {
-		if err := handlers.ValidWebhookURL(*u, env("ENV", "development") == "production"); err != nil {
-			return err
-		}
+	if err := handlers.ValidWebhookURL(*u, env("ENV", "development") == "production"); err != nil {
+		return err
 	}
 	db, err := openStore(*path)
 	if err != nil {
@@ -633,11 +632,11 @@ func linkCmd(args []string) error {
 	if *expiresIn > 0 {
 		t.ExpiresAt = time.Now().Add(*expiresIn).Unix()
 	}
-	p, err := svc.MakeLink(m, t)
+	l, err := svc.MakeLink(context.Background(), m, t)
 	if err != nil {
 		return err
 	}
-	u := strings.TrimRight(*public, "/") + p
-	fmt.Printf("%s\nQR code: %s/qr.png\n", u, u)
+	u := strings.TrimRight(*public, "/") + l.URL
+	fmt.Printf("%s\nQR code: %s/qr.png\nid: %s\n", u, u, l.ID)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -98,8 +99,34 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 	ev = ev[:strings.Index(ev, `"`)]
 	call("POST", "/api/v1/webhooks/"+ev+"/redeliver", "", 202)
 	call("POST", "/api/v1/webhooks/evt_unknown/redeliver", "", 404)
-	call("POST", "/api/v1/payment-links", `{"amount":"10.00","currency":"EUR","reference":"Invoice 1"}`, 201)
+	link := call("POST", "/api/v1/payment-links", `{"amount":"10.00","currency":"EUR","reference":"Invoice 1","expires_in":3600}`, 201)
+	linkID := jsonField(t, link, "id")
 	call("POST", "/api/v1/payment-links", `{"amount":"10.001","currency":"EUR","reference":"Invoice 1"}`, 422)
+	call("GET", "/api/v1/payment-links?limit=1", "", 200)
+	call("GET", "/api/v1/payment-links?cursor=pl_unknown", "", 422)
+	call("GET", "/api/v1/payment-links/"+linkID, "", 200)
+	call("GET", "/api/v1/payment-links/pl_unknown", "", 404)
+	call("POST", "/api/v1/payment-links/"+linkID+"/deactivate", "", 200)
+	call("POST", "/api/v1/payment-links/pl_unknown/deactivate", "", 404)
+	call("PUT", "/api/v1/webhook", `{"url":""}`, 422)
+	ep := call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.srv.URL+`/b","event_types":["payment.completed","webhook.test"]}`, 201)
+	epID := jsonField(t, ep, "id")
+	call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.srv.URL+`/c","event_types":["payment.nope"]}`, 422)
+	call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.srv.URL+`/c","event_types":[]}`, 422)
+	call("GET", "/api/v1/webhook-endpoints", "", 200)
+	call("GET", "/api/v1/webhook-endpoints/"+epID, "", 200)
+	call("GET", "/api/v1/webhook-endpoints/we_unknown", "", 404)
+	call("POST", "/api/v1/webhook-endpoints/"+epID+"/test", "", 202)
+	call("POST", "/api/v1/webhook-endpoints/we_unknown/test", "", 404)
+	call("POST", "/api/v1/webhook-endpoints/"+epID+"/rotate-secret", `{"overlap_seconds":600}`, 200)
+	call("POST", "/api/v1/webhook-endpoints/"+epID+"/rotate-secret", `{"overlap_seconds":-1}`, 422)
+	call("POST", "/api/v1/webhook-endpoints/we_unknown/rotate-secret", "", 404)
+	h.app.Webhooks.DeliverDue(context.Background())
+	call("GET", "/api/v1/webhook-endpoints/"+epID+"/deliveries?limit=10", "", 200)
+	call("GET", "/api/v1/webhook-endpoints/"+epID+"/deliveries?limit=0", "", 422)
+	call("GET", "/api/v1/webhook-endpoints/we_unknown/deliveries", "", 404)
+	call("DELETE", "/api/v1/webhook-endpoints/"+epID, "", 204)
+	call("DELETE", "/api/v1/webhook-endpoints/"+epID, "", 404)
 	h.key = "pbb_wrong"
 	call("GET", "/api/v1/payments", "", 401)
 	for path, item := range doc.Paths.Map() {
@@ -109,4 +136,18 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 			}
 		}
 	}
+}
+
+// jsonField returns a string member of a JSON object, failing the test if it is not there.
+func jsonField(t *testing.T, body, name string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	v, ok := m[name].(string)
+	if !ok || v == "" {
+		t.Fatalf("no %s in %s", name, body)
+	}
+	return v
 }

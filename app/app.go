@@ -88,7 +88,8 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	}
 	var providers []banks.Provider
 	appURL := bankid.DefaultAppURL
-	deps := banks.Deps{Logger: logger, Backoff: c.BankBackoff}
+	bm := newBusinessMetrics(db, logger)
+	deps := banks.Deps{Logger: logger, Backoff: c.BankBackoff, OnCall: bm.observe}
 	for _, r := range Providers {
 		if settings := c.Providers[r.Name]; r.Enabled(settings) {
 			p, err := r.Build(settings, deps)
@@ -122,9 +123,11 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	if sb != nil {
 		sbHandler = sb
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(bm)
 	h := handlers.New(handlers.Config{PublicURL: c.PublicURL, BankIDAppURL: appURL, Sandbox: c.Sandbox, RateLimit: c.RateLimit, TrustedProxies: c.TrustedProxies,
 		Production: c.Env == "production", ProviderWebhooks: providerWebhooks(Providers, svc, logger)},
-		db, svc, sess, logger, sbHandler, prometheus.NewRegistry())
+		db, svc, sess, logger, sbHandler, reg)
 
 	whClient := &http.Client{Timeout: 10 * time.Second}
 	if c.Env == "production" {

@@ -70,6 +70,8 @@ type Deps struct {
 	// Backoff is the connector's first retry wait; zero takes the transport's default (tests
 	// make it short).
 	Backoff time.Duration
+	// OnCall, when set, is told how every bank call went (the operator's metrics).
+	OnCall func(CallResult)
 }
 
 // SandboxDeps are what a fake bank is made with.

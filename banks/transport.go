@@ -61,6 +61,9 @@ type Transport struct {
 	// ParseError reads the provider's error form into an *Error whose Status is set. Default:
 	// ParseError, which reads every form our providers use.
 	ParseError func(status int, body []byte) *Error
+	// OnCall, when set, is told the outcome of every try: the operator's metrics count bank
+	// errors by provider and code through it, without this package knowing of metrics.
+	OnCall func(CallResult)
 
 	mu        sync.Mutex
 	slowUntil time.Time // the rate limit is nearly spent: no call before then
@@ -85,6 +88,40 @@ type Request struct {
 	// Scope names the credentials the call needs, for Authenticate: an OAuth scope, or the
 	// payment whose token it carries.
 	Scope string
+}
+
+// CallResult is one try's outcome, for Transport.OnCall.
+type CallResult struct {
+	Provider string
+	// Status is the bank's HTTP status; 0 when no answer came.
+	Status int
+	// Code is the error's code: the bank's own (FORMAT_ERROR), else its HTTP status, else
+	// "no_answer"; empty for a success.
+	Code string
+}
+
+// observe tells OnCall how a try went.
+func (t *Transport) observe(resp *Response, err error) {
+	if t.OnCall == nil {
+		return
+	}
+	c := CallResult{Provider: t.Provider}
+	if resp != nil {
+		c.Status = resp.Status
+	}
+	var be *Error
+	switch {
+	case err == nil:
+	case errors.As(err, &be) && be.Code != "":
+		c.Code = be.Code
+	case c.Status != 0:
+		c.Code = strconv.Itoa(c.Status)
+	case errors.As(err, &be) && be.Status != 0:
+		c.Status, c.Code = be.Status, strconv.Itoa(be.Status)
+	default:
+		c.Code = "no_answer"
+	}
+	t.OnCall(c)
 }
 
 // Response is the bank's answer.
@@ -136,6 +173,7 @@ func (t *Transport) Do(ctx context.Context, r Request, out any) (*Response, erro
 			return nil, err
 		}
 		resp, retryIn, err := t.try(ctx, r, target, body, contentType, attempt, refreshed)
+		t.observe(resp, err)
 		if err == nil {
 			if out != nil && len(resp.Body) > 0 {
 				if err := json.Unmarshal(resp.Body, out); err != nil {
@@ -493,7 +531,7 @@ func (tt tokenTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The token URL may be on another host than the API (Open Payments' auth host).
 	sub := &Transport{Provider: t.Provider, Client: t.Client, Logger: t.Logger, MaxAttempts: t.MaxAttempts,
-		Backoff: t.Backoff, Timeout: t.Timeout, MaxBody: t.MaxBody, Now: t.Now,
+		Backoff: t.Backoff, Timeout: t.Timeout, MaxBody: t.MaxBody, Now: t.Now, OnCall: t.OnCall,
 		ParseError: func(status int, b []byte) *Error { return &Error{Status: status, Message: http.StatusText(status)} }}
 	resp, err := sub.Do(req.Context(), r, nil)
 	if resp == nil {

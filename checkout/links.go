@@ -32,11 +32,15 @@ type LinkTerms struct {
 // ErrBadLink means a payment link was tampered with, malformed, or expired.
 var ErrBadLink = errors.New("invalid or expired payment link")
 
-// MakeLink validates terms against the merchant and returns the link's path, /pay/{terms}.{signature}.
-func (s *Service) MakeLink(m *payment.Merchant, t LinkTerms) (string, error) {
+// ErrLinkDeactivated means the merchant deactivated the payment link: it is genuine, and refused.
+var ErrLinkDeactivated = errors.New("payment link deactivated")
+
+// MakeLink validates terms against the merchant, records the link and returns it; its URL is the
+// path /pay/{terms}.{signature}.
+func (s *Service) MakeLink(ctx context.Context, m *payment.Merchant, t LinkTerms) (*payment.Link, error) {
 	t.MerchantID = m.ID
 	if _, err := s.Validate(m, NewPayment{Amount: t.Amount, Currency: t.Currency, Reference: t.Reference, ReturnURL: t.ReturnURL}); err != nil {
-		return "", err
+		return nil, err
 	}
 	if t.Nonce == "" {
 		b := make([]byte, 12)
@@ -45,7 +49,21 @@ func (s *Service) MakeLink(m *payment.Merchant, t LinkTerms) (string, error) {
 	}
 	data, _ := json.Marshal(t)
 	enc := base64.RawURLEncoding.EncodeToString(data)
-	return "/pay/" + enc + "." + linkSignature(m.SigningSecret, enc), nil
+	l := linkRecord(&t, "/pay/"+enc+"."+linkSignature(m.SigningSecret, enc))
+	if err := s.store.SaveLink(ctx, l); err != nil {
+		return nil, fmt.Errorf("checkout: make link: %w", err)
+	}
+	return l, nil
+}
+
+// linkRecord is the record of a link with terms t at path.
+func linkRecord(t *LinkTerms, path string) *payment.Link {
+	l := &payment.Link{MerchantID: t.MerchantID, Nonce: t.Nonce, URL: path, Amount: t.Amount, Currency: t.Currency,
+		Reference: t.Reference, ReturnURL: t.ReturnURL, PerVisit: t.PerVisit}
+	if t.ExpiresAt != 0 {
+		l.ExpiresAt = time.Unix(t.ExpiresAt, 0).UTC()
+	}
+	return l
 }
 
 func linkSignature(secret, data string) string {
@@ -79,6 +97,18 @@ func (s *Service) ReadLink(ctx context.Context, token string) (*LinkTerms, *paym
 	}
 	if t.ExpiresAt != 0 && s.Now().Unix() >= t.ExpiresAt {
 		return nil, nil, ErrBadLink
+	}
+	// A link minted before links were recorded has no row: it works as it always did, and is
+	// recorded the first time it is read, from when on it can be listed and deactivated.
+	l, err := s.store.LinkByNonce(ctx, t.Nonce)
+	if err == nil && !l.DeactivatedAt.IsZero() {
+		return nil, nil, ErrLinkDeactivated
+	} else if err != nil && !errors.Is(err, payment.ErrNotFound) {
+		return nil, nil, err
+	} else if err != nil {
+		if err := s.store.SaveLink(ctx, linkRecord(&t, "/pay/"+token)); err != nil {
+			return nil, nil, fmt.Errorf("checkout: adopt link: %w", err)
+		}
 	}
 	return &t, m, nil
 }

@@ -46,6 +46,8 @@ type Store interface {
 	AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Attempt, error)
 	AbandonAuthorisation(ctx context.Context, a *payment.Attempt, cause payment.Cause, detail string) error
 	InterruptedAuthorisations(ctx context.Context) ([]*payment.Attempt, error)
+	SaveLink(ctx context.Context, l *payment.Link) error
+	LinkByNonce(ctx context.Context, nonce string) (*payment.Link, error)
 }
 
 // Service is the checkout's engine.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/gorilla/sessions"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +42,16 @@ type Store interface {
 	WebhookStates(ctx context.Context, paymentIDs []string) (map[string]string, error)
 	BeginIdempotent(ctx context.Context, merchantID, key, request, hash string) (*store.StoredResponse, error)
 	FinishIdempotent(ctx context.Context, merchantID, key string, status int, body []byte) error
+	Links(ctx context.Context, merchantID, before string, limit int) ([]*payment.Link, string, error)
+	Link(ctx context.Context, merchantID, id string) (*payment.Link, error)
+	DeactivateLink(ctx context.Context, merchantID, id string) (*payment.Link, error)
+	CreateWebhookEndpoint(ctx context.Context, merchantID, url string, eventTypes []string) (*payment.WebhookEndpoint, error)
+	WebhookEndpoints(ctx context.Context, merchantID string) ([]*payment.WebhookEndpoint, error)
+	WebhookEndpoint(ctx context.Context, merchantID, id string) (*payment.WebhookEndpoint, error)
+	DeleteWebhookEndpoint(ctx context.Context, merchantID, id string) (*payment.WebhookEndpoint, error)
+	RotateWebhookSecret(ctx context.Context, merchantID, id string, overlap time.Duration) (*payment.WebhookEndpoint, error)
+	SendTestEvent(ctx context.Context, merchantID, endpointID string) (string, error)
+	EndpointDeliveries(ctx context.Context, merchantID, endpointID string, limit int) ([]payment.WebhookDelivery, error)
 }
 
 // PaymentFilter narrows a payment listing (the store's type, named here for the interface).

@@ -33,6 +33,8 @@ func ValidWebhookURL(raw string, production bool) error {
 	return nil
 }
 
+// setWebhook is PUT /api/v1/webhook, kept for integrations written before several endpoints: it
+// adds an endpoint at the URL for every event type, or gives the one there a new secret.
 func (s *Server) setWebhook(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -44,10 +46,13 @@ func (s *Server) setWebhook(w http.ResponseWriter, r *http.Request, m *payment.M
 	if err := decodeStrict(body, &req); err != nil {
 		return err
 	}
-	if req.URL != "" {
-		if err := ValidWebhookURL(req.URL, s.cfg.Production); err != nil {
-			return err
-		}
+	// An empty URL used to turn webhooks off without a word; endpoints are removed by
+	// DELETE /api/v1/webhook-endpoints/{id} now, and this answer says so.
+	if req.URL == "" {
+		return &payment.FieldError{Field: "url", Message: "is required; to remove an endpoint, DELETE /api/v1/webhook-endpoints/{id}"}
+	}
+	if err := ValidWebhookURL(req.URL, s.cfg.Production); err != nil {
+		return err
 	}
 	secret, err := s.store.SetWebhook(r.Context(), m.ID, req.URL)
 	if err != nil {

@@ -74,6 +74,7 @@ var da = map[string]string{
 	"error.generic":          "Prøv igen om lidt.",
 	"error.storage":          "Vi kan ikke gemme noget lige nu. Prøv igen om lidt.",
 	"error.link":             "Betalingslinket er ikke gyldigt: det er ændret eller udløbet. Bed butikken om et nyt.",
+	"error.linkDeactivated":  "Butikken har slået dette betalingslink fra. Bed butikken om et nyt.",
 	"footer.secure":          "Sikker betaling med paybybank",
 	"lang.label":             "Sprog",
 	"skip":                   "Spring til indholdet",

@@ -79,6 +79,7 @@ var en = map[string]string{
 	"error.generic":          "Please try again in a moment.",
 	"error.storage":          "We cannot save anything just now. Please try again in a moment.",
 	"error.link":             "This payment link is not valid: it was changed or has expired. Please ask the shop for a new one.",
+	"error.linkDeactivated":  "This payment link was turned off by the shop. Please ask the shop for a new one.",
 	"footer.secure":          "Secure payment by paybybank",
 	"lang.label":             "Language",
 	"skip":                   "Skip to content",

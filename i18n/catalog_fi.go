@@ -74,6 +74,7 @@ var fi = map[string]string{
 	"error.generic":          "Yritä hetken kuluttua uudelleen.",
 	"error.storage":          "Emme voi tallentaa mitään juuri nyt. Yritä hetken kuluttua uudelleen.",
 	"error.link":             "Maksulinkki ei ole voimassa: sitä on muutettu tai se on vanhentunut. Pyydä kaupalta uusi.",
+	"error.linkDeactivated":  "Kauppa on poistanut tämän maksulinkin käytöstä. Pyydä kaupalta uusi.",
 	"footer.secure":          "Turvallinen maksu: paybybank",
 	"lang.label":             "Kieli",
 	"skip":                   "Siirry sisältöön",

@@ -74,6 +74,7 @@ var fr = map[string]string{
 	"error.generic":          "Réessayez dans un instant.",
 	"error.storage":          "Nous ne pouvons rien enregistrer pour le moment. Réessayez dans un instant.",
 	"error.link":             "Ce lien de paiement n’est pas valide : il a été modifié ou a expiré. Demandez-en un nouveau à la boutique.",
+	"error.linkDeactivated":  "La boutique a désactivé ce lien de paiement. Demandez-en un nouveau à la boutique.",
 	"footer.secure":          "Paiement sécurisé par paybybank",
 	"lang.label":             "Langue",
 	"skip":                   "Aller au contenu",

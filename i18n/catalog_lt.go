@@ -74,6 +74,7 @@ var lt = map[string]string{
 	"error.generic":          "Bandykite po akimirkos.",
 	"error.storage":          "Šiuo metu negalime nieko išsaugoti. Bandykite po akimirkos.",
 	"error.link":             "Ši mokėjimo nuoroda negalioja: ji pakeista arba baigėsi jos galiojimas. Paprašykite parduotuvės naujos.",
+	"error.linkDeactivated":  "Parduotuvė išjungė šią mokėjimo nuorodą. Paprašykite parduotuvės naujos.",
 	"footer.secure":          "Saugus mokėjimas su paybybank",
 	"lang.label":             "Kalba",
 	"skip":                   "Pereiti prie turinio",

@@ -74,6 +74,7 @@ var no = map[string]string{
 	"error.generic":          "Prøv igjen om litt.",
 	"error.storage":          "Vi kan ikke lagre noe akkurat nå. Prøv igjen om litt.",
 	"error.link":             "Betalingslenken er ikke gyldig: den er endret eller utløpt. Be butikken om en ny.",
+	"error.linkDeactivated":  "Butikken har slått av denne betalingslenken. Be butikken om en ny.",
 	"footer.secure":          "Sikker betaling med paybybank",
 	"lang.label":             "Språk",
 	"skip":                   "Hopp til innholdet",

@@ -74,6 +74,7 @@ var pt = map[string]string{
 	"error.generic":          "Tente novamente daqui a pouco.",
 	"error.storage":          "Não conseguimos guardar nada neste momento. Tente novamente dentro de momentos.",
 	"error.link":             "Esta ligação de pagamento não é válida: foi alterada ou expirou. Peça uma nova à loja.",
+	"error.linkDeactivated":  "A loja desativou esta ligação de pagamento. Peça uma nova à loja.",
 	"footer.secure":          "Pagamento seguro com paybybank",
 	"lang.label":             "Idioma",
 	"skip":                   "Saltar para o conteúdo",

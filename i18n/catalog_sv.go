@@ -74,6 +74,7 @@ var sv = map[string]string{
 	"error.generic":          "Försök igen om en liten stund.",
 	"error.storage":          "Vi kan inte spara något just nu. Försök igen om en stund.",
 	"error.link":             "Betalningslänken är inte giltig: den har ändrats eller gått ut. Be butiken om en ny.",
+	"error.linkDeactivated":  "Butiken har stängt av den här betalningslänken. Be butiken om en ny.",
 	"footer.secure":          "Säker betalning med paybybank",
 	"lang.label":             "Språk",
 	"skip":                   "Hoppa till innehållet",

@@ -2,12 +2,11 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,22 +37,23 @@ type webhookData struct {
 }
 
 // enqueueWebhook writes the outbox entry for a transition in the transition's own transaction,
-// so a status change and its notification are committed together or not at all.
+// so a status change and its notification are committed together or not at all: the event, and
+// one delivery for each of the merchant's endpoints that wants its type.
 func enqueueWebhook(ctx context.Context, tx *Tx, paymentID string, tr payment.Transition) error {
-	var url string
 	var merchantID string
-	err := tx.QueryRowContext(ctx, `SELECT m.id, m.webhook_url FROM payments p JOIN merchants m ON m.id = p.merchant_id WHERE p.id = ?`, paymentID).Scan(&merchantID, &url)
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT merchant_id FROM payments WHERE id = ?`, paymentID).Scan(&merchantID); err != nil {
 		return fmt.Errorf("store: webhook merchant: %w", err)
 	}
-	if url == "" {
-		return nil
+	typ := "payment." + string(tr.To)
+	endpoints, err := wantingEndpoints(ctx, tx, merchantID, typ)
+	if err != nil || len(endpoints) == 0 {
+		return err
 	}
 	p, err := findPayment(ctx, tx, `id = ?`, paymentID)
 	if err != nil {
 		return err
 	}
-	ev := webhookPayload{ID: "evt_" + uuid.NewString(), Type: "payment." + string(tr.To), CreatedAt: tx.now,
+	ev := webhookPayload{ID: "evt_" + uuid.NewString(), Type: typ, CreatedAt: tx.now,
 		Data: webhookData{ID: p.ID, Status: p.Status, PreviousStatus: tr.From, Cause: tr.Cause, Amount: p.Amount(), Currency: p.Currency,
 			Reference: p.Reference, BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason, Metadata: p.Metadata}}
 	if ev.Data.Metadata == nil {
@@ -64,46 +64,85 @@ func enqueueWebhook(ctx context.Context, tx *Tx, paymentID string, tr payment.Tr
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, ev.ID, merchantID, paymentID, ev.Type, string(body), formatTime(tx.now), formatTime(tx.now)); err != nil {
 		return fmt.Errorf("store: enqueue webhook: %w", err)
 	}
+	for _, id := range endpoints {
+		if err := addDelivery(ctx, tx, ev.ID, id, typ); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// SetWebhook sets a merchant's webhook endpoint and returns a new signing secret
-// (Standard Webhooks form: "whsec_" and the base64 of 24 random bytes). An empty url turns webhooks off.
+// wantingEndpoints returns the ids of the merchant's endpoints subscribed to typ.
+func wantingEndpoints(ctx context.Context, tx *Tx, merchantID, typ string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, event_types FROM webhook_endpoints WHERE merchant_id = ? AND deleted_at IS NULL ORDER BY created_at, id`, merchantID)
+	if err != nil {
+		return nil, fmt.Errorf("store: webhook endpoints: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id, types string
+		if err := rows.Scan(&id, &types); err != nil {
+			return nil, fmt.Errorf("store: webhook endpoints: %w", err)
+		}
+		e := payment.WebhookEndpoint{EventTypes: strings.Split(types, ",")}
+		if e.Wants(typ) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, rows.Err()
+}
+
+// SetWebhook is the one-endpoint setting of PUT /api/v1/webhook and `merchant webhook set`: it
+// gives the merchant's endpoint at url a new secret, or adds an endpoint there for every event
+// type, and returns the secret. The url must not be empty: DeleteWebhookEndpoint removes one.
 func (db *DB) SetWebhook(ctx context.Context, merchantID, url string) (string, error) {
+	if url == "" {
+		return "", &payment.FieldError{Field: "url", Message: "is required; DELETE /api/v1/webhook-endpoints/{id} removes an endpoint"}
+	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer tx.Rollback()
-	defer db.merchants.Delete(merchantID)
-	b := make([]byte, 24)
-	rand.Read(b)
-	secret := "whsec_" + base64.StdEncoding.EncodeToString(b)
-	if url == "" {
-		secret = ""
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE merchants SET webhook_url = ?, webhook_secret = ? WHERE id = ?`, url, secret, merchantID)
-	if err != nil {
+	var id string
+	err = tx.QueryRowContext(ctx, `SELECT id FROM webhook_endpoints WHERE merchant_id = ? AND url = ? AND deleted_at IS NULL ORDER BY created_at LIMIT 1`,
+		merchantID, url).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		e, err := createEndpoint(ctx, tx, merchantID, url, []string{"*"})
+		if err != nil {
+			return "", err
+		}
+		return e.Secret, tx.Commit()
+	} else if err != nil {
 		return "", fmt.Errorf("store: set webhook: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return "", payment.ErrNotFound
+	secret := newWebhookSecret()
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET secret = ?, previous_secret = '', previous_secret_until = NULL WHERE id = ?`,
+		secret, id); err != nil {
+		return "", fmt.Errorf("store: set webhook: %w", err)
 	}
 	return secret, tx.Commit()
 }
 
-// Delivery is an event due for delivery, with where and how to sign it.
+// Delivery is an event due for delivery to one endpoint, with where and how to sign it.
 type Delivery struct {
-	Event  payment.WebhookEvent
-	URL    string
-	Secret string
+	Event      payment.WebhookEvent // Attempts counts this delivery's tries
+	EndpointID string
+	URL        string
+	// Secrets sign the delivery, each giving one signature: the endpoint's secret, and its
+	// previous one during a rotation's overlap.
+	Secrets []string
 }
 
-// DueWebhooks returns up to limit events whose next attempt is due at now, oldest first.
+// DueWebhooks returns up to limit deliveries whose next attempt is due at now, oldest first.
 func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
-	rows, err := db.ro.QueryContext(ctx, `SELECT e.id, e.merchant_id, e.payment_id, e.type, e.payload, e.created_at, e.attempts,
-		m.webhook_url, m.webhook_secret FROM webhook_events e JOIN merchants m ON m.id = e.merchant_id
-		WHERE e.next_attempt_at IS NOT NULL AND e.next_attempt_at <= ? ORDER BY e.next_attempt_at LIMIT ?`, formatTime(now), limit)
+	rows, err := db.ro.QueryContext(ctx, `SELECT d.event_id, w.merchant_id, COALESCE(e.payment_id, ''), d.type,
+		COALESCE(e.payload, me.payload, ''), d.created_at, d.attempts,
+		w.id, w.merchant_id, w.url, w.event_types, w.secret, w.previous_secret, w.previous_secret_until, w.created_at
+		FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+		LEFT JOIN webhook_events e ON e.id = d.event_id LEFT JOIN merchant_events me ON me.id = d.event_id
+		WHERE d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`, formatTime(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due webhooks: %w", err)
 	}
@@ -111,41 +150,66 @@ func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]Deli
 	var out []Delivery
 	for rows.Next() {
 		var d Delivery
-		var created string
+		var created, types, epCreated string
+		var until sql.NullString
+		var ep payment.WebhookEndpoint
 		if err := rows.Scan(&d.Event.ID, &d.Event.MerchantID, &d.Event.PaymentID, &d.Event.Type, &d.Event.Payload, &created,
-			&d.Event.Attempts, &d.URL, &d.Secret); err != nil {
+			&d.Event.Attempts, &ep.ID, &ep.MerchantID, &ep.URL, &types, &ep.Secret, &ep.PreviousSecret, &until, &epCreated); err != nil {
 			return nil, err
 		}
+		ep.PreviousUntil = nullTime(until)
 		d.Event.CreatedAt = parseTime(created)
+		d.EndpointID, d.URL, d.Secrets = ep.ID, ep.URL, ep.Secrets(now)
 		out = append(out, d)
 	}
 	return out, rows.Err()
 }
 
-// RecordAttempt logs one delivery try and schedules the next: delivered ends it, a zero next
-// gives up, anything else is when to try again.
-func (db *DB) RecordAttempt(ctx context.Context, eventID string, a payment.WebhookAttempt, delivered bool, next time.Time) error {
+// RecordAttempt logs one try of an event's delivery to an endpoint and schedules the next:
+// delivered ends it, a zero next gives up, anything else is when to try again. The event's own
+// row follows its deliveries: pending while any is, delivered once all are.
+func (db *DB) RecordAttempt(ctx context.Context, eventID, endpointID string, a payment.WebhookAttempt, delivered bool, next time.Time) error {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts (event_id, url, status_code, error, duration_ms, attempted_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, eventID, a.URL, a.StatusCode, a.Error, a.DurationMS, formatTime(a.AttemptedAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_delivery_attempts (event_id, endpoint_id, url, status_code, error, duration_ms, attempted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, eventID, endpointID, a.URL, a.StatusCode, a.Error, a.DurationMS, formatTime(a.AttemptedAt)); err != nil {
 		return fmt.Errorf("store: webhook attempt: %w", err)
 	}
 	switch {
 	case delivered:
-		_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL WHERE id = ?`, formatTime(tx.now), eventID)
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, delivered_at = ?, next_attempt_at = NULL WHERE event_id = ? AND endpoint_id = ?`, formatTime(tx.now), eventID, endpointID)
 	case next.IsZero():
-		_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET attempts = attempts + 1, gave_up_at = ?, next_attempt_at = NULL WHERE id = ?`, formatTime(tx.now), eventID)
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, gave_up_at = ?, next_attempt_at = NULL WHERE event_id = ? AND endpoint_id = ?`, formatTime(tx.now), eventID, endpointID)
 	default:
-		_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`, formatTime(next), eventID)
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ? WHERE event_id = ? AND endpoint_id = ?`, formatTime(next), eventID, endpointID)
 	}
 	if err != nil {
 		return fmt.Errorf("store: webhook schedule: %w", err)
 	}
+	if err := summariseEvent(ctx, tx, eventID); err != nil {
+		return err
+	}
 	return tx.Commit()
+}
+
+// summariseEvent sets a payment event's row from its deliveries: attempts in all, the next due
+// try, delivered when every delivery is, given up when none is pending and one gave up.
+func summariseEvent(ctx context.Context, tx *Tx, eventID string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE webhook_events SET
+		attempts = (SELECT COALESCE(SUM(attempts), 0) FROM webhook_deliveries WHERE event_id = ?1),
+		next_attempt_at = (SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE event_id = ?1),
+		delivered_at = CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries WHERE event_id = ?1 AND delivered_at IS NULL) THEN NULL
+			ELSE (SELECT MAX(delivered_at) FROM webhook_deliveries WHERE event_id = ?1) END,
+		gave_up_at = CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries WHERE event_id = ?1 AND next_attempt_at IS NOT NULL) THEN NULL
+			ELSE (SELECT MAX(gave_up_at) FROM webhook_deliveries WHERE event_id = ?1) END
+		WHERE id = ?1`, eventID)
+	if err != nil {
+		return fmt.Errorf("store: webhook event summary: %w", err)
+	}
+	return nil
 }
 
 // PaymentWebhooks returns a payment's events with every delivery attempt.
@@ -170,39 +234,37 @@ func (db *DB) PaymentWebhooks(ctx context.Context, paymentID string) ([]payment.
 	}
 	rows.Close()
 	for i := range out {
-		ar, err := db.ro.QueryContext(ctx, `SELECT url, status_code, error, duration_ms, attempted_at FROM webhook_attempts WHERE event_id = ? ORDER BY id`, out[i].ID)
+		h, err := db.attempts(ctx, out[i].ID, "")
 		if err != nil {
 			return nil, err
 		}
-		for ar.Next() {
-			var a payment.WebhookAttempt
-			var at string
-			if err := ar.Scan(&a.URL, &a.StatusCode, &a.Error, &a.DurationMS, &at); err != nil {
-				ar.Close()
-				return nil, err
-			}
-			a.AttemptedAt = parseTime(at)
-			out[i].History = append(out[i].History, a)
-		}
-		ar.Close()
+		out[i].History = h
 	}
 	return out, nil
 }
 
-// Redeliver schedules an event of the merchant's for another delivery now, with the same id.
+// Redeliver schedules an event of the merchant's for another delivery now, with the same id, to
+// each endpoint it went to that the merchant still has.
 func (db *DB) Redeliver(ctx context.Context, merchantID, eventID string) error {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE webhook_events SET next_attempt_at = ?, gave_up_at = NULL WHERE id = ? AND merchant_id = ?`,
-		formatTime(tx.now), eventID, merchantID)
-	if err != nil {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM webhook_events WHERE id = ?1 AND merchant_id = ?2)
+		+ (SELECT COUNT(*) FROM merchant_events WHERE id = ?1 AND merchant_id = ?2)`, eventID, merchantID).Scan(&n); err != nil {
 		return fmt.Errorf("store: redeliver: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return payment.ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET next_attempt_at = ?, gave_up_at = NULL WHERE event_id = ?
+		AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE deleted_at IS NULL)`, formatTime(tx.now), eventID); err != nil {
+		return fmt.Errorf("store: redeliver: %w", err)
+	}
+	if err := summariseEvent(ctx, tx, eventID); err != nil {
+		return err
 	}
 	return tx.Commit()
 }

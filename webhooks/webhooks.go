@@ -27,7 +27,7 @@ import (
 // Store is what the dispatcher needs of the outbox.
 type Store interface {
 	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
-	RecordAttempt(ctx context.Context, eventID string, a payment.WebhookAttempt, delivered bool, next time.Time) error
+	RecordAttempt(ctx context.Context, eventID, endpointID string, a payment.WebhookAttempt, delivered bool, next time.Time) error
 }
 
 // Sign returns the webhook-signature header value: "v1," and the base64 HMAC-SHA256 of
@@ -41,6 +41,24 @@ func Sign(secret, id string, timestamp int64, body []byte) (string, error) {
 	fmt.Fprintf(mac, "%s.%d.", id, timestamp)
 	mac.Write(body)
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// Signatures returns the webhook-signature header value for a message signed with each of
+// secrets: the signatures separated by spaces, as Standard Webhooks allows, so a receiver that
+// knows either secret accepts it while a rotation overlaps.
+func Signatures(secrets []string, id string, timestamp int64, body []byte) (string, error) {
+	if len(secrets) == 0 {
+		return "", fmt.Errorf("webhooks: no signing secret")
+	}
+	sigs := make([]string, 0, len(secrets))
+	for _, secret := range secrets {
+		sig, err := Sign(secret, id, timestamp, body)
+		if err != nil {
+			return "", err
+		}
+		sigs = append(sigs, sig)
+	}
+	return strings.Join(sigs, " "), nil
 }
 
 // schedule is the wait before each retry, after the Standard Webhooks recommendation.
@@ -64,8 +82,9 @@ func NextAttempt(created, now time.Time, attempts int) time.Time {
 	return next
 }
 
-// Dispatcher sends due events. Several events go out at once; one slow endpoint does not hold up
-// the others beyond its time-out.
+// Dispatcher sends due deliveries: each event to each endpoint that wants it, each delivery
+// retried on its own schedule with the event's id. Several go out at once; one slow endpoint does
+// not hold up the others beyond its time-out.
 type Dispatcher struct {
 	Store  Store
 	Client *http.Client // with a time-out; 10 s by default
@@ -140,18 +159,18 @@ func (d *Dispatcher) deliver(ctx context.Context, dl store.Delivery) bool {
 	if !ok {
 		next = NextAttempt(dl.Event.CreatedAt, now, dl.Event.Attempts+1)
 	}
-	if err := d.Store.RecordAttempt(context.WithoutCancel(ctx), dl.Event.ID, a, ok, next); err != nil {
+	if err := d.Store.RecordAttempt(context.WithoutCancel(ctx), dl.Event.ID, dl.EndpointID, a, ok, next); err != nil {
 		d.Logger.ErrorContext(ctx, "webhook attempt not recorded", slog.String("event_id", dl.Event.ID), slog.String("error", err.Error()))
 	}
-	d.Logger.InfoContext(ctx, "webhook", slog.String("event_id", dl.Event.ID), slog.String("type", dl.Event.Type),
-		slog.Int("status", a.StatusCode), slog.Bool("delivered", ok), slog.String("error", a.Error))
+	d.Logger.InfoContext(ctx, "webhook", slog.String("event_id", dl.Event.ID), slog.String("endpoint_id", dl.EndpointID),
+		slog.String("type", dl.Event.Type), slog.Int("status", a.StatusCode), slog.Bool("delivered", ok), slog.String("error", a.Error))
 	return ok
 }
 
 func (d *Dispatcher) post(ctx context.Context, dl store.Delivery, now time.Time, a *payment.WebhookAttempt) error {
 	body := []byte(dl.Event.Payload)
 	ts := now.Unix()
-	sig, err := Sign(dl.Secret, dl.Event.ID, ts, body)
+	sig, err := Signatures(dl.Secrets, dl.Event.ID, ts, body)
 	if err != nil {
 		return err
 	}

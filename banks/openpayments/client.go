@@ -41,6 +41,8 @@ type Config struct {
 	Logger      *slog.Logger
 	// Name overrides the provider name (the sandbox mounts the fake as "openpayments" too).
 	Name string
+	// OnCall is told the outcome of every bank call (banks.Transport.OnCall); nil: nobody.
+	OnCall func(banks.CallResult)
 }
 
 // Client is the Open Payments provider.
@@ -90,9 +92,9 @@ func New(cfg Config) *Client {
 		cfg.Countries = []string{"SE", "FI", "NO", "DK"}
 	}
 	c := &Client{cfg: cfg, tokens: map[string]oauth2.TokenSource{}, banks: banks.BankCache{TTL: cfg.BankListTTL}}
-	c.api = &banks.Transport{Provider: cfg.Name, BaseURL: strings.TrimRight(cfg.APIURL, "/") + "/psd2", Client: cfg.HTTPClient,
+	c.api = &banks.Transport{OnCall: cfg.OnCall, Provider: cfg.Name, BaseURL: strings.TrimRight(cfg.APIURL, "/") + "/psd2", Client: cfg.HTTPClient,
 		Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff, Authenticate: c.authenticate}
-	c.auth = &banks.Transport{Provider: cfg.Name, BaseURL: strings.TrimRight(cfg.AuthURL, "/"), Client: cfg.HTTPClient,
+	c.auth = &banks.Transport{OnCall: cfg.OnCall, Provider: cfg.Name, BaseURL: strings.TrimRight(cfg.AuthURL, "/"), Client: cfg.HTTPClient,
 		Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff}
 	return c
 }

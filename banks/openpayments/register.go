@@ -29,7 +29,7 @@ var Registration = banks.Registration{
 		}
 		countries := strings.FieldsFunc(s["countries"], func(r rune) bool { return r == ',' || r == ' ' })
 		return New(Config{ClientID: s["client-id"], ClientSecret: s["client-secret"], AuthURL: s["auth-url"], APIURL: s["api-url"],
-			Countries: countries, HTTPClient: hc, Logger: d.Logger, Backoff: d.Backoff}), nil
+			Countries: countries, HTTPClient: hc, Logger: d.Logger, Backoff: d.Backoff, OnCall: d.OnCall}), nil
 	},
 	Sandbox: func(d banks.SandboxDeps) (*banks.Fake, error) {
 		f := openpaymentstest.New(d.ClientID, d.ClientSecret, nil)
@@ -39,7 +39,7 @@ var Registration = banks.Registration{
 			hc, _ := banks.HTTPClient("", "", "")
 			base := selfURL + "/sandbox/openpayments"
 			return New(Config{ClientID: d.ClientID, ClientSecret: d.ClientSecret, AuthURL: base, APIURL: base,
-				HTTPClient: hc, Logger: dd.Logger, Backoff: dd.Backoff}), nil
+				HTTPClient: hc, Logger: dd.Logger, Backoff: dd.Backoff, OnCall: dd.OnCall}), nil
 		}}, nil
 	},
 }

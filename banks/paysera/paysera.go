@@ -35,6 +35,8 @@ type Config struct {
 	Logger      *slog.Logger
 	MaxAttempts int
 	Backoff     time.Duration
+	// OnCall is told the outcome of every bank call (banks.Transport.OnCall); nil: nobody.
+	OnCall func(banks.CallResult)
 }
 
 // Client is the provider.
@@ -66,7 +68,7 @@ var (
 func New(cfg Config) *Client {
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
 	c := &Client{cfg: cfg, live: map[string]*session{}}
-	c.api = &banks.Transport{Provider: "paysera", BaseURL: cfg.APIURL, Client: cfg.HTTPClient, Logger: cfg.Logger,
+	c.api = &banks.Transport{OnCall: cfg.OnCall, Provider: "paysera", BaseURL: cfg.APIURL, Client: cfg.HTTPClient, Logger: cfg.Logger,
 		MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff, Authenticate: c.authenticate,
 		Sign: func(req *http.Request, body []byte) error {
 			if len(body) > 0 {

@@ -26,7 +26,7 @@ var Registration = banks.Registration{
 			return nil, err
 		}
 		return New(Config{APIURL: s["api-url"], AuthorizeURL: s["authorize-url"], ClientID: s["client-id"],
-			HTTPClient: hc, Logger: d.Logger, Backoff: d.Backoff}), nil
+			HTTPClient: hc, Logger: d.Logger, Backoff: d.Backoff, OnCall: d.OnCall}), nil
 	},
 	Sandbox: func(d banks.SandboxDeps) (*banks.Fake, error) {
 		f := payseratest.New(d.ClientID)
@@ -39,7 +39,7 @@ var Registration = banks.Registration{
 		authorize := d.PublicURL + "/sandbox/paysera/oauth/authorize"
 		return &banks.Fake{Handler: f.PageHandler(), Bank: f, Close: api.Close, Connect: func(_ string, dd banks.Deps) (banks.Provider, error) {
 			return New(Config{APIURL: api.URL, AuthorizeURL: authorize, ClientID: d.ClientID, HTTPClient: api.Client,
-				Logger: dd.Logger, Backoff: dd.Backoff}), nil
+				Logger: dd.Logger, Backoff: dd.Backoff, OnCall: dd.OnCall}), nil
 		}}, nil
 	},
 }

@@ -28,6 +28,8 @@ type Config struct {
 	Logger       *slog.Logger
 	MaxAttempts  int
 	Backoff      time.Duration
+	// OnCall is told the outcome of every bank call (banks.Transport.OnCall); nil: nobody.
+	OnCall func(banks.CallResult)
 }
 
 // Client is the Powens provider.
@@ -47,7 +49,7 @@ var _ banks.Provider = (*Client)(nil)
 func New(cfg Config) *Client {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	c := &Client{cfg: cfg}
-	c.api = &banks.Transport{Provider: "powens", BaseURL: cfg.BaseURL, Client: cfg.HTTPClient, Logger: cfg.Logger,
+	c.api = &banks.Transport{OnCall: cfg.OnCall, Provider: "powens", BaseURL: cfg.BaseURL, Client: cfg.HTTPClient, Logger: cfg.Logger,
 		MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff, Authenticate: c.authenticate, ParseError: parseError}
 	return c
 }

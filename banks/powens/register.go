@@ -21,7 +21,7 @@ var Registration = banks.Registration{
 			return nil, err
 		}
 		return New(Config{BaseURL: s["base-url"], ClientID: s["client-id"], ClientSecret: s["client-secret"],
-			HTTPClient: hc, Logger: d.Logger, Backoff: d.Backoff}), nil
+			HTTPClient: hc, Logger: d.Logger, Backoff: d.Backoff, OnCall: d.OnCall}), nil
 	},
 	Sandbox: func(d banks.SandboxDeps) (*banks.Fake, error) {
 		f := powenstest.New(d.ClientID, d.ClientSecret)
@@ -30,7 +30,7 @@ var Registration = banks.Registration{
 			f.WebhookURL = selfURL + "/webhooks/powens" // the fake notifies our server, as Powens would
 			hc, _ := banks.HTTPClient("", "", "")
 			return New(Config{BaseURL: selfURL + "/sandbox/powens", ClientID: d.ClientID, ClientSecret: d.ClientSecret,
-				HTTPClient: hc, Logger: dd.Logger, Backoff: dd.Backoff}), nil
+				HTTPClient: hc, Logger: dd.Logger, Backoff: dd.Backoff, OnCall: dd.OnCall}), nil
 		}}, nil
 	},
 	Webhook: Webhook,

@@ -46,7 +46,7 @@ func build(s banks.Settings, d banks.Deps) (banks.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{Banks: list, Cert: cert, Key: key, HTTPClient: hc, Logger: d.Logger, Backoff: d.Backoff}), nil
+	return New(Config{Banks: list, Cert: cert, Key: key, HTTPClient: hc, Logger: d.Logger, Backoff: d.Backoff, OnCall: d.OnCall}), nil
 }
 
 // sandbox mounts one fake per bank; Bank is the fakes by slug.
@@ -66,7 +66,7 @@ func sandbox(d banks.SandboxDeps) (*banks.Fake, error) {
 			list = append(list, Bank{BIC: b.BIC, Name: b.Name, BaseURL: selfURL + "/sandbox/sbm/" + b.Slug})
 		}
 		hc, _ := banks.HTTPClient("", "", "")
-		return New(Config{Banks: list, Cert: d.SigningCert, Key: d.SigningKey, HTTPClient: hc, Logger: dd.Logger, Backoff: dd.Backoff}), nil
+		return New(Config{Banks: list, Cert: d.SigningCert, Key: d.SigningKey, HTTPClient: hc, Logger: dd.Logger, Backoff: dd.Backoff, OnCall: dd.OnCall}), nil
 	}
 	return &banks.Fake{Handler: mux, Bank: fakes, Connect: connect}, nil
 }

@@ -42,6 +42,8 @@ type Config struct {
 	Backoff     time.Duration
 	// Now is the clock the Date header is signed with (default time.Now).
 	Now func() time.Time
+	// OnCall is told the outcome of every bank call (banks.Transport.OnCall); nil: nobody.
+	OnCall func(banks.CallResult)
 }
 
 // Client is the provider.
@@ -59,7 +61,7 @@ func New(cfg Config) *Client {
 		cfg.Now = time.Now
 	}
 	c := &Client{cfg: cfg}
-	c.t = &banks.Transport{Provider: "sbm", Client: cfg.HTTPClient, Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts,
+	c.t = &banks.Transport{OnCall: cfg.OnCall, Provider: "sbm", Client: cfg.HTTPClient, Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts,
 		Backoff: cfg.Backoff, Now: cfg.Now, Sign: c.sign, ParseError: parseError}
 	return c
 }

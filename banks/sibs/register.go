@@ -28,7 +28,7 @@ var Registration = banks.Registration{
 			return nil, err
 		}
 		return New(Config{BaseURL: s["base-url"], ClientID: s["client-id"], Cert: cert, Key: key, HTTPClient: hc,
-			Logger: d.Logger, Backoff: d.Backoff}), nil
+			Logger: d.Logger, Backoff: d.Backoff, OnCall: d.OnCall}), nil
 	},
 	Sandbox: func(d banks.SandboxDeps) (*banks.Fake, error) {
 		f := sibstest.New(d.ClientID)
@@ -37,7 +37,7 @@ var Registration = banks.Registration{
 		return &banks.Fake{Handler: f, Bank: f, Connect: func(selfURL string, dd banks.Deps) (banks.Provider, error) {
 			hc, _ := banks.HTTPClient("", "", "")
 			return New(Config{BaseURL: selfURL + "/sandbox/sibs", ClientID: d.ClientID, Cert: d.SigningCert, Key: d.SigningKey,
-				HTTPClient: hc, Logger: dd.Logger, Backoff: dd.Backoff}), nil
+				HTTPClient: hc, Logger: dd.Logger, Backoff: dd.Backoff, OnCall: dd.OnCall}), nil
 		}}, nil
 	},
 }

@@ -33,6 +33,8 @@ type Config struct {
 	MaxAttempts int
 	Backoff     time.Duration
 	Now         func() time.Time
+	// OnCall is told the outcome of every bank call (banks.Transport.OnCall); nil: nobody.
+	OnCall func(banks.CallResult)
 }
 
 // Client is the provider.
@@ -54,7 +56,7 @@ func New(cfg Config) *Client {
 		cfg.Now = time.Now
 	}
 	c := &Client{cfg: cfg, codes: map[string]string{}}
-	c.api = &banks.Transport{Provider: "sibs", BaseURL: strings.TrimRight(cfg.BaseURL, "/"), Client: cfg.HTTPClient,
+	c.api = &banks.Transport{OnCall: cfg.OnCall, Provider: "sibs", BaseURL: strings.TrimRight(cfg.BaseURL, "/"), Client: cfg.HTTPClient,
 		Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.Backoff, Now: cfg.Now,
 		Header:     func(req *http.Request) { req.Header.Set("x-ibm-client-id", cfg.ClientID) },
 		Sign:       c.sign,
