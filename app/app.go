@@ -117,7 +117,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		sb = c.ReuseSandbox
 		if sb == nil {
 			sb = sandbox.New(c.PublicURL)
-			if c.DB != "" {
+			if c.DB != "" && !store.IsPostgres(c.DB) { // several servers: each its own fake bank
 				sb.StateFile = filepath.Join(filepath.Dir(c.DB), "sandbox-banks.json")
 				if err := sb.Load(); err != nil {
 					return nil, fmt.Errorf("sandbox state: %w", err)

@@ -9,6 +9,7 @@ import (
 	"maps"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"paybybank/payment"
 )
@@ -68,7 +69,7 @@ func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Authorisation, t
 	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET product = ?, bank_payment_id = ?, bank_auth_id = ?, approach = ?,
 		method = ?, redirect_url = ?, autostart_token = ?, extra = ?, sca_status = ?, app_launched = ?, active = ?, updated_at = ?
 		WHERE id = ?`, a.Product, a.BankPaymentID, a.BankAuthID, a.Approach, a.Method, a.RedirectURL, a.AutostartToken,
-		string(extra), a.SCAStatus, a.AppLaunched, a.Active, formatTime(tx.now), a.ID); err != nil {
+		string(extra), a.SCAStatus, flag(a.AppLaunched), flag(a.Active), formatTime(tx.now), a.ID); err != nil {
 		return fmt.Errorf("store: save authorisation: %w", err)
 	}
 	if tr != nil {
@@ -95,7 +96,7 @@ func (db *DB) MergeAuthorisationExtra(ctx context.Context, a *payment.Authorisat
 	}
 	defer tx.Rollback()
 	var raw string
-	if err := tx.QueryRowContext(ctx, `SELECT extra FROM authorisations WHERE id = ?`, a.ID).Scan(&raw); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT extra FROM authorisations WHERE id = ? FOR UPDATE`, a.ID).Scan(&raw); err != nil {
 		return fmt.Errorf("store: authorisation extra: %w", err)
 	}
 	extra := map[string]string{}
@@ -173,8 +174,12 @@ func findAuthorisation(ctx context.Context, q querier, where string, args ...any
 	return &a, nil
 }
 
-// isConstraint reports whether err is an SQLite constraint violation (a unique index, here).
+// isConstraint reports whether err is a constraint violation (a unique index, here), on either engine.
 func isConstraint(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code[:2] == "23" // integrity constraint violation: unique, foreign key, check…
+	}
 	var se interface{ Code() int }
 	if errors.As(err, &se) {
 		return se.Code()&0xff == 19 // SQLITE_CONSTRAINT and its extended codes
@@ -242,7 +247,7 @@ func (db *DB) AbandonAuthorisation(ctx context.Context, a *payment.Authorisation
 // finished: SCA not started (no approach). At start, before this process has called any bank, each
 // of them was cut short by the death of the process that made it.
 func (db *DB) InterruptedAuthorisations(ctx context.Context) ([]*payment.Authorisation, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT a.id FROM authorisations a JOIN payments p ON p.id = a.payment_id
+	rows, err := db.ro.QueryContext(ctx, `SELECT a.id FROM authorisations a JOIN payments p ON p.id = a.payment_id
 		WHERE a.active = 1 AND a.approach = '' AND p.status = ?`, payment.StatusOpen)
 	if err != nil {
 		return nil, fmt.Errorf("store: interrupted authorisations: %w", err)
