@@ -158,6 +158,9 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	}
 
 	svc := checkout.New(db, providers, c.PublicURL, logger)
+	if db.Postgres() {
+		svc.Cluster = db // several servers may share it: background work and bank polls under leases
+	}
 	sess := store.NewSessionStore(db, key, strings.HasPrefix(c.PublicURL, "https://"))
 	var sbHandler http.Handler
 	if sb != nil {

@@ -41,6 +41,8 @@ type Store interface {
 	WebhookStates(ctx context.Context, paymentIDs []string) (map[string]string, error)
 	BeginIdempotent(ctx context.Context, merchantID, key, request, hash string) (*store.StoredResponse, error)
 	FinishIdempotent(ctx context.Context, merchantID, key string, status int, body []byte) error
+	// Subscribe wakes a shopper's event stream when its payment changes, on any server.
+	Subscribe(paymentID string) (<-chan struct{}, func())
 }
 
 // PaymentFilter narrows a payment listing (the store's type, named here for the interface).

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -243,12 +244,23 @@ func (db *DB) AbandonAuthorisation(ctx context.Context, a *payment.Authorisation
 	return tx.Commit()
 }
 
+// InterruptedAfter is how long an attempt's bank call may run before, with several servers, it
+// counts as cut short by a server's death: longer than the connectors' time-outs and retries.
+const InterruptedAfter = 2 * time.Minute
+
 // InterruptedAuthorisations returns the live attempts of open payments whose bank call has not
 // finished: SCA not started (no approach). At start, before this process has called any bank, each
 // of them was cut short by the death of the process that made it.
+//
+// On PostgreSQL other servers' calls may be under way: only attempts untouched for
+// InterruptedAfter, longer than any bank call may take, are returned.
 func (db *DB) InterruptedAuthorisations(ctx context.Context) ([]*payment.Authorisation, error) {
+	before := "9999"
+	if db.engine == enginePostgres {
+		before = formatTime(db.Now().Add(-InterruptedAfter))
+	}
 	rows, err := db.ro.QueryContext(ctx, `SELECT a.id FROM authorisations a JOIN payments p ON p.id = a.payment_id
-		WHERE a.active = 1 AND a.approach = '' AND p.status = ?`, payment.StatusOpen)
+		WHERE a.active = 1 AND a.approach = '' AND p.status = ? AND a.updated_at < ?`, payment.StatusOpen, before)
 	if err != nil {
 		return nil, fmt.Errorf("store: interrupted authorisations: %w", err)
 	}

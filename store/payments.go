@@ -375,11 +375,14 @@ func (db *DB) SetBankStatus(ctx context.Context, id, bankStatus string) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE payments SET bank_status = ?, updated_at = ? WHERE id = ? AND bank_status <> ?`,
-		bankStatus, formatTime(tx.now), id, bankStatus); err != nil {
+	res, err := tx.ExecContext(ctx, `UPDATE payments SET bank_status = ?, updated_at = ? WHERE id = ? AND bank_status <> ?`,
+		bankStatus, formatTime(tx.now), id, bankStatus)
+	if err != nil {
 		return fmt.Errorf("store: bank status: %w", err)
 	}
-	tx.changedPayment(id)
+	if n, _ := res.RowsAffected(); n > 0 { // an unchanged status wakes no page (Subscribe)
+		tx.changedPayment(id)
+	}
 	return tx.Commit()
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -99,11 +100,47 @@ type Delivery struct {
 	Secret string
 }
 
-// DueWebhooks returns up to limit events whose next attempt is due at now, oldest first.
+// WebhookLease is how long a server holds the events it took for delivery. It is longer than a
+// delivery may take (the client's time-out is 10 s), so an event still claimed past it belongs to
+// a server that died mid-delivery, and is due again for any server.
+const WebhookLease = time.Minute
+
+// DueWebhooks claims up to limit events whose next attempt is due at now, oldest first, and
+// returns them: their next attempt moves WebhookLease on, so no other server (and no later tick
+// of this one) sends them meanwhile; RecordAttempt then sets it for real. Servers claiming at
+// once skip each other's rows (SKIP LOCKED) rather than wait for them.
 func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
-	rows, err := db.ro.QueryContext(ctx, `SELECT e.id, e.merchant_id, e.payment_id, e.type, e.payload, e.created_at, e.attempts,
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `UPDATE webhook_events SET next_attempt_at = ? WHERE id IN (
+		SELECT id FROM webhook_events WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?
+		ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING id`,
+		formatTime(now.Add(WebhookLease)), formatTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim due webhooks: %w", storageError(err))
+	}
+	var ids []any
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim due webhooks: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT e.id, e.merchant_id, e.payment_id, e.type, e.payload, e.created_at, e.attempts,
 		m.webhook_url, m.webhook_secret FROM webhook_events e JOIN merchants m ON m.id = e.merchant_id
-		WHERE e.next_attempt_at IS NOT NULL AND e.next_attempt_at <= ? ORDER BY e.next_attempt_at LIMIT ?`, formatTime(now), limit)
+		WHERE e.id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY e.created_at, e.rowid`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("store: due webhooks: %w", err)
 	}
@@ -119,7 +156,10 @@ func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]Deli
 		d.Event.CreatedAt = parseTime(created)
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
 }
 
 // RecordAttempt logs one delivery try and schedules the next: delivered ends it, a zero next
