@@ -1,6 +1,12 @@
 package store_test
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"paybybank/internal/pgtest"
+	"paybybank/store"
+)
 
 // TestPostgresStore runs the store's whole suite on PostgreSQL: each test below opens its
 // databases with MustOpenDB or freshDSN, which give it a schema of its own there because it runs
@@ -28,7 +34,42 @@ func TestPostgresStore(t *testing.T) {
 		{"AuthorisationCacheFollowsEveryWrite", TestAuthorisationCacheFollowsEveryWrite},
 		{"ConcurrentFirstWrites", TestConcurrentFirstWrites},
 		{"Unavailable", TestUnavailable},
+		{"Leases", TestLeases},
+		{"WebhookClaims", TestWebhookClaims},
+		{"Subscribe", TestSubscribe},
 	} {
 		t.Run(tc.name, tc.test)
+	}
+}
+
+// BenchmarkPostgresPaymentRead measures a checkout page's payment read on PostgreSQL with the
+// row cache SQLite uses and without it (as cluster mode runs): what keeping rows and invalidating
+// them by NOTIFY could save, against a database round trip.
+func BenchmarkPostgresPaymentRead(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		keep bool
+	}{{"NotKept", false}, {"Kept", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			db := store.NewDB(pgtest.URL(b))
+			if err := db.Open(); err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			if tc.keep {
+				db.KeepRowsForBenchmark()
+			}
+			m := mustMerchant(b, db)
+			p, _, err := db.CreatePayment(context.Background(), newPayment(m), "", "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := db.PaymentByToken(context.Background(), p.Token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
