@@ -360,6 +360,7 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
 func migrate(args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
+	to := fs.String("to", "", "copy the SQLite database into this empty PostgreSQL database (postgres://…); stop the server first")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -367,8 +368,27 @@ func migrate(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("database is up to date:", redactDSN(*path))
-	return db.Close()
+	defer db.Close()
+	if *to == "" {
+		fmt.Println("database is up to date:", redactDSN(*path))
+		return nil
+	}
+	if db.Postgres() || !store.IsPostgres(*to) {
+		return errors.New("migrate --to copies a SQLite database (--db) into PostgreSQL (--to postgres://…)")
+	}
+	if err := db.Lock(); err != nil { // no server may write the file while it is copied
+		return err
+	}
+	dst, err := openStore(*to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	if err := db.CopyTo(context.Background(), dst); err != nil {
+		return err
+	}
+	fmt.Printf("copied %s into %s; start the servers with --db on it\n", *path, redactDSN(*to))
+	return nil
 }
 
 // redactDSN hides a PostgreSQL URL's password, for printing.
