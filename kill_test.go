@@ -54,7 +54,13 @@ func (l *lockedBuffer) String() string {
 // variables.
 func startBinary(t *testing.T, bin, dir, addr string, env ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--demo", "--addr", addr, "--db", dir+"/pbb.db", "--rate-limit", "0", "--metrics-addr", "127.0.0.1:0")
+	return startServer(t, bin, dir+"/pbb.db", addr, env...)
+}
+
+// startServer starts the server on the database db (a file or a postgres:// URL).
+func startServer(t *testing.T, bin, db, addr string, env ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", addr, "--db", db, "--rate-limit", "0", "--metrics-addr", "127.0.0.1:0")
 	cmd.Env = append(append(os.Environ(), "PAYBYBANK_SANDBOX=true"), env...)
 	out, _ := cmd.StdoutPipe()
 	p := &process{cmd: cmd}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -124,7 +125,7 @@ func parseConfig(args []string) (*config, error) {
 	fs.StringVar(&c.Addr, "addr", env("ADDR", ":8080"), "listen address (PAYBYBANK_ADDR)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address for /metrics, kept off the public listener; empty turns it off (PAYBYBANK_METRICS_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "origin shoppers and banks reach, e.g. https://pay.example.com (PAYBYBANK_PUBLIC_URL)")
-	fs.StringVar(&c.DB, "db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	fs.StringVar(&c.DB, "db", env("DB", "data/paybybank.db"), dbUsage)
 	fs.StringVar(&c.SecretKey, "secret-key", env("SECRET_KEY", ""), "hex key signing cookies, links and states; required in production (PAYBYBANK_SECRET_KEY)")
 	fs.StringVar(&c.Env, "env", env("ENV", "development"), "development or production (PAYBYBANK_ENV)")
 	fs.BoolVar(&c.Demo, "demo", envBool("DEMO", false), "create a demo merchant and print its API key and a checkout link (PAYBYBANK_DEMO)")
@@ -215,9 +216,16 @@ func anyProviderEnabled(list []banks.Registration) bool {
 	return false
 }
 
+// dbUsage is the --db flag's help, the same for every command.
+const dbUsage = "SQLite database path, or a postgres:// URL for several servers on one database (PAYBYBANK_DB)"
+
+// openStore opens the database named by --db: a SQLite file (its folder made if missing) or a
+// PostgreSQL database by its postgres:// URL.
 func openStore(path string) (*store.DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
+	if !store.IsPostgres(path) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
 	}
 	db := store.NewDB(path)
 	return db, db.Open()
@@ -367,7 +375,8 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
 
 func migrate(args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
+	to := fs.String("to", "", "copy the SQLite database into this empty PostgreSQL database (postgres://…); stop the server first")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -375,13 +384,40 @@ func migrate(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("database is up to date:", *path)
-	return db.Close()
+	defer db.Close()
+	if *to == "" {
+		fmt.Println("database is up to date:", redactDSN(*path))
+		return nil
+	}
+	if db.Postgres() || !store.IsPostgres(*to) {
+		return errors.New("migrate --to copies a SQLite database (--db) into PostgreSQL (--to postgres://…)")
+	}
+	if err := db.Lock(); err != nil { // no server may write the file while it is copied
+		return err
+	}
+	dst, err := openStore(*to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	if err := db.CopyTo(context.Background(), dst); err != nil {
+		return err
+	}
+	fmt.Printf("copied %s into %s; start the servers with --db on it\n", *path, redactDSN(*to))
+	return nil
+}
+
+// redactDSN hides a PostgreSQL URL's password, for printing.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && store.IsPostgres(dsn) {
+		return u.Redacted()
+	}
+	return dsn
 }
 
 func merchantCreate(args []string) error {
 	fs := flag.NewFlagSet("merchant create", flag.ContinueOnError)
-	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
 	name := fs.String("name", "", "merchant name shown to shoppers")
 	origins := fs.String("origin", "", "allowed return origins, comma-separated (https://shop.example.com)")
 	cname := fs.String("creditor-name", "", "account holder name")
@@ -423,7 +459,7 @@ func merchantCreate(args []string) error {
 
 func apikeyCreate(args []string) error {
 	fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
-	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
 	mid := fs.String("merchant", "", "merchant id")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -448,7 +484,7 @@ func apikeyCreate(args []string) error {
 // hashes), so a key is shown by its id and last characters. When a key was last used is not recorded.
 func apikeyList(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("apikey list", flag.ContinueOnError)
-	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
 	mid := fs.String("merchant", "", "merchant id")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -481,7 +517,7 @@ func apikeyList(args []string, out io.Writer) error {
 // within 5 seconds (its merchant cache); a merchant-view session signed in with it ends at once.
 func apikeyRevoke(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("apikey revoke", flag.ContinueOnError)
-	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
 	mid := fs.String("merchant", "", "merchant id")
 	id := fs.String("id", "", "key id, from apikey list")
 	if err := fs.Parse(args); err != nil {
@@ -507,7 +543,7 @@ const maxLogo = 24 << 10
 
 func merchantBrand(args []string) error {
 	fs := flag.NewFlagSet("merchant brand", flag.ContinueOnError)
-	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
 	mid := fs.String("merchant", "", "merchant id")
 	name := fs.String("display-name", "", "name shown to shoppers (default: the merchant's name)")
 	accent := fs.String("accent", "", "accent colour #rrggbb (darkened on the page if it lacks contrast)")
@@ -552,7 +588,7 @@ func merchantBrand(args []string) error {
 // the beneficiary's identity: without one, Powens' banks are not offered for the merchant.
 func identitySet(args []string) error {
 	fs := flag.NewFlagSet("merchant identity set", flag.ContinueOnError)
-	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
 	mid := fs.String("merchant", "", "merchant id")
 	scheme := fs.String("scheme", "siren", "the register the number is from (siren for the French register)")
 	id := fs.String("id", "", "the merchant's number in that register, e.g. a nine-digit SIREN")
@@ -582,7 +618,7 @@ func identitySet(args []string) error {
 
 func webhookSet(args []string) error {
 	fs := flag.NewFlagSet("merchant webhook set", flag.ContinueOnError)
-	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
 	mid := fs.String("merchant", "", "merchant id")
 	u := fs.String("url", "", "https endpoint: added for every event type, or given a new secret if the merchant has it")
 	if err := fs.Parse(args); err != nil {
@@ -606,7 +642,7 @@ func webhookSet(args []string) error {
 
 func linkCmd(args []string) error {
 	fs := flag.NewFlagSet("link", flag.ContinueOnError)
-	path := fs.String("db", env("DB", "data/paybybank.db"), "SQLite database path (PAYBYBANK_DB)")
+	path := fs.String("db", env("DB", "data/paybybank.db"), dbUsage)
 	public := fs.String("public-url", env("PUBLIC_URL", "http://localhost:8080"), "the server's public origin (PAYBYBANK_PUBLIC_URL)")
 	mid := fs.String("merchant", "", "merchant id")
 	amount := fs.String("amount", "", "decimal amount, e.g. 249.00")

@@ -77,7 +77,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 				}
 			}()
 			var stateFile string
-			if c.DB != "" {
+			if c.DB != "" && !store.IsPostgres(c.DB) { // several servers: each its own fake bank
 				stateFile = filepath.Join(filepath.Dir(c.DB), "sandbox-banks.json")
 			}
 			var err error
@@ -118,6 +118,9 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	}
 
 	svc := checkout.New(db, providers, c.PublicURL, logger)
+	if db.Postgres() {
+		svc.Cluster = db // several servers may share it: background work and bank polls under leases
+	}
 	sess := store.NewSessionStore(db, key, strings.HasPrefix(c.PublicURL, "https://"))
 	var sbHandler http.Handler
 	if sb != nil {

@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -203,6 +204,12 @@ func (s *Service) pollSCA(ctx context.Context, a *payment.Attempt, fresh bool) (
 	if !fresh && e.sca != nil && s.Now().Sub(e.at) < s.PollEvery {
 		return e.sca, nil
 	}
+	if s.Cluster != nil {
+		if sca, ok := s.sharedSCA(ctx, a); ok {
+			e.sca, e.at = sca, s.Now()
+			return sca, nil
+		}
+	}
 	prov, ok := s.providers[a.Provider]
 	if !ok {
 		return nil, fmt.Errorf("checkout: provider %q not configured", a.Provider)
@@ -213,7 +220,40 @@ func (s *Service) pollSCA(ctx context.Context, a *payment.Attempt, fresh bool) (
 		return nil, err
 	}
 	e.sca, e.at = sca, asked
+	if s.Cluster != nil {
+		if b, err := json.Marshal(sca); err == nil {
+			if err := s.Cluster.ShareSCA(ctx, a.ID, b, asked); err != nil {
+				s.logger.WarnContext(ctx, "share SCA", slog.String("error", err.Error()))
+			}
+		}
+	}
 	return sca, nil
+}
+
+// clusterPollLease is how long, with several servers, the server polling a decoupled order keeps
+// it: its pages ask once a second, and while it does no other server asks the bank.
+const clusterPollLease = 900 * time.Millisecond
+
+// sharedAnswerFresh is how old another server's answer may be and still be shown instead of
+// asking the bank: older, its poller has stopped or died, and this server asks itself.
+const sharedAnswerFresh = 2 * time.Second
+
+// sharedSCA is, with several servers, the latest answer another server got about the order when
+// that server polls it now; ok is false when this server is to ask the bank itself.
+func (s *Service) sharedSCA(ctx context.Context, a *payment.Attempt) (*banks.SCA, bool) {
+	held, err := s.Cluster.ClaimLease(ctx, "poll:"+a.ID, clusterPollLease)
+	if err != nil || held {
+		return nil, false
+	}
+	b, asked, err := s.Cluster.SharedSCA(ctx, a.ID)
+	if err != nil || b == nil || s.Now().Sub(asked) > sharedAnswerFresh {
+		return nil, false
+	}
+	var sca banks.SCA
+	if err := json.Unmarshal(b, &sca); err != nil {
+		return nil, false
+	}
+	return &sca, true
 }
 
 // CurrentSCA returns the latest decoupled challenge of a payment's live attempt, polling the bank

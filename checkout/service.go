@@ -50,8 +50,20 @@ type Store interface {
 	LinkByNonce(ctx context.Context, nonce string) (*payment.Link, error)
 }
 
+// Cluster is what the service needs of a database several servers share (PostgreSQL): leases,
+// so that each piece of background work runs on one server at a time, and the latest bank answer
+// about each decoupled order, so that one server polls it and every server's pages show it.
+type Cluster interface {
+	ClaimLease(ctx context.Context, name string, ttl time.Duration) (bool, error)
+	DeleteExpiredLeases(ctx context.Context) error
+	ShareSCA(ctx context.Context, authID string, sca []byte, asked time.Time) error
+	SharedSCA(ctx context.Context, authID string) ([]byte, time.Time, error)
+}
+
 // Service is the checkout's engine.
 type Service struct {
+	// Cluster is set when several servers share the database; nil on SQLite, one server.
+	Cluster   Cluster
 	store     Store
 	providers map[string]banks.Provider
 	order     []string

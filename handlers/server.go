@@ -52,6 +52,8 @@ type Store interface {
 	RotateWebhookSecret(ctx context.Context, merchantID, id string, overlap time.Duration) (*payment.WebhookEndpoint, error)
 	SendTestEvent(ctx context.Context, merchantID, endpointID string) (string, error)
 	EndpointDeliveries(ctx context.Context, merchantID, endpointID string, limit int) ([]payment.WebhookDelivery, error)
+	// Subscribe wakes a shopper's event stream when its payment changes, on any server.
+	Subscribe(paymentID string) (<-chan struct{}, func())
 }
 
 // PaymentFilter narrows a payment listing (the store's type, named here for the interface).

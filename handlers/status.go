@@ -96,6 +96,9 @@ const streamFor = 5 * time.Minute
 // time: longer than the service shares a poll for (checkout.Service.PollEvery), so it is fresh.
 const repollAfter = 600 * time.Millisecond
 
+// minWake is the least time between two frames of a stream woken by changes (Subscribe).
+const minWake = 100 * time.Millisecond
+
 // checkoutEvents sends the page what /status would answer, once a second, over one response
 // (server-sent events): a waiting shopper then costs one small write a second instead of a whole
 // request. The stream ends when the page must move on, when the payment is gone, after
@@ -109,6 +112,10 @@ func (s *Server) checkoutEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// While the stream is open the bank is asked once a second; without it, at the reconciler's pace.
 	defer s.checkout.Watch(p.ID)()
+	// A change made elsewhere (a callback, a webhook, another server) is sent at once, not at the
+	// next tick.
+	changed, unsubscribe := s.store.Subscribe(p.ID)
+	defer unsubscribe()
 	rc := http.NewResponseController(w)
 	// The server's read and write time-outs are for whole requests; a stream sets its own per write.
 	rc.SetReadDeadline(time.Time{})
@@ -122,7 +129,7 @@ func (s *Server) checkoutEvents(w http.ResponseWriter, r *http.Request) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	buf := []byte("retry: 1000\n")
-	last, rephased := "", false
+	last, rephased, woken, sent := "", false, false, time.Time{}
 	for first := true; ; first = false {
 		if !first { // the payment may have moved since the last tick (the page read it just now)
 			if p, err = s.store.PaymentByToken(r.Context(), r.PathValue("token")); err != nil {
@@ -130,7 +137,7 @@ func (s *Server) checkoutEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		out, code := s.status(r, p, l)
-		if strings.HasPrefix(out.QRData, "bankid.") && out.QRData == last && !rephased {
+		if strings.HasPrefix(out.QRData, "bankid.") && out.QRData == last && !rephased && !woken {
 			// An animated QR code whose second has not turned since our last tick: our ticks sit on
 			// the edge of the bank's seconds. Ask again a little later (a fresh poll) and tick from
 			// there on. (A legacy static code never changes and is sent as it is.)
@@ -145,7 +152,7 @@ func (s *Server) checkoutEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		rephased, last = false, out.QRData
+		rephased, last, woken, sent = false, out.QRData, false, time.Now()
 		b, _ := json.Marshal(out)
 		buf = append(append(append(buf, "data: "...), b...), "\n\n"...)
 		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
@@ -158,6 +165,12 @@ func (s *Server) checkoutEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-tick.C:
+		case <-changed:
+			// At most one extra frame per minWake: this stream's own polls write the payment too.
+			woken = true
+			if wait := minWake - time.Since(sent); wait > 0 {
+				time.Sleep(wait)
+			}
 		case <-end.C:
 			return
 		case <-r.Context().Done():

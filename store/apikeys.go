@@ -28,7 +28,7 @@ func (k *APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
 
 // APIKeys returns a merchant's keys, revoked ones included, oldest first.
 func (db *DB) APIKeys(ctx context.Context, merchantID string) ([]APIKey, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT id, merchant_id, hint, created_at, revoked_at FROM api_keys
+	rows, err := db.ro.QueryContext(ctx, `SELECT id, merchant_id, hint, created_at, revoked_at FROM api_keys
 		WHERE merchant_id = ? ORDER BY created_at, id`, merchantID)
 	if err != nil {
 		return nil, fmt.Errorf("store: api keys: %w", err)
@@ -47,13 +47,13 @@ func (db *DB) APIKeys(ctx context.Context, merchantID string) ([]APIKey, error) 
 
 // APIKey returns one key by its id, or ErrNotFound.
 func (db *DB) APIKey(ctx context.Context, id string) (*APIKey, error) {
-	return scanAPIKey(db.db.QueryRowContext(ctx, `SELECT id, merchant_id, hint, created_at, revoked_at FROM api_keys WHERE id = ?`, id))
+	return scanAPIKey(db.ro.QueryRowContext(ctx, `SELECT id, merchant_id, hint, created_at, revoked_at FROM api_keys WHERE id = ?`, id))
 }
 
 // LiveAPIKey returns the record of an unrevoked key given in clear, or ErrNotFound: the merchant
 // view signs in with it and remembers the key's id, so that revoking the key ends the session.
 func (db *DB) LiveAPIKey(ctx context.Context, key string) (*APIKey, error) {
-	return scanAPIKey(db.db.QueryRowContext(ctx, `SELECT id, merchant_id, hint, created_at, revoked_at FROM api_keys
+	return scanAPIKey(db.ro.QueryRowContext(ctx, `SELECT id, merchant_id, hint, created_at, revoked_at FROM api_keys
 		WHERE hash = ? AND revoked_at IS NULL`, hashKey(key)))
 }
 

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"paybybank/payment"
 )
@@ -30,7 +32,7 @@ func attemptFields(a *payment.Attempt) []any {
 		b, _ := json.Marshal(a.Accounts)
 		accounts = string(b)
 	}
-	return []any{a.Affiliate, a.Hint, ch.Method, ch.Information, ch.OTPFormat, ch.OTPLength, a.AuthorizeFirst, a.BankKey, accounts}
+	return []any{a.Affiliate, a.Hint, ch.Method, ch.Information, ch.OTPFormat, ch.OTPLength, flag(a.AuthorizeFirst), a.BankKey, accounts}
 }
 
 // CreateAuthorisation records a new SCA attempt for a payment before the bank is called, so a
@@ -84,7 +86,7 @@ func (db *DB) SaveAuthorisation(ctx context.Context, a *payment.Attempt, tr *pay
 	a.UpdatedAt = tx.now
 	tx.changedAuthorisation(a.PaymentID)
 	args := append([]any{a.Product, a.BankPaymentID, a.BankAuthID, a.Approach, a.Method, a.RedirectURL, a.AutostartToken,
-		string(extra), a.SCAStatus, a.AppLaunched, a.Active, formatTime(tx.now)}, attemptFields(a)...)
+		string(extra), a.SCAStatus, flag(a.AppLaunched), flag(a.Active), formatTime(tx.now)}, attemptFields(a)...)
 	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET product = ?, bank_payment_id = ?, bank_auth_id = ?, approach = ?,
 		method = ?, redirect_url = ?, autostart_token = ?, extra = ?, sca_status = ?, app_launched = ?, active = ?, updated_at = ?,
 		affiliate = ?, hint = ?, challenge_method = ?, challenge_information = ?, otp_format = ?, otp_length = ?,
@@ -115,7 +117,7 @@ func (db *DB) MergeAuthorisationExtra(ctx context.Context, a *payment.Attempt, c
 	}
 	defer tx.Rollback()
 	var raw string
-	if err := tx.QueryRowContext(ctx, `SELECT extra FROM authorisations WHERE id = ?`, a.ID).Scan(&raw); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT extra FROM authorisations WHERE id = ? FOR UPDATE`, a.ID).Scan(&raw); err != nil {
 		return fmt.Errorf("store: authorisation extra: %w", err)
 	}
 	extra := map[string]string{}
@@ -204,8 +206,12 @@ func findAuthorisation(ctx context.Context, q querier, where string, args ...any
 	return &a, nil
 }
 
-// isConstraint reports whether err is an SQLite constraint violation (a unique index, here).
+// isConstraint reports whether err is a constraint violation (a unique index, here), on either engine.
 func isConstraint(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code[:2] == "23" // integrity constraint violation: unique, foreign key, check…
+	}
 	var se interface{ Code() int }
 	if errors.As(err, &se) {
 		return se.Code()&0xff == 19 // SQLITE_CONSTRAINT and its extended codes
@@ -269,12 +275,23 @@ func (db *DB) AbandonAuthorisation(ctx context.Context, a *payment.Attempt, caus
 	return tx.Commit()
 }
 
+// InterruptedAfter is how long an attempt's bank call may run before, with several servers, it
+// counts as cut short by a server's death: longer than the connectors' time-outs and retries.
+const InterruptedAfter = 2 * time.Minute
+
 // InterruptedAuthorisations returns the live attempts of open payments whose bank call has not
 // finished: SCA not started (no approach). At start, before this process has called any bank, each
 // of them was cut short by the death of the process that made it.
+//
+// On PostgreSQL other servers' calls may be under way: only attempts untouched for
+// InterruptedAfter, longer than any bank call may take, are returned.
 func (db *DB) InterruptedAuthorisations(ctx context.Context) ([]*payment.Attempt, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT a.id FROM authorisations a JOIN payments p ON p.id = a.payment_id
-		WHERE a.active = 1 AND a.approach = '' AND p.status = ?`, payment.StatusOpen)
+	before := "9999"
+	if db.engine == enginePostgres {
+		before = formatTime(db.Now().Add(-InterruptedAfter))
+	}
+	rows, err := db.ro.QueryContext(ctx, `SELECT a.id FROM authorisations a JOIN payments p ON p.id = a.payment_id
+		WHERE a.active = 1 AND a.approach = '' AND p.status = ? AND a.updated_at < ?`, payment.StatusOpen, before)
 	if err != nil {
 		return nil, fmt.Errorf("store: interrupted authorisations: %w", err)
 	}

@@ -3,8 +3,8 @@ package store
 import "sync"
 
 // rowCache keeps rows read recently so that a checkout page, reloaded or polled, costs no query.
-// It is exact, not approximate: every writer of a cached table is in this process (the server
-// holds the database's lock, see Lock), and each write forgets the rows it touched after its
+// It is exact, not approximate: every writer of a cached table is in this process (on SQLite the
+// server holds the database's lock, see Lock; on PostgreSQL these caches keep nothing, see NewDB), and each write forgets the rows it touched after its
 // commit. A reader that missed the cache stores what it read only if no write was forgotten
 // while it read (the generation is unchanged), so a read that raced a write is never kept.
 //
@@ -41,7 +41,7 @@ func (c *rowCache[V]) generation() uint64 {
 func (c *rowCache[V]) put(gen uint64, key string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
+	if gen != c.gen || c.max == 0 { // a cache of no rows keeps none (PostgreSQL, see NewDB)
 		return
 	}
 	if len(c.rows) >= c.max {

@@ -1,6 +1,8 @@
-// Package store keeps paybybank's state in SQLite (modernc.org/sqlite, no cgo).
-// Each exported method takes a context, runs in one transaction and composes small
-// unexported helpers, in the style of benbjohnson/wtf.
+// Package store keeps paybybank's state in SQLite (modernc.org/sqlite, no cgo) or, for several
+// servers on one database, in PostgreSQL (jackc/pgx through database/sql). The SQL is written
+// once (rebind adapts it); each engine has its own numbered migrations. Each exported method takes
+// a context, runs in one transaction and composes small unexported helpers, in the style of
+// benbjohnson/wtf.
 package store
 
 import (
@@ -10,26 +12,29 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"paybybank/payment"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // timeFormat is how times are stored: UTC, fixed width, so that text order is time order.
 const timeFormat = "2006-01-02T15:04:05.000000Z"
 
-// DB is the SQLite database.
+// DB is the database, SQLite or PostgreSQL.
 type DB struct {
-	db *sql.DB
-	ro *stmts // cached statements for reads outside transactions
+	db     *sql.DB
+	engine engine
+	ro     *stmts // cached statements for reads outside transactions
 
 	merchants sync.Map                    // id → cachedMerchant
 	payments  *rowCache[*payment.Payment] // id → payment, see rowCache
@@ -37,6 +42,8 @@ type DB struct {
 	tokens    *rowCache[string]           // checkout token → payment id
 	sessions  *rowCache[sessionRow]       // session id → values and expiry
 
+	changes    *changes        // who waits to hear of a payment's change (Subscribe)
+	listener   chan struct{}   // closed when PostgreSQL's listener has stopped
 	lock       io.Closer       // the lock file while this process serves the database (Lock)
 	owner      string          // this process's name on the claims it makes (idempotency keys)
 	creates    chan *createReq // payment creations, committed in groups by createWriter
@@ -47,34 +54,61 @@ type DB struct {
 	Now func() time.Time
 }
 
-// NewDB returns a DB for the file at path; call Open before use.
-func NewDB(path string) *DB {
-	return &DB{DSN: path, Now: time.Now, owner: "proc_" + uuid.NewString(),
-		payments: newRowCache[*payment.Payment](cacheRows), tokens: newRowCache[string](cacheRows),
-		auths:    newRowCache[*payment.Attempt](cacheRows),
-		sessions: newRowCache[sessionRow](cacheRows)}
+// NewDB returns a DB for dsn, a SQLite file's path or a postgres:// URL; call Open before use.
+//
+// Payments, authorisations and sessions read are kept in memory (rowCache) only on SQLite, where
+// this process is the database's one server (Lock). On PostgreSQL other servers write the same
+// rows; invalidating through NOTIFY would still leave a window between another server's commit
+// and its notice in which a stale row is served, so there every read goes to the database.
+// Tokens name their payment for ever and stay cached on both.
+func NewDB(dsn string) *DB {
+	rows := cacheRows
+	e := engineSQLite
+	if IsPostgres(dsn) {
+		rows, e = 0, enginePostgres
+	}
+	return &DB{DSN: dsn, engine: e, Now: time.Now, owner: "proc_" + uuid.NewString(),
+		payments: newRowCache[*payment.Payment](rows), tokens: newRowCache[string](cacheRows),
+		auths:    newRowCache[*payment.Attempt](rows),
+		sessions: newRowCache[sessionRow](rows), changes: newChanges()}
 }
 
-// Open opens the database, sets the pragmas on every connection and runs the migrations.
-// WAL with synchronous=FULL makes every committed money change durable across a power cut.
+// Postgres reports whether the database is PostgreSQL, where several servers may share it.
+func (db *DB) Postgres() bool { return db.engine == enginePostgres }
+
+// Open opens the database and runs the migrations. On SQLite it sets the pragmas on every
+// connection: WAL with synchronous=FULL makes every committed money change durable across a
+// power cut. On PostgreSQL it also starts listening for other servers' payment changes.
 func (db *DB) Open() error {
 	if db.DSN == "" {
 		return fmt.Errorf("store: database path required")
 	}
-	dsn := "file:" + db.DSN + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	var err error
-	if db.db, err = sql.Open("sqlite", dsn); err != nil {
-		return fmt.Errorf("store: open: %w", err)
+	if db.engine == enginePostgres {
+		if db.db, err = sql.Open("pgx", db.DSN); err != nil {
+			return fmt.Errorf("store: open: %w", err)
+		}
+		db.db.SetMaxOpenConns(16)
+		db.db.SetMaxIdleConns(16)
+	} else {
+		dsn := "file:" + db.DSN + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+		if db.db, err = sql.Open("sqlite", dsn); err != nil {
+			return fmt.Errorf("store: open: %w", err)
+		}
+		db.db.SetMaxOpenConns(8)
+		db.db.SetMaxIdleConns(8)
 	}
-	db.db.SetMaxOpenConns(8)
-	db.db.SetMaxIdleConns(8)
 	if err := db.migrate(); err != nil {
 		db.db.Close()
 		return err
 	}
-	db.ro = &stmts{db: db.db}
+	db.ro = &stmts{db: db.db, engine: db.engine}
 	db.creates, db.closing, db.writerDone = make(chan *createReq), make(chan struct{}), make(chan struct{})
 	go db.createWriter()
+	if db.engine == enginePostgres {
+		db.listener = make(chan struct{})
+		go db.listen()
+	}
 	return nil
 }
 
@@ -89,6 +123,9 @@ func (db *DB) Close() error {
 		default:
 			close(db.closing)
 			<-db.writerDone
+			if db.listener != nil {
+				<-db.listener
+			}
 		}
 	}
 	if db.ro != nil {
@@ -107,45 +144,68 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
 }
 
-// migrate runs every embedded migration not yet recorded, each in its own transaction.
+// migrationLock is the PostgreSQL advisory lock servers starting together take in turn, so one
+// runs the migrations and the others find them done.
+const migrationLock = 7_140_118_018
+
+// migrate runs every embedded migration of the engine not yet recorded, each in its own
+// transaction, in the order of their names. A migration is recorded as migrations/NNN_name.sql
+// whatever its engine (the name databases made before there were two engines carry).
 func (db *DB) migrate() error {
-	if _, err := db.db.Exec(`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY);`); err != nil {
+	ctx := context.Background()
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", storageError(err))
+	}
+	defer conn.Close()
+	if db.engine == enginePostgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("store: migrations lock: %w", storageError(err))
+		}
+		defer conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, migrationLock)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	dir := "migrations/sqlite"
+	if db.engine == enginePostgres {
+		dir = "migrations/postgres"
+	}
+	names, err := fs.Glob(migrationFS, dir+"/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := db.migrateFile(name); err != nil {
+		if err := db.migrateFile(ctx, conn, name); err != nil {
 			return fmt.Errorf("store: migration %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func (db *DB) migrateFile(name string) error {
-	tx, err := db.db.Begin()
+func (db *DB) migrateFile(ctx context.Context, conn *sql.Conn, file string) error {
+	name := "migrations/" + path.Base(file)
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	var n int
-	if err := tx.QueryRow(`SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, rebind(db.engine, `SELECT COUNT(*) FROM migrations WHERE name = ?`), name).Scan(&n); err != nil {
 		return err
 	}
 	if n != 0 {
 		return nil
 	}
-	buf, err := fs.ReadFile(migrationFS, name)
+	buf, err := fs.ReadFile(migrationFS, file)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(string(buf)); err != nil {
+	if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(`INSERT INTO migrations (name) VALUES (?)`, name); err != nil {
+	if _, err := tx.ExecContext(ctx, rebind(db.engine, `INSERT INTO migrations (name) VALUES (?)`), name); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -172,15 +232,25 @@ func (tx *Tx) changedPayment(id string) { tx.payments = append(tx.payments, id) 
 // write of authorisations calls it.
 func (tx *Tx) changedAuthorisation(paymentID string) { tx.auths = append(tx.auths, paymentID) }
 
-// Commit commits, then makes the caches forget the rows written. A write the disk refused is
-// ErrUnavailable.
+// Commit commits, then makes the caches forget the rows written and tells who waits on the
+// payments changed (Subscribe). On PostgreSQL the news goes out with the commit, by NOTIFY, to
+// every server, this one included. A write the disk refused is ErrUnavailable.
 func (tx *Tx) Commit() error {
+	changed := append(tx.payments, tx.auths...)
+	if tx.db.engine == enginePostgres && len(changed) > 0 {
+		if err := tx.notify(changed); err != nil {
+			return err
+		}
+	}
 	err := storageError(tx.Tx.Commit())
 	if len(tx.payments) > 0 {
 		tx.db.payments.forget(tx.payments...)
 	}
 	if len(tx.auths) > 0 {
 		tx.db.auths.forget(tx.auths...)
+	}
+	if err == nil && tx.db.engine == engineSQLite {
+		tx.db.changes.publish(changed...)
 	}
 	return err
 }

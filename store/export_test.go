@@ -8,7 +8,7 @@ import (
 
 // ExecForTest runs raw SQL, for tests that check what the schema refuses.
 func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error {
-	_, err := db.db.ExecContext(ctx, query, args...)
+	_, err := db.db.ExecContext(ctx, rebind(db.engine, query), args...)
 	db.payments.forgetAll()
 	db.auths.forgetAll()
 	db.sessions.forgetAll()
@@ -23,4 +23,10 @@ func (db *DB) PaymentFromDisk(ctx context.Context, id string) (*payment.Payment,
 // ActiveAuthorisationFromDisk reads a payment's active authorisation past the cache.
 func (db *DB) ActiveAuthorisationFromDisk(ctx context.Context, paymentID string) (*payment.Attempt, error) {
 	return findAuthorisation(ctx, db.ro, `payment_id = ? AND active = 1`, paymentID)
+}
+
+// KeepRowsForBenchmark makes a PostgreSQL store keep payments in memory as SQLite's does, to
+// measure what the cache would save there (BenchmarkPostgresPaymentRead).
+func (db *DB) KeepRowsForBenchmark() {
+	db.payments = newRowCache[*payment.Payment](cacheRows)
 }

@@ -59,17 +59,28 @@ func (db *DB) BeginIdempotent(ctx context.Context, merchantID, key, request, has
 		return nil, ErrInProgress
 	case status == 0:
 		// The claimer died without an answer: this request takes the key over.
-		if _, err := tx.ExecContext(ctx, `UPDATE idempotency SET owner = ?, lease_until = ? WHERE merchant_id = ? AND key = ?`,
-			db.owner, formatTime(tx.now.Add(IdempotencyLease)), merchantID, key); err != nil {
+		// Conditional on the lease we saw, so of two servers taking over at once only one does.
+		res, err := tx.ExecContext(ctx, `UPDATE idempotency SET owner = ?, lease_until = ? WHERE merchant_id = ? AND key = ?
+			AND status = 0 AND lease_until = ?`, db.owner, formatTime(tx.now.Add(IdempotencyLease)), merchantID, key, lease)
+		if err != nil {
 			return nil, fmt.Errorf("store: idempotency take over: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil, ErrInProgress
 		}
 		return nil, tx.Commit()
 	default:
 		return &StoredResponse{Status: status, Body: body}, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (merchant_id, key, request, request_hash, created_at, owner, lease_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, merchantID, key, request, hash, formatTime(tx.now), db.owner, formatTime(tx.now.Add(IdempotencyLease))); err != nil {
+	// Another server may claim the same key between our look and our claim (PostgreSQL reads do
+	// not wait for writers): its claim stands, and this request is the one in progress second.
+	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency (merchant_id, key, request, request_hash, created_at, owner, lease_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (merchant_id, key) DO NOTHING`, merchantID, key, request, hash, formatTime(tx.now), db.owner, formatTime(tx.now.Add(IdempotencyLease)))
+	if err != nil {
 		return nil, fmt.Errorf("store: idempotency claim: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, ErrInProgress
 	}
 	return nil, tx.Commit()
 }

@@ -13,7 +13,8 @@ import (
 // (see linkFrom). The join uses the payments_link index.
 const linkColumns = `l.id, l.merchant_id, l.nonce, l.amount, l.currency, l.reference, l.return_url, l.per_visit, l.url,
 	l.created_at, l.expires_at, l.deactivated_at,
-	COUNT(p.id), COALESCE(SUM(p.status = 'completed'), 0), COALESCE(SUM(p.status IN ('open', 'authorising', 'processing')), 0)`
+	COUNT(p.id), COALESCE(SUM(CASE WHEN p.status = 'completed' THEN 1 ELSE 0 END), 0),
+	COALESCE(SUM(CASE WHEN p.status IN ('open', 'authorising', 'processing') THEN 1 ELSE 0 END), 0)`
 
 const linkFrom = ` FROM payment_links l LEFT JOIN payments p
 	ON json_extract(p.metadata, '$.payment_link') = l.nonce AND p.merchant_id = l.merchant_id`

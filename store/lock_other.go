@@ -2,5 +2,5 @@
 
 package store
 
-// Lock is a no-op where flock is missing; run one server per database there.
+// Lock is a no-op where flock is missing; run one server per SQLite database there.
 func (db *DB) Lock() error { return nil }

@@ -351,7 +351,7 @@ func transition(ctx context.Context, tx *Tx, id string, tr payment.Transition) e
 			bank_status = CASE WHEN ? = '' THEN bank_status ELSE ? END,
 			bank_accepted = ?, failure_reason = ?, updated_at = ?
 		WHERE id = ? AND status = ?`,
-		tr.To, tr.BankStatus, tr.BankStatus, tr.BankAccepted, tr.FailureReason, formatTime(tx.now), id, tr.From)
+		tr.To, tr.BankStatus, tr.BankStatus, flag(tr.BankAccepted), tr.FailureReason, formatTime(tx.now), id, tr.From)
 	if err != nil {
 		return fmt.Errorf("store: transition: %w", err)
 	}
@@ -375,22 +375,24 @@ func (db *DB) SetBankStatus(ctx context.Context, id, bankStatus string) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE payments SET bank_status = ?, updated_at = ? WHERE id = ? AND bank_status <> ?`,
-		bankStatus, formatTime(tx.now), id, bankStatus); err != nil {
+	res, err := tx.ExecContext(ctx, `UPDATE payments SET bank_status = ?, updated_at = ? WHERE id = ? AND bank_status <> ?`,
+		bankStatus, formatTime(tx.now), id, bankStatus)
+	if err != nil {
 		return fmt.Errorf("store: bank status: %w", err)
 	}
-	tx.changedPayment(id)
+	if n, _ := res.RowsAffected(); n > 0 { // an unchanged status wakes no page (Subscribe)
+		tx.changedPayment(id)
+	}
 	return tx.Commit()
 }
 
 func insertEvent(ctx context.Context, tx *Tx, e *payment.Event) error {
 	e.CreatedAt = tx.now
-	res, err := tx.ExecContext(ctx, `INSERT INTO payment_events (payment_id, from_status, to_status, cause, bank_status, detail, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.PaymentID, e.From, e.To, e.Cause, e.BankStatus, e.Detail, formatTime(e.CreatedAt))
-	if err != nil {
-		return fmt.Errorf("store: event: %w", err)
+	if err := tx.QueryRowContext(ctx, `INSERT INTO payment_events (payment_id, from_status, to_status, cause, bank_status, detail, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, e.PaymentID, e.From, e.To, e.Cause, e.BankStatus, e.Detail,
+		formatTime(e.CreatedAt)).Scan(&e.ID); err != nil {
+		return fmt.Errorf("store: event: %w", storageError(err))
 	}
-	e.ID, _ = res.LastInsertId()
 	return nil
 }
 

@@ -207,13 +207,13 @@ func (db *DB) saveSession(ctx context.Context, id string, values map[any]any, ex
 }
 
 func (db *DB) deleteSession(ctx context.Context, id string) {
-	db.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	db.db.ExecContext(ctx, rebind(db.engine, `DELETE FROM sessions WHERE id = ?`), id)
 	db.sessions.forget(id)
 }
 
 // DeleteExpiredSessions removes sessions past their time; the reconciler calls it now and then.
 func (db *DB) DeleteExpiredSessions(ctx context.Context) error {
-	_, err := db.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, formatTime(db.Now()))
+	_, err := db.db.ExecContext(ctx, rebind(db.engine, `DELETE FROM sessions WHERE expires_at < ?`), formatTime(db.Now()))
 	db.sessions.forgetAll()
 	return err
 }

@@ -9,15 +9,16 @@ import (
 // stmts caches prepared statements by their text. Parsing SQL was a third of a checkout page's
 // time in the profile; database/sql then keeps each statement prepared per connection.
 type stmts struct {
-	db *sql.DB
-	m  sync.Map // query → *sql.Stmt
+	db     *sql.DB
+	engine engine
+	m      sync.Map // query → *sql.Stmt
 }
 
 func (s *stmts) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := s.m.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	st, err := s.db.PrepareContext(ctx, query)
+	st, err := s.db.PrepareContext(ctx, rebind(s.engine, query))
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +37,7 @@ func (s *stmts) close() {
 func (s *stmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := s.get(ctx, query)
 	if err != nil {
-		return s.db.QueryRowContext(ctx, query, args...)
+		return s.db.QueryRowContext(ctx, rebind(s.engine, query), args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }
@@ -69,7 +70,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (res s
 	if st, ok := tx.cached(query); ok {
 		res, err = tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	} else {
-		res, err = tx.Tx.ExecContext(ctx, query, args...)
+		res, err = tx.Tx.ExecContext(ctx, rebind(tx.db.engine, query), args...)
 	}
 	return res, storageError(err)
 }
@@ -79,5 +80,10 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	if st, ok := tx.cached(query); ok {
 		return tx.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return tx.Tx.QueryRowContext(ctx, query, args...)
+	return tx.Tx.QueryRowContext(ctx, rebind(tx.db.engine, query), args...)
+}
+
+// QueryContext runs a query in the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(ctx, rebind(tx.db.engine, query), args...)
 }

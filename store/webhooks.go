@@ -135,14 +135,52 @@ type Delivery struct {
 	Secrets []string
 }
 
-// DueWebhooks returns up to limit deliveries whose next attempt is due at now, oldest first.
+// WebhookLease is how long a server holds the deliveries it took. It is longer than a delivery
+// may take (the client's time-out is 10 s), so a delivery still claimed past it belongs to a
+// server that died mid-delivery, and is due again for any server.
+const WebhookLease = time.Minute
+
+// DueWebhooks claims up to limit deliveries (an event to one endpoint) whose next attempt is due
+// at now, oldest first, and returns them: their next attempt moves WebhookLease on, so no other
+// server (and no later tick of this one) sends them meanwhile; RecordAttempt then sets it for
+// real. Servers claiming at once skip each other's rows (SKIP LOCKED) rather than wait for them.
 func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
-	rows, err := db.ro.QueryContext(ctx, `SELECT d.event_id, w.merchant_id, COALESCE(e.payment_id, ''), d.type,
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	claim, err := tx.QueryContext(ctx, `UPDATE webhook_deliveries SET next_attempt_at = ? WHERE (event_id, endpoint_id) IN (
+		SELECT event_id, endpoint_id FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?
+		ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING event_id, endpoint_id`,
+		formatTime(now.Add(WebhookLease)), formatTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim due webhooks: %w", storageError(err))
+	}
+	var pairs []any
+	var where []string
+	for claim.Next() {
+		var ev, ep string
+		if err := claim.Scan(&ev, &ep); err != nil {
+			claim.Close()
+			return nil, err
+		}
+		pairs = append(pairs, ev, ep)
+		where = append(where, "(d.event_id = ? AND d.endpoint_id = ?)")
+	}
+	claim.Close()
+	if err := claim.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim due webhooks: %w", err)
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT d.event_id, w.merchant_id, COALESCE(e.payment_id, ''), d.type,
 		COALESCE(e.payload, me.payload, ''), d.created_at, d.attempts,
 		w.id, w.merchant_id, w.url, w.event_types, w.secret, w.previous_secret, w.previous_secret_until, w.created_at
 		FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
 		LEFT JOIN webhook_events e ON e.id = d.event_id LEFT JOIN merchant_events me ON me.id = d.event_id
-		WHERE d.next_attempt_at IS NOT NULL AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`, formatTime(now), limit)
+		WHERE `+strings.Join(where, " OR ")+` ORDER BY d.created_at, d.event_id`, pairs...)
 	if err != nil {
 		return nil, fmt.Errorf("store: due webhooks: %w", err)
 	}
@@ -162,7 +200,10 @@ func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]Deli
 		d.EndpointID, d.URL, d.Secrets = ep.ID, ep.URL, ep.Secrets(now)
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, tx.Commit()
 }
 
 // RecordAttempt logs one try of an event's delivery to an endpoint and schedules the next:

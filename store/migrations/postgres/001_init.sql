@@ -1,0 +1,114 @@
+-- PostgreSQL's twin of sqlite/001_init.sql. Times are TEXT as there (fixed-width UTC, so text
+-- order is time order) and flags BIGINT 0/1, so the store's Go code reads both engines alike.
+-- SQLite's implicit rowid, which orders rows created in the same microsecond, is a column here.
+CREATE TABLE settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+
+CREATE TABLE merchants (
+	id              TEXT PRIMARY KEY,
+	name            TEXT NOT NULL,
+	allowed_origins TEXT NOT NULL DEFAULT '[]',
+	creditor        TEXT NOT NULL,
+	signing_secret  TEXT NOT NULL,
+	created_at      TEXT NOT NULL
+);
+
+CREATE TABLE api_keys (
+	id          TEXT PRIMARY KEY,
+	merchant_id TEXT NOT NULL REFERENCES merchants(id),
+	hash        TEXT NOT NULL UNIQUE,
+	hint        TEXT NOT NULL,
+	created_at  TEXT NOT NULL,
+	revoked_at  TEXT
+);
+
+CREATE TABLE payments (
+	rowid            BIGSERIAL NOT NULL UNIQUE,
+	id               TEXT PRIMARY KEY,
+	merchant_id      TEXT NOT NULL REFERENCES merchants(id),
+	token            TEXT NOT NULL UNIQUE,
+	status           TEXT NOT NULL,
+	amount_minor     BIGINT NOT NULL CHECK (amount_minor > 0),
+	currency         TEXT NOT NULL,
+	reference        TEXT NOT NULL,
+	creditor         TEXT NOT NULL,
+	return_url       TEXT NOT NULL DEFAULT '',
+	locale           TEXT NOT NULL DEFAULT '',
+	preselect_bic    TEXT NOT NULL DEFAULT '',
+	country          TEXT NOT NULL DEFAULT '',
+	metadata         TEXT NOT NULL DEFAULT '{}',
+	bank_bic         TEXT NOT NULL DEFAULT '',
+	provider         TEXT NOT NULL DEFAULT '',
+	bank_status      TEXT NOT NULL DEFAULT '',
+	bank_accepted    BIGINT NOT NULL DEFAULT 0,
+	failure_reason   TEXT NOT NULL DEFAULT '',
+	idempotency_key  TEXT,
+	request_hash     TEXT NOT NULL DEFAULT '',
+	expires_at       TEXT NOT NULL,
+	created_at       TEXT NOT NULL,
+	updated_at       TEXT NOT NULL,
+	UNIQUE (merchant_id, idempotency_key)
+);
+CREATE INDEX payments_merchant_created ON payments (merchant_id, created_at DESC);
+CREATE INDEX payments_unfinished ON payments (status) WHERE status IN ('open', 'authorising', 'processing');
+
+CREATE TABLE payment_events (
+	id          BIGSERIAL PRIMARY KEY,
+	payment_id  TEXT NOT NULL REFERENCES payments(id),
+	from_status TEXT NOT NULL,
+	to_status   TEXT NOT NULL,
+	cause       TEXT NOT NULL,
+	bank_status TEXT NOT NULL DEFAULT '',
+	detail      TEXT NOT NULL DEFAULT '',
+	created_at  TEXT NOT NULL
+);
+CREATE INDEX payment_events_payment ON payment_events (payment_id, id);
+
+-- The log is append-only: the database itself refuses edits.
+CREATE FUNCTION payment_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'payment_events is append-only';
+END;
+$$;
+CREATE TRIGGER payment_events_no_update BEFORE UPDATE ON payment_events
+	FOR EACH ROW EXECUTE FUNCTION payment_events_append_only();
+CREATE TRIGGER payment_events_no_delete BEFORE DELETE ON payment_events
+	FOR EACH ROW EXECUTE FUNCTION payment_events_append_only();
+CREATE TRIGGER payment_events_no_truncate BEFORE TRUNCATE ON payment_events
+	FOR EACH STATEMENT EXECUTE FUNCTION payment_events_append_only();
+
+CREATE TABLE authorisations (
+	rowid            BIGSERIAL NOT NULL UNIQUE,
+	id               TEXT PRIMARY KEY,
+	payment_id       TEXT NOT NULL REFERENCES payments(id),
+	provider         TEXT NOT NULL,
+	bic              TEXT NOT NULL,
+	product          TEXT NOT NULL DEFAULT '',
+	bank_payment_id  TEXT NOT NULL DEFAULT '',
+	bank_auth_id     TEXT NOT NULL DEFAULT '',
+	approach         TEXT NOT NULL DEFAULT '',
+	method           TEXT NOT NULL DEFAULT '',
+	redirect_url     TEXT NOT NULL DEFAULT '',
+	autostart_token  TEXT NOT NULL DEFAULT '',
+	extra            TEXT NOT NULL DEFAULT '{}',
+	state_hash       TEXT UNIQUE,
+	state_used_at    TEXT,
+	psu_ip           TEXT NOT NULL DEFAULT '',
+	psu_user_agent   TEXT NOT NULL DEFAULT '',
+	sca_status       TEXT NOT NULL DEFAULT '',
+	app_launched     BIGINT NOT NULL DEFAULT 0,
+	active           BIGINT NOT NULL DEFAULT 1,
+	created_at       TEXT NOT NULL,
+	updated_at       TEXT NOT NULL
+);
+CREATE INDEX authorisations_payment ON authorisations (payment_id, created_at DESC);
+-- At most one live bank order per payment: reloads and new tabs resume it.
+CREATE UNIQUE INDEX authorisations_one_active ON authorisations (payment_id) WHERE active = 1;
+
+CREATE TABLE sessions (
+	id         TEXT PRIMARY KEY,
+	data       BYTEA NOT NULL,
+	expires_at TEXT NOT NULL
+);
