@@ -163,6 +163,9 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, c *wsRequest, act
 		{"ws.nav.security", "/merchant/security", "security", permRead},
 	}
 	for _, n := range nav {
+		if n.name == active && r.Method != http.MethodGet {
+			d.Path = n.href // a page drawn in answer to a form switches language on its GET page
+		}
 		if can(c.User.Role, n.p) {
 			d.Nav = append(d.Nav, views.NavItem{Href: n.href, Label: l.T(n.key), Current: n.name == active})
 		}
