@@ -68,7 +68,10 @@ func (p *person) do(method, path string, form url.Values) (*http.Response, strin
 	return resp, string(b)
 }
 
-func (p *person) get(path string) (*http.Response, string) { p.t.Helper(); return p.do("GET", path, nil) }
+func (p *person) get(path string) (*http.Response, string) {
+	p.t.Helper()
+	return p.do("GET", path, nil)
+}
 
 // post sends a form with the CSRF token of the page at from.
 func (p *person) post(from, path string, form url.Values) (*http.Response, string) {
