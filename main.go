@@ -53,6 +53,8 @@ commands:
   apikey create    mint an API key: --merchant (a merchant may hold several: rotate by creating one, then revoking the old)
   apikey list      list a merchant's API keys (id, prefix, created, revoked): --merchant
   apikey revoke    revoke an API key; the API refuses it within 5 seconds: --merchant, --id
+  user add         add a person to a merchant's workspace and print their one-time password link:
+                   --merchant, --email, --role owner|developer|support|viewer
   link             mint a signed payment link: --merchant, --amount, --currency, --reference [--per-visit]
   migrate          create or upgrade the database
 `
@@ -77,6 +79,8 @@ func run(args []string) error {
 		return identitySet(args[3:])
 	case len(args) > 1 && args[0] == "merchant" && args[1] == "brand":
 		return merchantBrand(args[2:])
+	case len(args) > 1 && args[0] == "user" && args[1] == "add":
+		return userAdd(args[2:], os.Stdout)
 	case len(args) > 1 && args[0] == "apikey" && args[1] == "create":
 		return apikeyCreate(args[2:])
 	case len(args) > 1 && args[0] == "apikey" && args[1] == "list":

@@ -88,6 +88,8 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 	call("POST", "/api/v1/payments", `{"amount":`, 400)
 	call("GET", "/api/v1/payments?limit=2", "", 200)
 	call("GET", "/api/v1/payments?status=open", "", 200)
+	call("GET", "/api/v1/payments/export?status=open&created_after=2026-01-01T00:00:00Z&q=Order", "", 200)
+	call("GET", "/api/v1/payments/export?created_before=yesterday", "", 422)
 	call("GET", "/api/v1/payments?created_after=2026-01-01T00:00:00Z&created_before=2099-01-01T00:00:00Z", "", 200)
 	call("GET", "/api/v1/payments/"+id, "", 200)
 	call("GET", "/api/v1/payments/pay_unknown", "", 404)

@@ -127,7 +127,11 @@ var hstsValue = []string{"max-age=31536000"}
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
-			if v := recover(); v != nil && v != http.ErrAbortHandler {
+			v := recover()
+			if v == http.ErrAbortHandler {
+				panic(v) // net/http cuts the connection: a stream broken midway must not look complete
+			}
+			if v != nil {
 				s.logger.ErrorContext(r.Context(), "panic", slog.String("request_id", requestIDFrom(r.Context())),
 					slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
 				http.Error(w, "internal error", http.StatusInternalServerError)

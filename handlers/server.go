@@ -22,8 +22,6 @@ import (
 // checkout service.
 type Store interface {
 	MerchantByAPIKey(ctx context.Context, key string) (*payment.Merchant, error)
-	LiveAPIKey(ctx context.Context, key string) (*store.APIKey, error)
-	APIKey(ctx context.Context, id string) (*store.APIKey, error)
 	APIKeys(ctx context.Context, merchantID string) ([]store.APIKey, error)
 	RevokeAPIKey(ctx context.Context, merchantID, id string) error
 	Merchant(ctx context.Context, id string) (*payment.Merchant, error)
@@ -54,6 +52,33 @@ type Store interface {
 	EndpointDeliveries(ctx context.Context, merchantID, endpointID string, limit int) ([]payment.WebhookDelivery, error)
 	// Subscribe wakes a shopper's event stream when its payment changes, on any server.
 	Subscribe(paymentID string) (<-chan struct{}, func())
+	WorkspaceStore
+}
+
+// WorkspaceStore is what the merchant's workspace reads and writes beyond payments: people,
+// their sessions and second factor, sign-in failures and the audit log.
+type WorkspaceStore interface {
+	CreateAPIKey(ctx context.Context, merchantID string) (string, error)
+	PaymentFacets(ctx context.Context, merchantID string) (bics, providers []string, err error)
+	CreateUser(ctx context.Context, merchantID, email string, role store.Role) (*store.User, string, error)
+	User(ctx context.Context, id string) (*store.User, error)
+	Users(ctx context.Context, merchantID string) ([]store.User, error)
+	SetRole(ctx context.Context, merchantID, userID string, role store.Role) error
+	PasswordTokenUser(ctx context.Context, token string) (*store.User, error)
+	SetPassword(ctx context.Context, token, password string) (*store.User, error)
+	CheckPassword(ctx context.Context, email, password string) (*store.User, error)
+	EnableTOTP(ctx context.Context, userID, secret, code string) error
+	DisableTOTP(ctx context.Context, userID string) error
+	UseTOTP(ctx context.Context, userID, code string) error
+	StartUserSession(ctx context.Context, userID, ip string) (string, error)
+	SessionUser(ctx context.Context, token string) (*store.User, error)
+	EndUserSession(ctx context.Context, token string) error
+	EndUserSessions(ctx context.Context, userID string) (int, error)
+	RecordSignInFailure(ctx context.Context, email, ip string) error
+	SignInFailures(ctx context.Context, scope, key string, window time.Duration) (int, error)
+	ClearSignInFailures(ctx context.Context, email string) error
+	Audit(ctx context.Context, e store.AuditEntry) error
+	AuditLog(ctx context.Context, merchantID string, before int64, limit int) ([]store.AuditEntry, int64, error)
 }
 
 // PaymentFilter narrows a payment listing (the store's type, named here for the interface).

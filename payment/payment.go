@@ -197,4 +197,8 @@ type ListFilter struct {
 	CreatedBefore time.Time // exclusive; zero: no bound
 	Limit         int
 	Cursor        string // the id of the last payment of the previous page
+	// Query finds payments by id, reference (a part of it), amount (as a decimal) or bank BIC.
+	Query    string
+	BankBIC  string // the bank chosen, by BIC
+	Provider string // the provider that carried the payment
 }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,9 +51,11 @@ func rebind(e engine, query string) string {
 var jsonExtract = regexp.MustCompile(`json_extract\(([a-z_.]+), '\$\.([a-z_]+)'\)`)
 
 // numberPlaceholders turns each `?` outside quotes into $1, $2… in order; an explicitly
-// numbered `?N` (a value used twice) becomes $N. It also writes json_extract as PostgreSQL does.
+// numbered `?N` (a value used twice) becomes $N. It also writes json_extract and LIKE as PostgreSQL does.
 func numberPlaceholders(query string) string {
 	query = jsonExtract.ReplaceAllString(query, "($1::jsonb ->> '$2')")
+	// SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE is that.
+	query = strings.ReplaceAll(query, " LIKE ", " ILIKE ")
 	var b strings.Builder
 	b.Grow(len(query) + 16)
 	n, quoted := 0, false
@@ -80,4 +84,19 @@ func flag(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// exec, query and queryRow run a statement outside a transaction in the engine's dialect, for
+// the few writes and reads that need no transaction of their own (sign-in bookkeeping, the audit
+// log).
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.db.ExecContext(ctx, rebind(db.engine, query), args...)
+}
+
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.db.QueryContext(ctx, rebind(db.engine, query), args...)
+}
+
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.db.QueryRowContext(ctx, rebind(db.engine, query), args...)
 }

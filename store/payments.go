@@ -233,6 +233,19 @@ func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFil
 		where = append(where, "created_at < ?")
 		args = append(args, formatTime(f.CreatedBefore))
 	}
+	if f.BankBIC != "" {
+		where = append(where, "bank_bic = ?")
+		args = append(args, f.BankBIC)
+	}
+	if f.Provider != "" {
+		where = append(where, "provider = ?")
+		args = append(args, f.Provider)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		w, a := searchClause(q)
+		where = append(where, w)
+		args = append(args, a...)
+	}
 	if f.Cursor != "" {
 		var created string
 		var rowid int64

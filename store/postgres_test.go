@@ -42,15 +42,17 @@ func TestPostgresStore(t *testing.T) {
 		{"WebhookClaims", TestWebhookClaims},
 		{"Subscribe", TestSubscribe},
 		{"AttemptFields", TestAttemptFields},
+		{"Users", TestUsers},
 	} {
 		t.Run(tc.name, tc.test)
 	}
 }
 
-// sqliteOnly are the store's tests that are about SQLite alone (its file lock, the row cache
+// sqliteOnly are the store's tests that are about SQLite alone or touch no database (its file lock, the row cache
 // kept only there, the dialect's rewriting) or are the PostgreSQL runs themselves.
 var sqliteOnly = map[string]bool{"TestLockRefusesASecondServer": true, "TestRowCacheBounded": true,
-	"TestRowCacheRefusesARacedRead": true, "TestRebind": true, "TestPostgresStore": true, "TestPostgresCopyFromSQLite": true}
+	"TestRowCacheRefusesARacedRead": true, "TestRebind": true, "TestPostgresStore": true, "TestPostgresCopyFromSQLite": true,
+	"TestTOTPCode": true} // TOTPCode: arithmetic, no database
 
 // TestEveryStoreTestRunsOnPostgres fails when a store test is added without a place in
 // TestPostgresStore's list, so the whole suite keeps running on both engines.
