@@ -370,7 +370,7 @@ func shoppersProcess() {
 		}
 		fmt.Println("hold", k)
 		calls, h2 := bankCalls.Load(), bankHTTP2.Load()
-		r := hold(e, paths[:k], clients[:k])
+		r := hold(e, paths[:k], clients[:k], *holdFor)
 		r.BankCalls, r.HTTP2Calls = bankCalls.Load()-calls, bankHTTP2.Load()-h2
 		b, _ := json.Marshal(r)
 		fmt.Println("result", string(b))
@@ -386,14 +386,14 @@ var bankCalls, bankHTTP2 atomic.Int64
 // hold keeps the shoppers waiting for -hold, each listening to its page's event stream as live.js
 // does, and counts late frames (event n after second n of the stream is over), repeated ones (the
 // same payload as the second before) and errors.
-func hold(e *env, paths []string, clients []*http.Client) levelResult {
+func hold(e *env, paths []string, clients []*http.Client, holdFor time.Duration) levelResult {
 	var frames, late, stale, errs atomic.Int64
 	var firstErr atomic.Value
 	fail := func(err error) {
 		errs.Add(1)
 		firstErr.CompareAndSwap(nil, err.Error())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *holdFor)
+	ctx, cancel := context.WithTimeout(context.Background(), holdFor)
 	defer cancel()
 	var wg sync.WaitGroup
 	for i := range paths {

@@ -47,7 +47,7 @@ var (
 	shoppers    = flag.String("shoppers", "500,1000,2000,3000,4000,6000,10000", "BankID capacity levels: shoppers waiting at once")
 	holdFor     = flag.Duration("hold", 8*time.Second, "how long each capacity level is held")
 	out         = flag.String("out", "bench/results.md", "where the table goes")
-	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys,shopper,browser); all when empty")
+	only        = flag.String("only", "", "comma-separated parts to run (page,create,qr,capacity,journeys,shopper,browser,cluster); all when empty")
 	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the checkout page and creation measurements here")
 	memProfile  = flag.String("memprofile", "", "write an allocation profile of the whole run here")
 )
@@ -384,6 +384,10 @@ func main() {
 	if want("shopper") {
 		// 6. What the shopper waits for, with banks as slow as real ones.
 		rows = append(rows, shopperTimes(e.dir)...)
+	}
+	if want("cluster") {
+		// 7. Several servers: SQLite alone, PostgreSQL with one, two and three behind a proxy.
+		rows = append(rows, clusterRows(e.dir)...)
 	}
 	if want("browser") {
 		// 5. What the shopper's browser does on each page.
