@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -239,11 +240,12 @@ func (s *Server) getPayment(w http.ResponseWriter, r *http.Request, m *payment.M
 	return nil
 }
 
-func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
-	q := r.URL.Query()
-	f := payment.ListFilter{Status: payment.Status(q.Get("status")), Cursor: q.Get("cursor")}
+// apiFilter reads the listing filters the API's payment list and export share: status and the
+// creation time range (RFC 3339).
+func apiFilter(q url.Values) (payment.ListFilter, error) {
+	f := payment.ListFilter{Status: payment.Status(q.Get("status"))}
 	if f.Status != "" && !f.Status.Valid() {
-		return &payment.FieldError{Field: "status", Message: "is not a payment status"}
+		return f, &payment.FieldError{Field: "status", Message: "is not a payment status"}
 	}
 	for _, tf := range []struct {
 		name string
@@ -252,11 +254,21 @@ func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, m *payment
 		if v := q.Get(tf.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				return &payment.FieldError{Field: tf.name, Message: "must be an RFC 3339 time such as 2026-11-25T12:00:00Z"}
+				return f, &payment.FieldError{Field: tf.name, Message: "must be an RFC 3339 time such as 2026-11-25T12:00:00Z"}
 			}
 			*tf.to = t
 		}
 	}
+	return f, nil
+}
+
+func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
+	q := r.URL.Query()
+	f, err := apiFilter(q)
+	if err != nil {
+		return err
+	}
+	f.Cursor = q.Get("cursor")
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 100 {

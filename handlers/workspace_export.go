@@ -64,23 +64,12 @@ func (s *Server) exportFromWorkspace(w http.ResponseWriter, r *http.Request, c *
 // exportPayments is GET /api/v1/payments/export: the same CSV, filtered by the query.
 func (s *Server) exportPayments(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
 	q := r.URL.Query()
-	f := payment.ListFilter{Status: payment.Status(q.Get("status")), Query: q.Get("q"), BankBIC: strings.ToUpper(q.Get("bank")), Provider: q.Get("provider")}
-	if f.Status != "" && !f.Status.Valid() {
-		return &payment.FieldError{Field: "status", Message: "is not a payment status"}
+	f, err := apiFilter(q)
+	if err != nil {
+		return err
 	}
-	for _, tf := range []struct {
-		name string
-		to   *time.Time
-	}{{"created_after", &f.CreatedAfter}, {"created_before", &f.CreatedBefore}} {
-		if v := q.Get(tf.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return &payment.FieldError{Field: tf.name, Message: "must be an RFC 3339 time such as 2026-11-25T12:00:00Z"}
-			}
-			*tf.to = t
-		}
-	}
-	err := s.writeCSV(r.Context(), w, m.ID, f, "payments.csv")
+	f.Query, f.BankBIC, f.Provider = q.Get("q"), strings.ToUpper(q.Get("bank")), q.Get("provider")
+	err = s.writeCSV(r.Context(), w, m.ID, f, "payments.csv")
 	if errors.Is(err, payment.ErrNotFound) {
 		return &apiError{Status: 404, Code: "not_found", Title: "Not found", Detail: "no such payment"}
 	}
