@@ -28,18 +28,20 @@ const (
 	permKeys                        // see, create and revoke API keys
 	permPeople                      // invite people and change their roles
 	permAudit                       // read the audit log
+	permLinks                       // create and deactivate payment links
+	permWebhooks                    // manage webhook endpoints
 )
 
-// can reports whether a role has a permission: owner everything, developer keys and webhooks,
-// support payments (cancel included), viewer reading.
+// can reports whether a role has a permission: owner everything, developer keys, webhooks and
+// links, support payments (cancel included) and links, viewer reading (links included).
 func can(role store.Role, p permission) bool {
 	switch role {
 	case store.RoleOwner:
 		return true
 	case store.RoleDeveloper:
-		return p == permRead || p == permRedeliver || p == permKeys
+		return p == permRead || p == permRedeliver || p == permKeys || p == permLinks || p == permWebhooks
 	case store.RoleSupport:
-		return p == permRead || p == permCancel || p == permRedeliver
+		return p == permRead || p == permCancel || p == permRedeliver || p == permLinks
 	case store.RoleViewer:
 		return p == permRead
 	}
@@ -157,6 +159,8 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, c *wsRequest, act
 		p               permission
 	}{
 		{"ws.nav.payments", "/merchant", "payments", permRead},
+		{"ws.nav.links", "/merchant/links", "links", permRead},
+		{"ws.nav.webhooks", "/merchant/webhooks", "webhooks", permWebhooks},
 		{"ws.nav.keys", "/merchant/keys", "keys", permKeys},
 		{"ws.nav.people", "/merchant/people", "people", permPeople},
 		{"ws.nav.audit", "/merchant/audit", "audit", permAudit},
