@@ -37,6 +37,7 @@ generate:
 lint: generate
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 	go vet ./...
+	go tool staticcheck ./...
 	git diff --exit-code -- '*_templ.go'
 
 # Runs every fuzz target for a minute each (FUZZTIME=10m for a longer run). FuzzCallback goes

@@ -78,7 +78,7 @@ func newHookLog(t *testing.T) *hookLog {
 		defer l.mu.Unlock()
 		l.got = append(l.got, delivered{path: r.URL.Path, hdr: r.Header.Clone(), body: body, typ: ev.Type})
 		if l.fail && r.URL.Path == "/down" {
-			http.Error(w, "down", 503)
+			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
 		w.WriteHeader(204)

@@ -122,7 +122,7 @@ func TestPayseraDeniedAndCancel(t *testing.T) {
 		// Cancelled by the merchant once the payment exists at Paysera: DELETE, 204.
 		id, path = mk()
 		resp = h.chooseBank(path, "EVIULT2V")
-		resp, _ = h.get(h.payseraPage(resp.Header.Get("Location"), "approve"))
+		h.get(h.payseraPage(resp.Header.Get("Location"), "approve"))
 		if code, p := h.api("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 || p["status"] != "cancelled" {
 			t.Fatalf("cancel: %d %v", code, p)
 		}

@@ -19,8 +19,6 @@ import (
 	"paybybank/store"
 )
 
-type merchantKey struct{}
-
 // api authenticates the merchant by bearer key and funnels errors to problem+json.
 func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -130,13 +130,12 @@ func load(conc int, d time.Duration, fn func(worker int) error) *result {
 }
 
 type env struct {
-	base    string
-	app     *app.App
-	db      *store.DB
-	key     string
-	client  *http.Client
-	dir     string
-	profile string
+	base   string
+	app    *app.App
+	db     *store.DB
+	key    string
+	client *http.Client
+	dir    string
 }
 
 // transport is shared by every simulated browser: each keeps its own cookies, not its own pool.
