@@ -16,7 +16,6 @@ import (
 
 	"paybybank/checkout"
 	"paybybank/payment"
-	"paybybank/store"
 )
 
 // api authenticates the merchant by bearer key and funnels errors to problem+json.
@@ -63,7 +62,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, m *payment.M
 	sum := sha256.Sum256(body)
 	stored, err := s.store.BeginIdempotent(r.Context(), m.ID, key, r.Method+" "+r.URL.Path, hex.EncodeToString(sum[:]))
 	switch {
-	case errors.Is(err, store.ErrInProgress):
+	case errors.Is(err, payment.ErrIdempotencyInProgress):
 		writeProblem(w, r, s.logger, &apiError{Status: 409, Code: "idempotency_in_progress", Title: "Request in progress", Detail: "a request with this Idempotency-Key is still being answered; retry shortly", Field: "Idempotency-Key"})
 		return
 	case err != nil:

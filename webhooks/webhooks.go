@@ -21,12 +21,11 @@ import (
 	"time"
 
 	"paybybank/payment"
-	"paybybank/store"
 )
 
 // Store is what the dispatcher needs of the outbox.
 type Store interface {
-	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]payment.DueWebhook, error)
 	RecordAttempt(ctx context.Context, eventID, endpointID string, a payment.WebhookAttempt, delivered bool, next time.Time) error
 }
 
@@ -144,7 +143,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) int {
 	return delivered
 }
 
-func (d *Dispatcher) deliver(ctx context.Context, dl store.Delivery) bool {
+func (d *Dispatcher) deliver(ctx context.Context, dl payment.DueWebhook) bool {
 	now := d.Now()
 	a := payment.WebhookAttempt{URL: dl.URL, AttemptedAt: now}
 	ok := false
@@ -167,7 +166,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dl store.Delivery) bool {
 	return ok
 }
 
-func (d *Dispatcher) post(ctx context.Context, dl store.Delivery, now time.Time, a *payment.WebhookAttempt) error {
+func (d *Dispatcher) post(ctx context.Context, dl payment.DueWebhook, now time.Time, a *payment.WebhookAttempt) error {
 	body := []byte(dl.Event.Payload)
 	ts := now.Unix()
 	sig, err := Signatures(dl.Secrets, dl.Event.ID, ts, body)
