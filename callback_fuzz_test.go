@@ -47,7 +47,7 @@ func FuzzCallback(f *testing.F) {
 // payment may move.
 func FuzzCallbackNext(f *testing.F) {
 	ctx := context.Background()
-	db := store.NewDB(f.TempDir() + "/pbb.db")
+	db := store.NewDB(f.TempDir()+"/pbb.db", nil)
 	if err := db.Open(); err != nil {
 		f.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func FuzzCallbackNext(f *testing.F) {
 	if err := db.CreateMerchant(ctx, m); err != nil {
 		f.Fatal(err)
 	}
-	svc := checkout.New(db, nil, "https://pay.example", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := checkout.New(db, nil, "https://pay.example", slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	p, _, err := svc.CreatePayment(ctx, m, checkout.NewPayment{Amount: "249.00", Currency: "SEK", Reference: "Order 1"}, "", "")
 	if err != nil {
 		f.Fatal(err)

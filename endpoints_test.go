@@ -99,7 +99,6 @@ func TestWebhookEndpointsRotationAndTypes(t *testing.T) {
 	h := newHarness(t)
 	hooks := newHookLog(t)
 	hooks.fail = true
-	h.app.Webhooks.Now = h.clock.Now
 	// Two endpoints: one for every event, one only for completions (and down).
 	code, all := h.api("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/all"}`)
 	if code != 201 || all["secret"] == nil || all["event_types"].([]any)[0] != "*" {
@@ -290,7 +289,6 @@ func TestOperatorMetricsBusinessSeries(t *testing.T) {
 	// after the bank refused the first tries.
 	cancelled, _ := h.createPayment("")
 	h.api("POST", "/api/v1/payments/"+cancelled+"/cancel", "")
-	h.app.Webhooks.Now = h.clock.Now
 	h.app.Webhooks.DeliverDue(t.Context())
 	_, path := h.createPayment("")
 	_, page := h.get(path)

@@ -77,8 +77,7 @@ func newHarness(t *testing.T) *harness {
 // start builds the app on the harness's database; a restart keeps the fake bank's memory,
 // as a real bank keeps its own across our crash.
 func (h *harness) start(prev *app.App) {
-	h.db = store.NewDB(h.dbPath)
-	h.db.Now = h.clock.Now
+	h.db = store.NewDB(h.dbPath, h.clock.Now)
 	if err := h.db.Open(); err != nil {
 		h.t.Fatal(err)
 	}
@@ -86,7 +85,7 @@ func (h *harness) start(prev *app.App) {
 		h.t.Fatal(err)
 	}
 	url := "http://" + h.srv.Listener.Addr().String()
-	c := &app.Config{Addr: h.srv.Listener.Addr().String(), PublicURL: url, SelfURL: url, Sandbox: true, BankBackoff: time.Millisecond}
+	c := &app.Config{Addr: h.srv.Listener.Addr().String(), PublicURL: url, SelfURL: url, Sandbox: true, BankBackoff: time.Millisecond, Now: h.clock.Now}
 	if prev != nil {
 		c.ReuseSandbox = prev.Sandbox
 	}
@@ -94,9 +93,7 @@ func (h *harness) start(prev *app.App) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	a.Checkout.Now = h.clock.Now
 	a.Checkout.PollEvery = 0 // the clock stands still in tests: ask the bank every time
-	a.Sandbox.OpenPayments.Now = h.clock.Now
 	h.app = a
 	h.srv.Config.Handler = a.Handler
 	if prev == nil {

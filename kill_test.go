@@ -366,7 +366,7 @@ func TestSIGTERMDuringBankCall(t *testing.T) {
 		t.Fatalf("the workers were not joined before the database closed:\n%s", log)
 	}
 
-	db := store.NewDB(dir + "/pbb.db")
+	db := store.NewDB(dir+"/pbb.db", nil)
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}

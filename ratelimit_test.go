@@ -21,7 +21,7 @@ func TestRateLimitCoversEveryPublicRoute(t *testing.T) {
 	_, path := h.createPayment("")
 	url := h.srv.URL
 	a, err := app.Build(&app.Config{Addr: h.srv.Listener.Addr().String(), PublicURL: url, SelfURL: url, Sandbox: true,
-		RateLimit: 20, ReuseSandbox: h.app.Sandbox}, h.db, bytes.Repeat([]byte{7}, 32), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		RateLimit: 20, ReuseSandbox: h.app.Sandbox, Now: h.clock.Now}, h.db, bytes.Repeat([]byte{7}, 32), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

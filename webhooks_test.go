@@ -97,7 +97,6 @@ func TestWebhooksSignedRetriedRedelivered(t *testing.T) {
 		t.Fatalf("received %v", got)
 	}
 	h.clock.Add(10 * time.Second)
-	h.app.Webhooks.Now = h.clock.Now
 	h.app.Webhooks.DeliverDue(t.Context())
 	if got := rc.types(); len(got) != 2 || got[1] != "payment.authorising" || rc.invalid != 0 {
 		t.Fatalf("after retry: %v (invalid %d)", got, rc.invalid)

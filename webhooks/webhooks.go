@@ -85,11 +85,27 @@ func NextAttempt(created, now time.Time, attempts int) time.Time {
 // retried on its own schedule with the event's id. Several go out at once; one slow endpoint does
 // not hold up the others beyond its time-out.
 type Dispatcher struct {
-	Store  Store
-	Client *http.Client // with a time-out; 10 s by default
-	Logger *slog.Logger
-	Now    func() time.Time
-	Tick   time.Duration
+	store  Store
+	client *http.Client
+	logger *slog.Logger
+	now    func() time.Time
+	// Tick is how often Run looks for due events; a second by default.
+	Tick time.Duration
+}
+
+// New returns a dispatcher sending store's due events with client (nil: a 10 s time-out); now
+// is the clock deliveries fall due by (nil: time.Now), the same the store reads (app.Config.Now).
+func New(store Store, client *http.Client, logger *slog.Logger, now func() time.Time) *Dispatcher {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Dispatcher{store: store, client: client, logger: logger, now: now}
 }
 
 // Run delivers due events every Tick until ctx ends. Events survive restarts: they are rows.
@@ -111,15 +127,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 
 // DeliverDue sends every event due now and returns how many were delivered.
 func (d *Dispatcher) DeliverDue(ctx context.Context) int {
-	if d.Client == nil {
-		d.Client = &http.Client{Timeout: 10 * time.Second}
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	due, err := d.Store.DueWebhooks(ctx, d.Now(), 100)
+	due, err := d.store.DueWebhooks(ctx, d.now(), 100)
 	if err != nil {
-		d.Logger.WarnContext(ctx, "webhooks due", slog.String("error", err.Error()))
+		d.logger.WarnContext(ctx, "webhooks due", slog.String("error", err.Error()))
 		return 0
 	}
 	var wg sync.WaitGroup
@@ -144,7 +154,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) int {
 }
 
 func (d *Dispatcher) deliver(ctx context.Context, dl payment.DueWebhook) bool {
-	now := d.Now()
+	now := d.now()
 	a := payment.WebhookAttempt{URL: dl.URL, AttemptedAt: now}
 	ok := false
 	if dl.URL == "" {
@@ -158,10 +168,10 @@ func (d *Dispatcher) deliver(ctx context.Context, dl payment.DueWebhook) bool {
 	if !ok {
 		next = NextAttempt(dl.Event.CreatedAt, now, dl.Event.Attempts+1)
 	}
-	if err := d.Store.RecordAttempt(context.WithoutCancel(ctx), dl.Event.ID, dl.EndpointID, a, ok, next); err != nil {
-		d.Logger.ErrorContext(ctx, "webhook attempt not recorded", slog.String("event_id", dl.Event.ID), slog.String("error", err.Error()))
+	if err := d.store.RecordAttempt(context.WithoutCancel(ctx), dl.Event.ID, dl.EndpointID, a, ok, next); err != nil {
+		d.logger.ErrorContext(ctx, "webhook attempt not recorded", slog.String("event_id", dl.Event.ID), slog.String("error", err.Error()))
 	}
-	d.Logger.InfoContext(ctx, "webhook", slog.String("event_id", dl.Event.ID), slog.String("endpoint_id", dl.EndpointID),
+	d.logger.InfoContext(ctx, "webhook", slog.String("event_id", dl.Event.ID), slog.String("endpoint_id", dl.EndpointID),
 		slog.String("type", dl.Event.Type), slog.Int("status", a.StatusCode), slog.Bool("delivered", ok), slog.String("error", a.Error))
 	return ok
 }
@@ -183,7 +193,7 @@ func (d *Dispatcher) post(ctx context.Context, dl payment.DueWebhook, now time.T
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("webhook-signature", sig)
 	start := time.Now()
-	resp, err := d.Client.Do(req)
+	resp, err := d.client.Do(req)
 	a.DurationMS = time.Since(start).Milliseconds()
 	if err != nil {
 		return err

@@ -176,7 +176,7 @@ func serveWith(dir, dbName string, configure func(*app.Config), also slog.Handle
 		return nil, err
 	}
 	base := "http://" + ln.Addr().String()
-	db := store.NewDB(filepath.Join(dir, dbName))
+	db := store.NewDB(filepath.Join(dir, dbName), nil)
 	if err := db.Open(); err != nil {
 		return nil, err
 	}
