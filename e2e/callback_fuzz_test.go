@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"paybybank/checkout"
+	"paybybank/internal/e2etest"
 	"paybybank/payment"
 	"paybybank/store"
 )
@@ -28,13 +29,13 @@ func FuzzCallback(f *testing.F) {
 		if err != nil {
 			return
 		}
-		h := newHarness(t)
-		id, _ := h.createPayment("")
-		resp, _ := h.get("/callback?" + vals.Encode())
+		h := e2etest.New(t)
+		id, _ := h.CreatePayment("")
+		resp, _ := h.Get("/callback?" + vals.Encode())
 		if resp.StatusCode != 400 {
 			t.Fatalf("callback %q answered %d", q, resp.StatusCode)
 		}
-		if st, _ := h.status(id); st != "open" {
+		if st, _ := h.Status(id); st != "open" {
 			t.Fatalf("callback %q changed a payment to %s", q, st)
 		}
 	})
