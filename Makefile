@@ -28,7 +28,7 @@ test: tools
 
 # Retakes the README's screenshots with the browser tests.
 screenshots: tools
-	SCREENSHOTS=$(CURDIR)/docs go test -count=1 -run 'TestBrowser(RedirectJourney|DecoupledPhone)' .
+	SCREENSHOTS=$(CURDIR)/docs go test -count=1 -run 'TestBrowser(RedirectJourney|DecoupledPhone)' ./e2e
 
 # Regenerates the templ views; the generated *_templ.go files are committed.
 generate:
@@ -37,6 +37,7 @@ generate:
 lint: generate
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 	go vet ./...
+	go tool staticcheck ./...
 	git diff --exit-code -- '*_templ.go'
 
 # Runs every fuzz target for a minute each (FUZZTIME=10m for a longer run). FuzzCallback goes
@@ -48,8 +49,8 @@ fuzz:
 	go test -run XXX -fuzz '^FuzzIBAN$$' -fuzztime $(FUZZTIME) ./payment
 	go test -run XXX -fuzz '^FuzzLifecycle$$' -fuzztime $(FUZZTIME) ./payment
 	go test -run XXX -fuzz '^FuzzDecodeStrict$$' -fuzztime $(FUZZTIME) ./handlers
-	go test -run XXX -fuzz '^FuzzCallbackNext$$' -fuzztime $(FUZZTIME) .
-	go test -run XXX -fuzz '^FuzzCallback$$' -fuzztime $(FUZZTIME) .
+	go test -run XXX -fuzz '^FuzzCallbackNext$$' -fuzztime $(FUZZTIME) ./e2e
+	go test -run XXX -fuzz '^FuzzCallback$$' -fuzztime $(FUZZTIME) ./e2e
 
 # Measures throughput and capacity against baselines in the same run; writes bench/results.md.
 # It needs npm (Lighthouse, pinned in package.json) and Chromium for the browser rows.

@@ -15,7 +15,7 @@ import (
 // revoke the old one; the revoked key is refused from then on.
 func TestAPIKeyCommands(t *testing.T) {
 	path := t.TempDir() + "/pbb.db"
-	db := store.NewDB(path)
+	db := store.NewDB(path, nil)
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestAPIKeyCommands(t *testing.T) {
 		}
 	}
 
-	db = store.NewDB(path)
+	db = store.NewDB(path, nil)
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -11,33 +11,34 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"paybybank/internal/e2etest"
 	"paybybank/store"
 )
 
 // payAtNordea takes a payment through the sandbox Nordea's redirect and approves or denies it.
-func (h *harness) payAtNordea(path, decision string) {
-	h.t.Helper()
-	resp := h.chooseBank(path, "NDEASESS")
-	expectCode(h.t, resp, 303)
-	resp = h.approveAtBank(resp.Header.Get("Location"), decision)
-	h.get(resp.Header.Get("Location"))
-	h.clock.Add(5 * time.Second)
-	h.get(path + "/status?page=processing")
+func payAtNordea(h *e2etest.Harness, path, decision string) {
+	h.T.Helper()
+	resp := h.ChooseBank(path, "NDEASESS")
+	e2etest.ExpectCode(h.T, resp, 303)
+	resp = h.ApproveAtBank(resp.Header.Get("Location"), decision)
+	h.Get(resp.Header.Get("Location"))
+	h.Clock.Add(5 * time.Second)
+	h.Get(path + "/status?page=processing")
 }
 
 // signInWith fills the sign-in form.
-func (b *tab) signInWith(email, password string) {
-	b.t.Helper()
-	b.open("/merchant")
-	b.waitText("Merchant sign-in")
-	b.run(chromedp.SendKeys("#email", email, chromedp.ByQuery), chromedp.SendKeys("#password", password, chromedp.ByQuery))
-	b.click(`form[action="/merchant/login"] button`)
+func signInWith(b *e2etest.Tab, email, password string) {
+	b.T.Helper()
+	b.Open("/merchant")
+	b.WaitText("Merchant sign-in")
+	b.Run(chromedp.SendKeys("#email", email, chromedp.ByQuery), chromedp.SendKeys("#password", password, chromedp.ByQuery))
+	b.Click(`form[action="/merchant/login"] button`)
 }
 
-func (b *tab) text(js string) string {
-	b.t.Helper()
+func text(b *e2etest.Tab, js string) string {
+	b.T.Helper()
 	var s string
-	b.eval(js, &s)
+	b.Eval(js, &s)
 	return s
 }
 
@@ -47,58 +48,58 @@ func (b *tab) text(js string) string {
 // password through the link, cancels a payment and cannot see the keys. axe-core checks every
 // page on the way.
 func TestBrowserWorkspace(t *testing.T) {
-	h := newHarness(t)
-	needBrowser(t)
+	h := e2etest.New(t)
+	e2etest.NeedBrowser(t)
 	long := "Order 2291 - espresso machine, gift wrapped, deliver to the reception desk on floor 4, attention Maria"
 	for _, p := range []struct{ ref, amount, decision string }{{"Order 2288", "89.90", "approve"}, {"Order 2289", "310.00", "deny"}, {"Order 2290", "45.50", "approve"}} {
-		_, path := h.createPayment(`"reference":"` + p.ref + `","amount":"` + p.amount + `"`)
-		h.payAtNordea(path, p.decision)
+		_, path := h.CreatePayment(`"reference":"` + p.ref + `","amount":"` + p.amount + `"`)
+		payAtNordea(h, path, p.decision)
 	}
-	idLong, _ := h.createPayment(`"reference":"` + long + `","amount":"1249.00"`)
-	idCancel, _ := h.createPayment(`"reference":"Order 2292","amount":"19.00"`)
-	idOpen, _ := h.createPayment(`"reference":"Order 2293","amount":"560.00"`)
-	h.api("POST", "/api/v1/payments/"+idCancel+"/cancel", "")
-	owner := h.addPerson("owner@shop.example", store.RoleOwner)
+	idLong, _ := h.CreatePayment(`"reference":"` + long + `","amount":"1249.00"`)
+	idCancel, _ := h.CreatePayment(`"reference":"Order 2292","amount":"19.00"`)
+	idOpen, _ := h.CreatePayment(`"reference":"Order 2293","amount":"560.00"`)
+	h.API("POST", "/api/v1/payments/"+idCancel+"/cancel", "")
+	owner := addPerson(h, "owner@shop.example", store.RoleOwner)
 
-	b := newTab(t, h, tabOption{width: 1280, height: 900})
-	b.signInWith(owner.email, owner.password)
-	b.waitText("owner@shop.example")
-	b.axe("payments")
-	b.screenshot("workspace")
+	b := e2etest.NewTab(t, h, e2etest.TabOption{Width: 1280, Height: 900})
+	signInWith(b, owner.email, owner.password)
+	b.WaitText("owner@shop.example")
+	b.Axe("payments")
+	b.Screenshot("workspace")
 
 	// Two-step sign-in on, then off and on again through the sign-in's second step.
-	b.open("/merchant/security")
-	b.waitText("Sign out everywhere")
-	b.axe("security")
-	b.click("#totp-on")
-	b.waitText("Or enter this secret by hand")
-	b.axe("two-step set-up")
-	secret := b.text(`document.getElementById("totp-secret").textContent`)
-	b.run(chromedp.SendKeys("#code", store.TOTPCode(secret, h.clock.Now()), chromedp.ByQuery))
-	b.click(`form[action="/merchant/security/totp/confirm"] button`)
-	b.waitText("Two-step sign-in is now on")
-	b.click(".ws-out button")
-	b.waitText("Merchant sign-in")
-	b.signInWith(owner.email, owner.password)
-	b.waitText("6-digit code")
-	b.axe("sign-in code")
-	h.clock.Add(30 * time.Second) // the code used to turn it on is spent
-	b.run(chromedp.SendKeys("#code", store.TOTPCode(secret, h.clock.Now()), chromedp.ByQuery))
-	b.click(`form[action="/merchant/login/code"] button`)
-	b.waitText("owner@shop.example")
+	b.Open("/merchant/security")
+	b.WaitText("Sign out everywhere")
+	b.Axe("security")
+	b.Click("#totp-on")
+	b.WaitText("Or enter this secret by hand")
+	b.Axe("two-step set-up")
+	secret := text(b, `document.getElementById("totp-secret").textContent`)
+	b.Run(chromedp.SendKeys("#code", store.TOTPCode(secret, h.Clock.Now()), chromedp.ByQuery))
+	b.Click(`form[action="/merchant/security/totp/confirm"] button`)
+	b.WaitText("Two-step sign-in is now on")
+	b.Click(".ws-out button")
+	b.WaitText("Merchant sign-in")
+	signInWith(b, owner.email, owner.password)
+	b.WaitText("6-digit code")
+	b.Axe("sign-in code")
+	h.Clock.Add(30 * time.Second) // the code used to turn it on is spent
+	b.Run(chromedp.SendKeys("#code", store.TOTPCode(secret, h.Clock.Now()), chromedp.ByQuery))
+	b.Click(`form[action="/merchant/login/code"] button`)
+	b.WaitText("owner@shop.example")
 
 	// Find the payment by a part of its long reference.
-	b.run(chromedp.SendKeys("#q", "reception desk", chromedp.ByQuery))
-	b.click(`form.ws-filters button[type="submit"]`)
-	b.waitTrue(`location.search.includes("q=reception")`)
-	b.waitText("Clear")
+	b.Run(chromedp.SendKeys("#q", "reception desk", chromedp.ByQuery))
+	b.Click(`form.ws-filters button[type="submit"]`)
+	b.WaitTrue(`location.search.includes("q=reception")`)
+	b.WaitText("Clear")
 	var found struct {
 		Rows      int
 		Title     string
 		Truncated bool
 		Overflow  bool
 	}
-	b.eval(`(() => {
+	b.Eval(`(() => {
 		const link = document.querySelector("td.ref a");
 		return {Rows: document.querySelectorAll("table.payments tbody tr").length, Title: link.title,
 			Truncated: link.scrollWidth > link.clientWidth, Overflow: document.documentElement.scrollWidth > window.innerWidth};
@@ -109,75 +110,75 @@ func TestBrowserWorkspace(t *testing.T) {
 
 	// The export of what is on screen is the API's export with the same search.
 	var csvText string
-	b.run(chromedp.Evaluate(`fetch(document.getElementById("export").href).then(r => r.text())`, &csvText,
+	b.Run(chromedp.Evaluate(`fetch(document.getElementById("export").href).then(r => r.text())`, &csvText,
 		func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
-	resp, apiCSV := h.get("/api/v1/payments/export?q="+url.QueryEscape("reception desk"), "Authorization", "Bearer "+h.key)
-	expectCode(t, resp, 200)
+	resp, apiCSV := h.Get("/api/v1/payments/export?q="+url.QueryEscape("reception desk"), "Authorization", "Bearer "+h.Key)
+	e2etest.ExpectCode(t, resp, 200)
 	rows, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
 	if err != nil || len(rows) != 2 || rows[1][0] != idLong || rows[1][4] != "1249.00" || rows[1][6] != long || csvText != apiCSV {
 		t.Fatalf("workspace export %v (%v), API:\n%s", rows, err, apiCSV)
 	}
 
-	b.click("td.ref a")
-	b.waitText("All payments")
-	b.axe("payment")
+	b.Click("td.ref a")
+	b.WaitText("All payments")
+	b.Axe("payment")
 	for _, path := range []string{"/merchant/keys", "/merchant/audit"} {
-		b.open(path)
-		b.waitText("owner@shop.example")
-		b.axe(path)
+		b.Open(path)
+		b.WaitText("owner@shop.example")
+		b.Axe(path)
 	}
-	if !strings.Contains(b.text(`document.body.innerText`), "Turned two-step sign-in on") {
+	if !strings.Contains(text(b, `document.body.innerText`), "Turned two-step sign-in on") {
 		t.Error("the audit log lacks the second factor")
 	}
 
 	// Invite a support person.
-	b.open("/merchant/people")
-	b.waitText("Owner: everything")
-	b.axe("people")
-	b.run(chromedp.SendKeys("#invite-email", "sue@shop.example", chromedp.ByQuery), chromedp.SetValue("#invite-role", "support", chromedp.ByQuery))
-	b.click("#invite")
-	b.waitText("Send this link to the person")
-	b.axe("people with an invitation")
-	link := b.text(`document.getElementById("invite-link").textContent`)
-	b.click(".ws-out button")
-	b.waitText("Merchant sign-in")
-	b.axe("sign-in")
+	b.Open("/merchant/people")
+	b.WaitText("Owner: everything")
+	b.Axe("people")
+	b.Run(chromedp.SendKeys("#invite-email", "sue@shop.example", chromedp.ByQuery), chromedp.SetValue("#invite-role", "support", chromedp.ByQuery))
+	b.Click("#invite")
+	b.WaitText("Send this link to the person")
+	b.Axe("people with an invitation")
+	link := text(b, `document.getElementById("invite-link").textContent`)
+	b.Click(".ws-out button")
+	b.WaitText("Merchant sign-in")
+	b.Axe("sign-in")
 
 	// Sue sets her password through the link and signs in.
-	b.run(chromedp.Navigate(link))
-	b.waitText("Set your password")
-	b.axe("set password")
-	b.run(chromedp.SendKeys("#password", "sue's long password", chromedp.ByQuery), chromedp.SendKeys("#confirm", "sue's long password", chromedp.ByQuery))
-	b.click(`form .btn`)
-	b.waitText("Your password is set")
-	b.signInWith("sue@shop.example", "sue's long password")
-	b.waitText("sue@shop.example")
-	if nav := b.text(`document.querySelector(".ws-nav ul").innerText`); strings.Contains(nav, "API keys") || strings.Contains(nav, "People") {
+	b.Run(chromedp.Navigate(link))
+	b.WaitText("Set your password")
+	b.Axe("set password")
+	b.Run(chromedp.SendKeys("#password", "sue's long password", chromedp.ByQuery), chromedp.SendKeys("#confirm", "sue's long password", chromedp.ByQuery))
+	b.Click(`form .btn`)
+	b.WaitText("Your password is set")
+	signInWith(b, "sue@shop.example", "sue's long password")
+	b.WaitText("sue@shop.example")
+	if nav := text(b, `document.querySelector(".ws-nav ul").innerText`); strings.Contains(nav, "API keys") || strings.Contains(nav, "People") {
 		t.Errorf("support's navigation: %q", nav)
 	}
-	b.open("/merchant/payments/" + idOpen)
-	b.waitText("Cancel payment")
-	b.click("#cancel")
-	b.waitText("The payment is cancelled")
-	b.axe("payment after cancel")
-	if st, _ := h.status(idOpen); st != "cancelled" {
+	b.Open("/merchant/payments/" + idOpen)
+	b.WaitText("Cancel payment")
+	b.Click("#cancel")
+	b.WaitText("The payment is cancelled")
+	b.Axe("payment after cancel")
+	if st, _ := h.Status(idOpen); st != "cancelled" {
 		t.Fatalf("after support's cancel: %s", st)
 	}
-	b.open("/merchant/keys")
-	b.waitText("Your role does not allow this page")
-	b.axe("forbidden")
+	b.Open("/merchant/keys")
+	b.WaitText("Your role does not allow this page")
+	b.Axe("forbidden")
 
 	// On a phone the table scrolls inside its card; the page itself never scrolls sideways.
-	b.run(chromedp.EmulateViewport(360, 700, chromedp.EmulateScale(2), chromedp.EmulateMobile))
-	b.open("/merchant")
-	b.waitText("sue@shop.example")
+	b.Run(chromedp.EmulateViewport(360, 700, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	b.Open("/merchant")
+	b.WaitText("sue@shop.example")
 	var phone struct{ Page, Table bool }
-	b.eval(`({Page: document.documentElement.scrollWidth > window.innerWidth,
+	b.Eval(`({Page: document.documentElement.scrollWidth > window.innerWidth,
 		Table: (w => w.scrollWidth > w.clientWidth)(document.querySelector(".table-wrap"))})`, &phone)
 	if phone.Page || !phone.Table {
 		t.Errorf("on a phone: page scrolls sideways %v, table scrolls in its card %v", phone.Page, phone.Table)
 	}
-	b.axe("payments on a phone")
+	b.Axe("payments on a phone")
 }
 
 // Links and webhooks in the workspace: a developer creates a payment link (its QR code

@@ -5,7 +5,6 @@ import (
 
 	"bufio"
 	"encoding/json"
-	"github.com/chromedp/chromedp"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -19,8 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"paybybank/banks/openpayments/openpaymentstest"
 	"paybybank/banks/sandbox"
+	"paybybank/internal/e2etest"
 	"paybybank/internal/pgtest"
 )
 
@@ -110,7 +112,7 @@ func TestClusterBankIDWithKill(t *testing.T) {
 	var page strings.Builder
 	bufio.NewReader(resp.Body).WriteTo(&page)
 	resp.Body.Close()
-	csrf := csrfRe.FindStringSubmatch(page.String())[1]
+	csrf := e2etest.CSRFRe.FindStringSubmatch(page.String())[1]
 	resp, err = client.PostForm(link+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {csrf}})
 	if err != nil || resp.StatusCode != 303 {
 		t.Fatalf("choose bank: %v %v", resp, err)
@@ -206,22 +208,22 @@ func TestClusterBankIDWithKill(t *testing.T) {
 		t.Fatalf("payment %q after approval", status)
 	}
 	for i := 0; i < 150; i++ {
-		if got := strings.Join(rc.types(), " "); strings.Contains(got, "payment.authorising") && strings.Contains(got, "payment.completed") {
+		if got := strings.Join(rc.Types(), " "); strings.Contains(got, "payment.authorising") && strings.Contains(got, "payment.completed") {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
+	rc.Mu.Lock()
+	defer rc.Mu.Unlock()
 	seen := map[string]bool{}
-	for _, id := range rc.ids {
+	for _, id := range rc.IDs {
 		if seen[id] {
 			t.Fatalf("webhook %s delivered twice to a receiver that answered 2xx", id)
 		}
 		seen[id] = true
 	}
-	if got := strings.Join(typesOf(rc.got), " "); !strings.Contains(got, "payment.authorising") || !strings.Contains(got, "payment.completed") {
-		t.Fatalf("webhooks: %s (invalid signatures %d)", got, rc.invalid)
+	if got := strings.Join(typesOf(rc.Got), " "); !strings.Contains(got, "payment.authorising") || !strings.Contains(got, "payment.completed") {
+		t.Fatalf("webhooks: %s (invalid signatures %d)", got, rc.Invalid)
 	}
 }
 
@@ -234,7 +236,7 @@ type cluster struct {
 	servers []*process
 	addrs   []string
 	key     string
-	rc      *receiver
+	rc      *e2etest.Receiver
 }
 
 func startCluster(t *testing.T) *cluster {
@@ -267,8 +269,8 @@ func startCluster(t *testing.T) *cluster {
 	}
 	key := servers[0].key
 
-	rc := newReceiver(t)
-	req, _ := http.NewRequest("PUT", proxy.URL+"/api/v1/webhook", strings.NewReader(`{"url":"`+rc.srv.URL+`"}`))
+	rc := e2etest.NewReceiver(t)
+	req, _ := http.NewRequest("PUT", proxy.URL+"/api/v1/webhook", strings.NewReader(`{"url":"`+rc.Srv.URL+`"}`))
 	req.Header.Set("Authorization", "Bearer "+key)
 	wresp, err := http.DefaultClient.Do(req)
 	if err != nil || wresp.StatusCode != 200 {
@@ -277,9 +279,9 @@ func startCluster(t *testing.T) *cluster {
 	var wh struct{ Secret string }
 	json.NewDecoder(wresp.Body).Decode(&wh)
 	wresp.Body.Close()
-	rc.mu.Lock()
-	rc.secret = wh.Secret
-	rc.mu.Unlock()
+	rc.Mu.Lock()
+	rc.Secret = wh.Secret
+	rc.Mu.Unlock()
 
 	return &cluster{rr: rr, proxy: proxy, fake: fake, servers: servers, addrs: addrs, key: key, rc: rc}
 }
@@ -356,29 +358,29 @@ func TestClusterBrowserJourneys(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs three servers and a browser")
 	}
-	needBrowser(t)
+	e2etest.NeedBrowser(t)
 	c := startCluster(t)
-	b := newTab(t, nil, tabOption{})
+	b := e2etest.NewTab(t, nil, e2etest.TabOption{})
 
 	// The redirect journey: the bank's page, back to the checkout, settled by the bank.
 	redirectID, redirectURL := c.createPayment(t, "Order redirect")
 	from := c.rr.servedCount()
-	b.run(chromedp.Navigate(redirectURL))
-	b.waitText("Choose your bank")
-	b.click(`button[value="NDEASESS"]`)
-	b.waitText("Approve this payment?")
-	b.click(`button[value="approve"]`)
-	b.waitText("Payment completed")
+	b.Run(chromedp.Navigate(redirectURL))
+	b.WaitText("Choose your bank")
+	b.Click(`button[value="NDEASESS"]`)
+	b.WaitText("Approve this payment?")
+	b.Click(`button[value="approve"]`)
+	b.WaitText("Payment completed")
 	spread(t, "redirect journey", c.rr.servedSince(from))
 
 	// The BankID journey, on a desktop: the QR on screen, scanned into the app.
 	bankidID, bankidURL := c.createPayment(t, "Order BankID")
 	from = c.rr.servedCount()
 	streams := c.rr.streamCount()
-	b.run(chromedp.Navigate(bankidURL))
-	b.click(`button[value="HANDSESS"]`)
-	b.waitText("scan the QR code")
-	first := b.qrPayload()
+	b.Run(chromedp.Navigate(bankidURL))
+	b.Click(`button[value="HANDSESS"]`)
+	b.WaitText("scan the QR code")
+	first := b.QRPayload()
 	for c.rr.streamCount() == streams {
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -390,7 +392,7 @@ func TestClusterBrowserJourneys(t *testing.T) {
 	// The page hears of the next frames through another server: a new QR is drawn.
 	var payload string
 	for i := 0; i < 100; i++ {
-		if payload = b.qrPayload(); payload != first {
+		if payload = b.QRPayload(); payload != first {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -405,7 +407,7 @@ func TestClusterBrowserJourneys(t *testing.T) {
 	if err := c.fake.Sign(order.Ref, true); err != nil {
 		t.Fatal(err)
 	}
-	b.waitText("Payment completed")
+	b.WaitText("Payment completed")
 	after := c.rr.servedSince(killedAt)
 	if len(after) == 0 || slices.Contains(after, victim) {
 		t.Fatalf("after the kill the page's requests went to %v (server %d is dead)", after, victim)
@@ -423,12 +425,12 @@ func TestClusterBrowserJourneys(t *testing.T) {
 	}
 	want := map[string][]string{redirectID: {"payment.completed"}, bankidID: {"payment.authorising", "payment.completed"}}
 	complete := func() bool {
-		c.rc.mu.Lock()
-		defer c.rc.mu.Unlock()
+		c.rc.Mu.Lock()
+		defer c.rc.Mu.Unlock()
 		for id, types := range want {
 			for _, ty := range types {
 				found := false
-				for _, e := range c.rc.got {
+				for _, e := range c.rc.Got {
 					raw, _ := json.Marshal(e)
 					if e["type"] == ty && strings.Contains(string(raw), id) {
 						found = true
@@ -445,12 +447,12 @@ func TestClusterBrowserJourneys(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if !complete() {
-		t.Fatalf("webhooks missing: got %v (invalid signatures %d)", c.rc.types(), c.rc.invalid)
+		t.Fatalf("webhooks missing: got %v (invalid signatures %d)", c.rc.Types(), c.rc.Invalid)
 	}
-	c.rc.mu.Lock()
-	defer c.rc.mu.Unlock()
+	c.rc.Mu.Lock()
+	defer c.rc.Mu.Unlock()
 	seen := map[string]bool{}
-	for _, id := range c.rc.ids {
+	for _, id := range c.rc.IDs {
 		if seen[id] {
 			t.Fatalf("webhook %s delivered twice to a receiver that answered 2xx", id)
 		}

@@ -21,6 +21,7 @@ import (
 	"paybybank/banks/bankid"
 	"paybybank/banks/openpayments/openpaymentstest"
 	"paybybank/banks/sandbox"
+	"paybybank/internal/e2etest"
 	"paybybank/store"
 )
 
@@ -124,9 +125,9 @@ func TestKillDashNine(t *testing.T) {
 	addr := freeAddr(t)
 	p := startBinary(t, bin, dir, addr)
 	// The merchant's endpoint is down until after the crash: its events wait in the outbox.
-	rc := newReceiver(t)
-	rc.fail = 1 << 30
-	req, _ := http.NewRequest("PUT", "http://"+addr+"/api/v1/webhook", strings.NewReader(`{"url":"`+rc.srv.URL+`"}`))
+	rc := e2etest.NewReceiver(t)
+	rc.Fail = 1 << 30
+	req, _ := http.NewRequest("PUT", "http://"+addr+"/api/v1/webhook", strings.NewReader(`{"url":"`+rc.Srv.URL+`"}`))
 	req.Header.Set("Authorization", "Bearer "+p.key)
 	wresp, err := http.DefaultClient.Do(req)
 	if err != nil || wresp.StatusCode != 200 {
@@ -135,7 +136,7 @@ func TestKillDashNine(t *testing.T) {
 	var wh struct{ Secret string }
 	json.NewDecoder(wresp.Body).Decode(&wh)
 	wresp.Body.Close()
-	rc.secret = wh.Secret
+	rc.Secret = wh.Secret
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(u string) (int, string) {
@@ -149,7 +150,7 @@ func TestKillDashNine(t *testing.T) {
 		return resp.StatusCode, b.String()
 	}
 	_, page := get(p.link)
-	csrf := csrfRe.FindStringSubmatch(page)[1]
+	csrf := e2etest.CSRFRe.FindStringSubmatch(page)[1]
 	resp, err := client.PostForm(p.link+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {csrf}})
 	if err != nil || resp.StatusCode != 303 || !strings.Contains(resp.Header.Get("Location"), "/account?bank=HANDSESS") {
 		t.Fatalf("choose bank: %v %v", resp, err)
@@ -173,9 +174,9 @@ func TestKillDashNine(t *testing.T) {
 
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.cmd.Wait()
-	rc.mu.Lock()
-	rc.fail = 0
-	rc.mu.Unlock()
+	rc.Mu.Lock()
+	rc.Fail = 0
+	rc.Mu.Unlock()
 	p2 := startBinary(t, bin, dir, addr)
 	code, page := get(p.link)
 	if code != 200 || !strings.Contains(page, "Approve with BankID") {
@@ -200,7 +201,7 @@ func TestKillDashNine(t *testing.T) {
 	var sb strings.Builder
 	bufio.NewReader(resp.Body).WriteTo(&sb)
 	resp.Body.Close()
-	ref := refRe.FindStringSubmatch(sb.String())[1]
+	ref := e2etest.RefRe.FindStringSubmatch(sb.String())[1]
 	client.PostForm(base+"/sandbox/bankid/sign", url.Values{"ref": {ref}, "decision": {"approve"}})
 	// Nobody looks at the page: the reconciler (every 2 s) finds the outcome.
 	var status string
@@ -231,12 +232,12 @@ func TestKillDashNine(t *testing.T) {
 	}
 	// Every status change reached the merchant, the one from before the crash included.
 	for i := 0; i < 100; i++ {
-		if got := strings.Join(rc.types(), " "); strings.Contains(got, "payment.authorising") && strings.Contains(got, "payment.completed") {
+		if got := strings.Join(rc.Types(), " "); strings.Contains(got, "payment.authorising") && strings.Contains(got, "payment.completed") {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("webhooks after kill -9: %v (invalid signatures %d)", rc.types(), rc.invalid)
+	t.Fatalf("webhooks after kill -9: %v (invalid signatures %d)", rc.Types(), rc.Invalid)
 }
 
 func decodeFromURL(t *testing.T, c *http.Client, u string) string {
@@ -246,7 +247,7 @@ func decodeFromURL(t *testing.T, c *http.Client, u string) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	text, err := decodeQRImage(resp.Body)
+	text, err := e2etest.DecodeQRImage(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestSIGTERMDuringBankCall(t *testing.T) {
 	bankEntered, bankRelease := make(chan struct{}), make(chan struct{})
 	var bankOnce sync.Once
 	bank := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && bankCreateRe.MatchString(r.URL.Path) {
+		if r.Method == http.MethodPost && e2etest.BankCreateRe.MatchString(r.URL.Path) {
 			bankOnce.Do(func() { close(bankEntered); <-bankRelease })
 		}
 		fake.ServeHTTP(w, r)
@@ -317,7 +318,7 @@ func TestSIGTERMDuringBankCall(t *testing.T) {
 	var page strings.Builder
 	bufio.NewReader(resp.Body).WriteTo(&page)
 	resp.Body.Close()
-	csrf := csrfRe.FindStringSubmatch(page.String())[1]
+	csrf := e2etest.CSRFRe.FindStringSubmatch(page.String())[1]
 	// The shopper chooses Handelsbanken and gives the account it asks for; that sends the
 	// payment to the bank, which takes its time.
 	type answer struct {
@@ -366,7 +367,7 @@ func TestSIGTERMDuringBankCall(t *testing.T) {
 		t.Fatalf("the workers were not joined before the database closed:\n%s", log)
 	}
 
-	db := store.NewDB(dir + "/pbb.db")
+	db := store.NewDB(dir+"/pbb.db", nil)
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}

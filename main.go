@@ -231,7 +231,7 @@ func openStore(path string) (*store.DB, error) {
 			return nil, err
 		}
 	}
-	db := store.NewDB(path)
+	db := store.NewDB(path, nil) // the real clock
 	return db, db.Open()
 }
 
@@ -667,7 +667,7 @@ func linkCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("merchant %q: %w", *mid, err)
 	}
-	svc := checkout.New(db, nil, strings.TrimRight(*public, "/"), slog.Default())
+	svc := checkout.New(db, nil, strings.TrimRight(*public, "/"), slog.Default(), nil)
 	t := checkout.LinkTerms{Amount: *amount, Currency: *currency, Reference: *reference, ReturnURL: *returnURL, PerVisit: *perVisit}
 	if *expiresIn > 0 {
 		t.ExpiresAt = time.Now().Add(*expiresIn).Unix()

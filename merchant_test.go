@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"paybybank/internal/e2etest"
 	"paybybank/store"
 )
 
 // person is someone using the workspace from their own browser: a client with its own cookies.
 type person struct {
 	t        *testing.T
-	h        *harness
+	h        *e2etest.Harness
 	client   *http.Client
 	email    string
 	password string
@@ -25,31 +26,31 @@ type person struct {
 
 // addPerson adds someone with a role through `paybybank user add`, then sets their password
 // through the one-time link it prints, as the person would.
-func (h *harness) addPerson(email string, role store.Role) *person {
-	h.t.Helper()
+func addPerson(h *e2etest.Harness, email string, role store.Role) *person {
+	h.T.Helper()
 	var out bytes.Buffer
-	if err := userAdd([]string{"--db", h.dbPath, "--public-url", h.srv.URL, "--merchant", h.merchant.ID, "--email", email, "--role", string(role)}, &out); err != nil {
-		h.t.Fatal(err)
+	if err := userAdd([]string{"--db", h.DBPath, "--public-url", h.Srv.URL, "--merchant", h.Merchant.ID, "--email", email, "--role", string(role)}, &out); err != nil {
+		h.T.Fatal(err)
 	}
 	link := regexp.MustCompile(`http\S+/merchant/password/\S+`).FindString(out.String())
 	if link == "" {
-		h.t.Fatalf("user add printed no link:\n%s", out.String())
+		h.T.Fatalf("user add printed no link:\n%s", out.String())
 	}
-	p := h.newPerson(email, "correct horse battery "+string(role))
+	p := newPerson(h, email, "correct horse battery "+string(role))
 	p.setPassword(link, p.password, 303)
 	return p
 }
 
-func (h *harness) newPerson(email, password string) *person {
+func newPerson(h *e2etest.Harness, email, password string) *person {
 	jar, _ := cookiejar.New(nil)
-	return &person{t: h.t, h: h, email: email, password: password,
+	return &person{t: h.T, h: h, email: email, password: password,
 		client: &http.Client{Jar: jar, Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 func (p *person) do(method, path string, form url.Values) (*http.Response, string) {
 	p.t.Helper()
 	if !strings.HasPrefix(path, "http") {
-		path = p.h.srv.URL + path
+		path = p.h.Srv.URL + path
 	}
 	var body io.Reader
 	if form != nil {
@@ -80,14 +81,14 @@ func (p *person) post(from, path string, form url.Values) (*http.Response, strin
 	if form == nil {
 		form = url.Values{}
 	}
-	form.Set("csrf", p.h.csrf(page))
+	form.Set("csrf", p.h.CSRF(page))
 	return p.do("POST", path, form)
 }
 
 func (p *person) setPassword(link, password string, want int) {
 	p.t.Helper()
 	resp, _ := p.post(link, link, url.Values{"password": {password}, "confirm": {password}})
-	expectCode(p.t, resp, want)
+	e2etest.ExpectCode(p.t, resp, want)
 }
 
 // signIn signs in with the person's password (and code, when given) and expects the workspace.
@@ -95,15 +96,15 @@ func (p *person) signIn(code ...string) {
 	p.t.Helper()
 	resp, page := p.post("/merchant", "/merchant/login", url.Values{"email": {p.email}, "password": {p.password}})
 	if len(code) > 0 {
-		expectCode(p.t, resp, 200)
+		e2etest.ExpectCode(p.t, resp, 200)
 		if !strings.Contains(page, `action="/merchant/login/code"`) {
 			p.t.Fatalf("no code asked:\n%s", page)
 		}
-		resp, _ = p.do("POST", "/merchant/login/code", url.Values{"csrf": {p.h.csrf(page)}, "code": {code[0]}})
+		resp, _ = p.do("POST", "/merchant/login/code", url.Values{"csrf": {p.h.CSRF(page)}, "code": {code[0]}})
 	}
-	expectCode(p.t, resp, 303)
+	e2etest.ExpectCode(p.t, resp, 303)
 	resp, page = p.get("/merchant")
-	expectCode(p.t, resp, 200)
+	e2etest.ExpectCode(p.t, resp, 200)
 	if !strings.Contains(page, p.email) {
 		p.t.Fatalf("not signed in as %s:\n%s", p.email, page)
 	}
@@ -114,26 +115,26 @@ func signedOut(page string) bool { return strings.Contains(page, `action="/merch
 // A person added by `paybybank user add` sets a password through the one-time link and signs in
 // with it; the link works once; an API key no longer signs in; signing out ends the session.
 func TestWorkspaceSignIn(t *testing.T) {
-	h := newHarness(t)
-	id, _ := h.createPayment("")
+	h := e2etest.New(t)
+	id, _ := h.CreatePayment("")
 	var out bytes.Buffer
-	if err := userAdd([]string{"--db", h.dbPath, "--public-url", h.srv.URL, "--merchant", h.merchant.ID, "--email", "Ann@Example.com", "--role", "owner"}, &out); err != nil {
+	if err := userAdd([]string{"--db", h.DBPath, "--public-url", h.Srv.URL, "--merchant", h.Merchant.ID, "--email", "Ann@Example.com", "--role", "owner"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	link := regexp.MustCompile(`http\S+/merchant/password/\S+`).FindString(out.String())
-	ann := h.newPerson("ann@example.com", "a long enough passphrase")
+	ann := newPerson(h, "ann@example.com", "a long enough passphrase")
 	resp, page := ann.get(link)
-	expectCode(t, resp, 200)
+	e2etest.ExpectCode(t, resp, 200)
 	if !strings.Contains(page, "ann@example.com") {
 		t.Fatal("the link's page does not say whose password it sets")
 	}
 	ann.setPassword(link, "too short", 422)
 	resp, _ = ann.post(link, link, url.Values{"password": {ann.password}, "confirm": {ann.password + "x"}})
-	expectCode(t, resp, 422)
+	e2etest.ExpectCode(t, resp, 422)
 	ann.setPassword(link, ann.password, 303)
 	resp, _ = ann.get(link)
-	expectCode(t, resp, 404) // used once
-	if err := userAdd([]string{"--db", h.dbPath, "--merchant", h.merchant.ID, "--email", "ann@example.com", "--role", "viewer"}, io.Discard); err == nil {
+	e2etest.ExpectCode(t, resp, 404) // used once
+	if err := userAdd([]string{"--db", h.DBPath, "--merchant", h.Merchant.ID, "--email", "ann@example.com", "--role", "viewer"}, io.Discard); err == nil {
 		t.Fatal("the same e-mail added twice")
 	}
 
@@ -142,9 +143,9 @@ func TestWorkspaceSignIn(t *testing.T) {
 		t.Fatalf("after setting the password: %d\n%s", resp.StatusCode, page)
 	}
 	resp, _ = ann.post("/merchant", "/merchant/login", url.Values{"email": {ann.email}, "password": {"wrong password here"}})
-	expectCode(t, resp, 401)
-	resp, _ = ann.post("/merchant", "/merchant/login", url.Values{"key": {h.key}, "email": {""}, "password": {h.key}})
-	expectCode(t, resp, 401) // an API key signs nobody in
+	e2etest.ExpectCode(t, resp, 401)
+	resp, _ = ann.post("/merchant", "/merchant/login", url.Values{"key": {h.Key}, "email": {""}, "password": {h.Key}})
+	e2etest.ExpectCode(t, resp, 401) // an API key signs nobody in
 	ann.signIn()
 	_, page = ann.get("/merchant")
 	for _, want := range []string{"Order 1001", "249.00", id, "ann@example.com", "/merchant/keys", "/merchant/people", "/merchant/audit"} {
@@ -153,12 +154,12 @@ func TestWorkspaceSignIn(t *testing.T) {
 		}
 	}
 	resp, _ = ann.post("/merchant", "/merchant/logout", nil)
-	expectCode(t, resp, 303)
+	e2etest.ExpectCode(t, resp, 303)
 	if _, page = ann.get("/merchant"); !signedOut(page) {
 		t.Fatal("still signed in after signing out")
 	}
 	resp, _ = ann.get("/merchant/keys")
-	expectCode(t, resp, 303)
+	e2etest.ExpectCode(t, resp, 303)
 	if resp.Header.Get("Location") != "/merchant" {
 		t.Fatalf("signed out, /merchant/keys sends to %q", resp.Header.Get("Location"))
 	}
@@ -167,19 +168,19 @@ func TestWorkspaceSignIn(t *testing.T) {
 // Five wrong passwords within 15 minutes lock the account: the right one is refused too, until
 // the window has passed.
 func TestWorkspaceSignInRateLimit(t *testing.T) {
-	h := newHarness(t)
-	bo := h.addPerson("bo@example.com", store.RoleViewer)
+	h := e2etest.New(t)
+	bo := addPerson(h, "bo@example.com", store.RoleViewer)
 	for i := range 5 {
 		resp, _ := bo.post("/merchant", "/merchant/login", url.Values{"email": {bo.email}, "password": {"not the password"}})
-		expectCode(t, resp, 401)
+		e2etest.ExpectCode(t, resp, 401)
 		_ = i
 	}
 	resp, page := bo.post("/merchant", "/merchant/login", url.Values{"email": {bo.email}, "password": {bo.password}})
-	expectCode(t, resp, 429)
+	e2etest.ExpectCode(t, resp, 429)
 	if !strings.Contains(page, "15 minutes") {
 		t.Fatalf("the refusal does not say how long:\n%s", page)
 	}
-	h.clock.Add(16 * time.Minute)
+	h.Clock.Add(16 * time.Minute)
 	bo.signIn()
 }
 
@@ -187,16 +188,16 @@ func TestWorkspaceSignInRateLimit(t *testing.T) {
 // the old one (a CSRF-checked POST, then a redirect); the API refuses it from then on; both are
 // in the audit log the owner reads; a viewer sees no keys.
 func TestMerchantRevokesKeys(t *testing.T) {
-	h := newHarness(t)
-	old := h.key
-	dev := h.addPerson("dev@example.com", store.RoleDeveloper)
+	h := e2etest.New(t)
+	old := h.Key
+	dev := addPerson(h, "dev@example.com", store.RoleDeveloper)
 	dev.signIn()
 	bearer := func(key string) int {
-		resp, _ := h.do("GET", "/api/v1/payments", nil, map[string]string{"Authorization": "Bearer " + key})
+		resp, _ := h.Do("GET", "/api/v1/payments", nil, map[string]string{"Authorization": "Bearer " + key})
 		return resp.StatusCode
 	}
 	resp, page := dev.post("/merchant/keys", "/merchant/keys", nil)
-	expectCode(t, resp, 200)
+	e2etest.ExpectCode(t, resp, 200)
 	fresh := regexp.MustCompile(`id="new-key">([^<]+)<`).FindStringSubmatch(page)
 	if fresh == nil {
 		t.Fatalf("the new key is not shown:\n%s", page)
@@ -207,7 +208,7 @@ func TestMerchantRevokesKeys(t *testing.T) {
 	if _, page = dev.get("/merchant/keys"); strings.Contains(page, fresh[1]) {
 		t.Fatal("the key is shown again")
 	}
-	keys, err := h.db.APIKeys(t.Context(), h.merchant.ID)
+	keys, err := h.DB.APIKeys(t.Context(), h.Merchant.ID)
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("%v %v", keys, err)
 	}
@@ -221,21 +222,21 @@ func TestMerchantRevokesKeys(t *testing.T) {
 
 	// Without the form's token the POST is refused.
 	resp, _ = dev.do("POST", "/merchant/keys/"+oldID+"/revoke", url.Values{"csrf": {"forged"}})
-	expectCode(t, resp, 403)
+	e2etest.ExpectCode(t, resp, 403)
 	if bearer(old) != 200 {
 		t.Fatal("a forged POST revoked the key")
 	}
 	// Another merchant's key cannot be revoked from here.
-	other := mustOtherMerchant(t, h)
-	if _, err := h.db.CreateAPIKey(t.Context(), other); err != nil {
+	other := h.OtherMerchant()
+	if _, err := h.DB.CreateAPIKey(t.Context(), other); err != nil {
 		t.Fatal(err)
 	}
-	otherKeys, _ := h.db.APIKeys(t.Context(), other)
+	otherKeys, _ := h.DB.APIKeys(t.Context(), other)
 	resp, _ = dev.post("/merchant/keys", "/merchant/keys/"+otherKeys[0].ID+"/revoke", nil)
-	expectCode(t, resp, 404)
+	e2etest.ExpectCode(t, resp, 404)
 
 	resp, _ = dev.post("/merchant/keys", "/merchant/keys/"+oldID+"/revoke", nil)
-	expectCode(t, resp, 303)
+	e2etest.ExpectCode(t, resp, 303)
 	if loc := resp.Header.Get("Location"); loc != "/merchant/keys" {
 		t.Fatalf("redirect to %q", loc)
 	}
@@ -250,8 +251,8 @@ func TestMerchantRevokesKeys(t *testing.T) {
 	}
 	// A developer reads no audit log; the owner does, with both changes.
 	resp, _ = dev.get("/merchant/audit")
-	expectCode(t, resp, 403)
-	owner := h.addPerson("owner@example.com", store.RoleOwner)
+	e2etest.ExpectCode(t, resp, 403)
+	owner := addPerson(h, "owner@example.com", store.RoleOwner)
 	owner.signIn()
 	_, page = owner.get("/merchant/audit")
 	for _, want := range []string{"Created an API key", "Revoked an API key", oldID, "dev@example.com", "127.0.0.1"} {
@@ -259,38 +260,38 @@ func TestMerchantRevokesKeys(t *testing.T) {
 			t.Errorf("audit log lacks %q", want)
 		}
 	}
-	viewer := h.addPerson("viewer@example.com", store.RoleViewer)
+	viewer := addPerson(h, "viewer@example.com", store.RoleViewer)
 	viewer.signIn()
 	if _, page = viewer.get("/merchant"); strings.Contains(page, "/merchant/keys") {
 		t.Error("a viewer is offered the keys page")
 	}
 	resp, _ = viewer.get("/merchant/keys")
-	expectCode(t, resp, 403)
+	e2etest.ExpectCode(t, resp, 403)
 	resp, _ = viewer.post("/merchant", "/merchant/keys", nil)
-	expectCode(t, resp, 403)
+	e2etest.ExpectCode(t, resp, 403)
 }
 
 // Roles decide what a person may do: support cancels and redelivers but sees no keys or people;
 // a viewer only reads. A payment that can no longer be cancelled says so with the API's code.
 func TestWorkspaceRoles(t *testing.T) {
-	h := newHarness(t)
-	rc := newReceiver(t)
-	_, wh := h.api("PUT", "/api/v1/webhook", `{"url":"`+rc.srv.URL+`"}`)
-	rc.secret = wh["secret"].(string)
-	id, _ := h.createPayment("")
-	owner := h.addPerson("owner@example.com", store.RoleOwner)
+	h := e2etest.New(t)
+	rc := e2etest.NewReceiver(t)
+	_, wh := h.API("PUT", "/api/v1/webhook", `{"url":"`+rc.Srv.URL+`"}`)
+	rc.Secret = wh["secret"].(string)
+	id, _ := h.CreatePayment("")
+	owner := addPerson(h, "owner@example.com", store.RoleOwner)
 	owner.signIn()
 
 	// The owner invites support from the workspace; the link is shown once.
 	resp, page := owner.post("/merchant/people", "/merchant/people", url.Values{"email": {"sue@example.com"}, "role": {"support"}})
-	expectCode(t, resp, 200)
+	e2etest.ExpectCode(t, resp, 200)
 	link := regexp.MustCompile(`id="invite-link">([^<]+)<`).FindStringSubmatch(page)
 	if link == nil {
 		t.Fatalf("no invitation link shown:\n%s", page)
 	}
 	resp, _ = owner.post("/merchant/people", "/merchant/people", url.Values{"email": {"sue@example.com"}, "role": {"viewer"}})
-	expectCode(t, resp, 409)
-	sue := h.newPerson("sue@example.com", "support person password")
+	e2etest.ExpectCode(t, resp, 409)
+	sue := newPerson(h, "sue@example.com", "support person password")
 	sue.setPassword(link[1], sue.password, 303)
 	sue.signIn()
 	_, page = sue.get("/merchant")
@@ -299,19 +300,19 @@ func TestWorkspaceRoles(t *testing.T) {
 	}
 	for _, path := range []string{"/merchant/keys", "/merchant/people", "/merchant/audit"} {
 		resp, _ = sue.get(path)
-		expectCode(t, resp, 403)
+		e2etest.ExpectCode(t, resp, 403)
 	}
 	resp, page = sue.get("/merchant/payments/" + id)
-	expectCode(t, resp, 200)
+	e2etest.ExpectCode(t, resp, 200)
 	if !strings.Contains(page, "/merchant/payments/"+id+"/cancel") {
 		t.Fatal("support has no cancel button")
 	}
 	resp, _ = sue.post("/merchant/payments/"+id, "/merchant/payments/"+id+"/cancel", nil)
-	expectCode(t, resp, 303)
-	if s, _ := h.status(id); s != "cancelled" {
+	e2etest.ExpectCode(t, resp, 303)
+	if s, _ := h.Status(id); s != "cancelled" {
 		t.Fatalf("status %s after cancel", s)
 	}
-	h.app.Webhooks.DeliverDue(t.Context())
+	h.App.Webhooks.DeliverDue(t.Context())
 	_, page = sue.get("/merchant/payments/" + id)
 	for _, want := range []string{"The payment is cancelled", "payment.cancelled", "Delivered", "Open", "Cancelled", "merchant"} {
 		if !strings.Contains(page, want) {
@@ -323,20 +324,20 @@ func TestWorkspaceRoles(t *testing.T) {
 		t.Fatal("no redeliver button")
 	}
 	resp, _ = sue.post("/merchant/payments/"+id, "/merchant/payments/"+id+"/webhooks/"+event[1]+"/redeliver", nil)
-	expectCode(t, resp, 303)
-	h.app.Webhooks.DeliverDue(t.Context())
+	e2etest.ExpectCode(t, resp, 303)
+	h.App.Webhooks.DeliverDue(t.Context())
 	if _, page = sue.get("/merchant/payments/" + id); !strings.Contains(page, `<td class="num">2</td>`) {
 		t.Error("a redelivered event was not delivered a second time")
 	}
 	// Cancelling again: the answer is shown, with the API's code.
 	resp, _ = sue.post("/merchant/payments/"+id, "/merchant/payments/"+id+"/cancel", nil)
-	expectCode(t, resp, 303)
+	e2etest.ExpectCode(t, resp, 303)
 	if _, page = sue.get("/merchant/payments/" + id); !strings.Contains(page, "payment_not_cancellable") {
 		t.Errorf("a refused cancel says nothing:\n%s", page)
 	}
 
 	// The owner makes support a viewer: no cancel any more.
-	users, _ := h.db.Users(t.Context(), h.merchant.ID)
+	users, _ := h.DB.Users(t.Context(), h.Merchant.ID)
 	var sueID, ownerID string
 	for _, u := range users {
 		if u.Email == "sue@example.com" {
@@ -346,13 +347,13 @@ func TestWorkspaceRoles(t *testing.T) {
 		}
 	}
 	resp, _ = owner.post("/merchant/people", "/merchant/people/"+sueID+"/role", url.Values{"role": {"viewer"}})
-	expectCode(t, resp, 303)
-	id2, _ := h.createPayment("")
+	e2etest.ExpectCode(t, resp, 303)
+	id2, _ := h.CreatePayment("")
 	if _, page = sue.get("/merchant/payments/" + id2); strings.Contains(page, "/cancel") {
 		t.Error("a viewer has a cancel button")
 	}
 	resp, _ = sue.post("/merchant/payments/"+id2, "/merchant/payments/"+id2+"/cancel", nil)
-	expectCode(t, resp, 403)
+	e2etest.ExpectCode(t, resp, 403)
 	// The last owner stays an owner.
 	owner.post("/merchant/people", "/merchant/people/"+ownerID+"/role", url.Values{"role": {"viewer"}})
 	if _, page = owner.get("/merchant/people"); !strings.Contains(page, "at least one owner") {
@@ -369,39 +370,39 @@ func TestWorkspaceRoles(t *testing.T) {
 // Two-step sign-in: turned on with a code from the app, then asked for at sign-in; a code is
 // not accepted twice; "sign out everywhere" ends the person's other sessions too.
 func TestWorkspaceTOTP(t *testing.T) {
-	h := newHarness(t)
-	ann := h.addPerson("ann@example.com", store.RoleOwner)
+	h := e2etest.New(t)
+	ann := addPerson(h, "ann@example.com", store.RoleOwner)
 	ann.signIn()
 	resp, page := ann.post("/merchant/security", "/merchant/security/totp", nil)
-	expectCode(t, resp, 200)
+	e2etest.ExpectCode(t, resp, 200)
 	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page)
 	if m == nil || !strings.Contains(page, "otpauth://totp/paybybank:ann@example.com?") || !strings.Contains(page, `src="data:image/png;base64,`) {
 		t.Fatalf("no secret, URI or QR:\n%s", page)
 	}
 	secret := m[1]
-	resp, _ = ann.do("POST", "/merchant/security/totp/confirm", url.Values{"csrf": {h.csrf(page)}, "code": {"000000"}})
-	expectCode(t, resp, 422)
-	resp, _ = ann.do("POST", "/merchant/security/totp/confirm", url.Values{"csrf": {h.csrf(page)}, "code": {store.TOTPCode(secret, h.clock.Now())}})
-	expectCode(t, resp, 303)
+	resp, _ = ann.do("POST", "/merchant/security/totp/confirm", url.Values{"csrf": {h.CSRF(page)}, "code": {"000000"}})
+	e2etest.ExpectCode(t, resp, 422)
+	resp, _ = ann.do("POST", "/merchant/security/totp/confirm", url.Values{"csrf": {h.CSRF(page)}, "code": {store.TOTPCode(secret, h.Clock.Now())}})
+	e2etest.ExpectCode(t, resp, 303)
 
 	// Another device signs in: the password, then the code. The code just used is refused.
-	other := h.newPerson(ann.email, ann.password)
+	other := newPerson(h, ann.email, ann.password)
 	resp, page = other.post("/merchant", "/merchant/login", url.Values{"email": {ann.email}, "password": {ann.password}})
-	expectCode(t, resp, 200)
-	resp, _ = other.do("POST", "/merchant/login/code", url.Values{"csrf": {h.csrf(page)}, "code": {store.TOTPCode(secret, h.clock.Now())}})
-	expectCode(t, resp, 401)
-	h.clock.Add(30 * time.Second)
-	other.signIn(store.TOTPCode(secret, h.clock.Now()))
+	e2etest.ExpectCode(t, resp, 200)
+	resp, _ = other.do("POST", "/merchant/login/code", url.Values{"csrf": {h.CSRF(page)}, "code": {store.TOTPCode(secret, h.Clock.Now())}})
+	e2etest.ExpectCode(t, resp, 401)
+	h.Clock.Add(30 * time.Second)
+	other.signIn(store.TOTPCode(secret, h.Clock.Now()))
 
 	resp, _ = ann.post("/merchant/security", "/merchant/logout/everywhere", nil)
-	expectCode(t, resp, 303)
+	e2etest.ExpectCode(t, resp, 303)
 	for _, p := range []*person{ann, other} {
 		if _, page := p.get("/merchant"); !signedOut(page) {
 			t.Fatal("a session outlived sign out everywhere")
 		}
 	}
-	h.clock.Add(30 * time.Second)
-	ann.signIn(store.TOTPCode(secret, h.clock.Now()))
+	h.Clock.Add(30 * time.Second)
+	ann.signIn(store.TOTPCode(secret, h.Clock.Now()))
 	_, page = ann.get("/merchant/audit")
 	for _, want := range []string{"Turned two-step sign-in on", "Signed out everywhere"} {
 		if !strings.Contains(page, want) {

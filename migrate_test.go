@@ -15,7 +15,7 @@ import (
 func TestPostgresMigrateTo(t *testing.T) {
 	pg := pgtest.URL(t)
 	path := t.TempDir() + "/pbb.db"
-	db := store.NewDB(path)
+	db := store.NewDB(path, nil)
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestPostgresMigrateTo(t *testing.T) {
 	if err := migrate([]string{"--db", path, "--to", pg}); err != nil {
 		t.Fatal(err)
 	}
-	dst := store.NewDB(pg)
+	dst := store.NewDB(pg, nil)
 	if err := dst.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"paybybank/internal/e2etest"
 	"paybybank/store"
 )
 
@@ -17,15 +18,15 @@ import (
 // its filters in the URL from page to page, and a long reference is cut short on screen with the
 // whole of it in the title.
 func TestWorkspaceSearch(t *testing.T) {
-	h := newHarness(t)
+	h := e2etest.New(t)
 	long := "Invoice " + strings.Repeat("very-long-reference-", 6)
-	idLong, _ := h.createPayment(`"reference":"` + long + `","amount":"12.34"`)
-	idOther, _ := h.createPayment(`"reference":"Order 77"`)
-	h.api("POST", "/api/v1/payments/"+idOther+"/cancel", "")
+	idLong, _ := h.CreatePayment(`"reference":"` + long + `","amount":"12.34"`)
+	idOther, _ := h.CreatePayment(`"reference":"Order 77"`)
+	h.API("POST", "/api/v1/payments/"+idOther+"/cancel", "")
 	for i := range 51 {
-		h.createPayment(fmt.Sprintf(`"reference":"Bulk %02d"`, i))
+		h.CreatePayment(fmt.Sprintf(`"reference":"Bulk %02d"`, i))
 	}
-	ann := h.addPerson("ann@example.com", store.RoleViewer)
+	ann := addPerson(h, "ann@example.com", store.RoleViewer)
 	ann.signIn()
 	count := func(page string) int { return strings.Count(page, `href="/merchant/payments/`) }
 
@@ -39,12 +40,12 @@ func TestWorkspaceSearch(t *testing.T) {
 		{"q=12.34", []string{idLong}, 1},
 		{"q=order+77&status=cancelled", []string{idOther}, 1},
 		{"q=order+77&status=completed", nil, 0},
-		{"from=" + h.clock.Now().Format(time.DateOnly) + "&to=" + h.clock.Now().Format(time.DateOnly) + "&q=Order", []string{idOther}, 1},
-		{"from=" + h.clock.Now().Add(48*time.Hour).Format(time.DateOnly), nil, 0},
+		{"from=" + h.Clock.Now().Format(time.DateOnly) + "&to=" + h.Clock.Now().Format(time.DateOnly) + "&q=Order", []string{idOther}, 1},
+		{"from=" + h.Clock.Now().Add(48*time.Hour).Format(time.DateOnly), nil, 0},
 		{"q=Bulk", []string{"Bulk 50", "Bulk 01"}, 50},
 	} {
 		resp, page := ann.get("/merchant?" + tt.query)
-		expectCode(t, resp, 200)
+		e2etest.ExpectCode(t, resp, 200)
 		if got := count(page); got != tt.n {
 			t.Errorf("%s: %d payments, want %d", tt.query, got, tt.n)
 		}
@@ -72,16 +73,16 @@ func TestWorkspaceSearch(t *testing.T) {
 // The CSV export, through the API and from the workspace, parses back into what the API's JSON
 // says of the same payments: amounts as decimal strings, times in RFC 3339.
 func TestExportCSV(t *testing.T) {
-	h := newHarness(t)
+	h := e2etest.New(t)
 	var ids []string
 	for i, ref := range []string{"Order 1", `Order "quoted", with comma`, "Ordre 3; å ä ö"} {
-		id, _ := h.createPayment(fmt.Sprintf(`"reference":%q,"amount":"%d.05"`, ref, 100+i))
+		id, _ := h.CreatePayment(fmt.Sprintf(`"reference":%q,"amount":"%d.05"`, ref, 100+i))
 		ids = append(ids, id)
 	}
-	h.api("POST", "/api/v1/payments/"+ids[0]+"/cancel", "")
+	h.API("POST", "/api/v1/payments/"+ids[0]+"/cancel", "")
 
-	resp, body := h.get("/api/v1/payments/export", "Authorization", "Bearer "+h.key)
-	expectCode(t, resp, 200)
+	resp, body := h.Get("/api/v1/payments/export", "Authorization", "Bearer "+h.Key)
+	e2etest.ExpectCode(t, resp, 200)
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Fatalf("content type %q", ct)
 	}
@@ -92,7 +93,7 @@ func TestExportCSV(t *testing.T) {
 	if got := strings.Join(rows[0], ","); got != "id,created_at,updated_at,status,amount,currency,reference,end_to_end_id,bank_bic,provider,bank_status" {
 		t.Fatalf("header %s", got)
 	}
-	_, list := h.api("GET", "/api/v1/payments?limit=100", "")
+	_, list := h.API("GET", "/api/v1/payments?limit=100", "")
 	data := list["data"].([]any)
 	if len(rows)-1 != len(data) || len(data) != 3 {
 		t.Fatalf("%d rows, %d payments", len(rows)-1, len(data))
@@ -112,23 +113,23 @@ func TestExportCSV(t *testing.T) {
 		}
 	}
 	// Filtered: only the cancelled one; a bad time is a 422 problem.
-	resp, body = h.get("/api/v1/payments/export?status=cancelled", "Authorization", "Bearer "+h.key)
-	expectCode(t, resp, 200)
+	resp, body = h.Get("/api/v1/payments/export?status=cancelled", "Authorization", "Bearer "+h.Key)
+	e2etest.ExpectCode(t, resp, 200)
 	if rows, _ := csv.NewReader(strings.NewReader(body)).ReadAll(); len(rows) != 2 || rows[1][0] != ids[0] {
 		t.Fatalf("status filter: %v", rows)
 	}
-	code, prob := h.api("GET", "/api/v1/payments/export?created_after=monday", "")
+	code, prob := h.API("GET", "/api/v1/payments/export?created_after=monday", "")
 	if code != 422 || prob["field"] != "created_after" {
 		t.Fatalf("bad time: %d %v", code, prob)
 	}
-	resp, _ = h.get("/api/v1/payments/export")
-	expectCode(t, resp, 401)
+	resp, _ = h.Get("/api/v1/payments/export")
+	e2etest.ExpectCode(t, resp, 401)
 
 	// The workspace's download is the same file.
-	ann := h.addPerson("ann@example.com", store.RoleViewer)
+	ann := addPerson(h, "ann@example.com", store.RoleViewer)
 	ann.signIn()
 	resp, wsBody := ann.get("/merchant/payments.csv?" + url.Values{"status": {"cancelled"}}.Encode())
-	expectCode(t, resp, 200)
+	e2etest.ExpectCode(t, resp, 200)
 	if wsBody != body || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("workspace export differs:\n%s\n---\n%s", wsBody, body)
 	}

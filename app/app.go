@@ -44,6 +44,10 @@ type Config struct {
 	BankBackoff time.Duration
 	// ReuseSandbox keeps a fake bank across a rebuild, as a real bank outlives our restarts (tests).
 	ReuseSandbox *sandbox.Sandbox
+	// Now is the one clock payments, attempts, deliveries and the sandbox's banks are timed by
+	// (nil: time.Now). The store is made with the same (store.NewDB(c.DB, c.Now)); tests pass a
+	// fake one here and there, and never set a clock after the build.
+	Now func() time.Time
 }
 
 // App is everything the server runs, built from the configuration; tests and benchmarks build it
@@ -81,7 +85,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 				stateFile = filepath.Join(filepath.Dir(c.DB), "sandbox-banks.json")
 			}
 			var err error
-			if sb, err = sandbox.New(sandbox.Config{PublicURL: c.PublicURL, Providers: Providers, StateFile: stateFile, Logger: logger}); err != nil {
+			if sb, err = sandbox.New(sandbox.Config{PublicURL: c.PublicURL, Providers: Providers, StateFile: stateFile, Logger: logger, Now: c.Now}); err != nil {
 				return nil, err
 			}
 		}
@@ -117,7 +121,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 		return nil, errors.New(NoProviderMessage(Providers))
 	}
 
-	svc := checkout.New(db, providers, c.PublicURL, logger)
+	svc := checkout.New(db, providers, c.PublicURL, logger, c.Now)
 	if db.Postgres() {
 		svc.Cluster = db // several servers may share it: background work and bank polls under leases
 	}
@@ -136,7 +140,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	if c.Env == "production" {
 		whClient = webhooks.PublicOnlyClient(10 * time.Second) // merchants' endpoints, never our network
 	}
-	wh := &webhooks.Dispatcher{Store: db, Logger: logger, Client: whClient}
+	wh := webhooks.New(db, whClient, logger, c.Now)
 	built = true
 	return &App{Handler: h.Handler(), Metrics: metricsMux(h.MetricsHandler()), Checkout: svc, Sandbox: sb, Webhooks: wh, EndStreams: h.EndStreams}, nil
 }

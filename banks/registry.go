@@ -85,6 +85,10 @@ type SandboxDeps struct {
 	// fakes that check signatures trust it.
 	SigningCert *x509.Certificate
 	SigningKey  *rsa.PrivateKey
+	// Now is the server's clock (never nil). A fake whose behaviour follows the payment's time
+	// (Open Payments: its QR codes' age, tokens' expiry, settlement) reads it; fakes that check
+	// the Date our connectors send, which is real time, keep real time.
+	Now func() time.Time
 }
 
 // A Fake is a provider's stand-in bank, mounted by the sandbox under /sandbox/<name>/.

@@ -84,3 +84,13 @@ func (s *Service) ProviderReadsAccounts(name string) (banks.AccountReader, bool)
 	r, ok := s.providers[name].(banks.AccountReader)
 	return r, ok
 }
+
+// AppLaunched records that the shopper's device was sent to the BankID app for the attempt, once:
+// the page then waits for the app rather than offering to open it.
+func (s *Service) AppLaunched(ctx context.Context, a *payment.Attempt) error {
+	if a.AppLaunched {
+		return nil
+	}
+	a.AppLaunched = true
+	return s.store.SaveAuthorisation(ctx, a, nil)
+}

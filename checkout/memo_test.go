@@ -77,7 +77,7 @@ func TestPollMemoForgottenWhenPaymentsEnd(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := store.NewDB(t.TempDir() + "/test.db")
+			db := store.NewDB(t.TempDir()+"/test.db", nil)
 			if err := db.Open(); err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +87,7 @@ func TestPollMemoForgottenWhenPaymentsEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := &memoBank{approach: tc.approach}
-			s := New(db, []banks.Provider{b}, "https://pay.example", slog.New(slog.DiscardHandler))
+			s := New(db, []banks.Provider{b}, "https://pay.example", slog.New(slog.DiscardHandler), nil)
 			s.PollEvery = 0 // every poll asks the bank
 			p, _, err := s.CreatePayment(ctx, m, NewPayment{Amount: "249.00", Currency: "SEK", Reference: "Order 1"}, "", "")
 			if err != nil {

@@ -69,8 +69,7 @@ type Service struct {
 	order     []string
 	publicURL string
 	logger    *slog.Logger
-	// Now is the clock.
-	Now func() time.Time
+	now       func() time.Time // the clock (Now)
 	// PollEvery is how old a cached decoupled-SCA poll may be before the bank is asked again:
 	// short enough that a page asking once a second always gets the bank's newest QR frame,
 	// long enough that tabs of one order (and the status and its QR image) share a poll.
@@ -90,10 +89,15 @@ type Service struct {
 	watch    watchers // which payments a page is watching now (watch.go)
 }
 
-// New returns a service over store and providers; publicURL is the origin banks send shoppers back to.
-func New(store Store, providers []banks.Provider, publicURL string, logger *slog.Logger) *Service {
+// New returns a service over store and providers; publicURL is the origin banks send shoppers
+// back to; now is the clock payments expire and bank answers age by (nil: time.Now), the same the
+// store reads (app.Config.Now).
+func New(store Store, providers []banks.Provider, publicURL string, logger *slog.Logger, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
 	s := &Service{store: store, providers: map[string]banks.Provider{}, publicURL: publicURL, logger: logger,
-		Now: time.Now, PollEvery: 500 * time.Millisecond, polls: map[string]*pollEntry{},
+		now: now, PollEvery: 500 * time.Millisecond, polls: map[string]*pollEntry{},
 		choosing: map[string]int{}}
 	for _, p := range providers {
 		s.providers[p.Name()] = p
@@ -101,6 +105,9 @@ func New(store Store, providers []banks.Provider, publicURL string, logger *slog
 	}
 	return s
 }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
 
 // CallbackURL is the one redirect URI registered at every bank.
 func (s *Service) CallbackURL() string { return s.publicURL + "/callback" }

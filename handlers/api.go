@@ -17,10 +17,7 @@ import (
 
 	"paybybank/checkout"
 	"paybybank/payment"
-	"paybybank/store"
 )
-
-type merchantKey struct{}
 
 // api authenticates the merchant by bearer key and funnels errors to problem+json.
 func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error) http.HandlerFunc {
@@ -66,7 +63,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, m *payment.M
 	sum := sha256.Sum256(body)
 	stored, err := s.store.BeginIdempotent(r.Context(), m.ID, key, r.Method+" "+r.URL.Path, hex.EncodeToString(sum[:]))
 	switch {
-	case errors.Is(err, store.ErrInProgress):
+	case errors.Is(err, payment.ErrIdempotencyInProgress):
 		writeProblem(w, r, s.logger, &apiError{Status: 409, Code: "idempotency_in_progress", Title: "Request in progress", Detail: "a request with this Idempotency-Key is still being answered; retry shortly", Field: "Idempotency-Key"})
 		return
 	case err != nil:

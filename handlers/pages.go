@@ -502,11 +502,8 @@ func (s *Server) launchBankID(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
 		return nil
 	}
-	if !a.AppLaunched {
-		a.AppLaunched = true
-		if err := s.store.SaveAuthorisation(r.Context(), a, nil); err != nil {
-			return err
-		}
+	if err := s.checkout.AppLaunched(r.Context(), a); err != nil {
+		return err
 	}
 	target := bankid.DesktopAutostartURL(token)
 	if isMobile(r) {

@@ -31,14 +31,13 @@ type Store interface {
 	Payments(ctx context.Context, merchantID string, f PaymentFilter) ([]*payment.Payment, string, error)
 	Events(ctx context.Context, paymentID string) ([]payment.Event, error)
 	ActiveAuthorisation(ctx context.Context, paymentID string) (*payment.Attempt, error)
-	SaveAuthorisation(ctx context.Context, a *payment.Attempt, tr *payment.Transition) error
 	ProbeWrite(ctx context.Context) error
 	Logo(ctx context.Context, merchantID string) ([]byte, string, error)
 	SetWebhook(ctx context.Context, merchantID, url string) (string, error)
 	PaymentWebhooks(ctx context.Context, paymentID string) ([]payment.WebhookEvent, error)
 	Redeliver(ctx context.Context, merchantID, eventID string) error
 	WebhookStates(ctx context.Context, paymentIDs []string) (map[string]string, error)
-	BeginIdempotent(ctx context.Context, merchantID, key, request, hash string) (*store.StoredResponse, error)
+	BeginIdempotent(ctx context.Context, merchantID, key, request, hash string) (*payment.StoredResponse, error)
 	FinishIdempotent(ctx context.Context, merchantID, key string, status int, body []byte) error
 	Links(ctx context.Context, merchantID, before string, limit int) ([]*payment.Link, string, error)
 	Link(ctx context.Context, merchantID, id string) (*payment.Link, error)

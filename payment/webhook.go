@@ -36,3 +36,13 @@ type WebhookAttempt struct {
 	DurationMS  int64     `json:"duration_ms"`
 	AttemptedAt time.Time `json:"attempted_at"`
 }
+
+// DueWebhook is an event due for delivery to one endpoint, with where and how to sign it.
+type DueWebhook struct {
+	Event      WebhookEvent // Attempts counts this delivery's tries
+	EndpointID string
+	URL        string
+	// Secrets sign the delivery, each giving one signature: the endpoint's secret, and its
+	// previous one during a rotation's overlap.
+	Secrets []string
+}

@@ -202,7 +202,7 @@ func TestSessionCacheFollowsWrites(t *testing.T) {
 // One server per database file: the row caches are exact only then.
 func TestLockRefusesASecondServer(t *testing.T) {
 	path := t.TempDir() + "/one.db"
-	a, b := store.NewDB(path), store.NewDB(path)
+	a, b := store.NewDB(path, nil), store.NewDB(path, nil)
 	for _, db := range []*store.DB{a, b} {
 		if err := db.Open(); err != nil {
 			t.Fatal(err)

@@ -12,11 +12,11 @@ import (
 
 // openTwo opens two servers' handles on one fresh database of the test's engine (on SQLite they
 // stand for a server and a command beside it; on PostgreSQL for two servers).
-func openTwo(t *testing.T) (*store.DB, *store.DB) {
+func openTwo(t *testing.T, now func() time.Time) (*store.DB, *store.DB) {
 	dsn := freshDSN(t)
 	var dbs [2]*store.DB
 	for i := range dbs {
-		dbs[i] = store.NewDB(dsn)
+		dbs[i] = store.NewDB(dsn, now)
 		if err := dbs[i].Open(); err != nil {
 			t.Fatal(err)
 		}
@@ -28,11 +28,9 @@ func openTwo(t *testing.T) (*store.DB, *store.DB) {
 // TestLeases: a lease is one holder's until it runs out, its holder renews it, and another takes
 // it over once it has run out (the holder died).
 func TestLeases(t *testing.T) {
-	a, b := openTwo(t)
-	ctx := context.Background()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	a.Now = func() time.Time { return now }
-	b.Now = a.Now
+	a, b := openTwo(t, func() time.Time { return now })
+	ctx := context.Background()
 	for _, step := range []struct {
 		name  string
 		db    *store.DB
@@ -57,7 +55,7 @@ func TestLeases(t *testing.T) {
 // TestWebhookClaims: servers taking due events at once never take the same one, and an event
 // claimed by a server that died is due again once its lease has run out.
 func TestWebhookClaims(t *testing.T) {
-	a, b := openTwo(t)
+	a, b := openTwo(t, nil)
 	ctx := context.Background()
 	m := mustMerchant(t, a)
 	if _, err := a.SetWebhook(ctx, m.ID, "https://shop.example/hook"); err != nil {
@@ -116,7 +114,7 @@ func TestWebhookClaims(t *testing.T) {
 // TestSubscribe: a change made through one handle wakes who waits on the payment through the
 // other within 250 ms (PostgreSQL: NOTIFY between servers), and only them.
 func TestSubscribe(t *testing.T) {
-	a, b := openTwo(t)
+	a, b := openTwo(t, nil)
 	if !onPostgres(t) {
 		b = a // one SQLite server: its own writes wake its own streams
 	}

@@ -13,7 +13,7 @@ import (
 // events, webhooks and keys; new events there carry on the numbering.
 func TestPostgresCopyFromSQLite(t *testing.T) {
 	ctx := context.Background()
-	src := store.NewDB(t.TempDir() + "/src.db")
+	src := store.NewDB(t.TempDir()+"/src.db", nil)
 	if err := src.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestPostgresCopyFromSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dst := store.NewDB(pgtest.URL(t))
+	dst := store.NewDB(pgtest.URL(t), nil)
 	if err := dst.Open(); err != nil {
 		t.Fatal(err)
 	}

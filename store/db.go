@@ -50,8 +50,7 @@ type DB struct {
 	closing    chan struct{}
 	writerDone chan struct{}
 	DSN        string
-	// Now is the clock; tests replace it.
-	Now func() time.Time
+	now        func() time.Time // the clock every stored time is read from (Now)
 }
 
 // NewDB returns a DB for dsn, a SQLite file's path or a postgres:// URL; call Open before use.
@@ -61,17 +60,26 @@ type DB struct {
 // rows; invalidating through NOTIFY would still leave a window between another server's commit
 // and its notice in which a stale row is served, so there every read goes to the database.
 // Tokens name their payment for ever and stay cached on both.
-func NewDB(dsn string) *DB {
+//
+// now is the clock every time the store writes or compares is read from (nil: time.Now); tests
+// pass a fake one, the same the rest of the server reads (app.Config.Now).
+func NewDB(dsn string, now func() time.Time) *DB {
+	if now == nil {
+		now = time.Now
+	}
 	rows := cacheRows
 	e := engineSQLite
 	if IsPostgres(dsn) {
 		rows, e = 0, enginePostgres
 	}
-	return &DB{DSN: dsn, engine: e, Now: time.Now, owner: "proc_" + uuid.NewString(),
+	return &DB{DSN: dsn, engine: e, now: now, owner: "proc_" + uuid.NewString(),
 		payments: newRowCache[*payment.Payment](rows), tokens: newRowCache[string](cacheRows),
 		auths:    newRowCache[*payment.Attempt](rows),
 		sessions: newRowCache[sessionRow](rows), changes: newChanges()}
 }
+
+// Now is the store's clock.
+func (db *DB) Now() time.Time { return db.now() }
 
 // Postgres reports whether the database is PostgreSQL, where several servers may share it.
 func (db *DB) Postgres() bool { return db.engine == enginePostgres }

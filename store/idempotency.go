@@ -19,13 +19,7 @@ const IdempotencyTTL = 24 * time.Hour
 const IdempotencyLease = 2 * time.Minute
 
 // ErrInProgress means a request with the same Idempotency-Key is still being answered.
-var ErrInProgress = errors.New("a request with this idempotency key is in progress")
-
-// StoredResponse is a recorded answer to a keyed request.
-type StoredResponse struct {
-	Status int
-	Body   []byte
-}
+var ErrInProgress = payment.ErrIdempotencyInProgress
 
 // BeginIdempotent claims an Idempotency-Key for a request. It returns the recorded answer when
 // the same request was answered within IdempotencyTTL, ErrIdempotencyMismatch when the key was
@@ -34,7 +28,7 @@ type StoredResponse struct {
 // by a process that died: it is taken over, and the request runs again. That is safe because
 // what a keyed request creates carries the key in its own transaction (a payment's
 // idempotency_key), so running it again finds what the dead process made rather than making it twice.
-func (db *DB) BeginIdempotent(ctx context.Context, merchantID, key, request, hash string) (*StoredResponse, error) {
+func (db *DB) BeginIdempotent(ctx context.Context, merchantID, key, request, hash string) (*payment.StoredResponse, error) {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -70,7 +64,7 @@ func (db *DB) BeginIdempotent(ctx context.Context, merchantID, key, request, has
 		}
 		return nil, tx.Commit()
 	default:
-		return &StoredResponse{Status: status, Body: body}, nil
+		return &payment.StoredResponse{Status: status, Body: body}, nil
 	}
 	// Another server may claim the same key between our look and our claim (PostgreSQL reads do
 	// not wait for writers): its claim stands, and this request is the one in progress second.

@@ -50,13 +50,13 @@ type cachedMerchant struct {
 
 // Merchant returns the merchant with the given id.
 func (db *DB) Merchant(ctx context.Context, id string) (*payment.Merchant, error) {
-	if c, ok := db.merchants.Load(id); ok && time.Since(c.(cachedMerchant).at) < merchantTTL {
+	if c, ok := db.merchants.Load(id); ok && db.Now().Sub(c.(cachedMerchant).at) < merchantTTL {
 		m := c.(cachedMerchant).m
 		return &m, nil
 	}
 	m, err := db.merchant(ctx, id)
 	if err == nil {
-		db.merchants.Store(id, cachedMerchant{*m, time.Now()})
+		db.merchants.Store(id, cachedMerchant{*m, db.Now()})
 	}
 	return m, err
 }
@@ -128,13 +128,13 @@ func (db *DB) CreateAPIKey(ctx context.Context, merchantID string) (string, erro
 // remembered (by its hash) for merchantTTL: every API call needs this look-up.
 func (db *DB) MerchantByAPIKey(ctx context.Context, key string) (*payment.Merchant, error) {
 	h := hashKey(key)
-	if c, ok := db.merchants.Load("key:" + h); ok && time.Since(c.(cachedMerchant).at) < merchantTTL {
+	if c, ok := db.merchants.Load("key:" + h); ok && db.Now().Sub(c.(cachedMerchant).at) < merchantTTL {
 		m := c.(cachedMerchant).m
 		return &m, nil
 	}
 	m, err := db.merchantByKeyHash(ctx, h)
 	if err == nil {
-		db.merchants.Store("key:"+h, cachedMerchant{*m, time.Now()})
+		db.merchants.Store("key:"+h, cachedMerchant{*m, db.Now()})
 	}
 	return m, err
 }

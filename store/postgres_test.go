@@ -89,7 +89,7 @@ func BenchmarkPostgresPaymentRead(b *testing.B) {
 		keep bool
 	}{{"NotKept", false}, {"Kept", true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			db := store.NewDB(pgtest.URL(b))
+			db := store.NewDB(pgtest.URL(b), nil)
 			if err := db.Open(); err != nil {
 				b.Fatal(err)
 			}

@@ -92,7 +92,7 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 
 // verify checks a cookie's signature and age and returns the session id in it.
 func (s *SessionStore) verify(name, value string) (string, bool) {
-	now := time.Now()
+	now := s.db.Now()
 	s.verifiedMu.Lock()
 	v, ok := s.verified[value]
 	s.verifiedMu.Unlock()
@@ -132,7 +132,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 	if session.ID == "" {
 		session.ID = strings.TrimRight(base32.StdEncoding.EncodeToString(securecookie.GenerateRandomKey(32)), "=")
 	}
-	expires := time.Now().Add(time.Duration(session.Options.MaxAge) * time.Second)
+	expires := s.db.Now().Add(time.Duration(session.Options.MaxAge) * time.Second)
 	if err := s.db.saveSession(r.Context(), session.ID, session.Values, expires); err != nil {
 		return err
 	}

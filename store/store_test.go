@@ -32,7 +32,13 @@ func freshDSN(tb testing.TB) string {
 // MustOpenDB opens a fresh database of the test's engine.
 func MustOpenDB(tb testing.TB) *store.DB {
 	tb.Helper()
-	db := store.NewDB(freshDSN(tb))
+	return mustOpenDBAt(tb, nil)
+}
+
+// mustOpenDBAt opens a fresh database of the test's engine on the clock now.
+func mustOpenDBAt(tb testing.TB, now func() time.Time) *store.DB {
+	tb.Helper()
+	db := store.NewDB(freshDSN(tb), now)
 	if err := db.Open(); err != nil {
 		tb.Fatal(err)
 	}
@@ -273,11 +279,10 @@ func TestAuthorisations(t *testing.T) {
 }
 
 func TestPaymentsPagination(t *testing.T) {
-	db := MustOpenDB(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	db := mustOpenDBAt(t, func() time.Time { now = now.Add(time.Second); return now })
 	ctx := context.Background()
 	m := mustMerchant(t, db)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { now = now.Add(time.Second); return now }
 	var ids []string
 	for i := 0; i < 5; i++ {
 		p, _, _ := db.CreatePayment(ctx, newPayment(m), "", "")
@@ -383,8 +388,7 @@ func TestIdempotencyClaims(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	open := func(t *testing.T, path string) *store.DB {
-		db := store.NewDB(path)
-		db.Now = clock
+		db := store.NewDB(path, clock)
 		if err := db.Open(); err != nil {
 			t.Fatal(err)
 		}

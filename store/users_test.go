@@ -27,9 +27,8 @@ func TestTOTPCode(t *testing.T) {
 
 func TestUsers(t *testing.T) {
 	ctx := t.Context()
-	db := store.NewDB(freshDSN(t))
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	db := store.NewDB(freshDSN(t), func() time.Time { return now })
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -125,16 +125,6 @@ func (db *DB) SetWebhook(ctx context.Context, merchantID, url string) (string, e
 	return secret, tx.Commit()
 }
 
-// Delivery is an event due for delivery to one endpoint, with where and how to sign it.
-type Delivery struct {
-	Event      payment.WebhookEvent // Attempts counts this delivery's tries
-	EndpointID string
-	URL        string
-	// Secrets sign the delivery, each giving one signature: the endpoint's secret, and its
-	// previous one during a rotation's overlap.
-	Secrets []string
-}
-
 // WebhookLease is how long a server holds the deliveries it took. It is longer than a delivery
 // may take (the client's time-out is 10 s), so a delivery still claimed past it belongs to a
 // server that died mid-delivery, and is due again for any server.
@@ -144,7 +134,7 @@ const WebhookLease = time.Minute
 // at now, oldest first, and returns them: their next attempt moves WebhookLease on, so no other
 // server (and no later tick of this one) sends them meanwhile; RecordAttempt then sets it for
 // real. Servers claiming at once skip each other's rows (SKIP LOCKED) rather than wait for them.
-func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
+func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]payment.DueWebhook, error) {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return nil, err
@@ -185,9 +175,9 @@ func (db *DB) DueWebhooks(ctx context.Context, now time.Time, limit int) ([]Deli
 		return nil, fmt.Errorf("store: due webhooks: %w", err)
 	}
 	defer rows.Close()
-	var out []Delivery
+	var out []payment.DueWebhook
 	for rows.Next() {
-		var d Delivery
+		var d payment.DueWebhook
 		var created, types, epCreated string
 		var until sql.NullString
 		var ep payment.WebhookEndpoint

@@ -21,12 +21,11 @@ import (
 	"time"
 
 	"paybybank/payment"
-	"paybybank/store"
 )
 
 // Store is what the dispatcher needs of the outbox.
 type Store interface {
-	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	DueWebhooks(ctx context.Context, now time.Time, limit int) ([]payment.DueWebhook, error)
 	RecordAttempt(ctx context.Context, eventID, endpointID string, a payment.WebhookAttempt, delivered bool, next time.Time) error
 }
 
@@ -86,11 +85,27 @@ func NextAttempt(created, now time.Time, attempts int) time.Time {
 // retried on its own schedule with the event's id. Several go out at once; one slow endpoint does
 // not hold up the others beyond its time-out.
 type Dispatcher struct {
-	Store  Store
-	Client *http.Client // with a time-out; 10 s by default
-	Logger *slog.Logger
-	Now    func() time.Time
-	Tick   time.Duration
+	store  Store
+	client *http.Client
+	logger *slog.Logger
+	now    func() time.Time
+	// Tick is how often Run looks for due events; a second by default.
+	Tick time.Duration
+}
+
+// New returns a dispatcher sending store's due events with client (nil: a 10 s time-out); now
+// is the clock deliveries fall due by (nil: time.Now), the same the store reads (app.Config.Now).
+func New(store Store, client *http.Client, logger *slog.Logger, now func() time.Time) *Dispatcher {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Dispatcher{store: store, client: client, logger: logger, now: now}
 }
 
 // Run delivers due events every Tick until ctx ends. Events survive restarts: they are rows.
@@ -112,15 +127,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 
 // DeliverDue sends every event due now and returns how many were delivered.
 func (d *Dispatcher) DeliverDue(ctx context.Context) int {
-	if d.Client == nil {
-		d.Client = &http.Client{Timeout: 10 * time.Second}
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	due, err := d.Store.DueWebhooks(ctx, d.Now(), 100)
+	due, err := d.store.DueWebhooks(ctx, d.now(), 100)
 	if err != nil {
-		d.Logger.WarnContext(ctx, "webhooks due", slog.String("error", err.Error()))
+		d.logger.WarnContext(ctx, "webhooks due", slog.String("error", err.Error()))
 		return 0
 	}
 	var wg sync.WaitGroup
@@ -144,8 +153,8 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) int {
 	return delivered
 }
 
-func (d *Dispatcher) deliver(ctx context.Context, dl store.Delivery) bool {
-	now := d.Now()
+func (d *Dispatcher) deliver(ctx context.Context, dl payment.DueWebhook) bool {
+	now := d.now()
 	a := payment.WebhookAttempt{URL: dl.URL, AttemptedAt: now}
 	ok := false
 	if dl.URL == "" {
@@ -159,15 +168,15 @@ func (d *Dispatcher) deliver(ctx context.Context, dl store.Delivery) bool {
 	if !ok {
 		next = NextAttempt(dl.Event.CreatedAt, now, dl.Event.Attempts+1)
 	}
-	if err := d.Store.RecordAttempt(context.WithoutCancel(ctx), dl.Event.ID, dl.EndpointID, a, ok, next); err != nil {
-		d.Logger.ErrorContext(ctx, "webhook attempt not recorded", slog.String("event_id", dl.Event.ID), slog.String("error", err.Error()))
+	if err := d.store.RecordAttempt(context.WithoutCancel(ctx), dl.Event.ID, dl.EndpointID, a, ok, next); err != nil {
+		d.logger.ErrorContext(ctx, "webhook attempt not recorded", slog.String("event_id", dl.Event.ID), slog.String("error", err.Error()))
 	}
-	d.Logger.InfoContext(ctx, "webhook", slog.String("event_id", dl.Event.ID), slog.String("endpoint_id", dl.EndpointID),
+	d.logger.InfoContext(ctx, "webhook", slog.String("event_id", dl.Event.ID), slog.String("endpoint_id", dl.EndpointID),
 		slog.String("type", dl.Event.Type), slog.Int("status", a.StatusCode), slog.Bool("delivered", ok), slog.String("error", a.Error))
 	return ok
 }
 
-func (d *Dispatcher) post(ctx context.Context, dl store.Delivery, now time.Time, a *payment.WebhookAttempt) error {
+func (d *Dispatcher) post(ctx context.Context, dl payment.DueWebhook, now time.Time, a *payment.WebhookAttempt) error {
 	body := []byte(dl.Event.Payload)
 	ts := now.Unix()
 	sig, err := Signatures(dl.Secrets, dl.Event.ID, ts, body)
@@ -184,7 +193,7 @@ func (d *Dispatcher) post(ctx context.Context, dl store.Delivery, now time.Time,
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("webhook-signature", sig)
 	start := time.Now()
-	resp, err := d.Client.Do(req)
+	resp, err := d.client.Do(req)
 	a.DurationMS = time.Since(start).Milliseconds()
 	if err != nil {
 		return err

@@ -204,9 +204,11 @@ func Verify(req *http.Request, now time.Time, maxSkew time.Duration) (*x509.Cert
 	}
 	date, err := http.ParseTime(req.Header.Get("Date"))
 	if err != nil {
+		//lint:ignore ST1005 the message opens with the header's name, which is capitalised
 		return nil, errors.New("Date missing or malformed")
 	}
 	if d := now.Sub(date); d > maxSkew || d < -maxSkew {
+		//lint:ignore ST1005 the message opens with the header's name, which is capitalised
 		return nil, fmt.Errorf("Date is %s off", d.Round(time.Second))
 	}
 	if req.Header.Get("Digest") != Digest(body) {

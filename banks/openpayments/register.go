@@ -33,6 +33,9 @@ var Registration = banks.Registration{
 	},
 	Sandbox: func(d banks.SandboxDeps) (*banks.Fake, error) {
 		f := openpaymentstest.New(d.ClientID, d.ClientSecret, nil)
+		if d.Now != nil {
+			f.Now = d.Now
+		}
 		f.BaseURL = d.PublicURL + "/sandbox/openpayments"
 		f.RedirectURIs = []string{d.PublicURL + "/callback"}
 		return &banks.Fake{Handler: f, Bank: f, State: f, Connect: func(selfURL string, dd banks.Deps) (banks.Provider, error) {

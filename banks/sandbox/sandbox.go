@@ -54,6 +54,8 @@ type Config struct {
 	StateFile string
 	// Logger reports a fake that could not start; nil discards.
 	Logger *slog.Logger
+	// Now is the server's clock, handed to the fakes (banks.SandboxDeps.Now); nil: time.Now.
+	Now func() time.Time
 }
 
 // Sandbox is the /sandbox subtree.
@@ -90,7 +92,11 @@ func New(c Config) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox signing certificate: %w", err)
 	}
-	deps := banks.SandboxDeps{PublicURL: c.PublicURL, ClientID: ClientID, ClientSecret: ClientSecret, SigningCert: cert, SigningKey: key}
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
+	deps := banks.SandboxDeps{Now: now, PublicURL: c.PublicURL, ClientID: ClientID, ClientSecret: ClientSecret, SigningCert: cert, SigningKey: key}
 	s := &Sandbox{fakes: map[string]*banks.Fake{}, publicURL: c.PublicURL, stateFile: c.StateFile}
 	for _, r := range c.Providers {
 		if r.Sandbox == nil {

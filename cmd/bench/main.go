@@ -130,13 +130,12 @@ func load(conc int, d time.Duration, fn func(worker int) error) *result {
 }
 
 type env struct {
-	base    string
-	app     *app.App
-	db      *store.DB
-	key     string
-	client  *http.Client
-	dir     string
-	profile string
+	base   string
+	app    *app.App
+	db     *store.DB
+	key    string
+	client *http.Client
+	dir    string
 }
 
 // transport is shared by every simulated browser: each keeps its own cookies, not its own pool.
@@ -177,7 +176,7 @@ func serveWith(dir, dbName string, configure func(*app.Config), also slog.Handle
 		return nil, err
 	}
 	base := "http://" + ln.Addr().String()
-	db := store.NewDB(filepath.Join(dir, dbName))
+	db := store.NewDB(filepath.Join(dir, dbName), nil)
 	if err := db.Open(); err != nil {
 		return nil, err
 	}

@@ -313,11 +313,11 @@ func TestFakeRedirectCodeExchange(t *testing.T) {
 func TestFakeForms(t *testing.T) {
 	// flow creates a payment at SEB, starts an authorisation and selects the QR method, returning every answer.
 	type answers struct {
-		list, created, started, selected, polled, status, cancel map[string]any
-		listRaw                                                  []byte
-		selectedResp, cancelResp                                 *http.Response
-		errResp                                                  *http.Response
-		errBody                                                  []byte
+		created, started, selected, polled, status, cancel map[string]any
+		listRaw                                            []byte
+		selectedResp, cancelResp                           *http.Response
+		errResp                                            *http.Response
+		errBody                                            []byte
 	}
 	flow := func(t *testing.T, forms Forms) answers {
 		c := newClient(t, forms)

@@ -305,19 +305,23 @@ func (f *Fake) checkDate(r *http.Request) error {
 	if r.URL.Path == "/sibs/v1-0-2/available-aspsp" {
 		if t, err := http.ParseTime(v); err == nil {
 			if d := f.Now().Sub(t); d > 5*time.Minute || d < -5*time.Minute {
+				//lint:ignore ST1005 the message opens with the header's name, which is capitalised
 				return fmt.Errorf("Date is %s off", d.Round(time.Second))
 			}
 			return nil
 		}
 	}
 	if !seedDate.MatchString(v) {
+		//lint:ignore ST1005 the message opens with the header's name, which is capitalised
 		return fmt.Errorf("Date %q is not yyyy-MM-dd'T'HH:mm:ss.SSS", v)
 	}
 	t, err := time.Parse("2006-01-02T15:04:05.000", v)
 	if err != nil {
+		//lint:ignore ST1005 the message opens with the header's name, which is capitalised
 		return fmt.Errorf("Date %q: %v", v, err)
 	}
 	if d := f.Now().UTC().Sub(t); d > maxZone || d < -maxZone {
+		//lint:ignore ST1005 the message opens with the header's name, which is capitalised
 		return fmt.Errorf("Date is %s off", d.Round(time.Second))
 	}
 	return nil
@@ -355,6 +359,7 @@ func checkSignature(r *http.Request) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("signed headers %q, want %q", strings.Join(p.Headers, " "), strings.Join(want, " "))
 	}
 	if r.Header.Get("Digest") != httpsig.Digest(body) {
+		//lint:ignore ST1005 the message opens with the header's name, which is capitalised
 		return nil, errors.New("Digest does not match the body")
 	}
 	sig, err := base64.StdEncoding.DecodeString(p.Signature)

@@ -1,20 +1,22 @@
-package main
+package e2e
 
 import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"paybybank/internal/e2etest"
 )
 
 // BenchmarkCheckoutPage renders the bank picker in process, for profiling.
 func BenchmarkCheckoutPage(b *testing.B) {
 	t := &testing.T{}
-	h := newHarness(t)
-	_, path := h.createPayment("")
+	h := e2etest.New(t)
+	_, path := h.CreatePayment("")
 	req := httptest.NewRequest("GET", path, nil)
 	rec := httptest.NewRecorder()
-	h.app.Handler.ServeHTTP(rec, req)
+	h.App.Handler.ServeHTTP(rec, req)
 	cookie := rec.Result().Cookies()
 	for b.Loop() {
 		req := httptest.NewRequest("GET", path, nil)
@@ -22,7 +24,7 @@ func BenchmarkCheckoutPage(b *testing.B) {
 			req.AddCookie(c)
 		}
 		rec := httptest.NewRecorder()
-		h.app.Handler.ServeHTTP(rec, req)
+		h.App.Handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
 			b.Fatal(rec.Code)
 		}
@@ -32,13 +34,13 @@ func BenchmarkCheckoutPage(b *testing.B) {
 // BenchmarkCreatePayment creates payments through the API in process, for profiling.
 func BenchmarkCreatePayment(b *testing.B) {
 	t := &testing.T{}
-	h := newHarness(t)
+	h := e2etest.New(t)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			req := httptest.NewRequest("POST", "/api/v1/payments", strings.NewReader(`{"amount":"249.00","currency":"SEK","reference":"Order"}`))
-			req.Header.Set("Authorization", "Bearer "+h.key)
+			req.Header.Set("Authorization", "Bearer "+h.Key)
 			rec := httptest.NewRecorder()
-			h.app.Handler.ServeHTTP(rec, req)
+			h.App.Handler.ServeHTTP(rec, req)
 			if rec.Code != http.StatusCreated {
 				b.Fatal(rec.Code, rec.Body.String())
 			}

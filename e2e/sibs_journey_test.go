@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/url"
@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"paybybank/banks/sibs/sibstest"
+	"paybybank/internal/e2etest"
 )
 
-func (h *harness) eurPayment(extra string) (string, string) {
-	h.t.Helper()
-	code, p := h.api("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"Encomenda 9"`+extra+`}`)
+func eurPayment(h *e2etest.Harness, extra string) (string, string) {
+	h.T.Helper()
+	code, p := h.API("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"Encomenda 9"`+extra+`}`)
 	if code != 201 {
-		h.t.Fatalf("%d %v", code, p)
+		h.T.Fatalf("%d %v", code, p)
 	}
 	u, _ := url.Parse(p["checkout_url"].(string))
 	return p["id"].(string), u.Path
@@ -20,11 +21,11 @@ func (h *harness) eurPayment(extra string) (string, string) {
 
 // eachSIBSForm runs a journey against the sandbox's SIBS fake answering in each form its
 // documents allow.
-func eachSIBSForm(t *testing.T, journey func(t *testing.T, h *harness, forms sibstest.Forms)) {
+func eachSIBSForm(t *testing.T, journey func(t *testing.T, h *e2etest.Harness, forms sibstest.Forms)) {
 	for _, form := range sibstest.AllForms() {
 		t.Run(form.Name, func(t *testing.T) {
-			h := newHarness(t)
-			h.app.Sandbox.Bank("sibs").(*sibstest.Fake).Forms = form.Forms
+			h := e2etest.New(t)
+			h.App.Sandbox.Bank("sibs").(*sibstest.Fake).Forms = form.Forms
 			journey(t, h, form.Forms)
 		})
 	}
@@ -40,34 +41,34 @@ func sibsApproved(f sibstest.Forms) string {
 }
 
 func TestSIBSRedirect(t *testing.T) {
-	eachSIBSForm(t, func(t *testing.T, h *harness, forms sibstest.Forms) {
-		id, path := h.eurPayment("")
-		_, page := h.get(path)
+	eachSIBSForm(t, func(t *testing.T, h *e2etest.Harness, forms sibstest.Forms) {
+		id, path := eurPayment(h, "")
+		_, page := h.Get(path)
 		if !strings.Contains(page, "Banco Teste") || !strings.Contains(page, "Portugal") {
 			t.Fatalf("picker:\n%s", page)
 		}
-		resp := h.chooseBank(path, "BTSTPTPL")
-		expectCode(t, resp, 303)
+		resp := h.ChooseBank(path, "BTSTPTPL")
+		e2etest.ExpectCode(t, resp, 303)
 		sca, _ := url.Parse(resp.Header.Get("Location"))
 		if sca.Path != "/sandbox/sibs/sca" {
 			t.Fatalf("went to %s", sca)
 		}
-		resp, _ = h.post(sca.Path+"?"+sca.RawQuery, url.Values{"payment": {sca.Query().Get("payment")}, "decision": {"approve"}})
-		expectCode(t, resp, 303)
-		resp, _ = h.get(resp.Header.Get("Location"))
-		expectCode(t, resp, 303)
-		if st, p := h.status(id); st != sibsApproved(forms) || p["bank"].(map[string]any)["provider"] != "sibs" {
+		resp, _ = h.Post(sca.Path+"?"+sca.RawQuery, url.Values{"payment": {sca.Query().Get("payment")}, "decision": {"approve"}})
+		e2etest.ExpectCode(t, resp, 303)
+		resp, _ = h.Get(resp.Header.Get("Location"))
+		e2etest.ExpectCode(t, resp, 303)
+		if st, p := h.Status(id); st != sibsApproved(forms) || p["bank"].(map[string]any)["provider"] != "sibs" {
 			t.Fatalf("payment %v", p)
 		}
 	})
 }
 
 func TestSIBSEmbeddedOTP(t *testing.T) {
-	eachSIBSForm(t, func(t *testing.T, h *harness, forms sibstest.Forms) {
-		id, path := h.eurPayment("")
-		resp := h.chooseBank(path, "BOTPPTPL")
-		expectCode(t, resp, 303)
-		_, page := h.get(path)
+	eachSIBSForm(t, func(t *testing.T, h *e2etest.Harness, forms sibstest.Forms) {
+		id, path := eurPayment(h, "")
+		resp := h.ChooseBank(path, "BOTPPTPL")
+		e2etest.ExpectCode(t, resp, 303)
+		_, page := h.Get(path)
 		if !strings.Contains(page, "Enter the code from your bank") || !strings.Contains(page, "SMS") {
 			t.Fatalf("OTP page:\n%s", page)
 		}
@@ -75,24 +76,24 @@ func TestSIBSEmbeddedOTP(t *testing.T) {
 		if !forms.NoChallengeData && !strings.Contains(page, sibstest.AdditionalInformation) {
 			t.Fatalf("the bank's additionalInformation is not on the OTP page:\n%s", page)
 		}
-		resp, page = h.post(path+"/otp", url.Values{"csrf": {h.csrf(page)}, "otp": {"000000"}})
-		expectCode(t, resp, 422)
+		resp, page = h.Post(path+"/otp", url.Values{"csrf": {h.CSRF(page)}, "otp": {"000000"}})
+		e2etest.ExpectCode(t, resp, 422)
 		if !strings.Contains(page, "That code is not correct") {
 			t.Fatalf("wrong code page:\n%s", page)
 		}
-		resp, _ = h.post(path+"/otp", url.Values{"csrf": {h.csrf(page)}, "otp": {sibstest.OTP}})
-		expectCode(t, resp, 303)
-		if st, _ := h.status(id); st != sibsApproved(forms) {
+		resp, _ = h.Post(path+"/otp", url.Values{"csrf": {h.CSRF(page)}, "otp": {sibstest.OTP}})
+		e2etest.ExpectCode(t, resp, 303)
+		if st, _ := h.Status(id); st != sibsApproved(forms) {
 			t.Fatalf("status %s", st)
 		}
 		// Three wrong codes and the bank rejects the payment.
-		id, path = h.eurPayment("")
-		h.chooseBank(path, "BOTPPTPL")
-		_, page = h.get(path)
+		id, path = eurPayment(h, "")
+		h.ChooseBank(path, "BOTPPTPL")
+		_, page = h.Get(path)
 		for i := 0; i < 3; i++ {
-			_, page = h.post(path+"/otp", url.Values{"csrf": {h.csrf(page)}, "otp": {"111111"}})
+			_, page = h.Post(path+"/otp", url.Values{"csrf": {h.CSRF(page)}, "otp": {"111111"}})
 		}
-		if st, _ := h.status(id); st != "failed" {
+		if st, _ := h.Status(id); st != "failed" {
 			t.Fatalf("after three wrong codes: %s", st)
 		}
 	})
@@ -101,11 +102,11 @@ func TestSIBSEmbeddedOTP(t *testing.T) {
 // TestSIBSCancel cancels a payment waiting for SCA at either bank: the bank takes the
 // cancellation only with the creation's TPP-Redirect-URI.
 func TestSIBSCancel(t *testing.T) {
-	eachSIBSForm(t, func(t *testing.T, h *harness, forms sibstest.Forms) {
+	eachSIBSForm(t, func(t *testing.T, h *e2etest.Harness, forms sibstest.Forms) {
 		for _, bic := range []string{"BTSTPTPL", "BOTPPTPL"} {
-			id, path := h.eurPayment("")
-			expectCode(t, h.chooseBank(path, bic), 303)
-			if code, p := h.api("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 || p["status"] != "cancelled" {
+			id, path := eurPayment(h, "")
+			e2etest.ExpectCode(t, h.ChooseBank(path, bic), 303)
+			if code, p := h.API("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 || p["status"] != "cancelled" {
 				t.Fatalf("cancel at %s: %d %v", bic, code, p)
 			}
 		}
@@ -113,7 +114,7 @@ func TestSIBSCancel(t *testing.T) {
 }
 
 func TestSIBSTSUPayment(t *testing.T) {
-	eachSIBSForm(t, func(t *testing.T, h *harness, forms sibstest.Forms) {
+	eachSIBSForm(t, func(t *testing.T, h *e2etest.Harness, forms sibstest.Forms) {
 		debtor := `,"debtor":{"iban":"PT50000201231234567890154"}`
 		for name, tc := range map[string]struct{ body, field string }{
 			"bad code":   {`,"tsu":{"social_security_account_code":"SSXX","taxpayer_identification_number":"501234567","reference_period":"202611"}` + debtor, "tsu.social_security_account_code"},
@@ -121,26 +122,26 @@ func TestSIBSTSUPayment(t *testing.T) {
 			"bad NIF":    {`,"tsu":{"social_security_account_code":"SSMN","taxpayer_identification_number":"50123456789012","reference_period":"202611"}` + debtor, "tsu.taxpayer_identification_number"},
 			"no payer":   {`,"tsu":{"social_security_account_code":"SSMN","taxpayer_identification_number":"501234567","reference_period":"202611"}`, "debtor"},
 		} {
-			code, p := h.api("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"TSU"`+tc.body+`}`)
+			code, p := h.API("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"TSU"`+tc.body+`}`)
 			if code != 422 || p["field"] != tc.field {
 				t.Errorf("%s: %d %v", name, code, p)
 			}
 		}
-		id, path := h.eurPayment(`,"tsu":{"social_security_account_code":"SSMD","taxpayer_identification_number":"501234567","reference_period":"202611"}` + debtor)
-		_, page := h.get(path)
+		id, path := eurPayment(h, `,"tsu":{"social_security_account_code":"SSMD","taxpayer_identification_number":"501234567","reference_period":"202611"}`+debtor)
+		_, page := h.Get(path)
 		i := strings.Index(page, `value="NDEAFIHH"`)
 		if i < 0 || !strings.Contains(page[i:i+300], "social-security") {
 			t.Fatalf("non-SIBS banks offered for a TSU payment:\n%s", page)
 		}
-		resp := h.chooseBank(path, "BTSTPTPL")
+		resp := h.ChooseBank(path, "BTSTPTPL")
 		sca, _ := url.Parse(resp.Header.Get("Location"))
-		_, bankPage := h.get(sca.Path + "?" + sca.RawQuery)
+		_, bankPage := h.Get(sca.Path + "?" + sca.RawQuery)
 		if !strings.Contains(bankPage, "Segurança Social SSMD 202611") {
 			t.Fatalf("the bank did not get a TSU payment:\n%s", bankPage)
 		}
-		resp, _ = h.post(sca.Path+"?"+sca.RawQuery, url.Values{"payment": {sca.Query().Get("payment")}, "decision": {"approve"}})
-		h.get(resp.Header.Get("Location"))
-		if st, _ := h.status(id); st != sibsApproved(forms) {
+		resp, _ = h.Post(sca.Path+"?"+sca.RawQuery, url.Values{"payment": {sca.Query().Get("payment")}, "decision": {"approve"}})
+		h.Get(resp.Header.Get("Location"))
+		if st, _ := h.Status(id); st != sibsApproved(forms) {
 			t.Fatalf("TSU payment %s", st)
 		}
 	})

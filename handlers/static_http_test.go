@@ -1,24 +1,26 @@
-package main
+package handlers_test
 
 import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"paybybank/internal/e2etest"
 )
 
 // TestStaticVersioned checks that pages name their static files by version and that a versioned
 // address may be kept a year, while an address without the current version may not.
 func TestStaticVersioned(t *testing.T) {
-	h := newHarness(t)
-	_, path := h.createPayment("")
-	_, picker := h.get(path)
-	h.chooseBank(path, "HANDSESS")
-	_, bankid := h.get(path)
+	h := e2etest.New(t)
+	_, path := h.CreatePayment("")
+	_, picker := h.Get(path)
+	h.ChooseBank(path, "HANDSESS")
+	_, bankid := h.Get(path)
 	refs := regexp.MustCompile(`(?:href|src|data-qr-encoder)="(/static/[^"]*)"`)
 	seen := map[string]bool{}
 	for _, page := range []string{picker, bankid} {
 		for _, m := range refs.FindAllStringSubmatch(page, -1) {
-			seen[htmlUnescape(m[1])] = true
+			seen[e2etest.HTMLUnescape(m[1])] = true
 		}
 	}
 	for _, name := range []string{"app.css", "favicon.svg", "live.js", "lock.svg", "lean-qr.js"} {
@@ -31,7 +33,7 @@ func TestStaticVersioned(t *testing.T) {
 		}
 	}
 	for u := range seen {
-		resp, body := h.get(u)
+		resp, body := h.Get(u)
 		if resp.StatusCode != 200 || len(body) == 0 {
 			t.Errorf("%s: %d", u, resp.StatusCode)
 		}
@@ -40,7 +42,7 @@ func TestStaticVersioned(t *testing.T) {
 		}
 		name, _, _ := strings.Cut(u, "?")
 		for _, stale := range []string{name, name + "?v=old"} {
-			resp, _ := h.get(stale)
+			resp, _ := h.Get(stale)
 			if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || strings.Contains(cc, "immutable") || strings.Contains(cc, "31536000") {
 				t.Errorf("%s: %d, Cache-Control %q", stale, resp.StatusCode, cc)
 			}

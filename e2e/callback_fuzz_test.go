@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"paybybank/checkout"
+	"paybybank/internal/e2etest"
 	"paybybank/payment"
 	"paybybank/store"
 )
@@ -28,13 +29,13 @@ func FuzzCallback(f *testing.F) {
 		if err != nil {
 			return
 		}
-		h := newHarness(t)
-		id, _ := h.createPayment("")
-		resp, _ := h.get("/callback?" + vals.Encode())
+		h := e2etest.New(t)
+		id, _ := h.CreatePayment("")
+		resp, _ := h.Get("/callback?" + vals.Encode())
 		if resp.StatusCode != 400 {
 			t.Fatalf("callback %q answered %d", q, resp.StatusCode)
 		}
-		if st, _ := h.status(id); st != "open" {
+		if st, _ := h.Status(id); st != "open" {
 			t.Fatalf("callback %q changed a payment to %s", q, st)
 		}
 	})
@@ -47,7 +48,7 @@ func FuzzCallback(f *testing.F) {
 // payment may move.
 func FuzzCallbackNext(f *testing.F) {
 	ctx := context.Background()
-	db := store.NewDB(f.TempDir() + "/pbb.db")
+	db := store.NewDB(f.TempDir()+"/pbb.db", nil)
 	if err := db.Open(); err != nil {
 		f.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func FuzzCallbackNext(f *testing.F) {
 	if err := db.CreateMerchant(ctx, m); err != nil {
 		f.Fatal(err)
 	}
-	svc := checkout.New(db, nil, "https://pay.example", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := checkout.New(db, nil, "https://pay.example", slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	p, _, err := svc.CreatePayment(ctx, m, checkout.NewPayment{Amount: "249.00", Currency: "SEK", Reference: "Order 1"}, "", "")
 	if err != nil {
 		f.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package handlers_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"paybybank/checkout"
+	"paybybank/internal/e2etest"
 )
 
 // verifyStandardWebhook checks a delivery as the Standard Webhooks specification tells a
@@ -78,7 +79,7 @@ func newHookLog(t *testing.T) *hookLog {
 		defer l.mu.Unlock()
 		l.got = append(l.got, delivered{path: r.URL.Path, hdr: r.Header.Clone(), body: body, typ: ev.Type})
 		if l.fail && r.URL.Path == "/down" {
-			http.Error(w, "down", 503)
+			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
 		w.WriteHeader(204)
@@ -96,73 +97,72 @@ func (l *hookLog) take() []delivered {
 }
 
 func TestWebhookEndpointsRotationAndTypes(t *testing.T) {
-	h := newHarness(t)
+	h := e2etest.New(t)
 	hooks := newHookLog(t)
 	hooks.fail = true
-	h.app.Webhooks.Now = h.clock.Now
 	// Two endpoints: one for every event, one only for completions (and down).
-	code, all := h.api("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/all"}`)
+	code, all := h.API("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/all"}`)
 	if code != 201 || all["secret"] == nil || all["event_types"].([]any)[0] != "*" {
 		t.Fatalf("create: %d %v", code, all)
 	}
-	code, done := h.api("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/down","event_types":["payment.completed"]}`)
+	code, done := h.API("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/down","event_types":["payment.completed"]}`)
 	if code != 201 {
 		t.Fatalf("create: %d %v", code, done)
 	}
 	allID, oldSecret := all["id"].(string), all["secret"].(string)
-	if code, list := h.api("GET", "/api/v1/webhook-endpoints", ""); code != 200 || len(list["data"].([]any)) != 2 || strings.Contains(fmt.Sprint(list), "whsec_") {
+	if code, list := h.API("GET", "/api/v1/webhook-endpoints", ""); code != 200 || len(list["data"].([]any)) != 2 || strings.Contains(fmt.Sprint(list), "whsec_") {
 		t.Fatalf("list: %d %v", code, list)
 	}
 
 	// A cancelled payment: only the endpoint for every event hears of it.
-	id, _ := h.createPayment("")
-	if code, _ := h.api("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 {
+	id, _ := h.CreatePayment("")
+	if code, _ := h.API("POST", "/api/v1/payments/"+id+"/cancel", ""); code != 200 {
 		t.Fatal("cancel")
 	}
-	h.app.Webhooks.DeliverDue(t.Context())
+	h.App.Webhooks.DeliverDue(t.Context())
 	got := hooks.take()
-	if len(got) != 1 || got[0].path != "/all" || got[0].typ != "payment.cancelled" || !verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.clock.Now()) {
+	if len(got) != 1 || got[0].path != "/all" || got[0].typ != "payment.cancelled" || !verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.Clock.Now()) {
 		t.Fatalf("deliveries %+v", got)
 	}
 
 	// Rotation: for the overlap, both secrets sign, each verifying on its own; after it, only the new.
-	code, rot := h.api("POST", "/api/v1/webhook-endpoints/"+allID+"/rotate-secret", "")
+	code, rot := h.API("POST", "/api/v1/webhook-endpoints/"+allID+"/rotate-secret", "")
 	newSecret, _ := rot["secret"].(string)
 	if code != 200 || newSecret == "" || newSecret == oldSecret || rot["previous_secret_expires_at"] == nil {
 		t.Fatalf("rotate: %d %v", code, rot)
 	}
-	if code, test := h.api("POST", "/api/v1/webhook-endpoints/"+allID+"/test", ""); code != 202 || test["type"] != "webhook.test" {
+	if code, test := h.API("POST", "/api/v1/webhook-endpoints/"+allID+"/test", ""); code != 202 || test["type"] != "webhook.test" {
 		t.Fatalf("test event: %d %v", code, test)
 	}
-	h.app.Webhooks.DeliverDue(t.Context())
+	h.App.Webhooks.DeliverDue(t.Context())
 	got = hooks.take()
 	if len(got) != 1 || got[0].typ != "webhook.test" {
 		t.Fatalf("test deliveries %+v", got)
 	}
 	sigs := strings.Fields(got[0].hdr.Get("webhook-signature"))
-	if len(sigs) != 2 || !verifyStandardWebhook(newSecret, got[0].hdr, got[0].body, h.clock.Now()) ||
-		!verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.clock.Now()) || verifyStandardWebhook("whsec_"+base64.StdEncoding.EncodeToString([]byte("another secret of 24 b!")), got[0].hdr, got[0].body, h.clock.Now()) {
+	if len(sigs) != 2 || !verifyStandardWebhook(newSecret, got[0].hdr, got[0].body, h.Clock.Now()) ||
+		!verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.Clock.Now()) || verifyStandardWebhook("whsec_"+base64.StdEncoding.EncodeToString([]byte("another secret of 24 b!")), got[0].hdr, got[0].body, h.Clock.Now()) {
 		t.Fatalf("during the overlap: %q", got[0].hdr.Get("webhook-signature"))
 	}
-	h.clock.Add(24*time.Hour + time.Second)
-	if code, _ := h.api("POST", "/api/v1/webhook-endpoints/"+allID+"/test", ""); code != 202 {
+	h.Clock.Add(24*time.Hour + time.Second)
+	if code, _ := h.API("POST", "/api/v1/webhook-endpoints/"+allID+"/test", ""); code != 202 {
 		t.Fatal("test event")
 	}
-	h.app.Webhooks.DeliverDue(t.Context())
+	h.App.Webhooks.DeliverDue(t.Context())
 	got = hooks.take()
 	if len(got) != 1 || len(strings.Fields(got[0].hdr.Get("webhook-signature"))) != 1 ||
-		!verifyStandardWebhook(newSecret, got[0].hdr, got[0].body, h.clock.Now()) || verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.clock.Now()) {
+		!verifyStandardWebhook(newSecret, got[0].hdr, got[0].body, h.Clock.Now()) || verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.Clock.Now()) {
 		t.Fatalf("after the overlap: %+v", got)
 	}
 
 	// A completed payment goes to both; the one down retries on its own with the same event id.
-	id, path := h.createPayment("")
-	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
-	resp, body := h.scan(h.currentQR(path))
-	expectCode(t, resp, 200)
-	h.sign(body, "approve")
-	h.get(path)
-	h.app.Webhooks.DeliverDue(t.Context())
+	id, path := h.CreatePayment("")
+	e2etest.ExpectCode(t, h.ChooseBank(path, "HANDSESS"), 303)
+	resp, body := h.Scan(h.CurrentQR(path))
+	e2etest.ExpectCode(t, resp, 200)
+	h.Sign(body, "approve")
+	h.Get(path)
+	h.App.Webhooks.DeliverDue(t.Context())
 	byPath := map[string][]string{}
 	for _, d := range hooks.take() {
 		byPath[d.path] = append(byPath[d.path], d.typ+" "+d.hdr.Get("webhook-id"))
@@ -172,64 +172,64 @@ func TestWebhookEndpointsRotationAndTypes(t *testing.T) {
 	}
 	completedID := strings.Fields(byPath["/down"][0])[1]
 	hooks.fail = false
-	h.clock.Add(10 * time.Second)
-	h.app.Webhooks.DeliverDue(t.Context())
+	h.Clock.Add(10 * time.Second)
+	h.App.Webhooks.DeliverDue(t.Context())
 	if again := hooks.take(); len(again) != 1 || again[0].path != "/down" || again[0].hdr.Get("webhook-id") != completedID {
 		t.Fatalf("retry %+v", again)
 	}
-	code, log := h.api("GET", "/api/v1/webhook-endpoints/"+done["id"].(string)+"/deliveries", "")
+	code, log := h.API("GET", "/api/v1/webhook-endpoints/"+done["id"].(string)+"/deliveries", "")
 	entries := log["data"].([]any)
 	first := entries[0].(map[string]any)
 	if code != 200 || len(entries) != 1 || first["state"] != "delivered" || first["event_id"] != completedID || len(first["history"].([]any)) != 2 {
 		t.Fatalf("delivery log: %d %v", code, log)
 	}
-	if code, ev := h.api("GET", "/api/v1/payments/"+id+"/webhooks", ""); code != 200 || !strings.Contains(fmt.Sprint(ev), "delivered") {
+	if code, ev := h.API("GET", "/api/v1/payments/"+id+"/webhooks", ""); code != 200 || !strings.Contains(fmt.Sprint(ev), "delivered") {
 		t.Fatalf("payment's webhooks: %d %v", code, ev)
 	}
 
 	// A deleted endpoint gets nothing more, and another merchant cannot see ours.
-	if code, _ := h.api("DELETE", "/api/v1/webhook-endpoints/"+allID, ""); code != 204 {
+	if code, _ := h.API("DELETE", "/api/v1/webhook-endpoints/"+allID, ""); code != 204 {
 		t.Fatal("delete")
 	}
-	if code, _ := h.api("GET", "/api/v1/webhook-endpoints/"+allID, ""); code != 404 {
+	if code, _ := h.API("GET", "/api/v1/webhook-endpoints/"+allID, ""); code != 404 {
 		t.Fatal("deleted endpoint still answers")
 	}
-	h.createPayment("")
-	if code, _ := h.api("GET", "/api/v1/webhook-endpoints/"+done["id"].(string), "", "Authorization", "Bearer "+otherKey(t, h)); code != 404 {
+	h.CreatePayment("")
+	if code, _ := h.API("GET", "/api/v1/webhook-endpoints/"+done["id"].(string), "", "Authorization", "Bearer "+otherKey(t, h)); code != 404 {
 		t.Fatal("another merchant's endpoint visible")
 	}
 	// The old single-endpoint call refuses an empty URL instead of silently removing webhooks.
-	if code, p := h.api("PUT", "/api/v1/webhook", `{"url":""}`); code != 422 || p["field"] != "url" {
+	if code, p := h.API("PUT", "/api/v1/webhook", `{"url":""}`); code != 422 || p["field"] != "url" {
 		t.Fatalf("empty url: %d %v", code, p)
 	}
 }
 
 func TestPaymentLinksListedAndDeactivated(t *testing.T) {
-	h := newHarness(t)
-	code, l := h.api("POST", "/api/v1/payment-links", `{"amount":"20.00","currency":"SEK","reference":"Invoice 9","expires_in":3600}`)
+	h := e2etest.New(t)
+	code, l := h.API("POST", "/api/v1/payment-links", `{"amount":"20.00","currency":"SEK","reference":"Invoice 9","expires_in":3600}`)
 	if code != 201 || !strings.HasPrefix(l["id"].(string), "pl_") || l["expires_at"] == nil || l["state"] != "active" {
 		t.Fatalf("create: %d %v", code, l)
 	}
 	linkID := l["id"].(string)
 	link, _ := url.Parse(l["url"].(string))
-	resp, _ := h.get(link.Path)
-	expectCode(t, resp, 303)
-	code, got := h.api("GET", "/api/v1/payment-links/"+linkID, "")
+	resp, _ := h.Get(link.Path)
+	e2etest.ExpectCode(t, resp, 303)
+	code, got := h.API("GET", "/api/v1/payment-links/"+linkID, "")
 	use := got["use"].(map[string]any)
 	if code != 200 || use["payments"].(float64) != 1 || use["open"].(float64) != 1 {
 		t.Fatalf("use: %d %v", code, got)
 	}
 
 	// A link minted before links were recorded (no row) still works, and is listed from then on.
-	m, err := h.db.Merchant(context.Background(), h.merchant.ID)
+	m, err := h.DB.Merchant(context.Background(), h.Merchant.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := h.app.Checkout.MakeLink(context.Background(), m, checkout.LinkTerms{Amount: "5.00", Currency: "SEK", Reference: "Old"})
+	old, err := h.App.Checkout.MakeLink(context.Background(), m, checkout.LinkTerms{Amount: "5.00", Currency: "SEK", Reference: "Old"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", h.dbPath)
+	raw, err := sql.Open("sqlite", h.DBPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,42 +237,42 @@ func TestPaymentLinksListedAndDeactivated(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw.Close()
-	resp, _ = h.get(old.URL)
-	expectCode(t, resp, 303)
-	code, list := h.api("GET", "/api/v1/payment-links?limit=1", "")
+	resp, _ = h.Get(old.URL)
+	e2etest.ExpectCode(t, resp, 303)
+	code, list := h.API("GET", "/api/v1/payment-links?limit=1", "")
 	if code != 200 || len(list["data"].([]any)) != 1 || list["next_cursor"] == nil {
 		t.Fatalf("list: %d %v", code, list)
 	}
-	code, list = h.api("GET", "/api/v1/payment-links?cursor="+list["next_cursor"].(string), "")
+	code, list = h.API("GET", "/api/v1/payment-links?cursor="+list["next_cursor"].(string), "")
 	if code != 200 || len(list["data"].([]any)) != 1 {
 		t.Fatalf("second page: %d %v", code, list)
 	}
 
 	// Deactivated: the page says so, the QR code is refused, and nothing new is created.
-	code, d := h.api("POST", "/api/v1/payment-links/"+linkID+"/deactivate", "")
+	code, d := h.API("POST", "/api/v1/payment-links/"+linkID+"/deactivate", "")
 	if code != 200 || d["state"] != "deactivated" || d["deactivated_at"] == nil {
 		t.Fatalf("deactivate: %d %v", code, d)
 	}
 	other := *h
-	other.client = &http.Client{CheckRedirect: h.client.CheckRedirect}
-	resp, page := other.get(link.Path)
-	expectCode(t, resp, 410)
+	other.Client = &http.Client{CheckRedirect: h.Client.CheckRedirect}
+	resp, page := other.Get(link.Path)
+	e2etest.ExpectCode(t, resp, 410)
 	if !strings.Contains(page, "turned off by the shop") {
 		t.Fatalf("deactivated link page:\n%s", page)
 	}
-	resp, _ = h.get(link.Path + "/qr.png")
-	expectCode(t, resp, 410)
-	if _, got = h.api("GET", "/api/v1/payment-links/"+linkID, ""); got["use"].(map[string]any)["payments"].(float64) != 1 {
+	resp, _ = h.Get(link.Path + "/qr.png")
+	e2etest.ExpectCode(t, resp, 410)
+	if _, got = h.API("GET", "/api/v1/payment-links/"+linkID, ""); got["use"].(map[string]any)["payments"].(float64) != 1 {
 		t.Fatalf("a deactivated link created a payment: %v", got)
 	}
-	if code, _ := h.api("POST", "/api/v1/payment-links/"+linkID+"/deactivate", "", "Authorization", "Bearer "+otherKey(t, h)); code != 404 {
+	if code, _ := h.API("POST", "/api/v1/payment-links/"+linkID+"/deactivate", "", "Authorization", "Bearer "+otherKey(t, h)); code != 404 {
 		t.Fatal("another merchant deactivated our link")
 	}
 }
 
 // otherKey is an API key of another merchant.
-func otherKey(t *testing.T, h *harness) string {
-	key, err := h.db.CreateAPIKey(t.Context(), mustOtherMerchant(t, h))
+func otherKey(t *testing.T, h *e2etest.Harness) string {
+	key, err := h.DB.CreateAPIKey(t.Context(), h.OtherMerchant())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,27 +280,26 @@ func otherKey(t *testing.T, h *harness) string {
 }
 
 func TestOperatorMetricsBusinessSeries(t *testing.T) {
-	h := newHarness(t)
+	h := e2etest.New(t)
 	hooks := newHookLog(t)
 	hooks.fail = true
-	if code, _ := h.api("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/down"}`); code != 201 {
+	if code, _ := h.API("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/down"}`); code != 201 {
 		t.Fatal("endpoint")
 	}
 	// One payment cancelled (its webhook waits: the endpoint is down), one authorising at a bank
 	// after the bank refused the first tries.
-	cancelled, _ := h.createPayment("")
-	h.api("POST", "/api/v1/payments/"+cancelled+"/cancel", "")
-	h.app.Webhooks.Now = h.clock.Now
-	h.app.Webhooks.DeliverDue(t.Context())
-	_, path := h.createPayment("")
-	_, page := h.get(path)
-	h.app.Sandbox.OpenPayments.FailNext(2, 429, "0")
-	resp, _ := h.post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {h.csrf(page)}})
-	expectCode(t, resp, 303)
-	h.clock.Add(90 * time.Second)
+	cancelled, _ := h.CreatePayment("")
+	h.API("POST", "/api/v1/payments/"+cancelled+"/cancel", "")
+	h.App.Webhooks.DeliverDue(t.Context())
+	_, path := h.CreatePayment("")
+	_, page := h.Get(path)
+	h.App.Sandbox.OpenPayments.FailNext(2, 429, "0")
+	resp, _ := h.Post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {h.CSRF(page)}})
+	e2etest.ExpectCode(t, resp, 303)
+	h.Clock.Add(90 * time.Second)
 
 	rec := httptest.NewRecorder()
-	h.app.Metrics.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	h.App.Metrics.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != 200 {
 		t.Fatalf("scrape: %d", rec.Code)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"paybybank/internal/e2etest"
 )
 
 type streamEvent struct {
@@ -15,12 +17,12 @@ type streamEvent struct {
 }
 
 // openStream opens a checkout's event stream and delivers its events until it ends.
-func (h *harness) openStream(path string) (*http.Response, <-chan streamEvent) {
-	h.t.Helper()
-	req, _ := http.NewRequest("GET", h.srv.URL+path+"/events?page=bankid", nil)
-	resp, err := h.client.Do(req)
+func openStream(h *e2etest.Harness, path string) (*http.Response, <-chan streamEvent) {
+	h.T.Helper()
+	req, _ := http.NewRequest("GET", h.Srv.URL+path+"/events?page=bankid", nil)
+	resp, err := h.Client.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	events := make(chan streamEvent)
 	go func() {
@@ -52,10 +54,10 @@ func nextEvent(t *testing.T, events <-chan streamEvent) (streamEvent, bool) {
 // The BankID page's event stream: a fresh frame each second, and the way on once the shopper has
 // signed, after which the stream ends.
 func TestEventStream(t *testing.T) {
-	h := newHarness(t)
-	_, path := h.createPayment("")
-	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
-	resp, events := h.openStream(path)
+	h := e2etest.New(t)
+	_, path := h.CreatePayment("")
+	e2etest.ExpectCode(t, h.ChooseBank(path, "HANDSESS"), 303)
+	resp, events := openStream(h, path)
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("stream answer: %d %v", resp.StatusCode, resp.Header)
 	}
@@ -63,7 +65,7 @@ func TestEventStream(t *testing.T) {
 	if !strings.HasPrefix(first.QRData, "bankid.") || first.Status != "authorising" || first.Message == "" {
 		t.Fatalf("first event: %+v", first)
 	}
-	h.clock.Add(time.Second)
+	h.Clock.Add(time.Second)
 	second := first
 	for i := 0; i < 3 && second.QRData == first.QRData; i++ {
 		second, _ = nextEvent(t, events)
@@ -71,8 +73,8 @@ func TestEventStream(t *testing.T) {
 	if second.QRData == first.QRData {
 		t.Fatal("the stream repeats the same frame")
 	}
-	_, body := h.scan(second.QRData)
-	h.sign(body, "approve")
+	_, body := h.Scan(second.QRData)
+	h.Sign(body, "approve")
 	for {
 		e, ok := nextEvent(t, events)
 		if !ok {
@@ -90,15 +92,15 @@ func TestEventStream(t *testing.T) {
 	}
 
 	t.Run("UnknownPayment", func(t *testing.T) {
-		resp, _ := h.get("/checkout/no-such-token-0000000000/events")
-		expectCode(t, resp, 404)
+		resp, _ := h.Get("/checkout/no-such-token-0000000000/events")
+		e2etest.ExpectCode(t, resp, 404)
 	})
 	t.Run("EndsOnShutdown", func(t *testing.T) {
-		_, path := h.createPayment("")
-		expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
-		_, events := h.openStream(path)
+		_, path := h.CreatePayment("")
+		e2etest.ExpectCode(t, h.ChooseBank(path, "HANDSESS"), 303)
+		_, events := openStream(h, path)
 		nextEvent(t, events)
-		h.app.EndStreams()
+		h.App.EndStreams()
 		for {
 			if _, ok := nextEvent(t, events); !ok {
 				return
@@ -110,12 +112,12 @@ func TestEventStream(t *testing.T) {
 // The server's read and write time-outs are for whole requests (main.go sets 30 s and 60 s); a
 // stream lives longer and must not be cut by them.
 func TestEventStreamOutlivesServerTimeouts(t *testing.T) {
-	h := newHarness(t)
-	h.srv.Config.ReadTimeout, h.srv.Config.WriteTimeout = time.Second, 2*time.Second
-	_, path := h.createPayment("")
-	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
-	h.client.CloseIdleConnections() // the stream gets a connection under the short time-outs
-	_, events := h.openStream(path)
+	h := e2etest.New(t)
+	h.Srv.Config.ReadTimeout, h.Srv.Config.WriteTimeout = time.Second, 2*time.Second
+	_, path := h.CreatePayment("")
+	e2etest.ExpectCode(t, h.ChooseBank(path, "HANDSESS"), 303)
+	h.Client.CloseIdleConnections() // the stream gets a connection under the short time-outs
+	_, events := openStream(h, path)
 	deadline := time.Now().Add(4 * time.Second)
 	n := 0
 	for time.Now().Before(deadline) {
@@ -131,19 +133,19 @@ func TestEventStreamOutlivesServerTimeouts(t *testing.T) {
 // (Here the clock stands still, so the code never turns: each tick costs two polls, and the
 // frame is sent after the second.)
 func TestEventStreamAsksAgainOnAnUnturnedFrame(t *testing.T) {
-	h := newHarness(t)
-	_, path := h.createPayment("")
-	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
+	h := e2etest.New(t)
+	_, path := h.CreatePayment("")
+	e2etest.ExpectCode(t, h.ChooseBank(path, "HANDSESS"), 303)
 	polls := func() int {
 		n := 0
-		for _, c := range h.app.Sandbox.OpenPayments.Calls() {
+		for _, c := range h.App.Sandbox.OpenPayments.Calls() {
 			if c.Method == "GET" && strings.Contains(c.Path, "/authorisations/") {
 				n++
 			}
 		}
 		return n
 	}
-	_, events := h.openStream(path)
+	_, events := openStream(h, path)
 	first, _ := nextEvent(t, events)
 	before := polls()
 	second, _ := nextEvent(t, events)

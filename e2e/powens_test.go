@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/url"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"paybybank/banks/powens/powenstest"
+	"paybybank/internal/e2etest"
 	"paybybank/payment"
 )
 
@@ -16,10 +17,10 @@ const instantBank = "POWENSFR/338178e6-3d01-564f-9a7b-52ca442459bf"
 
 // powensHarness is a harness whose fake Powens answers in the given forms, and whose merchant has
 // the company identity Powens requires.
-func powensHarness(t *testing.T, forms powenstest.Forms) *harness {
-	h := newHarness(t)
-	h.app.Sandbox.Bank("powens").(*powenstest.Fake).Forms = forms
-	if err := h.db.SetIdentity(t.Context(), h.merchant.ID, &payment.Identity{Scheme: "siren", ID: "552100554", LegalStatus: "SAS"}); err != nil {
+func powensHarness(t *testing.T, forms powenstest.Forms) *e2etest.Harness {
+	h := e2etest.New(t)
+	h.App.Sandbox.Bank("powens").(*powenstest.Fake).Forms = forms
+	if err := h.DB.SetIdentity(t.Context(), h.Merchant.ID, &payment.Identity{Scheme: "siren", ID: "552100554", LegalStatus: "SAS"}); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -27,36 +28,36 @@ func powensHarness(t *testing.T, forms powenstest.Forms) *harness {
 
 // payViaPowens picks a Powens bank, picks it again in Powens' webview (where the bank is truly
 // chosen), decides there and follows the shopper back.
-func (h *harness) payViaPowens(reference, bank, decision string) (id, path string) {
-	h.t.Helper()
-	code, p := h.api("POST", "/api/v1/payments", `{"amount":"249.00","currency":"EUR","reference":"`+reference+`"}`)
+func payViaPowens(h *e2etest.Harness, reference, bank, decision string) (id, path string) {
+	h.T.Helper()
+	code, p := h.API("POST", "/api/v1/payments", `{"amount":"249.00","currency":"EUR","reference":"`+reference+`"}`)
 	if code != 201 {
-		h.t.Fatalf("%d %v", code, p)
+		h.T.Fatalf("%d %v", code, p)
 	}
 	u, _ := url.Parse(p["checkout_url"].(string))
 	id, path = p["id"].(string), u.Path
-	resp := h.chooseBank(path, bank)
-	expectCode(h.t, resp, 303)
+	resp := h.ChooseBank(path, bank)
+	e2etest.ExpectCode(h.T, resp, 303)
 	webview := resp.Header.Get("Location")
 	if !strings.Contains(webview, "/sandbox/powens/auth/webview/payment?") {
-		h.t.Fatalf("went to %s", webview)
+		h.T.Fatalf("went to %s", webview)
 	}
-	resp, page := h.get(webview)
-	expectCode(h.t, resp, 200)
+	resp, page := h.Get(webview)
+	e2etest.ExpectCode(h.T, resp, 200)
 	_, connector, _ := strings.Cut(bank, "/")
 	form := url.Values{"decision": {decision}, "connector_uuid": {connector}}
 	for _, name := range []string{"code", "payment_id"} {
 		form.Set(name, regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)[1])
 	}
 	wu, _ := url.Parse(webview)
-	resp, _ = h.post(wu.Path+"?"+wu.RawQuery, form)
-	expectCode(h.t, resp, 303)
+	resp, _ = h.Post(wu.Path+"?"+wu.RawQuery, form)
+	e2etest.ExpectCode(h.T, resp, 303)
 	back := resp.Header.Get("Location")
-	if !strings.HasPrefix(back, h.srv.URL+"/callback?") {
-		h.t.Fatalf("webview sent the shopper to %s", back)
+	if !strings.HasPrefix(back, h.Srv.URL+"/callback?") {
+		h.T.Fatalf("webview sent the shopper to %s", back)
 	}
-	resp, _ = h.get(back)
-	expectCode(h.t, resp, 303)
+	resp, _ = h.Get(back)
+	e2etest.ExpectCode(h.T, resp, 303)
 	return id, path
 }
 
@@ -64,20 +65,20 @@ func TestPowensJourney(t *testing.T) {
 	for _, f := range powenstest.AllForms() {
 		t.Run(f.Name, func(t *testing.T) {
 			h := powensHarness(t, f.Forms)
-			id, path := h.payViaPowens("Order 1001", instantBank, "validate")
+			id, path := payViaPowens(h, "Order 1001", instantBank, "validate")
 			deadline := time.Now().Add(5 * time.Second)
 			for {
-				if _, page := h.get(path); strings.Contains(page, "Payment completed") {
+				if _, page := h.Get(path); strings.Contains(page, "Payment completed") {
 					break
 				}
 				if time.Now().After(deadline) {
-					st, p := h.status(id)
+					st, p := h.Status(id)
 					t.Fatalf("still %s: %v", st, p["events"])
 				}
-				h.app.Checkout.Reconcile(t.Context(), nil) // "validating" shown: a poll moves it on
+				h.App.Checkout.Reconcile(t.Context(), nil) // "validating" shown: a poll moves it on
 				time.Sleep(20 * time.Millisecond)
 			}
-			if st, p := h.status(id); st != "completed" || p["bank_status"] != "ACSC" || p["bank"].(map[string]any)["provider"] != "powens" {
+			if st, p := h.Status(id); st != "completed" || p["bank_status"] != "ACSC" || p["bank"].(map[string]any)["provider"] != "powens" {
 				t.Fatalf("payment %v", p)
 			}
 		})
@@ -85,18 +86,18 @@ func TestPowensJourney(t *testing.T) {
 }
 
 // waitStatus polls (as the reconciler does) until the payment reaches want.
-func waitStatus(t *testing.T, h *harness, id, want string) map[string]any {
+func waitStatus(t *testing.T, h *e2etest.Harness, id, want string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		st, p := h.status(id)
+		st, p := h.Status(id)
 		if st == want {
 			return p
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("still %s, want %s: %v", st, want, p["events"])
 		}
-		h.app.Checkout.Reconcile(t.Context(), nil)
+		h.App.Checkout.Reconcile(t.Context(), nil)
 		time.Sleep(20 * time.Millisecond)
 	}
 }
@@ -106,17 +107,17 @@ func TestPowensOutcomes(t *testing.T) {
 		t.Run(f.Name, func(t *testing.T) {
 			h := powensHarness(t, f.Forms)
 			t.Run("rejected by the bank", func(t *testing.T) {
-				id, _ := h.payViaPowens("rjct - Order 2", instantBank, "validate")
+				id, _ := payViaPowens(h, "rjct - Order 2", instantBank, "validate")
 				if p := waitStatus(t, h, id, "failed"); p["bank_status"] != "RJCT" {
 					t.Fatalf("payment %v", p)
 				}
 			})
 			t.Run("cancelled in the webview", func(t *testing.T) {
-				id, _ := h.payViaPowens("Order 3", instantBank, "cancel")
+				id, _ := payViaPowens(h, "Order 3", instantBank, "cancel")
 				// Cancelled by the shopper, not refused at the bank; the callback (confirmed with
 				// Powens) and Powens' webhook race, and it is cancelled once.
-				st, p := h.status(id)
-				trail := eventTrail(p)
+				st, p := h.Status(id)
+				trail := e2etest.EventTrail(p)
 				if st != "cancelled" || strings.Count(trail, "cancelled/") != 1 || strings.Contains(trail, "failed/") {
 					t.Fatalf("payment %s: %s", st, trail)
 				}
@@ -125,20 +126,20 @@ func TestPowensOutcomes(t *testing.T) {
 				}
 			})
 			t.Run("pending, then done by webhook", func(t *testing.T) {
-				id, _ := h.payViaPowens("pdng/pdng/done - Order 4", instantBank, "validate")
+				id, _ := payViaPowens(h, "pdng/pdng/done - Order 4", instantBank, "validate")
 				// Powens' PAYMENT_UPDATED arrives, in either body shape; a forged or repeated one
 				// changes nothing twice.
 				pid := powensID(t, h, id)
 				for _, body := range []string{`{"type":"PAYMENT_UPDATED","payment":{"id":` + pid + `}}`, `{"id":` + pid + `,"state":"done","error_code":null}`,
 					`{"type":"PAYMENT_UPDATED","payment":{"id":` + pid + `}}`} {
-					resp, _ := h.do("POST", "/webhooks/powens", strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
-					expectCode(t, resp, 204)
+					resp, _ := h.Do("POST", "/webhooks/powens", strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
+					e2etest.ExpectCode(t, resp, 204)
 				}
 				deadline := time.Now().Add(5 * time.Second)
 				for {
-					st, p := h.status(id)
+					st, p := h.Status(id)
 					if st == "completed" {
-						trail := eventTrail(p)
+						trail := e2etest.EventTrail(p)
 						if strings.Count(trail, "completed/") != 1 {
 							t.Fatalf("events %s: want one completion, whatever the order of callback, webhooks and polls", trail)
 						}
@@ -147,40 +148,40 @@ func TestPowensOutcomes(t *testing.T) {
 					if time.Now().After(deadline) {
 						t.Fatalf("still %s", st)
 					}
-					resp, _ := h.do("POST", "/webhooks/powens", strings.NewReader(`{"id":`+pid+`}`), map[string]string{"Content-Type": "application/json"})
-					expectCode(t, resp, 204)
+					resp, _ := h.Do("POST", "/webhooks/powens", strings.NewReader(`{"id":`+pid+`}`), map[string]string{"Content-Type": "application/json"})
+					e2etest.ExpectCode(t, resp, 204)
 					time.Sleep(50 * time.Millisecond)
 				}
-				resp, _ := h.do("POST", "/webhooks/powens", strings.NewReader(`{"type":"PAYMENT_UPDATED"}`), nil)
-				expectCode(t, resp, 400)
+				resp, _ := h.Do("POST", "/webhooks/powens", strings.NewReader(`{"type":"PAYMENT_UPDATED"}`), nil)
+				e2etest.ExpectCode(t, resp, 400)
 			})
 			t.Run("accepted by a bank that stops reporting", func(t *testing.T) {
-				id, _ := h.payViaPowens("Order 5", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000003", "validate")
+				id, _ := payViaPowens(h, "Order 5", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000003", "validate")
 				if p := waitStatus(t, h, id, "completed"); p["bank_accepted"] != true || p["bank_status"] != "ACCP" {
 					t.Fatalf("payment %v", p)
 				}
 			})
 			t.Run("cancelled at the bank by script", func(t *testing.T) {
 				// Rejected with error_code "cancelled": the payer cancelled at the bank.
-				id, _ := h.payViaPowens("canc - Order 7", instantBank, "validate")
+				id, _ := payViaPowens(h, "canc - Order 7", instantBank, "validate")
 				if p := waitStatus(t, h, id, "cancelled"); p["bank_status"] != "CANC" {
 					t.Fatalf("payment %v", p)
 				}
 			})
 			t.Run("a Powens bug is retried, then done", func(t *testing.T) {
 				// "bug" makes Powens answer 500 once; the connector retries and the payment completes.
-				id, _ := h.payViaPowens("bug/done - Order 8", instantBank, "validate")
+				id, _ := payViaPowens(h, "bug/done - Order 8", instantBank, "validate")
 				waitStatus(t, h, id, "completed")
 			})
 			t.Run("errored at the bank", func(t *testing.T) {
-				id, _ := h.payViaPowens("err - Order 6", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000002", "validate")
+				id, _ := payViaPowens(h, "err - Order 6", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000002", "validate")
 				waitStatus(t, h, id, "failed")
 			})
 			t.Run("expired at Powens", func(t *testing.T) {
-				id, _ := h.payViaPowens("pdng/pdng/pdng - Order 9", instantBank, "validate")
+				id, _ := payViaPowens(h, "pdng/pdng/pdng - Order 9", instantBank, "validate")
 				pid := powensID(t, h, id)
 				n, _ := strconv.ParseInt(pid, 10, 64)
-				if !h.app.Sandbox.Bank("powens").(*powenstest.Fake).Expire(n) {
+				if !h.App.Sandbox.Bank("powens").(*powenstest.Fake).Expire(n) {
 					t.Fatal("not expired")
 				}
 				if p := waitStatus(t, h, id, "failed"); p["bank_status"] != "RJCT" {
@@ -194,29 +195,29 @@ func TestPowensOutcomes(t *testing.T) {
 // A merchant that never said who it is cannot be paid through Powens: the shopper is told this
 // bank is not available, and nothing is created at Powens.
 func TestPowensNeedsMerchantIdentity(t *testing.T) {
-	h := newHarness(t)
-	code, p := h.api("POST", "/api/v1/payments", `{"amount":"249.00","currency":"EUR","reference":"Order 1"}`)
+	h := e2etest.New(t)
+	code, p := h.API("POST", "/api/v1/payments", `{"amount":"249.00","currency":"EUR","reference":"Order 1"}`)
 	if code != 201 {
 		t.Fatalf("%d %v", code, p)
 	}
 	u, _ := url.Parse(p["checkout_url"].(string))
-	_, page := h.get(u.Path)
-	resp, body := h.post(u.Path+"/bank", url.Values{"bank": {instantBank}, "csrf": {h.csrf(page)}})
+	_, page := h.Get(u.Path)
+	resp, body := h.Post(u.Path+"/bank", url.Values{"bank": {instantBank}, "csrf": {h.CSRF(page)}})
 	if resp.StatusCode != 422 || !strings.Contains(body, "This bank cannot take this payment") {
 		t.Fatalf("%d:\n%s", resp.StatusCode, body)
 	}
-	for _, c := range h.app.Sandbox.Bank("powens").(*powenstest.Fake).Calls() {
+	for _, c := range h.App.Sandbox.Bank("powens").(*powenstest.Fake).Calls() {
 		if c == "POST /payments" {
 			t.Fatal("a payment was created at Powens")
 		}
 	}
-	if st, _ := h.status(p["id"].(string)); st != "open" {
+	if st, _ := h.Status(p["id"].(string)); st != "open" {
 		t.Fatalf("status %s", st)
 	}
 }
 
-func powensID(t *testing.T, h *harness, paymentID string) string {
-	a, err := h.db.LatestAuthorisation(t.Context(), paymentID)
+func powensID(t *testing.T, h *e2etest.Harness, paymentID string) string {
+	a, err := h.DB.LatestAuthorisation(t.Context(), paymentID)
 	if err != nil {
 		t.Fatal(err)
 	}

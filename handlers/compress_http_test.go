@@ -1,4 +1,4 @@
-package main
+package handlers_test
 
 import (
 	"bytes"
@@ -8,20 +8,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"paybybank/internal/e2etest"
 )
 
 // TestCompressedRoutes checks the route table's compression: pages and static text gzipped with
 // Vary: Accept-Encoding, the event stream and the QR image never.
 func TestCompressedRoutes(t *testing.T) {
-	h := newHarness(t)
-	_, path := h.createPayment("")
-	h.get(path) // the session
-	h.chooseBank(path, "HANDSESS")
+	h := e2etest.New(t)
+	_, path := h.CreatePayment("")
+	h.Get(path) // the session
+	h.ChooseBank(path, "HANDSESS")
 	gz := func(p string) (*http.Response, []byte) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", h.srv.URL+p, nil)
+		req, _ := http.NewRequest("GET", h.Srv.URL+p, nil)
 		req.Header.Set("Accept-Encoding", "gzip")
-		resp, err := h.client.Do(req)
+		resp, err := h.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,9 +50,9 @@ func TestCompressedRoutes(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "" {
 		t.Errorf("QR image: %d, Content-Encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))
 	}
-	req, _ := http.NewRequest("GET", h.srv.URL+path+"/events?page=bankid", nil)
+	req, _ := http.NewRequest("GET", h.Srv.URL+path+"/events?page=bankid", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
-	c := *h.client
+	c := *h.Client
 	c.Timeout = 3 * time.Second
 	resp, err := c.Do(req)
 	if err != nil {

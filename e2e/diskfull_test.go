@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"paybybank/internal/e2etest"
 )
 
 // TestStorageUnavailable makes the database refuse writes for real, as a full disk and as a file
@@ -25,11 +27,11 @@ func TestStorageUnavailable(t *testing.T) {
 		{"ReadOnly", "PRAGMA query_only = 1", "PRAGMA query_only = 0", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
+			h := e2etest.New(t)
 			ctx := context.Background()
-			body := `{"amount":"249.00","currency":"SEK","reference":"Order 1001","return_url":"` + h.srv.URL + `/demo/return"}`
+			body := `{"amount":"249.00","currency":"SEK","reference":"Order 1001","return_url":"` + h.Srv.URL + `/demo/return"}`
 			create := func() (int, string, map[string]any) {
-				resp, b := h.do("POST", "/api/v1/payments", strings.NewReader(body), map[string]string{"Authorization": "Bearer " + h.key, "Content-Type": "application/json"})
+				resp, b := h.Do("POST", "/api/v1/payments", strings.NewReader(body), map[string]string{"Authorization": "Bearer " + h.Key, "Content-Type": "application/json"})
 				var p map[string]any
 				json.Unmarshal([]byte(b), &p)
 				return resp.StatusCode, resp.Header.Get("Retry-After"), p
@@ -38,7 +40,7 @@ func TestStorageUnavailable(t *testing.T) {
 				t.Helper()
 				deadline := time.Now().Add(10 * time.Second) // the probe's answer stands for a second
 				for {
-					resp, _ := h.get("/readyz")
+					resp, _ := h.Get("/readyz")
 					if resp.StatusCode == want {
 						return
 					}
@@ -49,11 +51,11 @@ func TestStorageUnavailable(t *testing.T) {
 				}
 			}
 			ready(200)
-			_, path := h.createPayment("")
-			_, page := h.get(path)
-			csrf := h.csrf(page)
+			_, path := h.CreatePayment("")
+			_, page := h.Get(path)
+			csrf := h.CSRF(page)
 
-			if err := h.db.ExecEveryConn(ctx, tc.fail); err != nil {
+			if err := h.DB.ExecEveryConn(ctx, tc.fail); err != nil {
 				t.Fatal(err)
 			}
 			code, retry, prob := create()
@@ -65,14 +67,14 @@ func TestStorageUnavailable(t *testing.T) {
 			}
 			ready(503)
 			if tc.shopper {
-				resp, page := h.post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {csrf}})
-				expectCode(t, resp, 503)
+				resp, page := h.Post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {csrf}})
+				e2etest.ExpectCode(t, resp, 503)
 				if resp.Header.Get("Retry-After") == "" || !strings.Contains(page, "We cannot save anything just now") || !strings.Contains(page, path) {
 					t.Fatalf("shopper's page with the database unable to write: Retry-After %q\n%s", resp.Header.Get("Retry-After"), page)
 				}
 			}
 
-			if err := h.db.ExecEveryConn(ctx, tc.lift); err != nil {
+			if err := h.DB.ExecEveryConn(ctx, tc.lift); err != nil {
 				t.Fatal(err)
 			}
 			ready(200)
@@ -80,8 +82,8 @@ func TestStorageUnavailable(t *testing.T) {
 				t.Fatalf("creation after recovery: %d %v", code, prob)
 			}
 			if tc.shopper {
-				resp, _ := h.post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {csrf}})
-				expectCode(t, resp, 303)
+				resp, _ := h.Post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {csrf}})
+				e2etest.ExpectCode(t, resp, 303)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package main
+package handlers_test
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"paybybank/internal/e2etest"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
@@ -17,9 +19,9 @@ import (
 // TestServerFollowsOpenAPI loads the document the server publishes, checks it, and validates
 // real requests and answers of the running server against it, errors included.
 func TestServerFollowsOpenAPI(t *testing.T) {
-	h := newHarness(t)
-	resp, body := h.get("/api/openapi.json")
-	expectCode(t, resp, 200)
+	h := e2etest.New(t)
+	resp, body := h.Get("/api/openapi.json")
+	e2etest.ExpectCode(t, resp, 200)
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData([]byte(body))
 	if err != nil {
@@ -31,7 +33,7 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("document invalid: %v", err)
 	}
-	doc.Servers = openapi3.Servers{{URL: h.srv.URL}}
+	doc.Servers = openapi3.Servers{{URL: h.Srv.URL}}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -39,8 +41,8 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 	seen := map[string]bool{}
 	call := func(method, path, reqBody string, wantStatus int, hdr ...string) string {
 		t.Helper()
-		req, _ := http.NewRequest(method, h.srv.URL+path, strings.NewReader(reqBody))
-		req.Header.Set("Authorization", "Bearer "+h.key)
+		req, _ := http.NewRequest(method, h.Srv.URL+path, strings.NewReader(reqBody))
+		req.Header.Set("Authorization", "Bearer "+h.Key)
 		if reqBody != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
@@ -60,7 +62,7 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 			}
 			req.Body = io.NopCloser(strings.NewReader(reqBody))
 		}
-		resp, err := h.client.Do(req)
+		resp, err := h.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,8 +78,8 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 		}
 		return string(b)
 	}
-	rc := newReceiver(t)
-	call("PUT", "/api/v1/webhook", `{"url":"`+rc.srv.URL+`"}`, 200)
+	rc := e2etest.NewReceiver(t)
+	call("PUT", "/api/v1/webhook", `{"url":"`+rc.Srv.URL+`"}`, 200)
 	call("PUT", "/api/v1/webhook", `{"url":"ftp://x"}`, 422)
 	created := call("POST", "/api/v1/payments", `{"amount":"249.00","currency":"SEK","reference":"Order 1","metadata":{"order":"1"}}`, 201, "Idempotency-Key", "oa-1")
 	id := created[strings.Index(created, `"id":"`)+6:]
@@ -95,7 +97,7 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 	call("GET", "/api/v1/payments/pay_unknown", "", 404)
 	call("POST", "/api/v1/payments/"+id+"/cancel", "", 200)
 	call("POST", "/api/v1/payments/"+id+"/cancel", "", 409)
-	h.app.Webhooks.DeliverDue(context.Background())
+	h.App.Webhooks.DeliverDue(context.Background())
 	hooks := call("GET", "/api/v1/payments/"+id+"/webhooks", "", 200)
 	ev := hooks[strings.Index(hooks, `"id":"evt_`)+6:]
 	ev = ev[:strings.Index(ev, `"`)]
@@ -111,10 +113,10 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 	call("POST", "/api/v1/payment-links/"+linkID+"/deactivate", "", 200)
 	call("POST", "/api/v1/payment-links/pl_unknown/deactivate", "", 404)
 	call("PUT", "/api/v1/webhook", `{"url":""}`, 422)
-	ep := call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.srv.URL+`/b","event_types":["payment.completed","webhook.test"]}`, 201)
+	ep := call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.Srv.URL+`/b","event_types":["payment.completed","webhook.test"]}`, 201)
 	epID := jsonField(t, ep, "id")
-	call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.srv.URL+`/c","event_types":["payment.nope"]}`, 422)
-	call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.srv.URL+`/c","event_types":[]}`, 422)
+	call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.Srv.URL+`/c","event_types":["payment.nope"]}`, 422)
+	call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.Srv.URL+`/c","event_types":[]}`, 422)
 	call("GET", "/api/v1/webhook-endpoints", "", 200)
 	call("GET", "/api/v1/webhook-endpoints/"+epID, "", 200)
 	call("GET", "/api/v1/webhook-endpoints/we_unknown", "", 404)
@@ -123,13 +125,13 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 	call("POST", "/api/v1/webhook-endpoints/"+epID+"/rotate-secret", `{"overlap_seconds":600}`, 200)
 	call("POST", "/api/v1/webhook-endpoints/"+epID+"/rotate-secret", `{"overlap_seconds":-1}`, 422)
 	call("POST", "/api/v1/webhook-endpoints/we_unknown/rotate-secret", "", 404)
-	h.app.Webhooks.DeliverDue(context.Background())
+	h.App.Webhooks.DeliverDue(context.Background())
 	call("GET", "/api/v1/webhook-endpoints/"+epID+"/deliveries?limit=10", "", 200)
 	call("GET", "/api/v1/webhook-endpoints/"+epID+"/deliveries?limit=0", "", 422)
 	call("GET", "/api/v1/webhook-endpoints/we_unknown/deliveries", "", 404)
 	call("DELETE", "/api/v1/webhook-endpoints/"+epID, "", 204)
 	call("DELETE", "/api/v1/webhook-endpoints/"+epID, "", 404)
-	h.key = "pbb_wrong"
+	h.Key = "pbb_wrong"
 	call("GET", "/api/v1/payments", "", 401)
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

@@ -1,4 +1,4 @@
-package main
+package handlers_test
 
 import (
 	"bytes"
@@ -11,24 +11,25 @@ import (
 	"time"
 
 	"paybybank/app"
+	"paybybank/internal/e2etest"
 )
 
 // With the default limit (20 a second per client IP, bursts of 60), a burst of 200 requests from
 // one address to any public route is cut short with 429, the routes a checkout page polls
 // included; an event stream counts once, when it starts.
 func TestRateLimitCoversEveryPublicRoute(t *testing.T) {
-	h := newHarness(t)
-	_, path := h.createPayment("")
-	url := h.srv.URL
-	a, err := app.Build(&app.Config{Addr: h.srv.Listener.Addr().String(), PublicURL: url, SelfURL: url, Sandbox: true,
-		RateLimit: 20, ReuseSandbox: h.app.Sandbox}, h.db, bytes.Repeat([]byte{7}, 32), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := e2etest.New(t)
+	_, path := h.CreatePayment("")
+	url := h.Srv.URL
+	a, err := app.Build(&app.Config{Addr: h.Srv.Listener.Addr().String(), PublicURL: url, SelfURL: url, Sandbox: true,
+		RateLimit: 20, ReuseSandbox: h.App.Sandbox, Now: h.Clock.Now}, h.DB, bytes.Repeat([]byte{7}, 32), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.EndStreams()
 	routes := []string{
 		path, path + "/status", path + "/qr.png", path + "/return", path + "/events", path + "/account",
-		"/callback?state=x", "/pay/nope", "/merchant", "/brand/" + h.merchant.ID + "/theme.css", "/brand/" + h.merchant.ID + "/logo",
+		"/callback?state=x", "/pay/nope", "/merchant", "/brand/" + h.Merchant.ID + "/theme.css", "/brand/" + h.Merchant.ID + "/logo",
 		"/api/openapi.json", "/api/v1/payments", "/static/app.css", "/", "/healthz", "/readyz", "/demo/return",
 	}
 	for i, route := range routes {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/url"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"paybybank/internal/e2etest"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -20,10 +22,10 @@ type requestLog struct {
 }
 
 // logRequests starts recording the tab's requests (none until arm).
-func (b *tab) logRequests() *requestLog {
-	b.t.Helper()
+func logRequests(b *e2etest.Tab) *requestLog {
+	b.T.Helper()
 	l := &requestLog{}
-	chromedp.ListenTarget(b.ctx, func(ev any) {
+	chromedp.ListenTarget(b.Ctx, func(ev any) {
 		// The browser fetches the page's icon by itself, once, some time after the load; data: URLs
 		// (the QR drawn in the page) never reach the server.
 		if e, ok := ev.(*network.EventRequestWillBeSent); ok && !isIcon(e.Request.URL) && !strings.HasPrefix(e.Request.URL, "data:") {
@@ -34,7 +36,7 @@ func (b *tab) logRequests() *requestLog {
 			l.mu.Unlock()
 		}
 	})
-	b.run(network.Enable())
+	b.Run(network.Enable())
 	return l
 }
 
@@ -71,43 +73,43 @@ func (l *requestLog) during(d time.Duration) []string {
 // render per second for as long as the shopper leaves it open. The BankID page, which has
 // something to wait for, must still listen.
 func TestBrowserIdlePagesStayQuiet(t *testing.T) {
-	h := newHarness(t)
-	needBrowser(t)
-	code, p := h.api("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"Encomenda 9"}`)
+	h := e2etest.New(t)
+	e2etest.NeedBrowser(t)
+	code, p := h.API("POST", "/api/v1/payments", `{"amount":"120.50","currency":"EUR","reference":"Encomenda 9"}`)
 	if code != 201 {
 		t.Fatal(code)
 	}
 	u, _ := url.Parse(p["checkout_url"].(string))
-	b := newTab(t, h, tabOption{phone: true, width: 360, height: 640})
-	log := b.logRequests()
+	b := e2etest.NewTab(t, h, e2etest.TabOption{Phone: true, Width: 360, Height: 640})
+	log := logRequests(b)
 	quiet := func(page string) {
 		t.Helper()
-		b.waitTrue(`document.readyState === "complete"`)
+		b.WaitTrue(`document.readyState === "complete"`)
 		if got := log.during(3500 * time.Millisecond); len(got) > 0 {
 			t.Errorf("the idle %s sent %d requests in 3.5 s: %s", page, len(got), strings.Join(got, ", "))
 		}
 	}
-	b.open(u.Path)
-	b.waitText("Choose your bank")
+	b.Open(u.Path)
+	b.WaitText("Choose your bank")
 	quiet("picker")
-	b.click(`button[value="BOTPPTPL"]`)
-	b.waitText("Enter the code from your bank")
+	b.Click(`button[value="BOTPPTPL"]`)
+	b.WaitText("Enter the code from your bank")
 	quiet("one-time code page")
-	b.run(chromedp.SendKeys("#otp", "123456", chromedp.ByID))
-	b.click(`#otp-form button`)
-	b.waitText("Payment completed")
+	b.Run(chromedp.SendKeys("#otp", "123456", chromedp.ByID))
+	b.Click(`#otp-form button`)
+	b.WaitText("Payment completed")
 	quiet("result page")
-	b.open(u.Path) // the result page opened afresh
-	b.waitText("Payment completed")
+	b.Open(u.Path) // the result page opened afresh
+	b.WaitText("Payment completed")
 	quiet("result page, reopened")
 
-	_, path := h.createPayment("")
-	b.open(path)
-	b.waitText("Choose your bank")
+	_, path := h.CreatePayment("")
+	b.Open(path)
+	b.WaitText("Choose your bank")
 	log.arm()
-	b.click(`button[value="HANDSESS"]`)
-	b.waitText("Approve with BankID")
-	b.waitTrue(`document.readyState === "complete"`)
+	b.Click(`button[value="HANDSESS"]`)
+	b.WaitText("Approve with BankID")
+	b.WaitTrue(`document.readyState === "complete"`)
 	time.Sleep(time.Second)
 	if got := log.stop(); !slices.ContainsFunc(got, func(u string) bool { return strings.Contains(u, "/events") }) {
 		t.Errorf("the BankID page opened no event stream: %s", strings.Join(got, ", "))

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"paybybank/checkout"
+	"paybybank/internal/e2etest"
 )
 
 // scaPolls counts the bank's authorisation polls so far.
-func scaPolls(h *harness) int {
+func scaPolls(h *e2etest.Harness) int {
 	n := 0
-	for _, c := range h.app.Sandbox.OpenPayments.Calls() {
+	for _, c := range h.App.Sandbox.OpenPayments.Calls() {
 		if c.Method == "GET" && strings.Contains(c.Path, "/authorisations/") {
 			n++
 		}
@@ -28,11 +29,11 @@ func scaPolls(h *harness) int {
 // asks the bank each second and the reconciler leaves the order alone; once the page is gone the
 // reconciler asks at its slower pace; when the page comes back the stream asks each second again.
 func TestBankAskedAsFastAsSomeoneWatches(t *testing.T) {
-	h := newHarness(t)
-	id, path := h.createPayment("")
-	h.get(path)
-	expectCode(t, h.chooseBank(path, "HANDSESS"), 303)
-	rec := &checkout.Reconciler{Service: h.app.Checkout, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h := e2etest.New(t)
+	id, path := h.CreatePayment("")
+	h.Get(path)
+	e2etest.ExpectCode(t, h.ChooseBank(path, "HANDSESS"), 303)
+	rec := &checkout.Reconciler{Service: h.App.Checkout, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	step := func() int {
 		t.Helper()
 		before := scaPolls(h)
@@ -46,8 +47,8 @@ func TestBankAskedAsFastAsSomeoneWatches(t *testing.T) {
 	watch := func(n int) (polls int, frames chan struct{}, stop func()) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(t.Context())
-		req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+path+"/events?page=bankid", nil)
-		c := *h.client
+		req, _ := http.NewRequestWithContext(ctx, "GET", h.Srv.URL+path+"/events?page=bankid", nil)
+		c := *h.Client
 		c.Timeout = 0
 		resp, err := c.Do(req)
 		if err != nil {
@@ -78,7 +79,7 @@ func TestBankAskedAsFastAsSomeoneWatches(t *testing.T) {
 	if polls < 2 {
 		t.Fatalf("a watched order: %d bank polls in 2 frames, want one a frame", polls)
 	}
-	if !h.app.Checkout.Watched(id) {
+	if !h.App.Checkout.Watched(id) {
 		t.Fatal("an open stream is not watching")
 	}
 	if n := step(); n != 0 {
@@ -88,28 +89,28 @@ func TestBankAskedAsFastAsSomeoneWatches(t *testing.T) {
 	for range frames { // the stream is over
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for h.app.Checkout.Watched(id) && time.Now().Before(deadline) {
+	for h.App.Checkout.Watched(id) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if h.app.Checkout.Watched(id) {
+	if h.App.Checkout.Watched(id) {
 		t.Fatal("still watched after the page left")
 	}
 	// Nobody watches: the reconciler asks, then not again before UnwatchedEvery.
 	if n := step(); n != 1 {
 		t.Fatalf("unwatched, first tick: %d polls, want 1", n)
 	}
-	h.clock.Add(checkout.UnwatchedEvery / 2)
+	h.Clock.Add(checkout.UnwatchedEvery / 2)
 	if n := step(); n != 0 {
 		t.Fatalf("unwatched, %s later: %d polls, want 0", checkout.UnwatchedEvery/2, n)
 	}
-	h.clock.Add(checkout.UnwatchedEvery / 2)
+	h.Clock.Add(checkout.UnwatchedEvery / 2)
 	if n := step(); n != 1 {
 		t.Fatalf("unwatched, %s later: %d polls, want 1", checkout.UnwatchedEvery, n)
 	}
 	// A page asking for its status counts as watching, as a stream does.
-	h.get(path + "/status?page=bankid")
-	if n := step(); n != 0 || !h.app.Checkout.Watched(id) {
-		t.Fatalf("after a status request: watched %v, reconciler polls %d", h.app.Checkout.Watched(id), n)
+	h.Get(path + "/status?page=bankid")
+	if n := step(); n != 0 || !h.App.Checkout.Watched(id) {
+		t.Fatalf("after a status request: watched %v, reconciler polls %d", h.App.Checkout.Watched(id), n)
 	}
 	// The page comes back: its stream asks each second again.
 	polls, frames, stop = watch(2)
