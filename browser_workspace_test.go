@@ -186,105 +186,104 @@ func TestBrowserWorkspace(t *testing.T) {
 // webhook endpoint, sends a test event, rotates the secret, and the receiver verifies both
 // signatures of an event sent during the overlap. axe-core checks both pages.
 func TestBrowserWorkspaceLinksAndWebhooks(t *testing.T) {
-	h := newHarness(t)
-	needBrowser(t)
-	hooks := newHookLog(t)
-	h.app.Webhooks.Now = h.clock.Now
-	dev := h.addPerson("dev@shop.example", store.RoleDeveloper)
+	h := e2etest.New(t)
+	e2etest.NeedBrowser(t)
+	hooks := e2etest.NewHookLog(t)
+	dev := addPerson(h, "dev@shop.example", store.RoleDeveloper)
 
-	b := newTab(t, h, tabOption{width: 1280, height: 900})
-	b.signInWith(dev.email, dev.password)
-	b.waitText("dev@shop.example")
-	if nav := b.text(`document.querySelector(".ws-nav ul").innerText`); !strings.Contains(nav, "Payment links") || !strings.Contains(nav, "Webhooks") || strings.Contains(nav, "People") {
+	b := e2etest.NewTab(t, h, e2etest.TabOption{Width: 1280, Height: 900})
+	signInWith(b, dev.email, dev.password)
+	b.WaitText("dev@shop.example")
+	if nav := text(b, `document.querySelector(".ws-nav ul").innerText`); !strings.Contains(nav, "Payment links") || !strings.Contains(nav, "Webhooks") || strings.Contains(nav, "People") {
 		t.Errorf("developer's navigation: %q", nav)
 	}
 
 	// A link, made in the workspace, shown with its QR code.
-	b.open("/merchant/links")
-	b.waitText("No payment links yet")
-	b.axe("links, none")
-	b.run(chromedp.SendKeys("#link-amount", "120.50", chromedp.ByQuery), chromedp.SetValue("#link-currency", "SEK", chromedp.ByQuery),
+	b.Open("/merchant/links")
+	b.WaitText("No payment links yet")
+	b.Axe("links, none")
+	b.Run(chromedp.SendKeys("#link-amount", "120.50", chromedp.ByQuery), chromedp.SetValue("#link-currency", "SEK", chromedp.ByQuery),
 		chromedp.SendKeys("#link-reference", "Invoice 77", chromedp.ByQuery), chromedp.SetValue("#link-expires", "86400", chromedp.ByQuery))
-	b.click("#link-create")
-	b.waitText("The payment link is ready")
-	b.axe("links with a new link")
-	linkURL := b.text(`document.getElementById("link-url").textContent`)
+	b.Click("#link-create")
+	b.WaitText("The payment link is ready")
+	b.Axe("links with a new link")
+	linkURL := text(b, `document.getElementById("link-url").textContent`)
 	var qr struct {
 		Loaded bool
 		Href   string
 	}
-	b.waitTrue(`document.getElementById("link-qr").complete`)
-	b.eval(`({Loaded: document.getElementById("link-qr").naturalWidth > 0, Href: document.getElementById("link-qr-download").href})`, &qr)
-	if !strings.HasPrefix(linkURL, h.srv.URL+"/pay/") || !qr.Loaded || qr.Href != linkURL+"/qr.png" {
+	b.WaitTrue(`document.getElementById("link-qr").complete`)
+	b.Eval(`({Loaded: document.getElementById("link-qr").naturalWidth > 0, Href: document.getElementById("link-qr-download").href})`, &qr)
+	if !strings.HasPrefix(linkURL, h.Srv.URL+"/pay/") || !qr.Loaded || qr.Href != linkURL+"/qr.png" {
 		t.Fatalf("new link %q, QR %+v", linkURL, qr)
 	}
-	resp, png := h.get(strings.TrimPrefix(qr.Href, h.srv.URL))
+	resp, png := h.Get(strings.TrimPrefix(qr.Href, h.Srv.URL))
 	if resp.StatusCode != 200 || !strings.HasPrefix(png, "\x89PNG") {
 		t.Fatalf("QR download: %d", resp.StatusCode)
 	}
 
 	// The shopper opens it and reaches the checkout; after deactivation they are refused.
-	b.run(chromedp.Navigate(linkURL))
-	b.waitTrue(`location.pathname.startsWith("/checkout/")`)
-	b.open("/merchant/links")
-	b.waitText("Invoice 77")
-	if row := b.text(`document.querySelector("tbody tr").innerText`); !strings.Contains(row, "Active") || !strings.Contains(row, "Paid once") {
+	b.Run(chromedp.Navigate(linkURL))
+	b.WaitTrue(`location.pathname.startsWith("/checkout/")`)
+	b.Open("/merchant/links")
+	b.WaitText("Invoice 77")
+	if row := text(b, `document.querySelector("tbody tr").innerText`); !strings.Contains(row, "Active") || !strings.Contains(row, "Paid once") {
 		t.Errorf("link row: %q", row)
 	}
-	b.click(`tbody tr form[action$="/deactivate"] button`)
-	b.waitText("The link is deactivated")
-	if row := b.text(`document.querySelector("tbody tr").innerText`); !strings.Contains(row, "Deactivated") {
+	b.Click(`tbody tr form[action$="/deactivate"] button`)
+	b.WaitText("The link is deactivated")
+	if row := text(b, `document.querySelector("tbody tr").innerText`); !strings.Contains(row, "Deactivated") {
 		t.Errorf("link row after deactivation: %q", row)
 	}
-	b.axe("links after deactivation")
-	b.run(chromedp.Navigate(linkURL))
-	b.waitText("This payment link was turned off by the shop")
+	b.Axe("links after deactivation")
+	b.Run(chromedp.Navigate(linkURL))
+	b.WaitText("This payment link was turned off by the shop")
 
 	// A webhook endpoint: added, tested, its secret rotated.
-	b.open("/merchant/webhooks")
-	b.waitText("No webhook endpoints yet")
-	b.axe("webhooks, none")
-	b.run(chromedp.SendKeys("#hook-url", hooks.srv.URL+"/shop", chromedp.ByQuery))
-	b.click("#hook-add")
-	b.waitText("Copy it now")
-	b.axe("webhooks with a new secret")
-	oldSecret := b.text(`document.getElementById("new-secret").textContent`)
-	b.click("button.hook-test")
-	b.waitText("A test event is on its way")
-	h.app.Webhooks.DeliverDue(t.Context())
-	got := hooks.take()
-	if len(got) != 1 || got[0].typ != "webhook.test" || !verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.clock.Now()) {
+	b.Open("/merchant/webhooks")
+	b.WaitText("No webhook endpoints yet")
+	b.Axe("webhooks, none")
+	b.Run(chromedp.SendKeys("#hook-url", hooks.Srv.URL+"/shop", chromedp.ByQuery))
+	b.Click("#hook-add")
+	b.WaitText("Copy it now")
+	b.Axe("webhooks with a new secret")
+	oldSecret := text(b, `document.getElementById("new-secret").textContent`)
+	b.Click("button.hook-test")
+	b.WaitText("A test event is on its way")
+	h.App.Webhooks.DeliverDue(t.Context())
+	got := hooks.Take()
+	if len(got) != 1 || got[0].Type != "webhook.test" || !e2etest.VerifyStandardWebhook(oldSecret, got[0].Hdr, got[0].Body, h.Clock.Now()) {
 		t.Fatalf("test event: %+v", got)
 	}
-	b.open("/merchant/webhooks")
-	b.waitText("Recent deliveries")
-	if log := b.text(`document.querySelector("table.deliveries tbody").innerText`); !strings.Contains(log, "webhook.test") || !strings.Contains(log, "Delivered") || !strings.Contains(log, "204") {
+	b.Open("/merchant/webhooks")
+	b.WaitText("Recent deliveries")
+	if log := text(b, `document.querySelector("table.deliveries tbody").innerText`); !strings.Contains(log, "webhook.test") || !strings.Contains(log, "Delivered") || !strings.Contains(log, "204") {
 		t.Errorf("delivery log: %q", log)
 	}
-	b.axe("webhooks with a delivery")
+	b.Axe("webhooks with a delivery")
 
-	b.click("button.hook-rotate")
-	b.waitText("The old secret keeps signing beside it until")
-	newSecret := b.text(`document.getElementById("new-secret").textContent`)
+	b.Click("button.hook-rotate")
+	b.WaitText("The old secret keeps signing beside it until")
+	newSecret := text(b, `document.getElementById("new-secret").textContent`)
 	if newSecret == oldSecret || !strings.HasPrefix(newSecret, "whsec_") {
 		t.Fatalf("rotated secret %q", newSecret)
 	}
-	b.axe("webhooks after rotation")
-	h.clock.Add(time.Hour) // within the day's overlap
-	b.open("/merchant/webhooks")
-	b.waitText("Old secret signs until")
-	b.click("button.hook-test")
-	b.waitText("A test event is on its way")
-	h.app.Webhooks.DeliverDue(t.Context())
-	got = hooks.take()
-	if len(got) != 1 || len(strings.Fields(got[0].hdr.Get("webhook-signature"))) != 2 ||
-		!verifyStandardWebhook(newSecret, got[0].hdr, got[0].body, h.clock.Now()) || !verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.clock.Now()) {
+	b.Axe("webhooks after rotation")
+	h.Clock.Add(time.Hour) // within the day's overlap
+	b.Open("/merchant/webhooks")
+	b.WaitText("Old secret signs until")
+	b.Click("button.hook-test")
+	b.WaitText("A test event is on its way")
+	h.App.Webhooks.DeliverDue(t.Context())
+	got = hooks.Take()
+	if len(got) != 1 || len(strings.Fields(got[0].Hdr.Get("webhook-signature"))) != 2 ||
+		!e2etest.VerifyStandardWebhook(newSecret, got[0].Hdr, got[0].Body, h.Clock.Now()) || !e2etest.VerifyStandardWebhook(oldSecret, got[0].Hdr, got[0].Body, h.Clock.Now()) {
 		t.Fatalf("event during the overlap: %+v", got)
 	}
 
 	// Every change is in the audit log (an owner reads it).
 	var actions []string
-	entries, _, err := h.db.AuditLog(t.Context(), h.merchant.ID, 0, 50)
+	entries, _, err := h.DB.AuditLog(t.Context(), h.Merchant.ID, 0, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,19 +2,14 @@ package handlers_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,90 +17,16 @@ import (
 	"paybybank/internal/e2etest"
 )
 
-// verifyStandardWebhook checks a delivery as the Standard Webhooks specification tells a
-// receiver to, written here from the spec rather than borrowed from the server: the signed
-// content is "{webhook-id}.{webhook-timestamp}.{body}", the key the base64 after "whsec_", the
-// header a space-separated list of "v1,{base64 HMAC-SHA256}", any one of which may match; the
-// timestamp must be within five minutes of now.
-func verifyStandardWebhook(secret string, hdr http.Header, body []byte, now time.Time) bool {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil {
-		return false
-	}
-	ts, err := strconv.ParseInt(hdr.Get("webhook-timestamp"), 10, 64)
-	if err != nil || now.Sub(time.Unix(ts, 0)).Abs() > 5*time.Minute {
-		return false
-	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(hdr.Get("webhook-id") + "." + hdr.Get("webhook-timestamp") + "."))
-	mac.Write(body)
-	want := mac.Sum(nil)
-	for _, sig := range strings.Split(hdr.Get("webhook-signature"), " ") {
-		version, value, ok := strings.Cut(sig, ",")
-		if !ok || version != "v1" {
-			continue
-		}
-		if got, err := base64.StdEncoding.DecodeString(value); err == nil && hmac.Equal(got, want) {
-			return true
-		}
-	}
-	return false
-}
-
-// hookLog is an endpoint that keeps every delivery it receives, headers and body.
-type hookLog struct {
-	mu   sync.Mutex
-	srv  *httptest.Server
-	got  []delivered
-	fail bool
-}
-
-type delivered struct {
-	path string
-	hdr  http.Header
-	body []byte
-	typ  string
-}
-
-func newHookLog(t *testing.T) *hookLog {
-	l := &hookLog{}
-	l.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var ev struct {
-			Type string `json:"type"`
-		}
-		json.Unmarshal(body, &ev)
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.got = append(l.got, delivered{path: r.URL.Path, hdr: r.Header.Clone(), body: body, typ: ev.Type})
-		if l.fail && r.URL.Path == "/down" {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(204)
-	}))
-	t.Cleanup(l.srv.Close)
-	return l
-}
-
-func (l *hookLog) take() []delivered {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.got
-	l.got = nil
-	return out
-}
-
 func TestWebhookEndpointsRotationAndTypes(t *testing.T) {
 	h := e2etest.New(t)
-	hooks := newHookLog(t)
-	hooks.fail = true
+	hooks := e2etest.NewHookLog(t)
+	hooks.Fail = true
 	// Two endpoints: one for every event, one only for completions (and down).
-	code, all := h.API("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/all"}`)
+	code, all := h.API("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.Srv.URL+`/all"}`)
 	if code != 201 || all["secret"] == nil || all["event_types"].([]any)[0] != "*" {
 		t.Fatalf("create: %d %v", code, all)
 	}
-	code, done := h.API("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/down","event_types":["payment.completed"]}`)
+	code, done := h.API("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.Srv.URL+`/down","event_types":["payment.completed"]}`)
 	if code != 201 {
 		t.Fatalf("create: %d %v", code, done)
 	}
@@ -120,8 +41,8 @@ func TestWebhookEndpointsRotationAndTypes(t *testing.T) {
 		t.Fatal("cancel")
 	}
 	h.App.Webhooks.DeliverDue(t.Context())
-	got := hooks.take()
-	if len(got) != 1 || got[0].path != "/all" || got[0].typ != "payment.cancelled" || !verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.Clock.Now()) {
+	got := hooks.Take()
+	if len(got) != 1 || got[0].Path != "/all" || got[0].Type != "payment.cancelled" || !e2etest.VerifyStandardWebhook(oldSecret, got[0].Hdr, got[0].Body, h.Clock.Now()) {
 		t.Fatalf("deliveries %+v", got)
 	}
 
@@ -135,23 +56,23 @@ func TestWebhookEndpointsRotationAndTypes(t *testing.T) {
 		t.Fatalf("test event: %d %v", code, test)
 	}
 	h.App.Webhooks.DeliverDue(t.Context())
-	got = hooks.take()
-	if len(got) != 1 || got[0].typ != "webhook.test" {
+	got = hooks.Take()
+	if len(got) != 1 || got[0].Type != "webhook.test" {
 		t.Fatalf("test deliveries %+v", got)
 	}
-	sigs := strings.Fields(got[0].hdr.Get("webhook-signature"))
-	if len(sigs) != 2 || !verifyStandardWebhook(newSecret, got[0].hdr, got[0].body, h.Clock.Now()) ||
-		!verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.Clock.Now()) || verifyStandardWebhook("whsec_"+base64.StdEncoding.EncodeToString([]byte("another secret of 24 b!")), got[0].hdr, got[0].body, h.Clock.Now()) {
-		t.Fatalf("during the overlap: %q", got[0].hdr.Get("webhook-signature"))
+	sigs := strings.Fields(got[0].Hdr.Get("webhook-signature"))
+	if len(sigs) != 2 || !e2etest.VerifyStandardWebhook(newSecret, got[0].Hdr, got[0].Body, h.Clock.Now()) ||
+		!e2etest.VerifyStandardWebhook(oldSecret, got[0].Hdr, got[0].Body, h.Clock.Now()) || e2etest.VerifyStandardWebhook("whsec_"+base64.StdEncoding.EncodeToString([]byte("another secret of 24 b!")), got[0].Hdr, got[0].Body, h.Clock.Now()) {
+		t.Fatalf("during the overlap: %q", got[0].Hdr.Get("webhook-signature"))
 	}
 	h.Clock.Add(24*time.Hour + time.Second)
 	if code, _ := h.API("POST", "/api/v1/webhook-endpoints/"+allID+"/test", ""); code != 202 {
 		t.Fatal("test event")
 	}
 	h.App.Webhooks.DeliverDue(t.Context())
-	got = hooks.take()
-	if len(got) != 1 || len(strings.Fields(got[0].hdr.Get("webhook-signature"))) != 1 ||
-		!verifyStandardWebhook(newSecret, got[0].hdr, got[0].body, h.Clock.Now()) || verifyStandardWebhook(oldSecret, got[0].hdr, got[0].body, h.Clock.Now()) {
+	got = hooks.Take()
+	if len(got) != 1 || len(strings.Fields(got[0].Hdr.Get("webhook-signature"))) != 1 ||
+		!e2etest.VerifyStandardWebhook(newSecret, got[0].Hdr, got[0].Body, h.Clock.Now()) || e2etest.VerifyStandardWebhook(oldSecret, got[0].Hdr, got[0].Body, h.Clock.Now()) {
 		t.Fatalf("after the overlap: %+v", got)
 	}
 
@@ -164,17 +85,17 @@ func TestWebhookEndpointsRotationAndTypes(t *testing.T) {
 	h.Get(path)
 	h.App.Webhooks.DeliverDue(t.Context())
 	byPath := map[string][]string{}
-	for _, d := range hooks.take() {
-		byPath[d.path] = append(byPath[d.path], d.typ+" "+d.hdr.Get("webhook-id"))
+	for _, d := range hooks.Take() {
+		byPath[d.Path] = append(byPath[d.Path], d.Type+" "+d.Hdr.Get("webhook-id"))
 	}
 	if len(byPath["/all"]) != 2 || len(byPath["/down"]) != 1 || !strings.HasPrefix(byPath["/down"][0], "payment.completed") {
 		t.Fatalf("deliveries %v", byPath)
 	}
 	completedID := strings.Fields(byPath["/down"][0])[1]
-	hooks.fail = false
+	hooks.Fail = false
 	h.Clock.Add(10 * time.Second)
 	h.App.Webhooks.DeliverDue(t.Context())
-	if again := hooks.take(); len(again) != 1 || again[0].path != "/down" || again[0].hdr.Get("webhook-id") != completedID {
+	if again := hooks.Take(); len(again) != 1 || again[0].Path != "/down" || again[0].Hdr.Get("webhook-id") != completedID {
 		t.Fatalf("retry %+v", again)
 	}
 	code, log := h.API("GET", "/api/v1/webhook-endpoints/"+done["id"].(string)+"/deliveries", "")
@@ -281,9 +202,9 @@ func otherKey(t *testing.T, h *e2etest.Harness) string {
 
 func TestOperatorMetricsBusinessSeries(t *testing.T) {
 	h := e2etest.New(t)
-	hooks := newHookLog(t)
-	hooks.fail = true
-	if code, _ := h.API("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.srv.URL+`/down"}`); code != 201 {
+	hooks := e2etest.NewHookLog(t)
+	hooks.Fail = true
+	if code, _ := h.API("POST", "/api/v1/webhook-endpoints", `{"url":"`+hooks.Srv.URL+`/down"}`); code != 201 {
 		t.Fatal("endpoint")
 	}
 	// One payment cancelled (its webhook waits: the endpoint is down), one authorising at a bank
