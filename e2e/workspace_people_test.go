@@ -1,7 +1,6 @@
-package main
+package e2e
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -24,18 +23,16 @@ type person struct {
 	password string
 }
 
-// addPerson adds someone with a role through `paybybank user add`, then sets their password
-// through the one-time link it prints, as the person would.
+// addPerson adds someone with a role (as `paybybank user add` does: its own test is at the
+// repository root, beside the command), then sets their password through the one-time link, as
+// the person would.
 func addPerson(h *e2etest.Harness, email string, role store.Role) *person {
 	h.T.Helper()
-	var out bytes.Buffer
-	if err := userAdd([]string{"--db", h.DBPath, "--public-url", h.Srv.URL, "--merchant", h.Merchant.ID, "--email", email, "--role", string(role)}, &out); err != nil {
+	_, token, err := h.DB.CreateUser(h.T.Context(), h.Merchant.ID, email, role)
+	if err != nil {
 		h.T.Fatal(err)
 	}
-	link := regexp.MustCompile(`http\S+/merchant/password/\S+`).FindString(out.String())
-	if link == "" {
-		h.T.Fatalf("user add printed no link:\n%s", out.String())
-	}
+	link := h.Srv.URL + "/merchant/password/" + token
 	p := newPerson(h, email, "correct horse battery "+string(role))
 	p.setPassword(link, p.password, 303)
 	return p
@@ -112,16 +109,17 @@ func (p *person) signIn(code ...string) {
 
 func signedOut(page string) bool { return strings.Contains(page, `action="/merchant/login"`) }
 
-// A person added by `paybybank user add` sets a password through the one-time link and signs in
-// with it; the link works once; an API key no longer signs in; signing out ends the session.
+// A person added (as `paybybank user add` does; the command's own test is at the root) sets a
+// password through the one-time link and signs in with it; the link works once; an API key no
+// longer signs in; signing out ends the session.
 func TestWorkspaceSignIn(t *testing.T) {
 	h := e2etest.New(t)
 	id, _ := h.CreatePayment("")
-	var out bytes.Buffer
-	if err := userAdd([]string{"--db", h.DBPath, "--public-url", h.Srv.URL, "--merchant", h.Merchant.ID, "--email", "Ann@Example.com", "--role", "owner"}, &out); err != nil {
+	_, token, err := h.DB.CreateUser(t.Context(), h.Merchant.ID, "Ann@Example.com", store.RoleOwner)
+	if err != nil {
 		t.Fatal(err)
 	}
-	link := regexp.MustCompile(`http\S+/merchant/password/\S+`).FindString(out.String())
+	link := h.Srv.URL + "/merchant/password/" + token
 	ann := newPerson(h, "ann@example.com", "a long enough passphrase")
 	resp, page := ann.get(link)
 	e2etest.ExpectCode(t, resp, 200)
@@ -134,7 +132,7 @@ func TestWorkspaceSignIn(t *testing.T) {
 	ann.setPassword(link, ann.password, 303)
 	resp, _ = ann.get(link)
 	e2etest.ExpectCode(t, resp, 404) // used once
-	if err := userAdd([]string{"--db", h.DBPath, "--merchant", h.Merchant.ID, "--email", "ann@example.com", "--role", "viewer"}, io.Discard); err == nil {
+	if _, _, err := h.DB.CreateUser(t.Context(), h.Merchant.ID, "ann@example.com", store.RoleViewer); err == nil {
 		t.Fatal("the same e-mail added twice")
 	}
 
