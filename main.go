@@ -361,6 +361,18 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
 	if err != nil {
 		return err
 	}
+	// The workspace has people, not keys: the demo shop gets an owner, whose one-time link to set
+	// a password is printed the first time (later: `paybybank user add` for another person).
+	workspace := publicURL + "/merchant (sign in as " + demoOwner + ")"
+	if users, err := db.Users(ctx, m.ID); err != nil {
+		return err
+	} else if len(users) == 0 {
+		_, token, err := db.CreateUser(ctx, m.ID, demoOwner, store.RoleOwner)
+		if err != nil {
+			return err
+		}
+		workspace = publicURL + "/merchant/password/" + token + " (set " + demoOwner + "'s password, then sign in)"
+	}
 	fmt.Printf(`
   paybybank is running at %[1]s (sandbox banks on)
 
@@ -368,14 +380,18 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
   API key:         %[4]s
   Return secret:   %[5]s  (signs return URLs and payment links)
   Checkout link:   %[6]s
+  Workspace:       %[7]s
 
   Create a payment:
     curl -X POST %[1]s/api/v1/payments -H 'Authorization: Bearer %[4]s' -H 'Idempotency-Key: k1' \
       -d '{"amount":"249.00","currency":"SEK","reference":"Order 1001","return_url":"%[1]s/demo/return"}'
 
-`, publicURL, m.Name, m.ID, key, m.SigningSecret, svc.CheckoutURL(p))
+`, publicURL, m.Name, m.ID, key, m.SigningSecret, svc.CheckoutURL(p), workspace)
 	return nil
 }
+
+// demoOwner is the demo shop's owner in the workspace.
+const demoOwner = "owner@demo.example"
 
 func migrate(args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
