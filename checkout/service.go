@@ -235,12 +235,15 @@ func (s *Service) bank(ctx context.Context, bic string) (banks.Bank, error) {
 	return banks.Bank{}, payment.ErrNotFound
 }
 
-// unavailable says why the bank cannot take the payment ("currency", "reference" with the bank's
-// limit, "address", "tsu"), or "" when it can. The picker and the choice of a bank both ask it.
+// unavailable says why the bank cannot take the payment ("currency", "creditor" when its product
+// for the currency cannot pay the creditor's account, "reference" with the bank's limit,
+// "address", "tsu"), or "" when it can. The picker and the choice of a bank both ask it.
 func unavailable(b *banks.Bank, p *payment.Payment) (reason string, limit int) {
 	switch {
 	case !b.Accepts(p.Currency):
 		return "currency", 0
+	case p.TSU == nil && !b.PaysTo(p.Currency, creditorAccount(p)):
+		return "creditor", 0
 	case len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC):
 		return "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
 	case needsAddress(b, p):
@@ -249,6 +252,11 @@ func unavailable(b *banks.Bank, p *payment.Payment) (reason string, limit int) {
 		return "tsu", 0
 	}
 	return "", 0
+}
+
+// creditorAccount is the payment's creditor account as banks are given it.
+func creditorAccount(p *payment.Payment) banks.Account {
+	return banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency}
 }
 
 // needsAddress reports whether the bank wants the creditor's address for this payment and the
@@ -537,6 +545,12 @@ func (s *Service) RetrySCA(ctx context.Context, p *payment.Payment, psu banks.PS
 	if p.Status != payment.StatusAuthorising || old.SCAStatus != payment.SCAFailed {
 		return old, nil // nothing to retry: resume what is there
 	}
+	return s.restartSCA(ctx, p, old, psu, mobile)
+}
+
+// restartSCA starts a fresh authorisation of the bank payment old authorises, replacing it; mobile
+// picks the way to start BankID (on this device, or by QR code from another).
+func (s *Service) restartSCA(ctx context.Context, p *payment.Payment, old *payment.Attempt, psu banks.PSU, mobile bool) (*payment.Attempt, error) {
 	if p.Expired(s.Now()) {
 		s.Expire(ctx, p)
 		return nil, fmt.Errorf("checkout: payment expired: %w", payment.ErrConflict)
@@ -568,8 +582,7 @@ func (s *Service) paymentRequest(ctx context.Context, p *payment.Payment, bic, a
 	}
 	req := banks.PaymentRequest{BIC: bic, Affiliate: affiliate, AmountMinor: p.AmountMinor, Amount: p.Amount(),
 		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
-		Creditor:    banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
-		RedirectURI: s.CallbackURL()}
+		Creditor: creditorAccount(p), RedirectURI: s.CallbackURL()}
 	if a := p.Creditor.Address; a != nil {
 		req.CreditorAddress = &banks.Address{Street: a.Street, PostCode: a.PostCode, Town: a.Town, Country: a.Country}
 	}

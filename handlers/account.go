@@ -34,6 +34,11 @@ func (s *Server) savedAccount(r *http.Request, bic string) (*payment.Account, bo
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
+	if sess, err := s.sessions.Get(r, sessionName); err == nil && takeLang(r, sess, r.PathValue("token")) {
+		if err := sess.Save(r, w); err != nil {
+			return err
+		}
+	}
 	return s.renderAccount(w, r, http.StatusOK, r.URL.Query().Get("bank"), nil, nil)
 }
 
@@ -58,8 +63,10 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	l := s.localizer(r, p)
 	pg, order := s.base(r, p, m, l)
 	base := "/checkout/" + p.Token + "/account"
+	pg.Path, pg.Keep = base, [][2]string{{"bank", b.Key()}} // the language switcher stays on this page
 	d := views.AccountForm{Page: pg, Order: order, Heading: strings.Replace(l.T("account.heading"), "%s", b.Name, 1), BIC: b.Key(),
-		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values}
+		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values,
+		ChangeURL: "/checkout/" + p.Token + "?change=bank"}
 	if a, ok := s.savedAccount(r, b.Key()); ok {
 		d.Saved = append(d.Saved, views.SavedAccount{Key: b.Key(), Masked: a.Masked()})
 	}
