@@ -20,6 +20,7 @@ import (
 func (s *Server) bankIDView(dr *drawing) views.BankID {
 	pr, pg := dr.pr, dr.pg
 	d := views.BankID{Page: pg, Order: dr.order, Mobile: dr.mobile, CSRF: dr.csrf, CancelURL: pg.Path + "/cancel", RetryAction: pg.Path + "/retry"}
+	d.Order.Expires = "" // the page counts the time left down instead
 	d.Refresh = 1
 	d.StatusURL = pg.Path + "/status?page=" + liveBankID
 	qr := pr.SCA != nil && (pr.SCA.QRData != "" || len(pr.SCA.QRImage) > 0)
