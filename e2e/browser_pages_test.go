@@ -13,11 +13,9 @@ import (
 	"paybybank/internal/e2etest"
 )
 
-// look saves a full-page screenshot under $LOOK (for the engineer's eyes) and, with make
-// screenshots, under docs/.
+// look saves a full-page screenshot under $LOOK, for a person to look at.
 func look(t *testing.T, b *e2etest.Tab, name string) {
 	t.Helper()
-	b.Screenshot(name)
 	if dir := os.Getenv("LOOK"); dir != "" {
 		var buf []byte
 		b.Run(chromedp.FullScreenshot(&buf, 100))

@@ -26,7 +26,7 @@ type Page struct {
 	// reloads itself when they run out. 0 and "": the payment does not wait for the shopper.
 	ExpiresIn int
 	TimeLeft  string
-	Path      string // this page's path, for the language switcher
+	Path      string      // this page's path, for the language switcher
 	Keep      [][2]string // query parameters the switcher keeps (name, value)
 	Sandbox   bool
 	// ThemeURL is the merchant's accent stylesheet; LogoURL its logo. Empty when unbranded.
@@ -40,12 +40,12 @@ type Page struct {
 
 // Order is the payment as the shopper reads it.
 type Order struct {
-	Merchant  string
-	Amount    string
-	Reference string
-	Expires   string // when the payment expires, in the shopper's zone
+	Merchant   string
+	Amount     string
+	Reference  string
+	Expires    string // when the payment expires, in the shopper's zone
 	ExpiresISO string // the same in RFC 3339, for live.js to write in the browser's zone
-	Zone      string // the zone Expires is written in
+	Zone       string // the zone Expires is written in
 }
 
 // BankItem is one bank button in the picker.
@@ -89,15 +89,15 @@ type Banks struct {
 type BankID struct {
 	Page
 	Order
-	QRURL       string // empty when no QR is to be shown
-	Message     string
-	Mobile      bool
-	LaunchURL   string // POST target that records the launch and sends the phone to the app
+	QRURL     string // empty when no QR is to be shown
+	Message   string
+	Mobile    bool
+	LaunchURL string // POST target that records the launch and sends the phone to the app
 	// OtherDeviceURL is the POST target that turns an order started for the app on this device
 	// into one shown as a QR code, for BankID on another device.
 	OtherDeviceURL string
 	// ScanWithin is the BankID order's own time to be scanned, as read ("27"); empty without a QR.
-	ScanWithin string
+	ScanWithin  string
 	Retry       bool
 	RetryAction string
 	CancelURL   string
