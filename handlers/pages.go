@@ -313,10 +313,10 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 	return nil
 }
 
-// hasBanksIn reports whether the list has a bank in country.
+// hasBanksIn reports whether the list has a bank in country that can take the payment.
 func hasBanksIn(list checkout.BankList, country string) bool {
 	for _, o := range list.Options {
-		if country != "" && o.Country == country {
+		if country != "" && o.Country == country && o.Available {
 			return true
 		}
 	}
