@@ -67,8 +67,8 @@ const (
 	// ScopePaymentsCorporate is payment initiation in the corporate context (yaml: every PIS
 	// operation's security lists "paymentinitiation corporate"): a person paying for a company.
 	ScopePaymentsCorporate = "paymentinitiation corporate"
-	ScopeBankList = "aspspinformation private"
-	ScopeAccounts = "accountinformation private"
+	ScopeBankList          = "aspspinformation private"
+	ScopeAccounts          = "accountinformation private"
 )
 
 // New returns a connector for cfg.

@@ -118,10 +118,10 @@ type fakePayment struct {
 	// later call on the payment must be made the same way.
 	service, context, corporateID string
 	bulk                          *bulkBody // the bulk's body, for a bulk payment
-	body             paymentBody
-	status           string
-	settleAt         time.Time
-	psuIP            string
+	body                          paymentBody
+	status                        string
+	settleAt                      time.Time
+	psuIP                         string
 }
 
 type fakeAuth struct {
