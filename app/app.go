@@ -70,10 +70,6 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	if err := banks.Check(Providers); err != nil {
 		return nil, err
 	}
-	// Payers' accounts are encrypted at rest under a key derived from the server's secret.
-	if err := db.UseSecret(key); err != nil {
-		return nil, fmt.Errorf("payer accounts: %w", err)
-	}
 	var sb *sandbox.Sandbox
 	built := false
 	if c.Sandbox {

@@ -77,7 +77,10 @@ func (db *DB) CreateRefund(ctx context.Context, r *payment.Refund, idemKey, requ
 	}
 	r.ID = "rf_" + uuid.NewString()
 	r.Status = payment.RefundAwaitingAuthorisation
-	r.Payee, r.PayeeName = payer.Account, payer.Name
+	r.Payee = payer.Account
+	if r.PayeeName == "" {
+		r.PayeeName = payer.Name
+	}
 	r.FailureReason, r.BatchID = "", ""
 	r.CreatedAt, r.UpdatedAt = tx.now, tx.now
 	payee, err := db.sealPayer(r.Payee, r.PayeeName, r.ID)
@@ -179,7 +182,7 @@ func (db *DB) RefundsInBatch(ctx context.Context, batchID string) ([]*payment.Re
 }
 
 func (db *DB) listRefunds(ctx context.Context, where string, args ...any) ([]*payment.Refund, error) {
-	rows, err := db.ro.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE `+where+` ORDER BY created_at, id`, args...)
+	rows, err := db.ro.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE `+where+` ORDER BY created_at, rowid`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: refunds: %w", err)
 	}
