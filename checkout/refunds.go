@@ -237,3 +237,14 @@ func (s *Service) followRefunds(ctx context.Context, p *payment.Payment, tr paym
 // RefundsPage is the workspace's page of refunds to authorise, where a refund order's person
 // goes back after the bank.
 const RefundsPage = "/merchant/refunds"
+
+// BulkAt reports whether the bank (a BIC or bank key) takes several refunds under one
+// authorisation, as AuthoriseRefunds decides.
+func (s *Service) BulkAt(ctx context.Context, bic string) bool {
+	b, err := s.bank(ctx, bic)
+	if err != nil {
+		return false
+	}
+	bi, ok := s.providers[b.Provider].(banks.BulkInitiator)
+	return ok && bi.OffersBulk(b.BIC)
+}
