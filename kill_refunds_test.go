@@ -188,7 +188,9 @@ func TestKillDashNineDuringRefund(t *testing.T) {
 	}
 	approve(order)
 	// Nobody looks at the page: the reconciler finds the outcome.
-	done := func() bool { return refundStatus(p2.key, refunds[0]) == "completed" && refundStatus(p2.key, refunds[1]) == "completed" }
+	done := func() bool {
+		return refundStatus(p2.key, refunds[0]) == "completed" && refundStatus(p2.key, refunds[1]) == "completed"
+	}
 	for i := 0; i < 100 && !done(); i++ {
 		time.Sleep(100 * time.Millisecond)
 	}
