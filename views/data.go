@@ -38,6 +38,8 @@ type Order struct {
 	Amount    string
 	Reference string
 	Expires   string
+	// Refund, for a refund order, is what the merchant's person authorises at their bank.
+	Refund *RefundOrder
 }
 
 // BankItem is one bank button in the picker.
@@ -97,6 +99,8 @@ type Result struct {
 	Text    string
 	Reason  string
 	BackURL string
+	// BackLabel names where BackURL goes when it is not the shop ("Back to refunds").
+	BackLabel string
 }
 
 // RedirectWait is shown when a shopper returns to the checkout while their bank's page is open.
