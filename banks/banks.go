@@ -129,6 +129,10 @@ type PaymentRequest struct {
 	// CreditorIdentity is the merchant's registered identity as a company, for banks that want
 	// to know who is paid (Powens' beneficiary_identity); nil when the merchant gave none.
 	CreditorIdentity *Identity
+	// Corporate is set when the payer acts for a company, paying from its business account (a
+	// merchant's refund): the payment is made in the bank's corporate PSU context. nil: a private
+	// person pays, as at checkout.
+	Corporate *Corporate
 }
 
 // Identity is a company's registration: the scheme it is registered under ("siren" for the French

@@ -374,6 +374,9 @@ func (s *Service) apply(ctx context.Context, p *payment.Payment, code string, ca
 // polls and webhooks may race, and the first one wins.
 func (s *Service) move(ctx context.Context, p *payment.Payment, tr payment.Transition) (*payment.Payment, error) {
 	tr.From = p.Status
+	if err := s.followRefunds(ctx, p, tr); err != nil {
+		return p, err
+	}
 	np, err := s.store.Transition(ctx, p.ID, tr)
 	if errors.Is(err, payment.ErrConflict) {
 		fresh, ferr := s.store.Payment(ctx, p.ID)

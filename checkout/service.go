@@ -63,7 +63,9 @@ type Cluster interface {
 // Service is the checkout's engine.
 type Service struct {
 	// Cluster is set when several servers share the database; nil on SQLite, one server.
-	Cluster   Cluster
+	Cluster Cluster
+	// Refunds is set when refunds can be authorised (refunds.go); nil: no refund orders.
+	Refunds   RefundStore
 	store     Store
 	providers map[string]banks.Provider
 	order     []string
@@ -361,7 +363,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if b.DebtorAccount == payment.DebtorAtBank {
 		req.Debtor = nil
 	}
-	created, err := prov.CreatePayment(ctx, req)
+	created, err := s.createAtBank(ctx, prov, p, req)
 	if errors.Is(err, banks.ErrNoCreditorIdentity) {
 		// The bank wants to know the merchant and this one never said who it is: the shopper
 		// sees this bank as not available for this shop.
@@ -610,6 +612,9 @@ func SignReturn(secret, paymentID string, status payment.Status) string {
 // ReturnURL is where "Back to the shop" goes: the merchant's allowed return URL with the
 // payment id, status and signature, or "" when the merchant gave none (or no longer allows it).
 func (s *Service) ReturnURL(ctx context.Context, p *payment.Payment) (string, error) {
+	if p.Kind == payment.KindRefund {
+		return s.publicURL + RefundsPage + "?order=" + url.QueryEscape(p.ID), nil // back to the workspace
+	}
 	if p.ReturnURL == "" {
 		return "", nil
 	}

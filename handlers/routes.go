@@ -82,6 +82,8 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /merchant/payments/{id}/cancel", s.form(s.ws(permCancel, s.cancelFromWorkspace)))
 	handle("POST /merchant/payments/{id}/webhooks/{event}/redeliver", s.form(s.ws(permRedeliver, s.redeliverFromWorkspace)))
 	handle("GET /merchant/links", s.page(s.ws(permRead, s.linksPage)))
+	handle("GET /merchant/refunds", s.page(s.ws(permRefunds, s.refundsPage)))
+	handle("POST /merchant/refunds", s.form(s.ws(permRefunds, s.authoriseRefunds)))
 	handle("POST /merchant/links", s.form(s.ws(permLinks, s.createLinkFromWorkspace)))
 	handle("POST /merchant/links/{id}/deactivate", s.form(s.ws(permLinks, s.deactivateLinkFromWorkspace)))
 	handle("GET /merchant/webhooks", s.page(s.ws(permWebhooks, s.webhooksPage)))

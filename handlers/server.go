@@ -55,6 +55,11 @@ type Store interface {
 	RefundEvents(ctx context.Context, refundID string) ([]store.RefundEvent, error)
 	TransitionRefund(ctx context.Context, id string, from, to payment.RefundStatus, reason, batchID string) (*payment.Refund, error)
 	RefundedAmounts(ctx context.Context, paymentIDs []string) (map[string]int64, error)
+	RefundsAwaiting(ctx context.Context, merchantID string) ([]*payment.Refund, error)
+	RefundsInBatch(ctx context.Context, batchID string) ([]*payment.Refund, error)
+	RecentRefunds(ctx context.Context, merchantID string, limit int) ([]*payment.Refund, error)
+	RefundOrder(ctx context.Context, merchantID, id string) (*payment.Payment, error)
+	RefundAccount(ctx context.Context, merchantID string) (*payment.RefundAccount, error)
 	// Subscribe wakes a shopper's event stream when its payment changes, on any server.
 	Subscribe(paymentID string) (<-chan struct{}, func())
 	WorkspaceStore

@@ -74,7 +74,9 @@ const (
 
 // Payment is one pay-by-bank payment created by a merchant.
 type Payment struct {
-	ID          string
+	ID string
+	// Kind is "" for a merchant's payment, KindRefund for a refund order (refund_order.go).
+	Kind        string
 	MerchantID  string
 	Token       string // the checkout token: unguessable, shown in the checkout URL instead of the id
 	Status      Status

@@ -17,7 +17,7 @@ import (
 
 const paymentColumns = `id, merchant_id, token, status, amount_minor, currency, reference, creditor, return_url,
 	locale, preselect_bic, country, metadata, bank_bic, provider, bank_status, bank_accepted, failure_reason,
-	expires_at, created_at, updated_at, debtor, tsu, refundable`
+	expires_at, created_at, updated_at, debtor, tsu, refundable, kind`
 
 // CreatePayment stores a new payment in status open with its first event, filling in id,
 // token and timestamps. With an idempotency key it returns the payment created before under the
@@ -163,11 +163,11 @@ func createPayment(ctx context.Context, tx *Tx, p *payment.Payment, idemKey, req
 		tsu = string(b)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO payments (id, merchant_id, token, status, amount_minor, currency, reference,
-		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor, tsu, refundable)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor, tsu, refundable, kind)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.MerchantID, p.Token, p.Status, p.AmountMinor, p.Currency, p.Reference, string(creditor), p.ReturnURL,
 		p.Locale, p.PreselectBIC, p.Country, string(metadata), key, requestHash, formatTime(p.ExpiresAt),
-		formatTime(tx.now), formatTime(tx.now), debtor, tsu, flag(p.Refundable)); err != nil {
+		formatTime(tx.now), formatTime(tx.now), debtor, tsu, flag(p.Refundable), p.Kind); err != nil {
 		return nil, false, fmt.Errorf("store: create payment: %w", err)
 	}
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: p.ID, From: "", To: payment.StatusOpen, Cause: payment.CauseMerchant, Detail: "created"}); err != nil {
@@ -191,10 +191,11 @@ func (db *DB) Payment(ctx context.Context, id string) (*payment.Payment, error) 
 	return db.readPayment(ctx, `id = ?`, id)
 }
 
-// MerchantPayment returns a payment by id if it belongs to the merchant, else ErrNotFound.
+// MerchantPayment returns a payment by id if it belongs to the merchant, else ErrNotFound. A
+// refund order is not one of the merchant's payments: ErrNotFound too.
 func (db *DB) MerchantPayment(ctx context.Context, merchantID, id string) (*payment.Payment, error) {
 	p, err := db.Payment(ctx, id)
-	if err == nil && p.MerchantID != merchantID {
+	if err == nil && (p.MerchantID != merchantID || p.Kind != "") {
 		return nil, payment.ErrNotFound
 	}
 	return p, err
@@ -225,7 +226,8 @@ func (db *DB) readPayment(ctx context.Context, where string, args ...any) (*paym
 
 // Payments lists a merchant's payments newest first and returns the cursor of the next page, if any.
 func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFilter) ([]*payment.Payment, string, error) {
-	where := []string{"merchant_id = ?"}
+	// A refund order is the merchant's bank paying refunds, not a payment to the merchant.
+	where := []string{"merchant_id = ?", "kind = ''"}
 	args := []any{merchantID}
 	if f.Status != "" {
 		where = append(where, "status = ?")
@@ -325,7 +327,7 @@ func (db *DB) scanPayment(row scanner) (*payment.Payment, error) {
 	var creditor, metadata, expires, created, updated, debtor, tsu string
 	if err := row.Scan(&p.ID, &p.MerchantID, &p.Token, &p.Status, &p.AmountMinor, &p.Currency, &p.Reference, &creditor,
 		&p.ReturnURL, &p.Locale, &p.PreselectBIC, &p.Country, &metadata, &p.BankBIC, &p.Provider, &p.BankStatus,
-		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor, &tsu, &p.Refundable); err != nil {
+		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor, &tsu, &p.Refundable, &p.Kind); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, payment.ErrNotFound
 		}

@@ -40,9 +40,12 @@ type webhookData struct {
 // so a status change and its notification are committed together or not at all: the event, and
 // one delivery for each of the merchant's endpoints that wants its type.
 func enqueueWebhook(ctx context.Context, tx *Tx, paymentID string, tr payment.Transition) error {
-	var merchantID string
-	if err := tx.QueryRowContext(ctx, `SELECT merchant_id FROM payments WHERE id = ?`, paymentID).Scan(&merchantID); err != nil {
+	var merchantID, kind string
+	if err := tx.QueryRowContext(ctx, `SELECT merchant_id, kind FROM payments WHERE id = ?`, paymentID).Scan(&merchantID, &kind); err != nil {
 		return fmt.Errorf("store: webhook merchant: %w", err)
+	}
+	if kind != "" {
+		return nil // a refund order: its refunds' own events (refund.*) tell the merchant
 	}
 	typ := "payment." + string(tr.To)
 	endpoints, err := wantingEndpoints(ctx, tx, merchantID, typ)

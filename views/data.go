@@ -46,6 +46,8 @@ type Order struct {
 	Expires    string // when the payment expires, in the shopper's zone
 	ExpiresISO string // the same in RFC 3339, for live.js to write in the browser's zone
 	Zone       string // the zone Expires is written in
+	// Refund, for a refund order, is what the merchant's person authorises at their bank.
+	Refund *RefundOrder
 }
 
 // BankItem is one bank button in the picker.
@@ -114,6 +116,8 @@ type Result struct {
 	Text    string
 	Reason  string
 	BackURL string
+	// BackLabel names where BackURL goes when it is not the shop ("Back to refunds").
+	BackLabel string
 }
 
 // RedirectWait is shown when a shopper returns to the checkout while their bank's page is open.

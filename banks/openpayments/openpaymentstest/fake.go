@@ -113,10 +113,15 @@ type fault struct {
 type fakePayment struct {
 	id, product, bic string
 	affiliate        string
-	body             paymentBody
-	status           string
-	settleAt         time.Time
-	psuIP            string
+	// service is the payment service it was initiated under ("payments" or "bulk-payments"); context
+	// is its token's ("private" or "corporate"), corporateID the PSU-Corporate-ID sent with it: every
+	// later call on the payment must be made the same way.
+	service, context, corporateID string
+	bulk                          *bulkBody // the bulk's body, for a bulk payment
+	body                          paymentBody
+	status                        string
+	settleAt                      time.Time
+	psuIP                         string
 }
 
 type fakeAuth struct {
@@ -205,6 +210,15 @@ func (f *Fake) mux() *http.ServeMux {
 	m.HandleFunc("PUT /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
 	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.getAuth))
+	// yaml: every payment operation's path is /{payment-service}/{payment-product}/…; the bulk service
+	// differs from a single payment only in its creation's body.
+	m.HandleFunc("POST /psd2/paymentinitiation/v1/bulk-payments/{product}", f.api(scopePayments, true, f.createBulk))
+	m.HandleFunc("GET /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/status", f.api(scopePayments, true, f.status))
+	m.HandleFunc("DELETE /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}", f.api(scopePayments, true, f.cancel))
+	m.HandleFunc("POST /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/authorisations", f.api(scopePayments, true, f.startAuth))
+	m.HandleFunc("PUT /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
+	m.HandleFunc("POST /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
+	m.HandleFunc("GET /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.getAuth))
 	// Account information: a consent goes through the same authorisation sub-resource as a payment.
 	m.HandleFunc("POST /psd2/consent/v1/consents", f.api(scopeAccounts, true, f.createConsent))
 	m.HandleFunc("GET /psd2/consent/v1/consents/{id}/status", f.api(scopeAccounts, true, f.consentStatus))
@@ -351,6 +365,12 @@ func (f *Fake) api(service string, payment bool, h apiFunc) http.HandlerFunc {
 			return
 		}
 		f.requestID[xid] = true
+		_, tokContext, _ := strings.Cut(tok.scope, " ")
+		// yaml components.parameters.PSU-Corporate-ID: "Only used in a corporate context".
+		if r.Header.Get("PSU-Corporate-ID") != "" && tokContext != "corporate" {
+			f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "PSU-Corporate-ID", "PSU-Corporate-ID is only used in a corporate context (scope "+service+" corporate)")
+			return
+		}
 		var bank Bank
 		if payment {
 			// yaml components.parameters.X-BicFi: required on every PIS and AIS operation, with its pattern.
@@ -403,6 +423,20 @@ func (f *Fake) api(service string, payment bool, h apiFunc) http.HandlerFunc {
 				}
 				if p.affiliate != r.Header.Get("X-AffiliatedASPSP-ID") {
 					f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-AffiliatedASPSP-ID", "X-AffiliatedASPSP-ID must be the same on every call of a payment")
+					return
+				}
+				if product != "consent" && p.service != paymentService(r) {
+					f.tppError(w, 404, "RESOURCE_UNKNOWN", "paymentId", "no such payment under the "+paymentService(r)+" service")
+					return
+				}
+				// A payment initiated for a company is the company's: a private person's token does not
+				// reach it, nor the other way round, and the PSU-Corporate-ID it was made with stays.
+				if p.context != "" && p.context != tokContext {
+					f.problem(w, 401, "TOKEN_INVALID", "the payment was initiated in the "+p.context+" context; this token is "+tokContext)
+					return
+				}
+				if p.corporateID != "" && r.Header.Get("PSU-Corporate-ID") != p.corporateID {
+					f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "PSU-Corporate-ID", "PSU-Corporate-ID must be the same on every call of a payment")
 					return
 				}
 				f.settle(p)
@@ -610,7 +644,7 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) 
 		}
 	}
 	p := &fakePayment{id: uuid.NewString(), product: product, bic: bank.BIC, body: body, status: "RCVD", psuIP: r.Header.Get("PSU-IP-Address"),
-		affiliate: r.Header.Get("X-AffiliatedASPSP-ID")}
+		affiliate: r.Header.Get("X-AffiliatedASPSP-ID"), service: "payments", context: f.tokenContext(r), corporateID: r.Header.Get("PSU-Corporate-ID")}
 	f.payments[p.id] = p
 	base := "/psd2/paymentinitiation/v1/payments/" + product + "/" + p.id
 	start := "startAuthorisation"
@@ -669,7 +703,7 @@ func (f *Fake) cancel(w http.ResponseWriter, r *http.Request, _ Bank) {
 	switch p.status {
 	case "RCVD", "PDNG":
 		if f.Forms.CancelNeedsAuthorisation {
-			base := "/psd2/paymentinitiation/v1/payments/" + p.product + "/" + p.id
+			base := "/psd2/paymentinitiation/v1/" + p.service + "/" + p.product + "/" + p.id
 			writeJSON(w, 202, map[string]any{"transactionStatus": p.status,
 				"_links": f.links(r, "self", base, "status", base+"/status", "startAuthorisation", base+"/cancellation-authorisations")})
 			return

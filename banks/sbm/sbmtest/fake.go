@@ -8,6 +8,7 @@
 package sbmtest
 
 import (
+	"cmp"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -100,6 +101,9 @@ type Fake struct {
 type payment struct {
 	id, product, status, redirect string
 	amount, currency, creditor    string
+	// context and corporateID are the PSU-Context and PSU-Corporate-ID it was initiated with: a
+	// company's payment is authorised by a person acting for that company, in its agreement.
+	context, corporateID string
 }
 
 // New returns a fake bank.
@@ -222,6 +226,10 @@ func (f *Fake) verify(w http.ResponseWriter, r *http.Request) bool {
 	// Seed 004, PSU-Context: possible values PRIVATE, CORPORATE.
 	case r.Header.Get("PSU-Context") != "" && r.Header.Get("PSU-Context") != "PRIVATE" && r.Header.Get("PSU-Context") != "CORPORATE":
 		f.fail(w, 400, "FORMAT_ERROR", "PSU-Context must be PRIVATE or CORPORATE")
+	// Seed 004, PSU-Corporate-ID: "The PSU Corporate agreement identifier", "Only used in a
+	// corporate context".
+	case r.Header.Get("PSU-Corporate-ID") != "" && r.Header.Get("PSU-Context") != "CORPORATE":
+		f.fail(w, 400, "FORMAT_ERROR", "PSU-Corporate-ID is only used with PSU-Context: CORPORATE")
 	// Seed 004, PSU-Http-Method: possible values GET, PUT, POST, PATCH, DELETE.
 	case r.Header.Get("PSU-Http-Method") != "" && !strings.Contains(" GET PUT POST PATCH DELETE ", " "+r.Header.Get("PSU-Http-Method")+" "):
 		f.fail(w, 400, "FORMAT_ERROR", "PSU-Http-Method must be GET, PUT, POST, PATCH or DELETE")
@@ -271,7 +279,8 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request, product string) {
 	id := "NO!" + strings.ReplaceAll(uuid.NewString()[:18], "-", "=") + "/p"
 	f.mu.Lock()
 	f.payments[id] = &payment{id: id, product: product, status: "RCVD", amount: body.InstructedAmount.Amount,
-		currency: body.InstructedAmount.Currency, creditor: body.CreditorName}
+		currency: body.InstructedAmount.Currency, creditor: body.CreditorName,
+		context: cmp.Or(r.Header.Get("PSU-Context"), "PRIVATE"), corporateID: r.Header.Get("PSU-Corporate-ID")}
 	f.mu.Unlock()
 	writeJSON(w, 201, map[string]any{"paymentId": id, "transactionStatus": "RCVD"})
 }
@@ -299,6 +308,19 @@ func (f *Fake) startAuth(w http.ResponseWriter, r *http.Request, product, id str
 	redirect := r.Header.Get("TPP-Redirect-URI")
 	if redirect == "" {
 		f.fail(w, 400, "FORMAT_ERROR", "TPP-Redirect-URI is required")
+		return
+	}
+	// Seed 004, PSU-Context: "Explicitly set PSU context. Required for single SCA payment
+	// initiation": the authorisation is started in the context the payment was made in.
+	switch {
+	case r.Header.Get("PSU-Context") == "":
+		f.fail(w, 400, "FORMAT_ERROR", "PSU-Context is required")
+		return
+	case r.Header.Get("PSU-Context") != p.context:
+		f.fail(w, 400, "FORMAT_ERROR", "PSU-Context must be "+p.context+", as when the payment was initiated")
+		return
+	case r.Header.Get("PSU-Corporate-ID") != p.corporateID:
+		f.fail(w, 400, "FORMAT_ERROR", "PSU-Corporate-ID must be the corporate agreement the payment was initiated under")
 		return
 	}
 	f.mu.Lock()
