@@ -14,8 +14,10 @@ type Product struct {
 	CreditorFormat string
 }
 
-// ProductFor returns how the bank pays in currency: the first of its Products for the currency,
-// or, for a bank that lists none, one product paying any IBAN in the currencies it accepts.
+// ProductFor returns how a shopper's payment in currency goes at the bank: the first of its
+// Products for the currency, or, for a bank that lists none, one product paying any IBAN in the
+// currencies it accepts. A currency the bank takes may have none (Accepts is about every kind of
+// transfer the bank makes, refunds included).
 func (b Bank) ProductFor(currency string) (Product, bool) {
 	if len(b.Products) == 0 {
 		return Product{Name: "default", CreditorFormat: "iban"}, b.Accepts(currency)

@@ -3,7 +3,7 @@ package banks
 import "testing"
 
 func TestPaysTo(t *testing.T) {
-	savings := Bank{Name: "Savings bank", Country: "NO", Currencies: []string{"NOK", "EUR"}, Products: []Product{
+	savings := Bank{Name: "Savings bank", Country: "NO", Currencies: []string{"NOK", "EUR", "SEK"}, Products: []Product{
 		{Name: "norwegian-domestic-credit-transfers", Currencies: []string{"NOK"}, CreditorCountries: []string{"NO"}, CreditorFormat: "bban"},
 		{Name: "sepa-credit-transfers", Currencies: []string{"EUR"}, CreditorFormat: "iban"},
 	}}

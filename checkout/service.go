@@ -244,7 +244,9 @@ func unavailable(b *banks.Bank, p *payment.Payment) (reason string, limit int) {
 	switch {
 	case !b.Accepts(p.Currency):
 		return "currency", 0
-	case p.TSU == nil && !b.PaysTo(p.Currency, creditorAccount(p)):
+	case productMissing(b, p):
+		return "currency", 0
+	case creditorUnpaid(b, p):
 		return "creditor", 0
 	case len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC):
 		return "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
@@ -254,6 +256,21 @@ func unavailable(b *banks.Bank, p *payment.Payment) (reason string, limit int) {
 		return "tsu", 0
 	}
 	return "", 0
+}
+
+// productMissing reports whether the bank has no product a shopper's payment in its currency can
+// go by (a bank may take a currency only for transfers a checkout does not offer, banks.Product).
+// A refund order, paid by the merchant's own person from their bank to the payers' accounts, one
+// or in bulk, goes by whatever the bank takes.
+func productMissing(b *banks.Bank, p *payment.Payment) bool {
+	_, ok := b.ProductFor(p.Currency)
+	return !ok && p.Kind != payment.KindRefund
+}
+
+// creditorUnpaid reports whether the bank's product cannot pay the creditor's account as the
+// payment has it (where it must be, the form the bank wants it in).
+func creditorUnpaid(b *banks.Bank, p *payment.Payment) bool {
+	return p.TSU == nil && p.Kind != payment.KindRefund && !b.PaysTo(p.Currency, creditorAccount(p))
 }
 
 // creditorAccount is the payment's creditor account as banks are given it.
