@@ -382,6 +382,7 @@ func (s *Server) resultView(r *http.Request, p *payment.Payment, pg views.Page, 
 	if p.ReturnURL != "" {
 		d.BackURL = pg.Path + "/return"
 	}
+	s.fillReceipt(r.Context(), &d, p)
 	return d
 }
 
