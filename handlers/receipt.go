@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 
 	"paybybank/payment"
 	"paybybank/views"
@@ -26,4 +27,20 @@ func (s *Server) fillReceipt(ctx context.Context, d *views.Result, p *payment.Pa
 		d.AutoReturn = autoReturnSeconds
 		d.GoTo, d.GoAfter = d.BackURL, autoReturnSeconds
 	}
+}
+
+// sandboxLanguage hands the sandbox's pages (the fake banks, the simulated BankID app), which
+// know only the browser, the language the shopper chose in the checkout as the browser's first
+// choice: a demo stays in one language from the checkout to the bank and back.
+func (s *Server) sandboxLanguage(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie(sessionName); err == nil {
+			if sess, err := s.sessions.Get(r, sessionName); err == nil {
+				if lang, _ := sess.Values["lang"].(string); lang != "" {
+					r.Header.Set("Accept-Language", lang+","+r.Header.Get("Accept-Language"))
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }

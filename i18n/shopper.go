@@ -1,6 +1,9 @@
 package i18n
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // shopperTexts are the checkout's texts added with the receipt, the return to the shop by itself,
 // the sandbox banner and the account form's field errors, in the order of workspaceLangs
@@ -32,6 +35,16 @@ var shopperTexts = map[string][8]string{
 var dateTimeLayouts = map[string]string{
 	"en": "2006-01-02 15:04", "sv": "2006-01-02 15:04", "no": "02.01.2006 kl. 15:04", "fi": "2.1.2006 klo 15.04",
 	"da": "02.01.2006 kl. 15.04", "fr": "02/01/2006 15:04", "lt": "2006-01-02 15:04", "pt": "02/01/2006 15:04",
+}
+
+// Date writes t's day in the language's numeric form ("2026-11-25", "25.11.2026").
+func (l *Localizer) Date(t time.Time) string {
+	layout, ok := dateTimeLayouts[l.Lang]
+	if !ok {
+		layout = dateTimeLayouts["en"]
+	}
+	day, _, _ := strings.Cut(layout, " ")
+	return t.Format(day)
 }
 
 // DateTime writes t in the language's numeric form, in t's own time zone, named after it

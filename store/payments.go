@@ -161,7 +161,7 @@ func createPayment(ctx context.Context, tx *Tx, p *payment.Payment, idemKey, req
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.MerchantID, p.Token, p.Status, p.AmountMinor, p.Currency, p.Reference, string(creditor), p.ReturnURL,
 		p.Locale, p.PreselectBIC, p.Country, string(metadata), key, requestHash, formatTime(p.ExpiresAt),
-		formatTime(tx.now), formatTime(tx.now), debtor, tsu, p.AutoReturn); err != nil {
+		formatTime(tx.now), formatTime(tx.now), debtor, tsu, flag(p.AutoReturn)); err != nil {
 		return nil, false, fmt.Errorf("store: create payment: %w", err)
 	}
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: p.ID, From: "", To: payment.StatusOpen, Cause: payment.CauseMerchant, Detail: "created"}); err != nil {
