@@ -67,3 +67,17 @@ func merge(texts map[string][8]string) {
 		}
 	}
 }
+
+// Catalogue returns a copy of the texts of lang ("en", "sv", …), or nil for a language the
+// checkout does not have; tests read the English one to find English left in other languages.
+func Catalogue(lang string) map[string]string {
+	cat, ok := catalogs[lang]
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(cat))
+	for k, v := range cat {
+		out[k] = v
+	}
+	return out
+}
