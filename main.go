@@ -50,6 +50,10 @@ commands:
                    its signing secret: --merchant, --url
   merchant identity set  set the company registration some banks require (Powens): --merchant,
                    --scheme siren, --id 552100554, --legal-status SAS (or --clear)
+  merchant refund-account set  set the merchant's own account refunds are paid from (the provider
+                   comes from the bank): --merchant, --bank BIC, --iban [--name]; takes serve's
+                   provider settings to find the bank
+  merchant refund-account show  print it: --merchant
   apikey create    mint an API key: --merchant (a merchant may hold several: rotate by creating one, then revoking the old)
   apikey list      list a merchant's API keys (id, prefix, created, revoked): --merchant
   apikey revoke    revoke an API key; the API refuses it within 5 seconds: --merchant, --id
@@ -77,6 +81,10 @@ func run(args []string) error {
 		return webhookSet(args[3:])
 	case len(args) > 2 && args[0] == "merchant" && args[1] == "identity" && args[2] == "set":
 		return identitySet(args[3:])
+	case len(args) > 2 && args[0] == "merchant" && args[1] == "refund-account" && args[2] == "set":
+		return refundAccountSet(args[3:], os.Stdout)
+	case len(args) > 2 && args[0] == "merchant" && args[1] == "refund-account" && args[2] == "show":
+		return refundAccountShow(args[3:], os.Stdout)
 	case len(args) > 1 && args[0] == "merchant" && args[1] == "brand":
 		return merchantBrand(args[2:])
 	case len(args) > 1 && args[0] == "user" && args[1] == "add":
@@ -123,9 +131,13 @@ type config struct {
 // defaultShutdownTimeout is above banks.DefaultTimeout (15 s a try) with room to store the answer.
 const defaultShutdownTimeout = 30 * time.Second
 
-func parseConfig(args []string) (*config, error) {
+// parseConfig reads serve's flags and variables; more adds a command's own flags beside them.
+func parseConfig(args []string, more ...func(*flag.FlagSet)) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	for _, add := range more {
+		add(fs)
+	}
 	fs.StringVar(&c.Addr, "addr", env("ADDR", ":8080"), "listen address (PAYBYBANK_ADDR)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address for /metrics, kept off the public listener; empty turns it off (PAYBYBANK_METRICS_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "origin shoppers and banks reach, e.g. https://pay.example.com (PAYBYBANK_PUBLIC_URL)")
@@ -280,6 +292,10 @@ func serve(args []string) error {
 		}
 	} else if key, err = db.SecretKey(ctx); err != nil {
 		return err
+	}
+	// Payers' accounts are encrypted at rest under a key derived from the server's secret.
+	if err := db.UseSecret(key); err != nil {
+		return fmt.Errorf("payer accounts: %w", err)
 	}
 
 	a, err := app.Build(&c.Config, db, key, logger)

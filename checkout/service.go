@@ -331,7 +331,8 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if reason, _ := unavailable(&b, p); reason != "" {
 		return nil, ErrUnavailable
 	}
-	if b.NeedsDebtor() && p.Debtor == nil {
+	// A payment the merchant wants refundable needs the account it comes from, whatever the bank.
+	if (b.NeedsDebtor() || p.Refundable) && p.Debtor == nil {
 		return nil, ErrNeedDebtor
 	}
 	prov := s.providers[b.Provider]

@@ -121,6 +121,9 @@ type paymentRequest struct {
 	Metadata  map[string]string    `json:"metadata"`
 	Debtor    *payment.DebtorInput `json:"debtor"`
 	TSU       *payment.TSU         `json:"tsu"`
+	// Refundable asks the checkout for the shopper's account even where the bank does not need
+	// it, so that the payment can be refunded.
+	Refundable bool `json:"refundable"`
 	// AutoReturn: the result page goes back to the shop by itself after a few seconds.
 	AutoReturn bool `json:"auto_return"`
 }
@@ -173,6 +176,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *paymen
 	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor, TSU: req.TSU,
 		Amount: amount, Currency: req.Currency, Reference: req.Reference, Creditor: req.Creditor, ReturnURL: req.ReturnURL,
 		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata, AutoReturn: req.AutoReturn,
+		Refundable: req.Refundable,
 	}, idem, hex.EncodeToString(sum[:]))
 	if err != nil {
 		return err
@@ -202,10 +206,17 @@ type paymentResource struct {
 	BankAccepted  bool              `json:"bank_accepted"`
 	FailureReason string            `json:"failure_reason,omitempty"`
 	Metadata      map[string]string `json:"metadata"`
-	ExpiresAt     time.Time         `json:"expires_at"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
-	Events        []payment.Event   `json:"events,omitempty"`
+	// PayerAccount is the account the payment came from, masked; empty while unknown.
+	PayerAccount string `json:"payer_account,omitempty"`
+	// Refundable says whether a refund can be created now: the payment is completed, the account
+	// it came from is known, and not all of it is refunded.
+	Refundable bool `json:"refundable"`
+	// RefundedAmount is what its refunds add up to, but for cancelled and failed ones.
+	RefundedAmount string          `json:"refunded_amount"`
+	ExpiresAt      time.Time       `json:"expires_at"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	Events         []payment.Event `json:"events,omitempty"`
 }
 
 type bankResource struct {
@@ -221,10 +232,39 @@ func (s *Server) paymentJSON(p *payment.Payment, events []payment.Event) payment
 	if p.BankBIC != "" {
 		res.Bank = &bankResource{BIC: p.BankBIC, Provider: p.Provider}
 	}
+	if p.Debtor != nil {
+		res.PayerAccount = p.Debtor.MaskedIBAN()
+	}
+	res.setRefunded(p, 0)
 	if res.Metadata == nil {
 		res.Metadata = map[string]string{}
 	}
 	return res
+}
+
+// setRefunded fills in what is refunded of the payment (refunded, in minor units) and whether a
+// refund can be created now.
+func (res *paymentResource) setRefunded(p *payment.Payment, refunded int64) {
+	res.RefundedAmount = payment.FormatAmount(refunded, p.Currency)
+	res.Refundable = p.Status == payment.StatusCompleted && p.Debtor != nil && refunded < p.AmountMinor
+}
+
+// withRefunds sets the refunded amounts of a page of payments, read in one query.
+func (s *Server) withRefunds(ctx context.Context, ps []*payment.Payment, res []paymentResource) error {
+	ids := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if p.Status == payment.StatusCompleted { // only completed payments have refunds
+			ids = append(ids, p.ID)
+		}
+	}
+	sums, err := s.store.RefundedAmounts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, p := range ps {
+		res[i].setRefunded(p, sums[p.ID])
+	}
+	return nil
 }
 
 func (s *Server) getPayment(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
@@ -236,7 +276,11 @@ func (s *Server) getPayment(w http.ResponseWriter, r *http.Request, m *payment.M
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.paymentJSON(p, events))
+	res := []paymentResource{s.paymentJSON(p, events)}
+	if err := s.withRefunds(r.Context(), []*payment.Payment{p}, res); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res[0])
 	return nil
 }
 
@@ -288,6 +332,9 @@ func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, m *payment
 	}{Data: []paymentResource{}, NextCursor: next}
 	for _, p := range list {
 		out.Data = append(out.Data, s.paymentJSON(p, nil))
+	}
+	if err := s.withRefunds(r.Context(), list, out.Data); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -6,12 +6,17 @@ import (
 )
 
 // EventTypes are the webhook event types the outbox emits: one per payment status it reaches,
-// and webhook.test, which an endpoint's test sends. "*" subscribes to all of them.
+// a refund's creation and ends, and webhook.test, which an endpoint's test sends. "*" subscribes
+// to all of them.
 var EventTypes = []string{
 	"payment." + string(StatusAuthorising), "payment." + string(StatusProcessing), "payment." + string(StatusCompleted),
 	"payment." + string(StatusFailed), "payment." + string(StatusCancelled), "payment." + string(StatusExpired),
+	RefundCreatedEvent, "refund." + string(RefundCompleted), "refund." + string(RefundFailed), "refund." + string(RefundCancelled),
 	TestEventType,
 }
+
+// RefundCreatedEvent is the event a refund's creation sends.
+const RefundCreatedEvent = "refund.created"
 
 // TestEventType is the event an endpoint's "send test event" delivers.
 const TestEventType = "webhook.test"

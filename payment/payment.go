@@ -74,16 +74,19 @@ const (
 
 // Payment is one pay-by-bank payment created by a merchant.
 type Payment struct {
-	ID            string
-	MerchantID    string
-	Token         string // the checkout token: unguessable, shown in the checkout URL instead of the id
-	Status        Status
-	AmountMinor   int64
-	Currency      string
-	Reference     string
-	Creditor      Creditor
-	Debtor        *Account // the shopper's account, once known
-	TSU           *TSU     // a Portuguese social-security payment (SIBS banks only)
+	ID          string
+	MerchantID  string
+	Token       string // the checkout token: unguessable, shown in the checkout URL instead of the id
+	Status      Status
+	AmountMinor int64
+	Currency    string
+	Reference   string
+	Creditor    Creditor
+	Debtor      *Account // the shopper's account, once known
+	TSU         *TSU     // a Portuguese social-security payment (SIBS banks only)
+	// Refundable: the merchant wants the payment refundable, so the checkout asks for the
+	// shopper's account even at banks that do not need it.
+	Refundable    bool
 	ReturnURL     string
 	Locale        string
 	PreselectBIC  string

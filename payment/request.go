@@ -38,6 +38,9 @@ type Request struct {
 	Metadata  map[string]string
 	Debtor    *Account // the shopper's account, when the merchant knows it
 	TSU       *TSU     // a Portuguese social-security payment
+	// Refundable asks the checkout for the shopper's account even at banks that do not need it,
+	// so that the payment can be refunded.
+	Refundable bool
 	// AutoReturn sends the shopper back to ReturnURL by itself a few seconds after the result.
 	AutoReturn bool
 }
@@ -75,7 +78,7 @@ func New(m *Merchant, in Request, now time.Time) (*Payment, error) {
 	}
 	return &Payment{MerchantID: m.ID, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
 		Creditor: creditor, ReturnURL: in.ReturnURL, Locale: in.Locale, PreselectBIC: in.Bank, Country: in.Country,
-		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU, AutoReturn: in.AutoReturn,
+		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU, AutoReturn: in.AutoReturn, Refundable: in.Refundable,
 		ExpiresAt: now.Add(time.Duration(expiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
 }
 

@@ -43,6 +43,11 @@ func TestPostgresStore(t *testing.T) {
 		{"Subscribe", TestSubscribe},
 		{"AttemptFields", TestAttemptFields},
 		{"Users", TestUsers},
+		{"CreateRefund", TestCreateRefund},
+		{"CreateRefundConcurrently", TestCreateRefundConcurrently},
+		{"TransitionRefund", TestTransitionRefund},
+		{"PayerAccountSealed", TestPayerAccountSealed},
+		{"RefundAccount", TestRefundAccount},
 	} {
 		t.Run(tc.name, tc.test)
 	}

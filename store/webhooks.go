@@ -49,7 +49,7 @@ func enqueueWebhook(ctx context.Context, tx *Tx, paymentID string, tr payment.Tr
 	if err != nil || len(endpoints) == 0 {
 		return err
 	}
-	p, err := findPayment(ctx, tx, `id = ?`, paymentID)
+	p, err := tx.db.findPayment(ctx, tx, `id = ?`, paymentID)
 	if err != nil {
 		return err
 	}
