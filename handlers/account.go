@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"paybybank/checkout"
+	"paybybank/i18n"
 	"paybybank/payment"
 	"paybybank/views"
 )
@@ -76,10 +77,23 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		d.Error = l.T("account.fetch_failed")
 	}
 	if fe != nil {
-		d.Field, d.Error = fe.Field, l.T("account.invalid")+" "+fe.Message
+		d.Field, d.Error = fe.Field, fieldErrorText(l, fe)
 	}
 	s.render(w, r, status, views.AccountPage(d))
 	return nil
+}
+
+// fieldErrorText is a field error as the shopper reads it: the whole sentence of the error's
+// code in their language, or, for an error without one, the form's general request.
+func fieldErrorText(l *i18n.Localizer, fe *payment.FieldError) string {
+	if fe.Code == "" {
+		return l.T("account.invalid")
+	}
+	text := l.T("field." + fe.Code)
+	for name, v := range fe.Args {
+		text = strings.ReplaceAll(text, "{"+name+"}", v)
+	}
+	return text
 }
 
 // submitAccount validates a typed account field by field, remembers it if asked, and goes on to the bank.
@@ -176,7 +190,7 @@ func (s *Server) pickAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	i, err := strconv.Atoi(r.PostFormValue("account"))
 	if err != nil || i < 0 || i >= len(list) {
-		return s.renderAccount(w, r, http.StatusUnprocessableEntity, bic, &payment.FieldError{Field: "account", Message: "choose one of your accounts"}, nil)
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, bic, &payment.FieldError{Field: "account", Message: "choose one of your accounts", Code: "choose"}, nil)
 	}
 	a := payment.Account{IBAN: list[i].IBAN, BBAN: list[i].BBAN}
 	if a.IBAN != "" {

@@ -105,7 +105,7 @@ func AccountPage(d AccountForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if d.Error != "" {
+			if d.Error != "" && !d.errorAtField() {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div class=\"alert bad\" role=\"alert\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -727,14 +727,14 @@ func field(d AccountForm, name, label, mode string) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if d.Field == name {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<p id=\"account-error\" class=\"field-error\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<p id=\"account-error\" class=\"field-error\" role=\"alert\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var43 string
 			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(d.Error)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/account.templ`, Line: 115, Col: 53}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/account.templ`, Line: 115, Col: 66}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var43))
 			if templ_7745c5c3_Err != nil {
@@ -747,6 +747,29 @@ func field(d AccountForm, name, label, mode string) templ.Component {
 		}
 		return nil
 	})
+}
+
+// accountFields are the fields the form asks for, by the account's country.
+var accountFields = map[string][]string{
+	"SE": {"clearing_number", "account_number", "iban"},
+	"NO": {"account_number", "iban"},
+	"DK": {"registration_number", "account_number", "iban"},
+	"":   {"iban"},
+}
+
+// errorAtField reports whether the error is drawn under its field, so that it is said once: the
+// alert above the form is for errors no field shows.
+func (d AccountForm) errorAtField() bool {
+	fields, ok := accountFields[d.Country]
+	if !ok {
+		fields = accountFields[""]
+	}
+	for _, f := range fields {
+		if f == d.Field {
+			return true
+		}
+	}
+	return false
 }
 
 // errorAttrs marks a field in error for assistive technology.

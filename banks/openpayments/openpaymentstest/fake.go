@@ -71,6 +71,9 @@ type Fake struct {
 
 	ClientID     string
 	ClientSecret string
+	// ClientName is the client as the bank knows it (a real bank reads it from the client's
+	// certificate): its pages say who asks for the shopper's accounts.
+	ClientName string
 	// RedirectURIs are the registered TPP redirect URIs; any other is refused on the bank page.
 	RedirectURIs []string
 	// BaseURL is the absolute URL the fake is reached at (bank pages are linked from it).
@@ -122,6 +125,7 @@ type fakePayment struct {
 	status                        string
 	settleAt                      time.Time
 	psuIP                         string
+	validUntil                    string // a consent's last day (ISO date), as the TPP asked
 }
 
 type fakeAuth struct {
@@ -144,7 +148,7 @@ func New(clientID, clientSecret string, banks []Bank) *Fake {
 	if banks == nil {
 		banks = DefaultBanks()
 	}
-	f := &Fake{ClientID: clientID, ClientSecret: clientSecret, Now: time.Now, StartTimeout: QRTimeout,
+	f := &Fake{ClientID: clientID, ClientSecret: clientSecret, ClientName: "paybybank", Now: time.Now, StartTimeout: QRTimeout,
 		banks: map[string]Bank{}, tokens: map[string]issuedToken{}, requestID: map[string]bool{},
 		payments: map[string]*fakePayment{}, auths: map[string]*fakeAuth{}, codes: map[string]*fakeAuth{}}
 	for _, b := range banks {
@@ -921,6 +925,8 @@ type Order struct {
 	CreditorName string
 	Reference    string
 	Bank         string
+	// Consent: the order identifies the shopper for access to their accounts; nothing is paid.
+	Consent bool
 }
 
 // ScanQR is what the BankID app does with a scanned animated QR code: it finds the order and
@@ -972,7 +978,8 @@ func (f *Fake) Autostart(token string) (Order, error) {
 func (f *Fake) orderOf(a *fakeAuth) Order {
 	p := f.payments[a.paymentID]
 	return Order{Ref: a.id, Amount: p.body.InstructedAmount.Amount, Currency: p.body.InstructedAmount.Currency,
-		CreditorName: p.body.CreditorName, Reference: p.body.RemittanceInformationUnstructured, Bank: f.banks[p.bic].Name}
+		CreditorName: p.body.CreditorName, Reference: p.body.RemittanceInformationUnstructured, Bank: f.banks[p.bic].Name,
+		Consent: p.product == "consent"}
 }
 
 // Sign is the shopper's answer in the BankID app to an order they scanned or started:
@@ -1054,7 +1061,7 @@ func (f *Fake) createConsent(w http.ResponseWriter, r *http.Request, bank Bank) 
 		return
 	}
 	c := &fakePayment{id: uuid.NewString(), product: "consent", bic: bank.BIC, status: "RCVD", psuIP: r.Header.Get("PSU-IP-Address"),
-		body: paymentBody{CreditorName: bank.Name, RemittanceInformationUnstructured: "Share the list of your accounts"}}
+		body: paymentBody{CreditorName: bank.Name, RemittanceInformationUnstructured: "Share the list of your accounts"}, validUntil: body.ValidUntil}
 	f.payments[c.id] = c
 	base := "/psd2/consent/v1/consents/" + c.id
 	start := "startAuthorisation"
