@@ -372,8 +372,14 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
 	if err != nil {
 		return err
 	}
+	// The demo payment is refundable (the checkout asks the shopper's account at every bank), and
+	// the demo shop pays refunds from its account at the sandbox SEB (BankID, bulk payments).
 	p, _, err := svc.CreatePayment(ctx, m, checkout.NewPayment{Amount: "249.00", Currency: "SEK", Reference: "Order 1001",
-		ReturnURL: publicURL + "/demo/return", ExpiresIn: 3600}, "", "")
+		ReturnURL: publicURL + "/demo/return", ExpiresIn: 3600, Refundable: true}, "", "")
+	if err != nil {
+		return err
+	}
+	refunds, err := demoRefundAccount(ctx, db, svc, m)
 	if err != nil {
 		return err
 	}
@@ -402,8 +408,41 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
     curl -X POST %[1]s/api/v1/payments -H 'Authorization: Bearer %[4]s' -H 'Idempotency-Key: k1' \
       -d '{"amount":"249.00","currency":"SEK","reference":"Order 1001","return_url":"%[1]s/demo/return"}'
 
-`, publicURL, m.Name, m.ID, key, m.SigningSecret, svc.CheckoutURL(p), workspace)
+  Refunds:         paid from %[8]s
+    Pay the checkout link, then refund it and authorise the refund in the workspace's Refunds:
+    curl -X POST %[1]s/api/v1/payments/%[9]s/refunds -H 'Authorization: Bearer %[4]s' -d '{"amount":"100.00"}'
+
+`, publicURL, m.Name, m.ID, key, m.SigningSecret, svc.CheckoutURL(p), workspace, refunds, p.ID)
 	return nil
+}
+
+// demoBank is the sandbox bank the demo shop pays refunds from, and its account there.
+const (
+	demoBank        = "ESSESESS"
+	demoRefundsIBAN = "SE4550000000058398257466"
+)
+
+// demoRefundAccount gives the demo shop an account to pay refunds from at the sandbox SEB, unless
+// it has one, and says which.
+func demoRefundAccount(ctx context.Context, db *store.DB, svc *checkout.Service, m *payment.Merchant) (string, error) {
+	a, err := db.RefundAccount(ctx, m.ID)
+	if errors.Is(err, payment.ErrNoRefundAccount) {
+		b, err := svc.Bank(ctx, demoBank)
+		if err != nil {
+			return "", fmt.Errorf("the sandbox bank %s: %w", demoBank, err)
+		}
+		acct, err := payment.ParseIBANAccount(demoRefundsIBAN)
+		if err != nil {
+			return "", err
+		}
+		a = &payment.RefundAccount{MerchantID: m.ID, BIC: demoBank, Provider: b.Provider, Account: acct, Name: m.Creditor.Name}
+		if err := db.SetRefundAccount(ctx, a); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", err
+	}
+	return a.Account.IBAN + " at " + a.BIC + " (" + a.Provider + "), held by " + a.Name, nil
 }
 
 // demoOwner is the demo shop's owner in the workspace.

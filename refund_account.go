@@ -22,12 +22,13 @@ import (
 // its BIC and must be one of the configured providers' banks (the sandbox's when it is on): the
 // provider that serves it is where a person of the merchant will authorise the refunds.
 func refundAccountSet(args []string, out io.Writer) error {
-	var mid, bic, iban, name string
+	var mid, bic, iban, name, corporateID string
 	c, err := parseConfig(args, func(fs *flag.FlagSet) {
 		fs.StringVar(&mid, "merchant", "", "merchant id")
 		fs.StringVar(&bic, "bank", "", "BIC of the merchant's bank, one of the configured providers' banks")
 		fs.StringVar(&iban, "iban", "", "IBAN of the merchant's account refunds are paid from")
 		fs.StringVar(&name, "name", "", "account holder's name (default: the merchant's creditor name)")
+		fs.StringVar(&corporateID, "corporate-id", "", "the merchant's identification at that bank for business payments (PSU-Corporate-ID), where the bank mandates one")
 	})
 	if err != nil {
 		return err
@@ -45,6 +46,9 @@ func refundAccountSet(args []string, out io.Writer) error {
 	}
 	if name = strings.TrimSpace(name); len([]rune(name)) > 70 {
 		return errors.New("refund-account set: --name must be at most 70 characters")
+	}
+	if corporateID = strings.TrimSpace(corporateID); len(corporateID) > 70 || strings.ContainsFunc(corporateID, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return errors.New("refund-account set: --corporate-id must be at most 70 printable ASCII characters (it goes in an HTTP header)")
 	}
 	db, err := openStore(c.DB)
 	if err != nil {
@@ -64,7 +68,7 @@ func refundAccountSet(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("refund-account set: %w", err)
 	}
-	a := &payment.RefundAccount{MerchantID: m.ID, BIC: bic, Provider: provider, Account: acct, Name: name}
+	a := &payment.RefundAccount{MerchantID: m.ID, BIC: bic, Provider: provider, Account: acct, Name: name, CorporateID: corporateID}
 	if err := db.SetRefundAccount(ctx, a); err != nil {
 		return fmt.Errorf("refund-account set: %w", err)
 	}
@@ -131,7 +135,10 @@ func refundAccountShow(args []string, out io.Writer) error {
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "bank:     %s\nprovider: %s\niban:     %s\nname:     %s\nupdated:  %s\n", a.BIC, a.Provider, a.Account.IBAN, a.Name,
-		a.UpdatedAt.UTC().Format(time.DateTime))
+	fmt.Fprintf(out, "bank:     %s\nprovider: %s\niban:     %s\nname:     %s\n", a.BIC, a.Provider, a.Account.IBAN, a.Name)
+	if a.CorporateID != "" {
+		fmt.Fprintf(out, "corporate id: %s\n", a.CorporateID)
+	}
+	fmt.Fprintf(out, "updated:  %s\n", a.UpdatedAt.UTC().Format(time.DateTime))
 	return nil
 }

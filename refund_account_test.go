@@ -41,6 +41,7 @@ func TestRefundAccountCommands(t *testing.T) {
 		{"UnknownBank", []string{"--bank", "ABCDSESS", "--iban", "SE3550000000054910000003"}, "not one of the configured providers' banks"},
 		{"NotABIC", []string{"--bank", "nope", "--iban", "SE3550000000054910000003"}, "not a BIC"},
 		{"BadIBAN", []string{"--bank", "HANDSESS", "--iban", "SE3550000000054910000004"}, "checksum"},
+		{"BadCorporateID", []string{"--bank", "HANDSESS", "--iban", "SE3550000000054910000003", "--corporate-id", "556000\n0001"}, "printable ASCII"},
 		{"UnknownMerchant", []string{"--merchant", "mer_nope", "--bank", "HANDSESS", "--iban", "SE3550000000054910000003"}, "not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,7 +57,7 @@ func TestRefundAccountCommands(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := refundAccountSet(append(base, "--bank", "handsess", "--iban", "SE35 5000 0000 0549 1000 0003"), &out); err != nil {
+	if err := refundAccountSet(append(base, "--bank", "handsess", "--iban", "SE35 5000 0000 0549 1000 0003", "--corporate-id", "556000-0001"), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "Handelsbanken") || !strings.Contains(out.String(), "provider openpayments") {
@@ -66,7 +67,7 @@ func TestRefundAccountCommands(t *testing.T) {
 	if err := refundAccountShow([]string{"--db", path, "--merchant", m.ID}, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"HANDSESS", "openpayments", "SE3550000000054910000003", "Shop AB"} {
+	for _, want := range []string{"HANDSESS", "openpayments", "SE3550000000054910000003", "Shop AB", "corporate id: 556000-0001"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("show lacks %s:\n%s", want, out.String())
 		}
@@ -77,7 +78,7 @@ func TestRefundAccountCommands(t *testing.T) {
 	}
 	defer db.Close()
 	a, err := db.RefundAccount(ctx, m.ID)
-	if err != nil || a.Provider != "openpayments" || a.BIC != "HANDSESS" || a.Account.IBAN != "SE3550000000054910000003" {
+	if err != nil || a.Provider != "openpayments" || a.BIC != "HANDSESS" || a.Account.IBAN != "SE3550000000054910000003" || a.CorporateID != "556000-0001" {
 		t.Fatalf("%+v %v", a, err)
 	}
 	if _, err := db.RefundAccount(ctx, "mer_nope"); !errors.Is(err, payment.ErrNoRefundAccount) {

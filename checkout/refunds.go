@@ -164,7 +164,7 @@ func (s *Service) createAtBank(ctx context.Context, prov banks.Provider, p *paym
 	if err != nil {
 		return nil, err
 	}
-	req.Corporate = &banks.Corporate{Name: acct.Name, Identity: req.CreditorIdentity}
+	req.Corporate = &banks.Corporate{Name: acct.Name, ID: acct.CorporateID, Identity: req.CreditorIdentity}
 	if req.Corporate.Name == "" {
 		req.Corporate.Name = m.Name
 	}

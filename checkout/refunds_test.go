@@ -46,7 +46,7 @@ func refundEnv(t *testing.T, bulk bool) (*env, *bulkBank, []*payment.Refund) {
 	e.svc.PollEvery = 0
 	e.svc.Refunds = e.db
 	ctx := t.Context()
-	if err := e.db.SetRefundAccount(ctx, &payment.RefundAccount{MerchantID: e.m.ID, BIC: "SCRPSESS", Provider: "script", Name: "Shop AB",
+	if err := e.db.SetRefundAccount(ctx, &payment.RefundAccount{MerchantID: e.m.ID, BIC: "SCRPSESS", Provider: "script", Name: "Shop AB", CorporateID: "556000-0001",
 		Account: payment.Account{IBAN: "SE7160000000000123456789"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestRefundsInOneBulk(t *testing.T) {
 		t.Fatalf("bulks %d, single payments %d", len(bb.bulks), len(bb.reqs))
 	}
 	bulk := bb.bulks[0]
-	if bulk.Debtor.IBAN != "SE7160000000000123456789" || bulk.Corporate == nil || bulk.Corporate.Name != "Shop AB" ||
+	if bulk.Debtor.IBAN != "SE7160000000000123456789" || bulk.Corporate == nil || bulk.Corporate.Name != "Shop AB" || bulk.Corporate.ID != "556000-0001" ||
 		len(bulk.Payments) != 2 || bulk.Payments[1].Amount != "49.50" || bulk.Payments[0].Creditor.IBAN != "SE3550000000054910000003" {
 		t.Fatalf("bulk %+v", bulk)
 	}

@@ -92,7 +92,10 @@ type RefundAccount struct {
 	Provider   string
 	Account    Account
 	Name       string // the account holder's name, as the bank knows it
-	UpdatedAt  time.Time
+	// CorporateID is the merchant's identification at that bank in the corporate context
+	// (PSU-Corporate-ID), for banks that mandate one; "" sends none.
+	CorporateID string
+	UpdatedAt   time.Time
 }
 
 // PayerAccount is the account a payment came from, as the checkout or the bank told it.

@@ -404,10 +404,10 @@ func (db *DB) SetRefundAccount(ctx context.Context, a *payment.RefundAccount) er
 	}
 	a.UpdatedAt = tx.now
 	account, _ := json.Marshal(a.Account)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO refund_accounts (merchant_id, bic, provider, account, name, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (merchant_id) DO UPDATE SET bic = excluded.bic, provider = excluded.provider,
-		account = excluded.account, name = excluded.name, updated_at = excluded.updated_at`,
-		a.MerchantID, a.BIC, a.Provider, string(account), a.Name, formatTime(tx.now)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO refund_accounts (merchant_id, bic, provider, account, name, corporate_id, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (merchant_id) DO UPDATE SET bic = excluded.bic, provider = excluded.provider,
+		account = excluded.account, name = excluded.name, corporate_id = excluded.corporate_id, updated_at = excluded.updated_at`,
+		a.MerchantID, a.BIC, a.Provider, string(account), a.Name, a.CorporateID, formatTime(tx.now)); err != nil {
 		return fmt.Errorf("store: set refund account: %w", storageError(err))
 	}
 	return tx.Commit()
@@ -419,8 +419,8 @@ func (db *DB) SetRefundAccount(ctx context.Context, a *payment.RefundAccount) er
 func (db *DB) RefundAccount(ctx context.Context, merchantID string) (*payment.RefundAccount, error) {
 	a := payment.RefundAccount{MerchantID: merchantID}
 	var account, updated string
-	err := db.ro.QueryRowContext(ctx, `SELECT bic, provider, account, name, updated_at FROM refund_accounts WHERE merchant_id = ?`,
-		merchantID).Scan(&a.BIC, &a.Provider, &account, &a.Name, &updated)
+	err := db.ro.QueryRowContext(ctx, `SELECT bic, provider, account, name, corporate_id, updated_at FROM refund_accounts WHERE merchant_id = ?`,
+		merchantID).Scan(&a.BIC, &a.Provider, &account, &a.Name, &a.CorporateID, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, payment.ErrNoRefundAccount
 	} else if err != nil {
