@@ -60,7 +60,8 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	pg, order := s.base(r, p, m, l)
 	base := "/checkout/" + p.Token + "/account"
 	d := views.AccountForm{Page: pg, Order: order, Heading: strings.Replace(l.T("account.heading"), "%s", b.Name, 1), BIC: b.Key(),
-		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values}
+		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values,
+		ForRefund: p.Refundable && !b.NeedsDebtor()}
 	if a, ok := s.savedAccount(r, b.Key()); ok {
 		d.Saved = append(d.Saved, views.SavedAccount{Key: b.Key(), Masked: a.Masked()})
 	}

@@ -208,6 +208,7 @@ func (f *Fake) mux() *http.ServeMux {
 	m.HandleFunc("GET /psd2/aspspinformation/v1/aspsps", f.api(scopeBankList, false, f.listBanks))
 	m.HandleFunc("GET /psd2/aspspinformation/v1/aspsps/{bicFi}", f.api(scopeBankList, false, f.bankDetails))
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}", f.api(scopePayments, true, f.createPayment))
+	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}", f.api(scopePayments, true, f.paymentInformation))
 	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/status", f.api(scopePayments, true, f.status))
 	m.HandleFunc("DELETE /psd2/paymentinitiation/v1/payments/{product}/{id}", f.api(scopePayments, true, f.cancel))
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations", f.api(scopePayments, true, f.startAuth))
@@ -698,6 +699,19 @@ func (f *Fake) status(w http.ResponseWriter, r *http.Request, _ Bank) {
 	writeJSON(w, 200, out)
 }
 
+// paymentInformation is getPaymentInformation (yaml GET /paymentinitiation/v1/{payment-service}/{payment-product}/{paymentId},
+// OK_200_PaymentInitiationInformation, schema paymentInitiationWithStatusResponse): "the corresponding payment
+// initiation JSON body together with an optional transaction status field". debtorAccount is there as sent, or,
+// at a bank where the shopper chooses the account during SCA, once they have (finalise); before that it is absent.
+func (f *Fake) paymentInformation(w http.ResponseWriter, r *http.Request, _ Bank) {
+	p := f.payments[r.PathValue("id")]
+	out := struct {
+		paymentBody
+		TransactionStatus string `json:"transactionStatus"`
+	}{p.body, p.status}
+	writeJSON(w, 200, out)
+}
+
 // cancel is cancelPayment: 204 when the DELETE is enough, or (Forms.CancelNeedsAuthorisation) 202 with a link to
 // start the cancellation's authorisation (yaml RECEIVED_202_PaymentInitiationCancel). A payment past the point of
 // cancelling is refused with 405 CANCELLATION_INVALID (yaml METHOD_NOT_ALLOWED_405_PIS_CANC,
@@ -891,6 +905,10 @@ func (f *Fake) finalise(a *fakeAuth) {
 		p.status = "valid"
 		return
 	}
+	if p.body.DebtorAccount == nil && p.bulk == nil {
+		// The shopper chose the account to pay from at the bank (a bank whose profile lets them).
+		p.body.DebtorAccount = shopperAccount(p)
+	}
 	if a.rejectPayment {
 		p.status = "RJCT"
 		return
@@ -900,6 +918,29 @@ func (f *Fake) finalise(a *fakeAuth) {
 		return
 	}
 	p.status = "ACSC"
+}
+
+// ShopperAccounts are the accounts the fake's shopper pays from, by country: the first of the
+// consent's account list in Sweden, and an IBAN of each other country's own examples.
+var ShopperAccounts = map[string]string{
+	"SE": "SE3550000000054910000003",
+	"FI": "FI2112345600000785",
+	"NO": "NO9386011117947",
+	"DK": "DK5000400440116243",
+}
+
+// shopperAccount is the account the shopper chooses at a bank that lets them, in the bank's
+// debtor format and the payment's currency.
+func shopperAccount(p *fakePayment) *accountRef {
+	prof := profiles.For(p.bic)
+	iban := ShopperAccounts[prof.Country]
+	if iban == "" {
+		iban = ShopperAccounts["SE"]
+	}
+	if prof.DebtorFormat == "bban" {
+		return &accountRef{BBAN: iban[len(iban)-11:], Currency: p.body.InstructedAmount.Currency}
+	}
+	return &accountRef{IBAN: iban, Currency: p.body.InstructedAmount.Currency}
 }
 
 func (f *Fake) settle(p *fakePayment) {
