@@ -161,9 +161,12 @@ func parseConfig(args []string, more ...func(*flag.FlagSet)) (*config, error) {
 		c.ShutdownTimeout = d
 	}
 	providerFlags := providerSettings(fs, app.Providers)
-	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", !anyProviderEnabled(app.Providers)), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
+	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", false), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured or in production")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return nil, fmt.Errorf("--env (PAYBYBANK_ENV) %q is not known: use development or production", c.Env)
 	}
 	c.Providers = map[string]banks.Settings{}
 	for name, values := range providerFlags {
@@ -171,6 +174,11 @@ func parseConfig(args []string, more ...func(*flag.FlagSet)) (*config, error) {
 		for setting, v := range values {
 			c.Providers[name][setting] = *v
 		}
+	}
+	// Unless asked for either way, the sandbox is on only in development with no real provider:
+	// a provider turned on by a flag counts as much as one turned on by its variable.
+	if _, set := os.LookupEnv("PAYBYBANK_SANDBOX"); !set && !flagSet(fs, "sandbox") {
+		c.Sandbox = c.Env == "development" && !anyProviderEnabled(app.Providers, c.Providers)
 	}
 	var err error
 	if c.TrustedProxies, err = handlers.ParseTrustedProxies(*proxies); err != nil {
@@ -221,15 +229,22 @@ func providerSettings(fs *flag.FlagSet, list []banks.Registration) map[string]ma
 	return out
 }
 
-// anyProviderEnabled reports whether the environment turns a real provider on, which turns the
-// sandbox off by default.
-func anyProviderEnabled(list []banks.Registration) bool {
+// anyProviderEnabled reports whether the settings (from flags and variables) turn a real
+// provider on, which turns the sandbox off by default.
+func anyProviderEnabled(list []banks.Registration, settings map[string]banks.Settings) bool {
 	for _, r := range list {
-		if r.EnabledBy != "" && os.Getenv(r.EnvOf(r.EnabledBy)) != "" {
+		if r.Enabled(settings[r.Name]) {
 			return true
 		}
 	}
 	return false
+}
+
+// flagSet reports whether the command line gave the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // dbUsage is the --db flag's help, the same for every command.

@@ -393,6 +393,9 @@ func (s *Service) move(ctx context.Context, p *payment.Payment, tr payment.Trans
 	if np.Status.Terminal() {
 		s.forgetPayment(p.ID)
 	}
+	if np.Status == payment.StatusCompleted {
+		s.recordPayer(ctx, np) // this call completed it: the one place that asks for the payer's account
+	}
 	return np, nil
 }
 

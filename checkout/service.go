@@ -42,6 +42,7 @@ type Store interface {
 	ReleaseState(ctx context.Context, authID string) error
 	UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error)
 	SetDebtor(ctx context.Context, id string, a payment.Account) error
+	RecordPayerAccount(ctx context.Context, paymentID string, p payment.PayerAccount) (bool, error)
 	SetBank(ctx context.Context, id, bic, provider string) error
 	AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Attempt, error)
 	AbandonAuthorisation(ctx context.Context, a *payment.Attempt, cause payment.Cause, detail string) error

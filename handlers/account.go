@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"paybybank/checkout"
+	"paybybank/i18n"
 	"paybybank/payment"
 	"paybybank/views"
 )
@@ -66,7 +67,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	pg.Path, pg.Keep = base, [][2]string{{"bank", b.Key()}} // the language switcher stays on this page
 	d := views.AccountForm{Page: pg, Order: order, Heading: strings.Replace(l.T("account.heading"), "%s", b.Name, 1), BIC: b.Key(),
 		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values,
-		ChangeURL: "/checkout/" + p.Token + "?change=bank"}
+		ChangeURL: "/checkout/" + p.Token + "?change=bank", ForRefund: p.Refundable && !b.NeedsDebtor()}
 	if a, ok := s.savedAccount(r, b.Key()); ok {
 		d.Saved = append(d.Saved, views.SavedAccount{Key: b.Key(), Masked: a.Masked()})
 	}
@@ -83,10 +84,23 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		d.Error = l.T("account.fetch_failed")
 	}
 	if fe != nil {
-		d.Field, d.Error = fe.Field, l.T("account.invalid")+" "+fe.Message
+		d.Field, d.Error = fe.Field, fieldErrorText(l, fe)
 	}
 	s.render(w, r, status, views.AccountPage(d))
 	return nil
+}
+
+// fieldErrorText is a field error as the shopper reads it: the whole sentence of the error's
+// code in their language, or, for an error without one, the form's general request.
+func fieldErrorText(l *i18n.Localizer, fe *payment.FieldError) string {
+	if fe.Code == "" {
+		return l.T("account.invalid")
+	}
+	text := l.T("field." + fe.Code)
+	for name, v := range fe.Args {
+		text = strings.ReplaceAll(text, "{"+name+"}", v)
+	}
+	return text
 }
 
 // submitAccount validates a typed account field by field, remembers it if asked, and goes on to the bank.
@@ -183,7 +197,7 @@ func (s *Server) pickAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	i, err := strconv.Atoi(r.PostFormValue("account"))
 	if err != nil || i < 0 || i >= len(list) {
-		return s.renderAccount(w, r, http.StatusUnprocessableEntity, bic, &payment.FieldError{Field: "account", Message: "choose one of your accounts"}, nil)
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, bic, &payment.FieldError{Field: "account", Message: "choose one of your accounts", Code: "choose"}, nil)
 	}
 	a := payment.Account{IBAN: list[i].IBAN, BBAN: list[i].BBAN}
 	if a.IBAN != "" {

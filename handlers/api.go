@@ -124,6 +124,8 @@ type paymentRequest struct {
 	// Refundable asks the checkout for the shopper's account even where the bank does not need
 	// it, so that the payment can be refunded.
 	Refundable bool `json:"refundable"`
+	// AutoReturn: the result page goes back to the shop by itself after a few seconds.
+	AutoReturn bool `json:"auto_return"`
 }
 
 // rawAmount keeps an amount as sent, so a JSON number (a float in most merchants' languages)
@@ -173,7 +175,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *paymen
 	sum := sha256.Sum256(body)
 	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor, TSU: req.TSU,
 		Amount: amount, Currency: req.Currency, Reference: req.Reference, Creditor: req.Creditor, ReturnURL: req.ReturnURL,
-		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata,
+		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata, AutoReturn: req.AutoReturn,
 		Refundable: req.Refundable,
 	}, idem, hex.EncodeToString(sum[:]))
 	if err != nil {
@@ -198,6 +200,7 @@ type paymentResource struct {
 	CheckoutURL   string            `json:"checkout_url"`
 	ReturnURL     string            `json:"return_url,omitempty"`
 	Locale        string            `json:"locale,omitempty"`
+	AutoReturn    bool              `json:"auto_return"`
 	Bank          *bankResource     `json:"bank"`
 	BankStatus    string            `json:"bank_status,omitempty"`
 	BankAccepted  bool              `json:"bank_accepted"`
@@ -223,7 +226,7 @@ type bankResource struct {
 
 func (s *Server) paymentJSON(p *payment.Payment, events []payment.Event) paymentResource {
 	res := paymentResource{ID: p.ID, Status: p.Status, Amount: p.Amount(), Currency: p.Currency, Reference: p.Reference,
-		Creditor: p.Creditor, CheckoutURL: s.checkout.CheckoutURL(p), ReturnURL: p.ReturnURL, Locale: p.Locale,
+		Creditor: p.Creditor, CheckoutURL: s.checkout.CheckoutURL(p), ReturnURL: p.ReturnURL, Locale: p.Locale, AutoReturn: p.AutoReturn,
 		BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason, Metadata: p.Metadata,
 		ExpiresAt: p.ExpiresAt, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Events: events}
 	if p.BankBIC != "" {

@@ -115,7 +115,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /static/", s.rateLimit(http.StripPrefix("/static/", cacheStatic(http.FileServerFS(files))).ServeHTTP))
 	handle("GET /{$}", s.home)
 	if s.sandbox != nil {
-		mux.Handle("/sandbox/", s.rateLimit(s.sandbox.ServeHTTP))
+		mux.Handle("/sandbox/", s.rateLimit(s.sandboxLanguage(s.sandbox).ServeHTTP))
 	}
 
 	csrf := http.NewCrossOriginProtection()

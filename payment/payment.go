@@ -99,9 +99,12 @@ type Payment struct {
 	BankStatus    string // the raw ISO 20022 transaction status, as the bank last reported it
 	BankAccepted  bool   // the bank accepted it (ACCP, Powens accepted) and may never report settlement
 	FailureReason string
-	ExpiresAt     time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// AutoReturn: the merchant asked that the result page take the shopper back to the shop by
+	// itself after a few seconds (the return URL is then required).
+	AutoReturn bool
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Clone returns a deep copy: the store hands out copies of cached payments, so that a caller
@@ -166,10 +169,14 @@ var (
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
 )
 
-// FieldError is a validation error that names the offending field.
+// FieldError is a validation error that names the offending field. Message is for the merchant
+// (the API's problem detail, in English); Code, when set, names the shopper's translated sentence
+// for the same error (the catalogue's key "field."+Code), whose {name} placeholders Args fills.
 type FieldError struct {
 	Field   string
 	Message string
+	Code    string
+	Args    map[string]string
 }
 
 func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Message) }

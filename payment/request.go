@@ -41,6 +41,8 @@ type Request struct {
 	// Refundable asks the checkout for the shopper's account even at banks that do not need it,
 	// so that the payment can be refunded.
 	Refundable bool
+	// AutoReturn sends the shopper back to ReturnURL by itself a few seconds after the result.
+	AutoReturn bool
 }
 
 // New checks a merchant's request and returns the payment to store, expiring ExpiresIn seconds
@@ -76,7 +78,7 @@ func New(m *Merchant, in Request, now time.Time) (*Payment, error) {
 	}
 	return &Payment{MerchantID: m.ID, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
 		Creditor: creditor, ReturnURL: in.ReturnURL, Locale: in.Locale, PreselectBIC: in.Bank, Country: in.Country,
-		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU, Refundable: in.Refundable,
+		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU, AutoReturn: in.AutoReturn, Refundable: in.Refundable,
 		ExpiresAt: now.Add(time.Duration(expiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
 }
 
@@ -119,6 +121,8 @@ func checkPlace(m *Merchant, in Request) error {
 		return fieldError("country", "must be an ISO 3166 alpha-2 code such as SE")
 	case len(in.Locale) > MaxLocaleLength:
 		return fieldError("locale", "is too long")
+	case in.AutoReturn && in.ReturnURL == "":
+		return fieldError("auto_return", "needs a return_url to go back to")
 	}
 	return nil
 }

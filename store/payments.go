@@ -17,7 +17,7 @@ import (
 
 const paymentColumns = `id, merchant_id, token, status, amount_minor, currency, reference, creditor, return_url,
 	locale, preselect_bic, country, metadata, bank_bic, provider, bank_status, bank_accepted, failure_reason,
-	expires_at, created_at, updated_at, debtor, tsu, refundable, kind`
+	expires_at, created_at, updated_at, debtor, tsu, refundable, kind, auto_return`
 
 // CreatePayment stores a new payment in status open with its first event, filling in id,
 // token and timestamps. With an idempotency key it returns the payment created before under the
@@ -163,11 +163,11 @@ func createPayment(ctx context.Context, tx *Tx, p *payment.Payment, idemKey, req
 		tsu = string(b)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO payments (id, merchant_id, token, status, amount_minor, currency, reference,
-		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor, tsu, refundable, kind)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor, tsu, refundable, kind, auto_return)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.MerchantID, p.Token, p.Status, p.AmountMinor, p.Currency, p.Reference, string(creditor), p.ReturnURL,
 		p.Locale, p.PreselectBIC, p.Country, string(metadata), key, requestHash, formatTime(p.ExpiresAt),
-		formatTime(tx.now), formatTime(tx.now), debtor, tsu, flag(p.Refundable), p.Kind); err != nil {
+		formatTime(tx.now), formatTime(tx.now), debtor, tsu, flag(p.Refundable), p.Kind, flag(p.AutoReturn)); err != nil {
 		return nil, false, fmt.Errorf("store: create payment: %w", err)
 	}
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: p.ID, From: "", To: payment.StatusOpen, Cause: payment.CauseMerchant, Detail: "created"}); err != nil {
@@ -327,7 +327,7 @@ func (db *DB) scanPayment(row scanner) (*payment.Payment, error) {
 	var creditor, metadata, expires, created, updated, debtor, tsu string
 	if err := row.Scan(&p.ID, &p.MerchantID, &p.Token, &p.Status, &p.AmountMinor, &p.Currency, &p.Reference, &creditor,
 		&p.ReturnURL, &p.Locale, &p.PreselectBIC, &p.Country, &metadata, &p.BankBIC, &p.Provider, &p.BankStatus,
-		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor, &tsu, &p.Refundable, &p.Kind); err != nil {
+		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor, &tsu, &p.Refundable, &p.Kind, &p.AutoReturn); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, payment.ErrNotFound
 		}

@@ -59,7 +59,10 @@ type Client struct {
 	banks banks.BankCache
 }
 
-var _ banks.Provider = (*Client)(nil)
+var (
+	_ banks.Provider      = (*Client)(nil)
+	_ banks.PayerReporter = (*Client)(nil)
+)
 
 // Scopes used by the connector.
 const (
@@ -617,6 +620,33 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 		return "", fmt.Errorf("openpayments: status: empty transactionStatus or consentStatus")
 	}
 	return status, nil
+}
+
+// Payer reads the payment resource (its self link, or the documented path) for the account the
+// payment came from: the yaml's getPaymentInformation answers the initiation's body, debtorAccount
+// included, which at a bank where the shopper chose the account during SCA is the one they chose.
+// The platform reports no debtor name. A bulk is the merchant's own (refunds): it has no payer.
+func (c *Client) Payer(ctx context.Context, o banks.Order) (*payment.PayerAccount, error) {
+	if o.Product == banks.ConsentProduct || o.Extra[banks.ExtraService] == ServiceBulk {
+		return nil, nil
+	}
+	path, err := c.follow(o, linkSelf, c.paymentPath(o))
+	if err != nil {
+		return nil, fmt.Errorf("openpayments: payment information: %w", err)
+	}
+	var info PaymentInformation
+	if err := c.call(ctx, call{method: "GET", path: path, scope: paymentScope(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU, corporateID: o.Extra[banks.ExtraCorporateID]}, &info); err != nil {
+		return nil, fmt.Errorf("openpayments: payment information: %w", err)
+	}
+	if info.DebtorAccount == nil {
+		return nil, nil
+	}
+	d := info.DebtorAccount
+	payer, err := banks.ReportedPayer(d.IBAN, d.BBAN, d.ClearingNumber, ProfileFor(o.BIC).Country, "")
+	if err != nil {
+		return nil, fmt.Errorf("openpayments: payment information: %w", err)
+	}
+	return payer, nil
 }
 
 // Cancel deletes the payment at the bank. A 204 means cancelled. A 202 (yaml cancelPayment,

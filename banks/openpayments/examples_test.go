@@ -266,6 +266,18 @@ func TestDocumentExamples(t *testing.T) {
 			info("Aggregation Account", "DE2310010010123456788", "XXX"), info("Main Account", "DE2310010010123456788", "EUR"),
 			info("US Dollar Account", "DE2310010010123456788", "USD")}),
 	}
+	tests["getPaymentInformation_sct.json"] = func(t *testing.T, c *op.Client, s *scripted) {
+		// The payment resource, read for the account it came from: the IBAN of the example's
+		// debtorAccount, its country from it; the answer's other fields are not the connector's.
+		s.answers = map[string]answer{"GET": {status: 200, file: "getPaymentInformation_sct.json"}}
+		payer, err := c.Payer(context.Background(), payment)
+		if err != nil || payer == nil || payer.Account.IBAN != "DE40100100103307118608" || payer.Account.Country != "DE" {
+			t.Fatalf("payer %+v, %v", payer, err)
+		}
+		if got := s.called(); !slices.Equal(got, []string{"GET /psd2/paymentinitiation/v1/payments/sepa-credit-transfers/" + pid}) {
+			t.Fatalf("calls %q", got)
+		}
+	}
 	// The one request example: the yaml's bulk body reads into the connector's bulk wire types,
 	// every field of an entry known to them.
 	tests["initiateBulkPayment_sepa.json"] = func(t *testing.T, _ *op.Client, _ *scripted) {
@@ -292,8 +304,8 @@ func TestDocumentExamples(t *testing.T) {
 		}
 	}
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) != 28 {
-		t.Fatalf("%d example files, want 28: %v", len(files), err)
+	if err != nil || len(files) != 29 {
+		t.Fatalf("%d example files, want 29: %v", len(files), err)
 	}
 	for _, f := range files {
 		name := filepath.Base(f)

@@ -71,6 +71,9 @@ type Fake struct {
 
 	ClientID     string
 	ClientSecret string
+	// ClientName is the client as the bank knows it (a real bank reads it from the client's
+	// certificate): its pages say who asks for the shopper's accounts.
+	ClientName string
 	// RedirectURIs are the registered TPP redirect URIs; any other is refused on the bank page.
 	RedirectURIs []string
 	// BaseURL is the absolute URL the fake is reached at (bank pages are linked from it).
@@ -122,6 +125,7 @@ type fakePayment struct {
 	status                        string
 	settleAt                      time.Time
 	psuIP                         string
+	validUntil                    string // a consent's last day (ISO date), as the TPP asked
 }
 
 type fakeAuth struct {
@@ -144,7 +148,7 @@ func New(clientID, clientSecret string, banks []Bank) *Fake {
 	if banks == nil {
 		banks = DefaultBanks()
 	}
-	f := &Fake{ClientID: clientID, ClientSecret: clientSecret, Now: time.Now, StartTimeout: QRTimeout,
+	f := &Fake{ClientID: clientID, ClientSecret: clientSecret, ClientName: "paybybank", Now: time.Now, StartTimeout: QRTimeout,
 		banks: map[string]Bank{}, tokens: map[string]issuedToken{}, requestID: map[string]bool{},
 		payments: map[string]*fakePayment{}, auths: map[string]*fakeAuth{}, codes: map[string]*fakeAuth{}}
 	for _, b := range banks {
@@ -204,6 +208,7 @@ func (f *Fake) mux() *http.ServeMux {
 	m.HandleFunc("GET /psd2/aspspinformation/v1/aspsps", f.api(scopeBankList, false, f.listBanks))
 	m.HandleFunc("GET /psd2/aspspinformation/v1/aspsps/{bicFi}", f.api(scopeBankList, false, f.bankDetails))
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}", f.api(scopePayments, true, f.createPayment))
+	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}", f.api(scopePayments, true, f.paymentInformation))
 	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/status", f.api(scopePayments, true, f.status))
 	m.HandleFunc("DELETE /psd2/paymentinitiation/v1/payments/{product}/{id}", f.api(scopePayments, true, f.cancel))
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations", f.api(scopePayments, true, f.startAuth))
@@ -694,6 +699,19 @@ func (f *Fake) status(w http.ResponseWriter, r *http.Request, _ Bank) {
 	writeJSON(w, 200, out)
 }
 
+// paymentInformation is getPaymentInformation (yaml GET /paymentinitiation/v1/{payment-service}/{payment-product}/{paymentId},
+// OK_200_PaymentInitiationInformation, schema paymentInitiationWithStatusResponse): "the corresponding payment
+// initiation JSON body together with an optional transaction status field". debtorAccount is there as sent, or,
+// at a bank where the shopper chooses the account during SCA, once they have (finalise); before that it is absent.
+func (f *Fake) paymentInformation(w http.ResponseWriter, r *http.Request, _ Bank) {
+	p := f.payments[r.PathValue("id")]
+	out := struct {
+		paymentBody
+		TransactionStatus string `json:"transactionStatus"`
+	}{p.body, p.status}
+	writeJSON(w, 200, out)
+}
+
 // cancel is cancelPayment: 204 when the DELETE is enough, or (Forms.CancelNeedsAuthorisation) 202 with a link to
 // start the cancellation's authorisation (yaml RECEIVED_202_PaymentInitiationCancel). A payment past the point of
 // cancelling is refused with 405 CANCELLATION_INVALID (yaml METHOD_NOT_ALLOWED_405_PIS_CANC,
@@ -887,6 +905,10 @@ func (f *Fake) finalise(a *fakeAuth) {
 		p.status = "valid"
 		return
 	}
+	if p.body.DebtorAccount == nil && p.bulk == nil {
+		// The shopper chose the account to pay from at the bank (a bank whose profile lets them).
+		p.body.DebtorAccount = shopperAccount(p)
+	}
 	if a.rejectPayment {
 		p.status = "RJCT"
 		return
@@ -896,6 +918,29 @@ func (f *Fake) finalise(a *fakeAuth) {
 		return
 	}
 	p.status = "ACSC"
+}
+
+// ShopperAccounts are the accounts the fake's shopper pays from, by country: the first of the
+// consent's account list in Sweden, and an IBAN of each other country's own examples.
+var ShopperAccounts = map[string]string{
+	"SE": "SE3550000000054910000003",
+	"FI": "FI2112345600000785",
+	"NO": "NO9386011117947",
+	"DK": "DK5000400440116243",
+}
+
+// shopperAccount is the account the shopper chooses at a bank that lets them, in the bank's
+// debtor format and the payment's currency.
+func shopperAccount(p *fakePayment) *accountRef {
+	prof := profiles.For(p.bic)
+	iban := ShopperAccounts[prof.Country]
+	if iban == "" {
+		iban = ShopperAccounts["SE"]
+	}
+	if prof.DebtorFormat == "bban" {
+		return &accountRef{BBAN: iban[len(iban)-11:], Currency: p.body.InstructedAmount.Currency}
+	}
+	return &accountRef{IBAN: iban, Currency: p.body.InstructedAmount.Currency}
 }
 
 func (f *Fake) settle(p *fakePayment) {
@@ -921,6 +966,8 @@ type Order struct {
 	CreditorName string
 	Reference    string
 	Bank         string
+	// Consent: the order identifies the shopper for access to their accounts; nothing is paid.
+	Consent bool
 }
 
 // ScanQR is what the BankID app does with a scanned animated QR code: it finds the order and
@@ -975,7 +1022,8 @@ func (f *Fake) Autostart(token string) (Order, error) {
 func (f *Fake) orderOf(a *fakeAuth) Order {
 	p := f.payments[a.paymentID]
 	return Order{Ref: a.id, Amount: p.body.InstructedAmount.Amount, Currency: p.body.InstructedAmount.Currency,
-		CreditorName: p.body.CreditorName, Reference: p.body.RemittanceInformationUnstructured, Bank: f.banks[p.bic].Name}
+		CreditorName: p.body.CreditorName, Reference: p.body.RemittanceInformationUnstructured, Bank: f.banks[p.bic].Name,
+		Consent: p.product == "consent"}
 }
 
 // Sign is the shopper's answer in the BankID app to an order they scanned or started:
@@ -1057,7 +1105,7 @@ func (f *Fake) createConsent(w http.ResponseWriter, r *http.Request, bank Bank) 
 		return
 	}
 	c := &fakePayment{id: uuid.NewString(), product: "consent", bic: bank.BIC, status: "RCVD", psuIP: r.Header.Get("PSU-IP-Address"),
-		body: paymentBody{CreditorName: bank.Name, RemittanceInformationUnstructured: "Share the list of your accounts"}}
+		body: paymentBody{CreditorName: bank.Name, RemittanceInformationUnstructured: "Share the list of your accounts"}, validUntil: body.ValidUntil}
 	f.payments[c.id] = c
 	base := "/psd2/consent/v1/consents/" + c.id
 	start := "startAuthorisation"

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"paybybank/i18n"
 )
 
 // Connector is a bank the fake serves.
@@ -531,12 +533,12 @@ func (f *Fake) notify(id int64) {
 	}()
 }
 
-var webviewTmpl = template.Must(template.New("w").Parse(`<!doctype html><html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Powens (sandbox)</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><div class="wrap"><header class="top"><span class="merchant">Powens · webview (sandbox)</span></header><main id="main" class="card">
-{{if .Error}}<h1>Cannot continue</h1><p class="alert bad">{{.Error}}</p>{{else}}
-<h1>Validate the payment</h1><dl class="order"><dd class="amount">{{.Amount}} {{.Currency}}</dd><dt>To</dt><dd>{{.Beneficiary}}</dd><dt>Label</dt><dd>{{.Label}}</dd><dt>Bank</dt><dd>{{if .Bank}}{{.Bank}}{{else}}<select name="connector_uuid" form="decide">{{range .Banks}}<option value="{{.UUID}}">{{.Name}}</option>{{end}}</select>{{end}}</dd></dl>
+var webviewTmpl = template.Must(template.New("w").Parse(`<!doctype html><html lang="{{.L.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.L.Fill "sandbox.title" "name" "Powens"}}</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><div class="wrap"><header class="top"><span class="merchant">{{.L.Fill "sandbox.title" "name" "Powens · webview"}}</span></header><main id="main" class="card">
+{{if .Error}}<h1>{{.L.T "sandbox.cannot"}}</h1><p class="alert bad">{{.Error}}</p>{{else}}
+<h1>{{.L.T "sandbox.validate.title"}}</h1><dl class="order"><dd class="amount">{{.L.Amount .Amount .Currency}}</dd><dt>{{.L.T "order.to"}}</dt><dd>{{.Beneficiary}}</dd><dt>{{.L.T "order.reference"}}</dt><dd>{{.Label}}</dd><dt>{{.L.T "receipt.bank"}}</dt><dd>{{if .Bank}}{{.Bank}}{{else}}<select name="connector_uuid" form="decide" aria-label="{{.L.T "receipt.bank"}}">{{range .Banks}}<option value="{{.UUID}}">{{.Name}}</option>{{end}}</select>{{end}}</dd></dl>
 <form method="post" class="actions" id="decide"><input type="hidden" name="code" value="{{.Code}}"><input type="hidden" name="payment_id" value="{{.ID}}">
-<button class="btn" name="decision" value="validate" type="submit">Validate</button><button class="btn secondary" name="decision" value="cancel" type="submit">Cancel</button></form>{{end}}
+<button class="btn" name="decision" value="validate" type="submit">{{.L.T "sandbox.validate"}}</button><button class="btn secondary" name="decision" value="cancel" type="submit">{{.L.T "sandbox.app.cancel"}}</button></form>{{end}}
 </main></div></body></html>`))
 
 // connector finds a bank by uuid; f.mu is held.
@@ -580,6 +582,7 @@ func (f *Fake) webview(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.mu.Unlock()
+	v["L"] = i18n.ForRequest(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if v["Error"] != nil {
 		w.WriteHeader(400)

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"paybybank/i18n"
 )
 
 // products are the path's possible values (seed 004, Start payment authorisation, Path Parameters).
@@ -362,12 +364,12 @@ func (f *Fake) cancel(w http.ResponseWriter, product, id string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-var scaTmpl = template.Must(template.New("sca").Parse(`<!doctype html><html lang="nb"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Bank}} (sandbox)</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><div class="wrap"><header class="top"><span class="merchant">{{.Bank}} · BankID (sandbox)</span></header><main id="main" class="card">
-{{if .Error}}<h1>Cannot continue</h1><p class="alert bad">{{.Error}}</p>{{else}}
-<h1>Approve the payment</h1><dl class="order"><dd class="amount">{{.Amount}} {{.Currency}}</dd><dt>To</dt><dd>{{.Creditor}}</dd></dl>
+var scaTmpl = template.Must(template.New("sca").Parse(`<!doctype html><html lang="{{.L.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.L.Fill "sandbox.title" "name" .Bank}}</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><div class="wrap"><header class="top"><span class="merchant">{{.L.Fill "sandbox.bank" "bank" .Bank}}</span></header><main id="main" class="card">
+{{if .Error}}<h1>{{.L.T "sandbox.cannot"}}</h1><p class="alert bad">{{.Error}}</p>{{else}}
+<h1>{{.L.T "sandbox.pay.heading"}}</h1><dl class="order"><dd class="amount">{{.L.Amount .Amount .Currency}}</dd><dt>{{.L.T "order.to"}}</dt><dd>{{.Creditor}}</dd></dl>
 <form method="post" class="actions"><input type="hidden" name="payment" value="{{.ID}}">
-<button class="btn" name="decision" value="approve" type="submit">Approve with BankID</button><button class="btn secondary" name="decision" value="deny" type="submit">Deny</button></form>{{end}}
+<button class="btn" name="decision" value="approve" type="submit">{{.L.T "bankid.heading"}}</button><button class="btn secondary" name="decision" value="deny" type="submit">{{.L.T "sandbox.deny"}}</button></form>{{end}}
 </main></div></body></html>`))
 
 func (f *Fake) scaPage(w http.ResponseWriter, r *http.Request) {
@@ -396,6 +398,7 @@ func (f *Fake) scaPage(w http.ResponseWriter, r *http.Request) {
 		v = map[string]any{"Bank": f.Name, "Amount": p.amount, "Currency": p.currency, "Creditor": p.creditor, "ID": id}
 	}
 	f.mu.Unlock()
+	v["L"] = i18n.ForRequest(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if v["Error"] != nil {
 		w.WriteHeader(400)
