@@ -31,6 +31,16 @@ func chosenLang(sess *sessions.Session, token string) string {
 	return ""
 }
 
+// latestLang is the language the shopper chose last, for any payment: for the sandbox's pages,
+// which stand in for a bank and know no payment, so a demo stays in the language just chosen.
+func latestLang(sess *sessions.Session) string {
+	raw, _ := sess.Values[langChoicesKey].(string)
+	if i := strings.LastIndexByte(raw, '='); i >= 0 {
+		return raw[i+1:]
+	}
+	return ""
+}
+
 // chooseLang records lang as the choice for the payment with token and reports whether the
 // session changed; the oldest choices go past maxLangChoices.
 func chooseLang(sess *sessions.Session, token, lang string) bool {
