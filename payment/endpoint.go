@@ -5,13 +5,20 @@ import (
 	"time"
 )
 
-// EventTypes are the webhook event types the outbox emits: one per payment status it reaches,
-// and webhook.test, which an endpoint's test sends. "*" subscribes to all of them.
+// EventTypes are the webhook event types the outbox emits: one per payment status it reaches (a
+// payment back at the bank choice says so with AttemptFailedEventType), one per attempt at a bank
+// that ended without success, and webhook.test, which an endpoint's test sends. "*" subscribes to
+// all of them.
 var EventTypes = []string{
 	"payment." + string(StatusAuthorising), "payment." + string(StatusProcessing), "payment." + string(StatusCompleted),
 	"payment." + string(StatusFailed), "payment." + string(StatusCancelled), "payment." + string(StatusExpired),
-	TestEventType,
+	AttemptFailedEventType, TestEventType,
 }
+
+// AttemptFailedEventType is the event of an attempt at a bank that ended without success; it
+// carries the payment's attempts.
+const AttemptFailedEventType = "payment.attempt_failed"
+
 
 // TestEventType is the event an endpoint's "send test event" delivers.
 const TestEventType = "webhook.test"
