@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -121,6 +122,21 @@ type paymentRequest struct {
 	Metadata  map[string]string    `json:"metadata"`
 	Debtor    *payment.DebtorInput `json:"debtor"`
 	TSU       *payment.TSU         `json:"tsu"`
+	// MaxAttempts is kept raw so that 0, a negative or a fractional count is refused by name.
+	MaxAttempts json.RawMessage `json:"max_attempts"`
+}
+
+// maxAttempts reads max_attempts: absent or null is nil (as many attempts as time allows); else a
+// whole number, which payment.New bounds.
+func maxAttempts(raw json.RawMessage) (*int, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var n int
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return nil, &payment.FieldError{Field: "max_attempts", Message: fmt.Sprintf("must be a whole number from 1 to %d", payment.MaxMaxAttempts)}
+	}
+	return &n, nil
 }
 
 // rawAmount keeps an amount as sent, so a JSON number (a float in most merchants' languages)
@@ -167,8 +183,12 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *paymen
 		}
 		debtor = &a
 	}
+	maxAttempts, err := maxAttempts(req.MaxAttempts)
+	if err != nil {
+		return err
+	}
 	sum := sha256.Sum256(body)
-	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor, TSU: req.TSU,
+	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor, TSU: req.TSU, MaxAttempts: maxAttempts,
 		Amount: amount, Currency: req.Currency, Reference: req.Reference, Creditor: req.Creditor, ReturnURL: req.ReturnURL,
 		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata,
 	}, idem, hex.EncodeToString(sum[:]))
@@ -198,11 +218,15 @@ type paymentResource struct {
 	BankStatus    string            `json:"bank_status,omitempty"`
 	BankAccepted  bool              `json:"bank_accepted"`
 	FailureReason string            `json:"failure_reason,omitempty"`
+	FailureCode   string            `json:"failure_code,omitempty"`
+	MaxAttempts   *int              `json:"max_attempts"`
 	Metadata      map[string]string `json:"metadata"`
 	ExpiresAt     time.Time         `json:"expires_at"`
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
 	Events        []payment.Event   `json:"events,omitempty"`
+	// Attempts are the payment's attempts at banks, oldest first (one payment's answer only).
+	Attempts []payment.AttemptRecord `json:"attempts,omitzero"`
 }
 
 type bankResource struct {
@@ -213,13 +237,17 @@ type bankResource struct {
 func (s *Server) paymentJSON(p *payment.Payment, events []payment.Event) paymentResource {
 	res := paymentResource{ID: p.ID, Status: p.Status, Amount: p.Amount(), Currency: p.Currency, Reference: p.Reference,
 		Creditor: p.Creditor, CheckoutURL: s.checkout.CheckoutURL(p), ReturnURL: p.ReturnURL, Locale: p.Locale,
-		BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason, Metadata: p.Metadata,
+		BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason, FailureCode: p.FailureCode, Metadata: p.Metadata,
 		ExpiresAt: p.ExpiresAt, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Events: events}
 	if p.BankBIC != "" {
 		res.Bank = &bankResource{BIC: p.BankBIC, Provider: p.Provider}
 	}
 	if res.Metadata == nil {
 		res.Metadata = map[string]string{}
+	}
+	if p.MaxAttempts > 0 {
+		n := p.MaxAttempts
+		res.MaxAttempts = &n
 	}
 	return res
 }
@@ -233,7 +261,16 @@ func (s *Server) getPayment(w http.ResponseWriter, r *http.Request, m *payment.M
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.paymentJSON(p, events))
+	attempts, err := s.checkout.Attempts(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	res := s.paymentJSON(p, events)
+	res.Attempts = []payment.AttemptRecord{}
+	for _, a := range attempts {
+		res.Attempts = append(res.Attempts, a.Record())
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 
