@@ -69,6 +69,9 @@ func (s *Service) mayFollow(ctx context.Context, p *payment.Payment) bool {
 // refusalReason names a bank's refusal to start a payment: the shopper's account in a form the
 // bank does not take, or any other refusal.
 func refusalReason(err error) string {
+	if banks.IsRetryable(err) {
+		return payment.ReasonBankNoAnswer // busy or down (429, 503): it did not take the request
+	}
 	var be *banks.Error
 	if errors.As(err, &be) && be.Status == 400 && strings.Contains(strings.ToLower(be.Message), "debtoraccount") {
 		return payment.ReasonDebtorAccountFormat

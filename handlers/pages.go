@@ -244,6 +244,9 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 		d.flash = f.Key
 	}
 	d.pg, d.order = s.base(r, p, m, s.localizer(r, p))
+	if d.flash != "" && d.next.Step != payment.StepBankChoice && d.next.Step != payment.StepOTP {
+		d.pg.Notice = d.pg.L.T(d.flash) // the bank choice and the code form say it in their own place
+	}
 	return stepViews[d.next.Step].page(s, w, r, d)
 }
 
@@ -457,14 +460,26 @@ func (s *Server) chooseBank(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) startBank(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
 	defer cancel()
+	started := s.checkout.Now()
 	a, err := s.checkout.ChooseBank(ctx, p, bic, s.psuOf(r), isMobile(r))
-	return s.afterChoice(w, r, p, bic, a, err)
+	return s.afterChoice(w, r, p, bic, started, a, err)
 }
 
 // afterChoice answers a bank choice (or "Try again"): on to SCA, to the account question, or back
 // to the bank choice, whose page says what went wrong. A bank that refused to start ended the
 // attempt, and the page says why from the attempt itself.
-func (s *Server) afterChoice(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string, a *payment.Attempt, err error) error {
+func (s *Server) afterChoice(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string, started time.Time, a *payment.Attempt, err error) error {
+	if err != nil && (banks.IsRetryable(err) || errors.As(err, new(*banks.Error))) {
+		s.logger.WarnContext(r.Context(), "bank refused or did not answer", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
+		// The attempt this choice made ended, and the bank choice says why from it; a call that
+		// failed before any attempt was made is told by a flash.
+		if np, perr := s.store.PaymentByToken(r.Context(), p.Token); perr == nil {
+			if last, ok := s.checkout.LastEnded(r.Context(), np); ok && !last.EndedAt.Before(started) {
+				http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+				return nil
+			}
+		}
+	}
 	switch {
 	case errors.Is(err, checkout.ErrNeedDebtor):
 		http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic), http.StatusSeeOther)
@@ -472,13 +487,7 @@ func (s *Server) afterChoice(w http.ResponseWriter, r *http.Request, p *payment.
 	case errors.Is(err, checkout.ErrUnavailable), errors.Is(err, payment.ErrNotFound):
 		return s.pickerWithError(w, r, p, "error.unavailable")
 	case err != nil:
-		var be *banks.Error
-		if errors.As(err, &be) && !be.Retryable {
-			s.logger.WarnContext(r.Context(), "bank refused the payment", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
-			http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
-			return nil
-		}
-		return err
+		return err // pageError: a flash on the payment's page
 	}
 	sess, _ := s.sessions.Get(r, sessionName)
 	sess.Values["last_bank"] = bic
@@ -510,8 +519,9 @@ func (s *Server) retry(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
 	defer cancel()
+	started := s.checkout.Now()
 	a, key, err := s.checkout.TryAgain(ctx, p, s.psuOf(r), isMobile(r))
-	return s.afterChoice(w, r, p, key, a, err)
+	return s.afterChoice(w, r, p, key, started, a, err)
 }
 
 // changeBank gives up the attempt under way (not yet approved) for the shopper to choose another bank.

@@ -30,6 +30,8 @@ type Page struct {
 	Wide bool
 	// Search turns on filtering the bank list as the shopper types.
 	Search bool
+	// Notice is what the shopper's last action (a POST) met, shown once above the page.
+	Notice string
 }
 
 // Order is the payment as the shopper reads it.

@@ -356,3 +356,25 @@ func (h *Harness) OtherMerchant() string {
 	}
 	return m.ID
 }
+
+// PostRedirect is Post for a shopper's form, which always answers 303 to a GET (post/redirect/get):
+// it fails the test otherwise, follows the redirect once and returns the page it leads to, where
+// an error the POST met is shown.
+func (h *Harness) PostRedirect(path string, form url.Values, hdr ...string) (*http.Response, string) {
+	h.T.Helper()
+	resp, _ := h.Post(path, form, hdr...)
+	ExpectCode(h.T, resp, http.StatusSeeOther)
+	return h.Get(resp.Header.Get("Location"))
+}
+
+// LastAttempt is the outcome and reason code of the payment's last attempt at a bank, as the API
+// gives them.
+func (h *Harness) LastAttempt(p map[string]any) (outcome, reason string) {
+	list, _ := p["attempts"].([]any)
+	if len(list) == 0 {
+		return "", ""
+	}
+	a := list[len(list)-1].(map[string]any)
+	r, _ := a["reason"].(string)
+	return a["outcome"].(string), r
+}
