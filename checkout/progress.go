@@ -437,6 +437,11 @@ func (s *Service) CallbackNext(ctx context.Context, q url.Values) (*payment.Paym
 	case err != nil:
 		return nil, "", err
 	}
+	if !a.Active {
+		// The attempt ended while the shopper was at the bank: back to the payment, which says how.
+		p, err := s.store.Payment(ctx, a.PaymentID)
+		return p, "", err
+	}
 	if a.AuthorizeFirst {
 		return s.continueAfterAuthorize(ctx, a, q)
 	}

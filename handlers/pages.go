@@ -469,7 +469,8 @@ func (s *Server) startBank(w http.ResponseWriter, r *http.Request, p *payment.Pa
 // to the bank choice, whose page says what went wrong. A bank that refused to start ended the
 // attempt, and the page says why from the attempt itself.
 func (s *Server) afterChoice(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string, started time.Time, a *payment.Attempt, err error) error {
-	if err != nil && (banks.IsRetryable(err) || errors.As(err, new(*banks.Error))) {
+	unavailable := errors.Is(err, checkout.ErrUnavailable) || errors.Is(err, payment.ErrNotFound)
+	if err != nil && !unavailable && (banks.IsRetryable(err) || errors.As(err, new(*banks.Error))) {
 		s.logger.WarnContext(r.Context(), "bank refused or did not answer", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
 		// The attempt this choice made ended, and the bank choice says why from it; a call that
 		// failed before any attempt was made is told by a flash.
@@ -484,7 +485,7 @@ func (s *Server) afterChoice(w http.ResponseWriter, r *http.Request, p *payment.
 	case errors.Is(err, checkout.ErrNeedDebtor):
 		http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic), http.StatusSeeOther)
 		return nil
-	case errors.Is(err, checkout.ErrUnavailable), errors.Is(err, payment.ErrNotFound):
+	case unavailable:
 		return s.pickerWithError(w, r, p, "error.unavailable")
 	case err != nil:
 		return err // pageError: a flash on the payment's page

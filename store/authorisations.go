@@ -154,6 +154,8 @@ func (db *DB) LatestAuthorisation(ctx context.Context, paymentID string) (*payme
 
 // UseState consumes the callback state with the given hash and returns its attempt. A state
 // is single use: a second call, or one for a retired attempt, is ErrConflict; an unknown one ErrNotFound.
+// The state of an attempt that ended meanwhile (the bank told us first, by a webhook or a poll) is
+// consumed once, and its attempt returned inactive: the shopper is coming back to the payment.
 func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Attempt, error) {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
@@ -164,7 +166,7 @@ func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Attempt,
 	if err != nil {
 		return nil, err
 	}
-	if !a.StateUsedAt.IsZero() || !a.Active {
+	if !a.StateUsedAt.IsZero() || (!a.Active && !a.Ended()) {
 		return a, payment.ErrConflict
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET state_used_at = ?, updated_at = ? WHERE id = ? AND state_used_at IS NULL`,
