@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ type Harness struct {
 	Merchant *payment.Merchant // a merchant made for the test
 	Client   *http.Client      // a shopper's browser: its cookies, redirects not followed
 	DBPath   string
+	// CheckoutPosts counts the form posts the checkout's pages received (POST /checkout/…), so a
+	// browser test sees that Back and Reload sent none again.
+	CheckoutPosts atomic.Int64
 }
 
 // NewClock returns a clock standing at now.
@@ -101,7 +105,12 @@ func (h *Harness) Start(prev *app.App) {
 	}
 	a.Checkout.PollEvery = 0 // the clock stands still in tests: ask the bank every time
 	h.App = a
-	h.Srv.Config.Handler = a.Handler
+	h.Srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/checkout/") {
+			h.CheckoutPosts.Add(1)
+		}
+		a.Handler.ServeHTTP(w, r)
+	})
 	if prev == nil {
 		h.Srv.Start()
 	}
