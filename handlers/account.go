@@ -184,7 +184,9 @@ func (s *Server) pickAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	bic := r.PostFormValue("bank")
 	list, err := s.checkout.ConsentAccounts(r.Context(), p, bic)
-	if err != nil {
+	if errors.Is(err, payment.ErrNotFound) {
+		list = nil // no accounts read at this bank (any more): nothing to pick from
+	} else if err != nil {
 		return err
 	}
 	i, err := strconv.Atoi(r.PostFormValue("account"))
