@@ -19,7 +19,6 @@ var EventTypes = []string{
 // carries the payment's attempts.
 const AttemptFailedEventType = "payment.attempt_failed"
 
-
 // TestEventType is the event an endpoint's "send test event" delivers.
 const TestEventType = "webhook.test"
 

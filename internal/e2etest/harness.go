@@ -56,7 +56,7 @@ type Harness struct {
 	DBPath   string
 	// CheckoutPosts counts the form posts the checkout's pages received (POST /checkout/…), so a
 	// browser test sees that Back and Reload sent none again.
-	CheckoutPosts atomic.Int64
+	CheckoutPosts *atomic.Int64
 }
 
 // NewClock returns a clock standing at now.
@@ -65,7 +65,7 @@ func NewClock(now time.Time) *Clock { return &Clock{now: now} }
 // New starts the server for a test on a fresh SQLite database, with a merchant and its API key.
 func New(t *testing.T) *Harness {
 	t.Helper()
-	h := &Harness{T: t, Clock: &Clock{now: time.Now().UTC().Truncate(time.Second)}, DBPath: t.TempDir() + "/pbb.db"}
+	h := &Harness{T: t, CheckoutPosts: new(atomic.Int64), Clock: &Clock{now: time.Now().UTC().Truncate(time.Second)}, DBPath: t.TempDir() + "/pbb.db"}
 	h.Srv = httptest.NewUnstartedServer(nil)
 	h.Start(nil)
 	t.Cleanup(func() { h.App.EndStreams(); h.Srv.Close(); h.DB.Close(); h.App.Sandbox.Close() })
