@@ -27,10 +27,11 @@ import (
 
 // process is the real binary, started as an operator would.
 type process struct {
-	cmd    *exec.Cmd
-	key    string
-	link   string
-	stderr lockedBuffer // its log
+	cmd       *exec.Cmd
+	key       string
+	link      string
+	workspace string       // the demo owner's link to set a password, on the first start only
+	stderr    lockedBuffer // its log
 }
 
 // lockedBuffer is a log the process writes while the test reads it.
@@ -79,7 +80,8 @@ func startServer(t *testing.T, bin, db, addr string, env ...string) *process {
 		}
 		close(lines)
 	}()
-	for p.link == "" {
+	sawWorkspace := false // printed after the checkout link
+	for p.link == "" || !sawWorkspace {
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -89,6 +91,11 @@ func startServer(t *testing.T, bin, db, addr string, env ...string) *process {
 				p.key = f[2]
 			} else if len(f) == 3 && f[0] == "Checkout" {
 				p.link = f[2]
+			} else if len(f) > 1 && f[0] == "Workspace:" {
+				sawWorkspace = true
+				if strings.Contains(f[1], "/merchant/password/") {
+					p.workspace = f[1]
+				}
 			}
 		case <-deadline:
 			t.Fatal("server did not start")

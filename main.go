@@ -50,6 +50,10 @@ commands:
                    its signing secret: --merchant, --url
   merchant identity set  set the company registration some banks require (Powens): --merchant,
                    --scheme siren, --id 552100554, --legal-status SAS (or --clear)
+  merchant refund-account set  set the merchant's own account refunds are paid from (the provider
+                   comes from the bank): --merchant, --bank BIC, --iban [--name]; takes serve's
+                   provider settings to find the bank
+  merchant refund-account show  print it: --merchant
   apikey create    mint an API key: --merchant (a merchant may hold several: rotate by creating one, then revoking the old)
   apikey list      list a merchant's API keys (id, prefix, created, revoked): --merchant
   apikey revoke    revoke an API key; the API refuses it within 5 seconds: --merchant, --id
@@ -77,6 +81,10 @@ func run(args []string) error {
 		return webhookSet(args[3:])
 	case len(args) > 2 && args[0] == "merchant" && args[1] == "identity" && args[2] == "set":
 		return identitySet(args[3:])
+	case len(args) > 2 && args[0] == "merchant" && args[1] == "refund-account" && args[2] == "set":
+		return refundAccountSet(args[3:], os.Stdout)
+	case len(args) > 2 && args[0] == "merchant" && args[1] == "refund-account" && args[2] == "show":
+		return refundAccountShow(args[3:], os.Stdout)
 	case len(args) > 1 && args[0] == "merchant" && args[1] == "brand":
 		return merchantBrand(args[2:])
 	case len(args) > 1 && args[0] == "user" && args[1] == "add":
@@ -123,9 +131,13 @@ type config struct {
 // defaultShutdownTimeout is above banks.DefaultTimeout (15 s a try) with room to store the answer.
 const defaultShutdownTimeout = 30 * time.Second
 
-func parseConfig(args []string) (*config, error) {
+// parseConfig reads serve's flags and variables; more adds a command's own flags beside them.
+func parseConfig(args []string, more ...func(*flag.FlagSet)) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	for _, add := range more {
+		add(fs)
+	}
 	fs.StringVar(&c.Addr, "addr", env("ADDR", ":8080"), "listen address (PAYBYBANK_ADDR)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("METRICS_ADDR", "127.0.0.1:9090"), "listen address for /metrics, kept off the public listener; empty turns it off (PAYBYBANK_METRICS_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "origin shoppers and banks reach, e.g. https://pay.example.com (PAYBYBANK_PUBLIC_URL)")
@@ -149,9 +161,12 @@ func parseConfig(args []string) (*config, error) {
 		c.ShutdownTimeout = d
 	}
 	providerFlags := providerSettings(fs, app.Providers)
-	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", !anyProviderEnabled(app.Providers)), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured")
+	fs.BoolVar(&c.Sandbox, "sandbox", envBool("SANDBOX", false), "mount the sandbox banks under /sandbox (PAYBYBANK_SANDBOX); on unless a real provider is configured or in production")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return nil, fmt.Errorf("--env (PAYBYBANK_ENV) %q is not known: use development or production", c.Env)
 	}
 	c.Providers = map[string]banks.Settings{}
 	for name, values := range providerFlags {
@@ -159,6 +174,11 @@ func parseConfig(args []string) (*config, error) {
 		for setting, v := range values {
 			c.Providers[name][setting] = *v
 		}
+	}
+	// Unless asked for either way, the sandbox is on only in development with no real provider:
+	// a provider turned on by a flag counts as much as one turned on by its variable.
+	if _, set := os.LookupEnv("PAYBYBANK_SANDBOX"); !set && !flagSet(fs, "sandbox") {
+		c.Sandbox = c.Env == "development" && !anyProviderEnabled(app.Providers, c.Providers)
 	}
 	var err error
 	if c.TrustedProxies, err = handlers.ParseTrustedProxies(*proxies); err != nil {
@@ -209,15 +229,22 @@ func providerSettings(fs *flag.FlagSet, list []banks.Registration) map[string]ma
 	return out
 }
 
-// anyProviderEnabled reports whether the environment turns a real provider on, which turns the
-// sandbox off by default.
-func anyProviderEnabled(list []banks.Registration) bool {
+// anyProviderEnabled reports whether the settings (from flags and variables) turn a real
+// provider on, which turns the sandbox off by default.
+func anyProviderEnabled(list []banks.Registration, settings map[string]banks.Settings) bool {
 	for _, r := range list {
-		if r.EnabledBy != "" && os.Getenv(r.EnvOf(r.EnabledBy)) != "" {
+		if r.Enabled(settings[r.Name]) {
 			return true
 		}
 	}
 	return false
+}
+
+// flagSet reports whether the command line gave the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // dbUsage is the --db flag's help, the same for every command.
@@ -265,6 +292,10 @@ func serve(args []string) error {
 		}
 	} else if key, err = db.SecretKey(ctx); err != nil {
 		return err
+	}
+	// Payers' accounts are encrypted at rest under a key derived from the server's secret.
+	if err := db.UseSecret(key); err != nil {
+		return fmt.Errorf("payer accounts: %w", err)
 	}
 
 	a, err := app.Build(&c.Config, db, key, logger)
@@ -356,8 +387,14 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
 	if err != nil {
 		return err
 	}
+	// The demo payment is refundable (the checkout asks the shopper's account at every bank), and
+	// the demo shop pays refunds from its account at the sandbox SEB (BankID, bulk payments).
 	p, _, err := svc.CreatePayment(ctx, m, checkout.NewPayment{Amount: "249.00", Currency: "SEK", Reference: "Order 1001",
-		ReturnURL: publicURL + "/demo/return", ExpiresIn: 3600}, "", "")
+		ReturnURL: publicURL + "/demo/return", ExpiresIn: 3600, Refundable: true}, "", "")
+	if err != nil {
+		return err
+	}
+	refunds, err := demoRefundAccount(ctx, db, svc, m)
 	if err != nil {
 		return err
 	}
@@ -386,8 +423,41 @@ func demo(ctx context.Context, db *store.DB, svc *checkout.Service, publicURL st
     curl -X POST %[1]s/api/v1/payments -H 'Authorization: Bearer %[4]s' -H 'Idempotency-Key: k1' \
       -d '{"amount":"249.00","currency":"SEK","reference":"Order 1001","return_url":"%[1]s/demo/return"}'
 
-`, publicURL, m.Name, m.ID, key, m.SigningSecret, svc.CheckoutURL(p), workspace)
+  Refunds:         paid from %[8]s
+    Pay the checkout link, then refund it and authorise the refund in the workspace's Refunds:
+    curl -X POST %[1]s/api/v1/payments/%[9]s/refunds -H 'Authorization: Bearer %[4]s' -d '{"amount":"100.00"}'
+
+`, publicURL, m.Name, m.ID, key, m.SigningSecret, svc.CheckoutURL(p), workspace, refunds, p.ID)
 	return nil
+}
+
+// demoBank is the sandbox bank the demo shop pays refunds from, and its account there.
+const (
+	demoBank        = "ESSESESS"
+	demoRefundsIBAN = "SE4550000000058398257466"
+)
+
+// demoRefundAccount gives the demo shop an account to pay refunds from at the sandbox SEB, unless
+// it has one, and says which.
+func demoRefundAccount(ctx context.Context, db *store.DB, svc *checkout.Service, m *payment.Merchant) (string, error) {
+	a, err := db.RefundAccount(ctx, m.ID)
+	if errors.Is(err, payment.ErrNoRefundAccount) {
+		b, err := svc.Bank(ctx, demoBank)
+		if err != nil {
+			return "", fmt.Errorf("the sandbox bank %s: %w", demoBank, err)
+		}
+		acct, err := payment.ParseIBANAccount(demoRefundsIBAN)
+		if err != nil {
+			return "", err
+		}
+		a = &payment.RefundAccount{MerchantID: m.ID, BIC: demoBank, Provider: b.Provider, Account: acct, Name: m.Creditor.Name}
+		if err := db.SetRefundAccount(ctx, a); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", err
+	}
+	return a.Account.IBAN + " at " + a.BIC + " (" + a.Provider + "), held by " + a.Name, nil
 }
 
 // demoOwner is the demo shop's owner in the workspace.

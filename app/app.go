@@ -122,6 +122,7 @@ func Build(c *Config, db *store.DB, key []byte, logger *slog.Logger) (*App, erro
 	}
 
 	svc := checkout.New(db, providers, c.PublicURL, logger, c.Now)
+	svc.Refunds = db // refund orders: the merchant's bank pays refunds through the checkout
 	if db.Postgres() {
 		svc.Cluster = db // several servers may share it: background work and bank polls under leases
 	}

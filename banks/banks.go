@@ -126,6 +126,10 @@ type PaymentRequest struct {
 	// CreditorIdentity is the merchant's registered identity as a company, for banks that want
 	// to know who is paid (Powens' beneficiary_identity); nil when the merchant gave none.
 	CreditorIdentity *Identity
+	// Corporate is set when the payer acts for a company, paying from its business account (a
+	// merchant's refund): the payment is made in the bank's corporate PSU context. nil: a private
+	// person pays, as at checkout.
+	Corporate *Corporate
 }
 
 // Identity is a company's registration: the scheme it is registered under ("siren" for the French
@@ -236,6 +240,36 @@ type AccountReader interface {
 	CreateConsent(ctx context.Context, bic string, psu PSU) (consentID string, err error)
 	// Accounts lists the accounts under an authorised consent (Order.Product == ConsentProduct).
 	Accounts(ctx context.Context, o Order) ([]AccountInfo, error)
+}
+
+// PayerReporter is implemented by providers whose banks report, on the payment resource, the
+// account a payment was paid from (Berlin Group's GET …/payments/{product}/{paymentId} answers the
+// initiation's body with its debtorAccount): the account a shopper chose at the bank becomes known,
+// and the payment refundable. The checkout asks once, when a payment completes with its account
+// unknown.
+type PayerReporter interface {
+	// Payer reads the account the payment came from, and its holder's name where the bank gives
+	// it; nil when the bank names none.
+	Payer(ctx context.Context, o Order) (*payment.PayerAccount, error)
+}
+
+// ReportedPayer is the payer's account a bank reported: an IBAN is checked and gives its country;
+// a domestic number (BBAN, with its clearing number where given) is kept as the bank wrote it, in
+// the bank's country. nil, nil when the bank named neither (a card number, or nothing).
+func ReportedPayer(iban, bban, clearing, country, name string) (*payment.PayerAccount, error) {
+	var a payment.Account
+	switch {
+	case strings.TrimSpace(iban) != "":
+		var err error
+		if a, err = payment.ParseIBANAccount(iban); err != nil {
+			return nil, fmt.Errorf("debtorAccount: %w", err)
+		}
+	case strings.TrimSpace(bban) != "":
+		a = payment.Account{BBAN: strings.TrimSpace(bban), ClearingNumber: strings.TrimSpace(clearing), Country: country}
+	default:
+		return nil, nil
+	}
+	return &payment.PayerAccount{Account: a, Name: strings.TrimSpace(name)}, nil
 }
 
 // Continuer is implemented by providers whose first redirect only lets the shopper authorise us

@@ -385,6 +385,9 @@ func (s *Service) apply(ctx context.Context, p *payment.Payment, a *payment.Atte
 // polls and webhooks may race, and the first one wins.
 func (s *Service) move(ctx context.Context, p *payment.Payment, tr payment.Transition) (*payment.Payment, error) {
 	tr.From = p.Status
+	if err := s.followRefunds(ctx, p, tr); err != nil {
+		return p, err
+	}
 	np, err := s.store.Transition(ctx, p.ID, tr)
 	if errors.Is(err, payment.ErrConflict) {
 		fresh, ferr := s.store.Payment(ctx, p.ID)
@@ -400,6 +403,9 @@ func (s *Service) move(ctx context.Context, p *payment.Payment, tr payment.Trans
 		slog.String("to", string(tr.To)), slog.String("cause", string(tr.Cause)), slog.String("bank_status", tr.BankStatus))
 	if np.Status.Terminal() {
 		s.forgetPayment(p.ID)
+	}
+	if np.Status == payment.StatusCompleted {
+		s.recordPayer(ctx, np) // this call completed it: the one place that asks for the payer's account
 	}
 	return np, nil
 }

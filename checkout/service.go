@@ -42,6 +42,7 @@ type Store interface {
 	ReleaseState(ctx context.Context, authID string) error
 	UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error)
 	SetDebtor(ctx context.Context, id string, a payment.Account) error
+	RecordPayerAccount(ctx context.Context, paymentID string, p payment.PayerAccount) (bool, error)
 	SetBank(ctx context.Context, id, bic, provider string) error
 	AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Attempt, error)
 	EndAttempt(ctx context.Context, a *payment.Attempt, cause payment.Cause, tr *payment.Transition) error
@@ -64,7 +65,9 @@ type Cluster interface {
 // Service is the checkout's engine.
 type Service struct {
 	// Cluster is set when several servers share the database; nil on SQLite, one server.
-	Cluster   Cluster
+	Cluster Cluster
+	// Refunds is set when refunds can be authorised (refunds.go); nil: no refund orders.
+	Refunds   RefundStore
 	store     Store
 	providers map[string]banks.Provider
 	order     []string
@@ -338,8 +341,10 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if reason, _ := unavailable(&b, p); reason != "" {
 		return nil, ErrUnavailable
 	}
-	if b.NeedsDebtor() && (p.Debtor == nil || !p.Debtor.Fits(b.DebtorFormat)) {
-		return nil, ErrNeedDebtor // unknown, or in a form this bank does not take: the shopper is asked
+	// A payment the merchant wants refundable needs the account it comes from, whatever the bank;
+	// an account in a form this bank does not take is asked for anew.
+	if (b.NeedsDebtor() || p.Refundable) && (p.Debtor == nil || (b.NeedsDebtor() && !p.Debtor.Fits(b.DebtorFormat))) {
+		return nil, ErrNeedDebtor
 	}
 	prov := s.providers[b.Provider]
 	state, hash := newState()
@@ -359,7 +364,7 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if b.DebtorAccount == payment.DebtorAtBank || (p.Debtor != nil && !p.Debtor.Fits(b.DebtorFormat)) {
 		req.Debtor = nil // picked at the bank, or optional there and in a form it does not take
 	}
-	created, err := prov.CreatePayment(ctx, req)
+	created, err := s.createAtBank(ctx, prov, p, req)
 	if errors.Is(err, banks.ErrNoCreditorIdentity) {
 		// The bank wants to know the merchant and this one never said who it is: the shopper
 		// sees this bank as not available for this shop.
@@ -567,6 +572,9 @@ func SignReturn(secret, paymentID string, status payment.Status) string {
 // ReturnURL is where "Back to the shop" goes: the merchant's allowed return URL with the
 // payment id, status and signature, or "" when the merchant gave none (or no longer allows it).
 func (s *Service) ReturnURL(ctx context.Context, p *payment.Payment) (string, error) {
+	if p.Kind == payment.KindRefund {
+		return s.publicURL + RefundsPage + "?order=" + url.QueryEscape(p.ID), nil // back to the workspace
+	}
 	if p.ReturnURL == "" {
 		return "", nil
 	}

@@ -112,7 +112,7 @@ func TestBrowserEveryProviderEveryForm(t *testing.T) {
 				b.Open(path)
 				b.WaitText("Choose your bank")
 				b.Click(`button[value="SPMONO22"]`)
-				b.WaitText("Approve the payment")
+				b.WaitText("Approve this payment?")
 				b.WaitText("349")
 				b.Click(`button[value="approve"]`)
 				pageSays(t, h, b, id, path, "completed")
@@ -139,7 +139,7 @@ func TestBrowserEveryProviderEveryForm(t *testing.T) {
 				b.Open(path)
 				b.WaitText("Choose your bank")
 				b.Click(`button[value="BTSTPTPL"]`)
-				b.WaitText("Autorizar pagamento")
+				b.WaitText("Approve this payment?") // the bank page speaks the browser's language
 				b.Click(`button[value="approve"]`)
 				pageSays(t, h, b, id, path, sibsApproved(nf.Forms))
 				if n := log.count(creations) - before; n != 1 {

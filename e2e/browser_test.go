@@ -157,7 +157,7 @@ func TestBrowserDecoupledPhone(t *testing.T) {
 	b.PhoneChecks("BankID phone", ".amount", `form[action$="/bankid/launch"] button`)
 	b.Screenshot("bankid")
 	b.Click(`form[action$="/bankid/launch"] button`)
-	b.WaitText("Sign payment")
+	b.WaitText("Sign the payment")
 	u, _ := url.Parse(b.Location())
 	if u.Path != "/sandbox/bankid/app" || u.Query().Get("redirect") != h.Srv.URL+path || u.Query().Get("autostarttoken") == "" {
 		t.Fatalf("autostart URL %s", u)

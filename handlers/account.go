@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"paybybank/checkout"
+	"paybybank/i18n"
 	"paybybank/payment"
 	"paybybank/views"
 )
@@ -42,7 +43,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 	var fe *payment.FieldError
 	var values map[string]string
 	if f, ok := s.takeFlash(w, r, p.Token); ok && f.Field != "" {
-		fe, values = &payment.FieldError{Field: f.Field, Message: f.Message}, f.Values
+		fe, values = &payment.FieldError{Field: f.Field, Message: f.Message, Code: f.Code, Args: f.Args}, f.Values
 	}
 	return s.renderAccount(w, r, p, r.URL.Query().Get("bank"), fe, values)
 }
@@ -51,7 +52,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 // they typed (post/redirect/get).
 func (s *Server) accountError(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string, fe *payment.FieldError, values map[string]string) error {
 	return s.redirectWithFlash(w, r, p.Token, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic),
-		flash{Key: "account.invalid", Field: fe.Field, Message: fe.Message, Values: values})
+		flash{Key: "account.invalid", Field: fe.Field, Message: fe.Message, Code: fe.Code, Args: fe.Args, Values: values})
 }
 
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string, fe *payment.FieldError, values map[string]string) error {
@@ -72,7 +73,8 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *paymen
 	pg, order := s.base(r, p, m, l)
 	base := "/checkout/" + p.Token + "/account"
 	d := views.AccountForm{Page: pg, Order: order, Heading: strings.Replace(l.T("account.heading"), "%s", b.Name, 1), BIC: b.Key(),
-		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values}
+		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values,
+		ForRefund: p.Refundable && !b.NeedsDebtor()}
 	if a, ok := s.savedAccount(r, b.Key()); ok {
 		d.Saved = append(d.Saved, views.SavedAccount{Key: b.Key(), Masked: a.Masked()})
 	}
@@ -89,10 +91,23 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *paymen
 		d.Error = l.T("account.fetch_failed")
 	}
 	if fe != nil {
-		d.Field, d.Error = fe.Field, l.T("account.invalid")+" "+fe.Message
+		d.Field, d.Error = fe.Field, fieldErrorText(l, fe)
 	}
 	s.render(w, r, http.StatusOK, views.AccountPage(d))
 	return nil
+}
+
+// fieldErrorText is a field error as the shopper reads it: the whole sentence of the error's
+// code in their language, or, for an error without one, the form's general request.
+func fieldErrorText(l *i18n.Localizer, fe *payment.FieldError) string {
+	if fe.Code == "" {
+		return l.T("account.invalid")
+	}
+	text := l.T("field." + fe.Code)
+	for name, v := range fe.Args {
+		text = strings.ReplaceAll(text, "{"+name+"}", v)
+	}
+	return text
 }
 
 // submitAccount validates a typed account field by field, remembers it if asked, and goes on to the bank.
@@ -191,7 +206,7 @@ func (s *Server) pickAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	i, err := strconv.Atoi(r.PostFormValue("account"))
 	if err != nil || i < 0 || i >= len(list) {
-		return s.accountError(w, r, p, bic, &payment.FieldError{Field: "account", Message: "choose one of your accounts"}, nil)
+		return s.accountError(w, r, p, bic, &payment.FieldError{Field: "account", Message: "choose one of your accounts", Code: "choose"}, nil)
 	}
 	a := payment.Account{IBAN: list[i].IBAN, BBAN: list[i].BBAN}
 	if a.IBAN != "" {

@@ -122,6 +122,11 @@ type paymentRequest struct {
 	Metadata  map[string]string    `json:"metadata"`
 	Debtor    *payment.DebtorInput `json:"debtor"`
 	TSU       *payment.TSU         `json:"tsu"`
+	// Refundable asks the checkout for the shopper's account even where the bank does not need
+	// it, so that the payment can be refunded.
+	Refundable bool `json:"refundable"`
+	// AutoReturn: the result page goes back to the shop by itself after a few seconds.
+	AutoReturn bool `json:"auto_return"`
 	// MaxAttempts is kept raw so that 0, a negative or a fractional count is refused by name.
 	MaxAttempts json.RawMessage `json:"max_attempts"`
 }
@@ -190,7 +195,8 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *paymen
 	sum := sha256.Sum256(body)
 	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor, TSU: req.TSU, MaxAttempts: maxAttempts,
 		Amount: amount, Currency: req.Currency, Reference: req.Reference, Creditor: req.Creditor, ReturnURL: req.ReturnURL,
-		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata,
+		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata, AutoReturn: req.AutoReturn,
+		Refundable: req.Refundable,
 	}, idem, hex.EncodeToString(sum[:]))
 	if err != nil {
 		return err
@@ -214,6 +220,7 @@ type paymentResource struct {
 	CheckoutURL   string            `json:"checkout_url"`
 	ReturnURL     string            `json:"return_url,omitempty"`
 	Locale        string            `json:"locale,omitempty"`
+	AutoReturn    bool              `json:"auto_return"`
 	Bank          *bankResource     `json:"bank"`
 	BankStatus    string            `json:"bank_status,omitempty"`
 	BankAccepted  bool              `json:"bank_accepted"`
@@ -221,10 +228,17 @@ type paymentResource struct {
 	FailureCode   string            `json:"failure_code,omitempty"`
 	MaxAttempts   *int              `json:"max_attempts"`
 	Metadata      map[string]string `json:"metadata"`
-	ExpiresAt     time.Time         `json:"expires_at"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
-	Events        []payment.Event   `json:"events,omitempty"`
+	// PayerAccount is the account the payment came from, masked; empty while unknown.
+	PayerAccount string `json:"payer_account,omitempty"`
+	// Refundable says whether a refund can be created now: the payment is completed, the account
+	// it came from is known, and not all of it is refunded.
+	Refundable bool `json:"refundable"`
+	// RefundedAmount is what its refunds add up to, but for cancelled and failed ones.
+	RefundedAmount string          `json:"refunded_amount"`
+	ExpiresAt      time.Time       `json:"expires_at"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	Events         []payment.Event `json:"events,omitempty"`
 	// Attempts are the payment's attempts at banks, oldest first (one payment's answer only).
 	Attempts []payment.AttemptRecord `json:"attempts,omitzero"`
 }
@@ -236,12 +250,16 @@ type bankResource struct {
 
 func (s *Server) paymentJSON(p *payment.Payment, events []payment.Event) paymentResource {
 	res := paymentResource{ID: p.ID, Status: p.Status, Amount: p.Amount(), Currency: p.Currency, Reference: p.Reference,
-		Creditor: p.Creditor, CheckoutURL: s.checkout.CheckoutURL(p), ReturnURL: p.ReturnURL, Locale: p.Locale,
+		Creditor: p.Creditor, CheckoutURL: s.checkout.CheckoutURL(p), ReturnURL: p.ReturnURL, Locale: p.Locale, AutoReturn: p.AutoReturn,
 		BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason, FailureCode: p.FailureCode, Metadata: p.Metadata,
 		ExpiresAt: p.ExpiresAt, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Events: events}
 	if p.BankBIC != "" {
 		res.Bank = &bankResource{BIC: p.BankBIC, Provider: p.Provider}
 	}
+	if p.Debtor != nil {
+		res.PayerAccount = p.Debtor.MaskedIBAN()
+	}
+	res.setRefunded(p, 0)
 	if res.Metadata == nil {
 		res.Metadata = map[string]string{}
 	}
@@ -250,6 +268,31 @@ func (s *Server) paymentJSON(p *payment.Payment, events []payment.Event) payment
 		res.MaxAttempts = &n
 	}
 	return res
+}
+
+// setRefunded fills in what is refunded of the payment (refunded, in minor units) and whether a
+// refund can be created now.
+func (res *paymentResource) setRefunded(p *payment.Payment, refunded int64) {
+	res.RefundedAmount = payment.FormatAmount(refunded, p.Currency)
+	res.Refundable = p.Status == payment.StatusCompleted && p.Debtor != nil && refunded < p.AmountMinor
+}
+
+// withRefunds sets the refunded amounts of a page of payments, read in one query.
+func (s *Server) withRefunds(ctx context.Context, ps []*payment.Payment, res []paymentResource) error {
+	ids := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if p.Status == payment.StatusCompleted { // only completed payments have refunds
+			ids = append(ids, p.ID)
+		}
+	}
+	sums, err := s.store.RefundedAmounts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, p := range ps {
+		res[i].setRefunded(p, sums[p.ID])
+	}
+	return nil
 }
 
 func (s *Server) getPayment(w http.ResponseWriter, r *http.Request, m *payment.Merchant) error {
@@ -265,12 +308,15 @@ func (s *Server) getPayment(w http.ResponseWriter, r *http.Request, m *payment.M
 	if err != nil {
 		return err
 	}
-	res := s.paymentJSON(p, events)
-	res.Attempts = []payment.AttemptRecord{}
-	for _, a := range attempts {
-		res.Attempts = append(res.Attempts, a.Record())
+	res := []paymentResource{s.paymentJSON(p, events)}
+	if err := s.withRefunds(r.Context(), []*payment.Payment{p}, res); err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	res[0].Attempts = []payment.AttemptRecord{}
+	for _, a := range attempts {
+		res[0].Attempts = append(res[0].Attempts, a.Record())
+	}
+	writeJSON(w, http.StatusOK, res[0])
 	return nil
 }
 
@@ -322,6 +368,9 @@ func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, m *payment
 	}{Data: []paymentResource{}, NextCursor: next}
 	for _, p := range list {
 		out.Data = append(out.Data, s.paymentJSON(p, nil))
+	}
+	if err := s.withRefunds(r.Context(), list, out.Data); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

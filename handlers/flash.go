@@ -20,6 +20,8 @@ type flash struct {
 	Key     string            `json:"k"`
 	Field   string            `json:"f,omitempty"`
 	Message string            `json:"m,omitempty"`
+	Code    string            `json:"c,omitempty"`
+	Args    map[string]string `json:"a,omitempty"`
 	Values  map[string]string `json:"v,omitempty"`
 }
 

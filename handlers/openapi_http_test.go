@@ -142,6 +142,21 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 		t.Fatalf("payment after a denied attempt: %s", got)
 	}
 	call("POST", "/api/v1/payments", `{"amount":"1.00","currency":"SEK","reference":"x","max_attempts":0}`, 422)
+	paid := completedPayment(t, h)
+	rf := call("POST", "/api/v1/payments/"+paid+"/refunds", `{"amount":"100.00","reference":"Returned"}`, 201, "Idempotency-Key", "oa-r1")
+	rfID := jsonField(t, rf, "id")
+	call("POST", "/api/v1/payments/"+paid+"/refunds", `{"amount":"100.00","reference":"Returned"}`, 201, "Idempotency-Key", "oa-r1")
+	call("POST", "/api/v1/payments/"+paid+"/refunds", `{"amount":"200.00"}`, 422)
+	call("POST", "/api/v1/payments/"+paid+"/refunds", `{"amount":1}`, 422)
+	call("POST", "/api/v1/payments/"+id+"/refunds", `{"amount":"1.00"}`, 409)
+	call("POST", "/api/v1/payments/pay_unknown/refunds", `{"amount":"1.00"}`, 404)
+	call("GET", "/api/v1/payments/"+paid+"/refunds", "", 200)
+	call("GET", "/api/v1/payments/"+paid, "", 200)
+	call("GET", "/api/v1/refunds/"+rfID, "", 200)
+	call("GET", "/api/v1/refunds/rf_unknown", "", 404)
+	call("POST", "/api/v1/refunds/"+rfID+"/cancel", "", 200)
+	call("POST", "/api/v1/refunds/"+rfID+"/cancel", "", 409)
+	call("POST", "/api/v1/webhook-endpoints", `{"url":"`+rc.Srv.URL+`/r","event_types":["refund.created","refund.completed"]}`, 201)
 	h.Key = "pbb_wrong"
 	call("GET", "/api/v1/payments", "", 401)
 	for path, item := range doc.Paths.Map() {

@@ -201,6 +201,10 @@ func (s *Server) base(r *http.Request, p *payment.Payment, m *payment.Merchant, 
 		pg.LogoURL = "/brand/" + m.ID + "/logo"
 	}
 	o := views.Order{Merchant: p.Creditor.Name, Amount: l.Money(p.AmountMinor, p.Currency), Reference: p.Reference}
+	if p.Kind == payment.KindRefund { // a person of the merchant paying refunds: say what they authorise
+		pg.Title = strings.Replace(l.T("refund.title"), "%s", m.ShownName(), 1)
+		o.Refund = s.refundOrderView(r, p, l)
+	}
 	if !p.Status.Terminal() && p.Status != payment.StatusProcessing {
 		o.Expires = p.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 		pg.ExpiresAt = p.ExpiresAt.UTC().Format(time.RFC3339)
@@ -439,6 +443,11 @@ func (s *Server) resultView(r *http.Request, p *payment.Payment, pg views.Page, 
 	}
 	if p.ReturnURL != "" {
 		d.BackURL = pg.Path + "/return"
+	}
+	s.fillReceipt(r.Context(), &d, p)
+	if p.Kind == payment.KindRefund { // back to the workspace's refunds page (checkout.ReturnURL)
+		d.Heading, d.Text, d.BackURL = l.T("refund.result."+string(p.Status)), l.T("refund.result."+string(p.Status)+".text"), pg.Path+"/return"
+		d.BackLabel = l.T("refund.back")
 	}
 	return d
 }

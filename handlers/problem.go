@@ -26,6 +26,10 @@ type apiError struct {
 	PaymentStatus payment.Status
 	// RetryAfter, in seconds, says when a passing failure is worth retrying; empty for none.
 	RetryAfter string
+	// RefundStatus is where a refund stands, for problems about what it can no longer do.
+	RefundStatus payment.RefundStatus
+	// RefundableAmount is what may still be refunded, for a refund that would exceed the payment.
+	RefundableAmount string
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Detail }
@@ -38,9 +42,11 @@ type problemBody struct {
 	Code   string `json:"code"`
 	Field  string `json:"field,omitempty"`
 	// PaymentStatus is an extension member: "status" is the HTTP status in RFC 9457.
-	PaymentStatus payment.Status `json:"payment_status,omitempty"`
-	Instance      string         `json:"instance,omitempty"`
-	RequestID     string         `json:"request_id,omitempty"`
+	PaymentStatus    payment.Status       `json:"payment_status,omitempty"`
+	RefundStatus     payment.RefundStatus `json:"refund_status,omitempty"`
+	RefundableAmount string               `json:"refundable_amount,omitempty"`
+	Instance         string               `json:"instance,omitempty"`
+	RequestID        string               `json:"request_id,omitempty"`
 }
 
 // toAPIError is the one place where errors become API answers.
@@ -49,9 +55,23 @@ func toAPIError(err error) *apiError {
 	var fe *payment.FieldError
 	var mbe *http.MaxBytesError
 	var nce *checkout.NotCancellableError
+	var nre *payment.NotRefundableError
+	var ore *payment.OverRefundError
+	var rce *payment.NotCancellableRefundError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &nre):
+		return &apiError{Status: 409, Code: "payment_not_refundable", Title: "Payment cannot be refunded",
+			Detail: nre.Error(), PaymentStatus: nre.Status}
+	case errors.As(err, &ore):
+		return &apiError{Status: 422, Code: "refund_exceeds_payment", Title: "Refund exceeds the payment", Detail: ore.Error(),
+			Field: "amount", RefundableAmount: payment.FormatAmount(ore.RemainingMinor, ore.Currency)}
+	case errors.Is(err, payment.ErrPayerAccountUnknown):
+		return &apiError{Status: 422, Code: "payer_account_unknown", Title: "Payer's account unknown",
+			Detail: "the account this payment came from is not known, so there is nowhere to send a refund; create payments with \"refundable\": true (or a debtor) and the checkout asks the shopper for it"}
+	case errors.As(err, &rce):
+		return &apiError{Status: 409, Code: "refund_not_cancellable", Title: "Refund cannot be cancelled", Detail: rce.Error(), RefundStatus: rce.Status}
 	case errors.As(err, &nce):
 		return &apiError{Status: 409, Code: "payment_not_cancellable", Title: "Payment cannot be cancelled",
 			Detail: "the payment is " + string(nce.Status) + " and can no longer be cancelled", PaymentStatus: nce.Status}
@@ -85,7 +105,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	}
 	w.WriteHeader(ae.Status)
 	json.NewEncoder(w).Encode(problemBody{Type: "https://paybybank.dev/problems/" + ae.Code, Title: ae.Title, Status: ae.Status,
-		Detail: ae.Detail, Code: ae.Code, Field: ae.Field, PaymentStatus: ae.PaymentStatus, Instance: r.URL.Path, RequestID: requestIDFrom(r.Context())})
+		Detail: ae.Detail, Code: ae.Code, Field: ae.Field, PaymentStatus: ae.PaymentStatus, RefundStatus: ae.RefundStatus,
+		RefundableAmount: ae.RefundableAmount, Instance: r.URL.Path, RequestID: requestIDFrom(r.Context())})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

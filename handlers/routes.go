@@ -27,6 +27,10 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /api/v1/payments/{id}", s.api(s.getPayment))
 	handle("POST /api/v1/payments/{id}/cancel", s.api(s.cancelPayment))
 	handle("GET /api/v1/payments/{id}/webhooks", s.api(s.paymentWebhooks))
+	handle("POST /api/v1/payments/{id}/refunds", s.api(s.createRefund))
+	handle("GET /api/v1/payments/{id}/refunds", s.api(s.listRefunds))
+	handle("GET /api/v1/refunds/{id}", s.api(s.getRefund))
+	handle("POST /api/v1/refunds/{id}/cancel", s.api(s.cancelRefund))
 	handle("POST /api/v1/webhooks/{event}/redeliver", s.api(s.redeliver))
 	handle("PUT /api/v1/webhook", s.api(s.setWebhook))
 	handle("POST /api/v1/payment-links", s.api(s.createLink))
@@ -78,6 +82,8 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /merchant/payments/{id}/cancel", s.form(s.ws(permCancel, s.cancelFromWorkspace)))
 	handle("POST /merchant/payments/{id}/webhooks/{event}/redeliver", s.form(s.ws(permRedeliver, s.redeliverFromWorkspace)))
 	handle("GET /merchant/links", s.page(s.ws(permRead, s.linksPage)))
+	handle("GET /merchant/refunds", s.page(s.ws(permRefunds, s.refundsPage)))
+	handle("POST /merchant/refunds", s.form(s.ws(permRefunds, s.authoriseRefunds)))
 	handle("POST /merchant/links", s.form(s.ws(permLinks, s.createLinkFromWorkspace)))
 	handle("POST /merchant/links/{id}/deactivate", s.form(s.ws(permLinks, s.deactivateLinkFromWorkspace)))
 	handle("GET /merchant/webhooks", s.page(s.ws(permWebhooks, s.webhooksPage)))
@@ -109,7 +115,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /static/", s.rateLimit(http.StripPrefix("/static/", cacheStatic(http.FileServerFS(files))).ServeHTTP))
 	handle("GET /{$}", s.home)
 	if s.sandbox != nil {
-		mux.Handle("/sandbox/", s.rateLimit(s.sandbox.ServeHTTP))
+		mux.Handle("/sandbox/", s.rateLimit(s.sandboxLanguage(s.sandbox).ServeHTTP))
 	}
 
 	csrf := http.NewCrossOriginProtection()

@@ -49,6 +49,17 @@ type Store interface {
 	RotateWebhookSecret(ctx context.Context, merchantID, id string, overlap time.Duration) (*payment.WebhookEndpoint, error)
 	SendTestEvent(ctx context.Context, merchantID, endpointID string) (string, error)
 	EndpointDeliveries(ctx context.Context, merchantID, endpointID string, limit int) ([]payment.WebhookDelivery, error)
+	CreateRefund(ctx context.Context, r *payment.Refund, idemKey, requestHash string) (*payment.Refund, bool, error)
+	MerchantRefund(ctx context.Context, merchantID, id string) (*payment.Refund, error)
+	RefundsOf(ctx context.Context, paymentID string) ([]*payment.Refund, error)
+	RefundEvents(ctx context.Context, refundID string) ([]store.RefundEvent, error)
+	TransitionRefund(ctx context.Context, id string, from, to payment.RefundStatus, reason, batchID string) (*payment.Refund, error)
+	RefundedAmounts(ctx context.Context, paymentIDs []string) (map[string]int64, error)
+	RefundsAwaiting(ctx context.Context, merchantID string) ([]*payment.Refund, error)
+	RefundsInBatch(ctx context.Context, batchID string) ([]*payment.Refund, error)
+	RecentRefunds(ctx context.Context, merchantID string, limit int) ([]*payment.Refund, error)
+	RefundOrder(ctx context.Context, merchantID, id string) (*payment.Payment, error)
+	RefundAccount(ctx context.Context, merchantID string) (*payment.RefundAccount, error)
 	// Subscribe wakes a shopper's event stream when its payment changes, on any server.
 	Subscribe(paymentID string) (<-chan struct{}, func())
 	WorkspaceStore

@@ -30,10 +30,13 @@ const (
 	permAudit                       // read the audit log
 	permLinks                       // create and deactivate payment links
 	permWebhooks                    // manage webhook endpoints
+	permRefunds                     // see refunds and authorise them at the merchant's bank
 )
 
 // can reports whether a role has a permission: owner everything, developer keys, webhooks and
-// links, support payments (cancel included) and links, viewer reading (links included).
+// links, support payments (cancel included), links and refunds, viewer reading (links included).
+// Refunds go to support as the people who answer the shop's customers; authorising one still
+// takes the merchant's bank's own strong authentication of whoever holds the business account.
 func can(role store.Role, p permission) bool {
 	switch role {
 	case store.RoleOwner:
@@ -41,7 +44,7 @@ func can(role store.Role, p permission) bool {
 	case store.RoleDeveloper:
 		return p == permRead || p == permRedeliver || p == permKeys || p == permLinks || p == permWebhooks
 	case store.RoleSupport:
-		return p == permRead || p == permCancel || p == permRedeliver || p == permLinks
+		return p == permRead || p == permCancel || p == permRedeliver || p == permLinks || p == permRefunds
 	case store.RoleViewer:
 		return p == permRead
 	}
@@ -160,6 +163,7 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, c *wsRequest, act
 	}{
 		{"ws.nav.payments", "/merchant", "payments", permRead},
 		{"ws.nav.links", "/merchant/links", "links", permRead},
+		{"ws.nav.refunds", "/merchant/refunds", "refunds", permRefunds},
 		{"ws.nav.webhooks", "/merchant/webhooks", "webhooks", permWebhooks},
 		{"ws.nav.keys", "/merchant/keys", "keys", permKeys},
 		{"ws.nav.people", "/merchant/people", "people", permPeople},

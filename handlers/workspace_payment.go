@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"paybybank/i18n"
 	"paybybank/payment"
 	"paybybank/views"
 )
@@ -32,6 +33,9 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request, c *wsReques
 		StatusLabel: l.T("ws.status." + string(p.Status)), Bank: dash(p.BankBIC), Provider: dash(p.Provider),
 		BankStatus: dash(p.BankStatus), Failure: p.FailureReason, Created: p.CreatedAt.UTC().Format(at), Updated: p.UpdatedAt.UTC().Format(at),
 		CanCancel: can(c.User.Role, permCancel) && !p.Status.Terminal(), CanRedeliver: can(c.User.Role, permRedeliver)}
+	if err := s.paymentRefunds(r.Context(), &d, p, l); err != nil {
+		return err
+	}
 	for _, e := range events {
 		from := "–"
 		if e.From != "" {
@@ -53,6 +57,31 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request, c *wsReques
 		d.Deliveries = append(d.Deliveries, row)
 	}
 	s.render(w, r, http.StatusOK, views.WorkspacePaymentPage(d))
+	return nil
+}
+
+// paymentRefunds fills in the account the payment came from, masked as the API's payer_account
+// is (or why none is shown), and, for a completed payment, its refunds with their statuses.
+func (s *Server) paymentRefunds(ctx context.Context, d *views.WorkspacePayment, p *payment.Payment, l *i18n.Localizer) error {
+	switch {
+	case p.Debtor != nil:
+		d.PayerAccount = p.Debtor.MaskedIBAN()
+	case p.Status == payment.StatusCompleted:
+		d.PayerAccount = l.T("ws.payment.payer_unknown")
+	default:
+		d.PayerAccount = "–"
+	}
+	if p.Status != payment.StatusCompleted {
+		return nil // only a completed payment is refunded
+	}
+	list, err := s.store.RefundsOf(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	d.Refundable = true
+	for _, rf := range list {
+		d.Refunds = append(d.Refunds, refundRow(l, rf))
+	}
 	return nil
 }
 

@@ -40,7 +40,7 @@ func digitsOnly(s string) string {
 func ParseIBANAccount(raw string) (Account, error) {
 	iban := NormalizeIBAN(raw)
 	if err := ValidateIBAN(iban); err != nil {
-		return Account{}, &FieldError{Field: "iban", Message: err.Error()}
+		return Account{}, &FieldError{Field: "iban", Message: err.Error(), Code: "iban"}
 	}
 	a := Account{IBAN: iban, Country: iban[:2]}
 	switch iban[:2] {
@@ -111,20 +111,21 @@ func FormatName(format string) string {
 func ParseSwedishAccount(clearing, account string) (Account, error) {
 	clearing, account = digitsOnly(clearing), digitsOnly(account)
 	if !allDigits(clearing) || (len(clearing) != 4 && len(clearing) != 5) {
-		return Account{}, &FieldError{Field: "clearing_number", Message: "must be 4 digits (5 for some Swedbank accounts)"}
+		return Account{}, &FieldError{Field: "clearing_number", Message: "must be 4 digits (5 for some Swedbank accounts)", Code: "se.clearing"}
 	}
 	if !allDigits(account) || account == "" {
-		return Account{}, &FieldError{Field: "account_number", Message: "must be digits"}
+		return Account{}, &FieldError{Field: "account_number", Message: "must be digits", Code: "digits"}
 	}
 	r, ok := swedishRule(clearing)
 	if !ok {
-		return Account{}, &FieldError{Field: "clearing_number", Message: "is not a Swedish bank's clearing number we know"}
+		return Account{}, &FieldError{Field: "clearing_number", Message: "is not a Swedish bank's clearing number we know", Code: "se.clearing.unknown"}
 	}
 	var control string
 	switch {
 	case r.typ == 1:
 		if len(account) != 7 {
-			return Account{}, &FieldError{Field: "account_number", Message: fmt.Sprintf("must be 7 digits at %s", r.bank)}
+			return Account{}, &FieldError{Field: "account_number", Message: fmt.Sprintf("must be 7 digits at %s", r.bank),
+				Code: "se.account.exact", Args: map[string]string{"bank": r.bank, "digits": "7"}}
 		}
 		if r.comment == 1 {
 			control = clearing[1:] + account
@@ -132,22 +133,24 @@ func ParseSwedishAccount(clearing, account string) (Account, error) {
 			control = clearing + account
 		}
 		if !mod11(control) {
-			return Account{}, &FieldError{Field: "account_number", Message: "the check digit does not match: check the number"}
+			return Account{}, &FieldError{Field: "account_number", Message: "the check digit does not match: check the number", Code: "check"}
 		}
 	case r.typ == 2 && r.comment == 2: // Handelsbanken: 9 digits, modulus 11
 		if len(account) != 9 {
-			return Account{}, &FieldError{Field: "account_number", Message: "must be 9 digits at Handelsbanken"}
+			return Account{}, &FieldError{Field: "account_number", Message: "must be 9 digits at Handelsbanken",
+				Code: "se.account.exact", Args: map[string]string{"bank": r.bank, "digits": "9"}}
 		}
 		if !mod11(account) {
-			return Account{}, &FieldError{Field: "account_number", Message: "the check digit does not match: check the number"}
+			return Account{}, &FieldError{Field: "account_number", Message: "the check digit does not match: check the number", Code: "check"}
 		}
 	default: // type 2, comments 1 and 3: up to 10 digits, modulus 10
 		if len(account) > 10 || len(account) < 6 {
-			return Account{}, &FieldError{Field: "account_number", Message: fmt.Sprintf("must be 6 to 10 digits at %s", r.bank)}
+			return Account{}, &FieldError{Field: "account_number", Message: fmt.Sprintf("must be 6 to 10 digits at %s", r.bank),
+				Code: "se.account.range", Args: map[string]string{"bank": r.bank, "min": "6", "max": "10"}}
 		}
 		account = strings.Repeat("0", 10-len(account)) + account
 		if !luhn(account) {
-			return Account{}, &FieldError{Field: "account_number", Message: "the check digit does not match: check the number"}
+			return Account{}, &FieldError{Field: "account_number", Message: "the check digit does not match: check the number", Code: "check"}
 		}
 	}
 	// The IBAN carries the bank's code and 17 digits: type 1 accounts with their clearing
@@ -248,7 +251,7 @@ func ibanCheck(country, bban string) string {
 func ParseNorwegianAccount(account string) (Account, error) {
 	account = digitsOnly(account)
 	if len(account) != 11 || !allDigits(account) {
-		return Account{}, &FieldError{Field: "account_number", Message: "must be 11 digits, e.g. 8601 11 17947"}
+		return Account{}, &FieldError{Field: "account_number", Message: "must be 11 digits, e.g. 8601 11 17947", Code: "no.account"}
 	}
 	weights := []int{5, 4, 3, 2, 7, 6, 5, 4, 3, 2}
 	sum := 0
@@ -260,7 +263,7 @@ func ParseNorwegianAccount(account string) (Account, error) {
 		check = 0
 	}
 	if check == 10 || check != int(account[10]-'0') {
-		return Account{}, &FieldError{Field: "account_number", Message: "the check digit does not match: check the number"}
+		return Account{}, &FieldError{Field: "account_number", Message: "the check digit does not match: check the number", Code: "check"}
 	}
 	return Account{IBAN: "NO" + ibanCheck("NO", account) + account, BBAN: account, Country: "NO"}, nil
 }
@@ -270,10 +273,10 @@ func ParseNorwegianAccount(account string) (Account, error) {
 func ParseDanishAccount(reg, account string) (Account, error) {
 	reg, account = digitsOnly(reg), digitsOnly(account)
 	if len(reg) != 4 || !allDigits(reg) {
-		return Account{}, &FieldError{Field: "registration_number", Message: "must be 4 digits"}
+		return Account{}, &FieldError{Field: "registration_number", Message: "must be 4 digits", Code: "dk.reg"}
 	}
 	if len(account) == 0 || len(account) > 10 || !allDigits(account) {
-		return Account{}, &FieldError{Field: "account_number", Message: "must be up to 10 digits"}
+		return Account{}, &FieldError{Field: "account_number", Message: "must be up to 10 digits", Code: "dk.account"}
 	}
 	bban := reg + strings.Repeat("0", 10-len(account)) + account
 	return Account{IBAN: "DK" + ibanCheck("DK", bban) + bban, BBAN: bban, ClearingNumber: reg, Country: "DK"}, nil
@@ -303,5 +306,5 @@ func (in DebtorInput) Parse() (Account, error) {
 	case "DK":
 		return ParseDanishAccount(in.RegistrationNumber, in.AccountNumber)
 	}
-	return Account{}, &FieldError{Field: "iban", Message: "is required"}
+	return Account{}, &FieldError{Field: "iban", Message: "is required", Code: "required"}
 }

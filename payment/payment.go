@@ -75,16 +75,21 @@ const (
 
 // Payment is one pay-by-bank payment created by a merchant.
 type Payment struct {
-	ID            string
-	MerchantID    string
-	Token         string // the checkout token: unguessable, shown in the checkout URL instead of the id
-	Status        Status
-	AmountMinor   int64
-	Currency      string
-	Reference     string
-	Creditor      Creditor
-	Debtor        *Account // the shopper's account, once known
-	TSU           *TSU     // a Portuguese social-security payment (SIBS banks only)
+	ID string
+	// Kind is "" for a merchant's payment, KindRefund for a refund order (refund_order.go).
+	Kind        string
+	MerchantID  string
+	Token       string // the checkout token: unguessable, shown in the checkout URL instead of the id
+	Status      Status
+	AmountMinor int64
+	Currency    string
+	Reference   string
+	Creditor    Creditor
+	Debtor      *Account // the shopper's account, once known
+	TSU         *TSU     // a Portuguese social-security payment (SIBS banks only)
+	// Refundable: the merchant wants the payment refundable, so the checkout asks for the
+	// shopper's account even at banks that do not need it.
+	Refundable    bool
 	ReturnURL     string
 	Locale        string
 	PreselectBIC  string
@@ -99,9 +104,12 @@ type Payment struct {
 	FailureCode string
 	// MaxAttempts is how many attempts at a bank the merchant allows; 0: as many as time allows.
 	MaxAttempts int
-	ExpiresAt   time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// AutoReturn: the merchant asked that the result page take the shopper back to the shop by
+	// itself after a few seconds (the return URL is then required).
+	AutoReturn bool
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Clone returns a deep copy: the store hands out copies of cached payments, so that a caller
@@ -167,10 +175,14 @@ var (
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
 )
 
-// FieldError is a validation error that names the offending field.
+// FieldError is a validation error that names the offending field. Message is for the merchant
+// (the API's problem detail, in English); Code, when set, names the shopper's translated sentence
+// for the same error (the catalogue's key "field."+Code), whose {name} placeholders Args fills.
 type FieldError struct {
 	Field   string
 	Message string
+	Code    string
+	Args    map[string]string
 }
 
 func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Message) }

@@ -42,6 +42,11 @@ type Request struct {
 	TSU       *TSU     // a Portuguese social-security payment
 	// MaxAttempts is how many attempts at a bank the shopper gets; nil: as many as time allows.
 	MaxAttempts *int
+	// Refundable asks the checkout for the shopper's account even at banks that do not need it,
+	// so that the payment can be refunded.
+	Refundable bool
+	// AutoReturn sends the shopper back to ReturnURL by itself a few seconds after the result.
+	AutoReturn bool
 }
 
 // New checks a merchant's request and returns the payment to store, expiring ExpiresIn seconds
@@ -82,7 +87,7 @@ func New(m *Merchant, in Request, now time.Time) (*Payment, error) {
 	}
 	return &Payment{MerchantID: m.ID, MaxAttempts: maxAttempts, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
 		Creditor: creditor, ReturnURL: in.ReturnURL, Locale: in.Locale, PreselectBIC: in.Bank, Country: in.Country,
-		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU,
+		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU, AutoReturn: in.AutoReturn, Refundable: in.Refundable,
 		ExpiresAt: now.Add(time.Duration(expiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
 }
 
@@ -125,6 +130,8 @@ func checkPlace(m *Merchant, in Request) error {
 		return fieldError("country", "must be an ISO 3166 alpha-2 code such as SE")
 	case len(in.Locale) > MaxLocaleLength:
 		return fieldError("locale", "is too long")
+	case in.AutoReturn && in.ReturnURL == "":
+		return fieldError("auto_return", "needs a return_url to go back to")
 	}
 	return nil
 }

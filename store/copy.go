@@ -28,6 +28,9 @@ var copyTables = []struct{ name, order string }{
 	{"password_tokens", "rowid"},
 	{"user_sessions", "rowid"},
 	{"audit_log", "id"},
+	{"refunds", "rowid"},
+	{"refund_events", "id"},
+	{"refund_accounts", "rowid"},
 }
 
 // CopyTo copies every row of this SQLite database into to, an empty PostgreSQL one, in one
@@ -55,7 +58,7 @@ func (db *DB) CopyTo(ctx context.Context, to *DB) error {
 			return fmt.Errorf("store: copy %s: %w", t.name, err)
 		}
 	}
-	for _, seq := range []string{"payments.rowid", "payment_events.id", "authorisations.rowid", "webhook_events.rowid", "webhook_attempts.id", "webhook_delivery_attempts.id", "audit_log.id"} {
+	for _, seq := range []string{"payments.rowid", "payment_events.id", "authorisations.rowid", "webhook_events.rowid", "webhook_attempts.id", "webhook_delivery_attempts.id", "audit_log.id", "refund_events.id"} {
 		table, col, _ := strings.Cut(seq, ".")
 		if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', '`+col+`'), COALESCE((SELECT MAX(`+col+`) FROM `+table+`), 0) + 1, false)`); err != nil {
 			return fmt.Errorf("store: copy: numbering of %s: %w", seq, err)

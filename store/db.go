@@ -15,6 +15,7 @@ import (
 	"path"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,7 +51,8 @@ type DB struct {
 	closing    chan struct{}
 	writerDone chan struct{}
 	DSN        string
-	now        func() time.Time // the clock every stored time is read from (Now)
+	now        func() time.Time       // the clock every stored time is read from (Now)
+	sealer     atomic.Pointer[sealer] // encrypts payers' accounts at rest (UseSecret)
 }
 
 // NewDB returns a DB for dsn, a SQLite file's path or a postgres:// URL; call Open before use.
@@ -111,6 +113,7 @@ func (db *DB) Open() error {
 		return err
 	}
 	db.ro = &stmts{db: db.db, engine: db.engine}
+	db.loadOwnSecret(context.Background())
 	db.creates, db.closing, db.writerDone = make(chan *createReq), make(chan struct{}), make(chan struct{})
 	go db.createWriter()
 	if db.engine == enginePostgres {

@@ -15,9 +15,17 @@ func (db *DB) ExecForTest(ctx context.Context, query string, args ...any) error 
 	return err
 }
 
+// QueryStringForTest reads one text value as the database holds it, for tests that check what is
+// written (that a payer's account is not there in clear).
+func (db *DB) QueryStringForTest(ctx context.Context, query string, args ...any) (string, error) {
+	var v string
+	err := db.db.QueryRowContext(ctx, rebind(db.engine, query), args...).Scan(&v)
+	return v, err
+}
+
 // PaymentFromDisk reads a payment past the cache, for tests that check the cache against the file.
 func (db *DB) PaymentFromDisk(ctx context.Context, id string) (*payment.Payment, error) {
-	return findPayment(ctx, db.ro, `id = ?`, id)
+	return db.findPayment(ctx, db.ro, `id = ?`, id)
 }
 
 // ActiveAuthorisationFromDisk reads a payment's active authorisation past the cache.

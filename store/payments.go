@@ -17,7 +17,7 @@ import (
 
 const paymentColumns = `id, merchant_id, token, status, amount_minor, currency, reference, creditor, return_url,
 	locale, preselect_bic, country, metadata, bank_bic, provider, bank_status, bank_accepted, failure_reason,
-	expires_at, created_at, updated_at, debtor, tsu, max_attempts, failure_code`
+	expires_at, created_at, updated_at, debtor, tsu, refundable, kind, auto_return, max_attempts, failure_code`
 
 // CreatePayment stores a new payment in status open with its first event, filling in id,
 // token and timestamps. With an idempotency key it returns the payment created before under the
@@ -27,6 +27,11 @@ const paymentColumns = `id, merchant_id, token, status, amount_minor, currency, 
 // (group commit), each in its own savepoint so one failure spoils no other. Every caller gets its
 // answer only after the commit, so durability is as for a transaction of its own.
 func (db *DB) CreatePayment(ctx context.Context, p *payment.Payment, idemKey, requestHash string) (_ *payment.Payment, created bool, err error) {
+	if p.Debtor != nil {
+		if err := db.ensureSealer(ctx); err != nil {
+			return nil, false, err
+		}
+	}
 	req := &createReq{p: p, key: idemKey, hash: requestHash, done: make(chan createRes, 1)}
 	select {
 	case db.creates <- req:
@@ -128,7 +133,7 @@ func createPayment(ctx context.Context, tx *Tx, p *payment.Payment, idemKey, req
 			if hash != requestHash {
 				return nil, false, payment.ErrIdempotencyMismatch
 			}
-			existing, err := findPayment(ctx, tx, `id = ?`, id)
+			existing, err := tx.db.findPayment(ctx, tx, `id = ?`, id)
 			return existing, false, err
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return nil, false, fmt.Errorf("store: idempotency lookup: %w", err)
@@ -149,20 +154,21 @@ func createPayment(ctx context.Context, tx *Tx, p *payment.Payment, idemKey, req
 	}
 	debtor, tsu := "", ""
 	if p.Debtor != nil {
-		b, _ := json.Marshal(p.Debtor)
-		debtor = string(b)
+		if debtor, err = tx.db.sealPayer(*p.Debtor, "", p.ID); err != nil {
+			return nil, false, err
+		}
 	}
 	if p.TSU != nil {
 		b, _ := json.Marshal(p.TSU)
 		tsu = string(b)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO payments (id, merchant_id, token, status, amount_minor, currency, reference,
-		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor, tsu,
+		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor, tsu, refundable, kind, auto_return,
 		max_attempts)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.MerchantID, p.Token, p.Status, p.AmountMinor, p.Currency, p.Reference, string(creditor), p.ReturnURL,
 		p.Locale, p.PreselectBIC, p.Country, string(metadata), key, requestHash, formatTime(p.ExpiresAt),
-		formatTime(tx.now), formatTime(tx.now), debtor, tsu, p.MaxAttempts); err != nil {
+		formatTime(tx.now), formatTime(tx.now), debtor, tsu, flag(p.Refundable), p.Kind, flag(p.AutoReturn), p.MaxAttempts); err != nil {
 		return nil, false, fmt.Errorf("store: create payment: %w", err)
 	}
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: p.ID, From: "", To: payment.StatusOpen, Cause: payment.CauseMerchant, Detail: "created"}); err != nil {
@@ -186,10 +192,11 @@ func (db *DB) Payment(ctx context.Context, id string) (*payment.Payment, error) 
 	return db.readPayment(ctx, `id = ?`, id)
 }
 
-// MerchantPayment returns a payment by id if it belongs to the merchant, else ErrNotFound.
+// MerchantPayment returns a payment by id if it belongs to the merchant, else ErrNotFound. A
+// refund order is not one of the merchant's payments: ErrNotFound too.
 func (db *DB) MerchantPayment(ctx context.Context, merchantID, id string) (*payment.Payment, error) {
 	p, err := db.Payment(ctx, id)
-	if err == nil && p.MerchantID != merchantID {
+	if err == nil && (p.MerchantID != merchantID || p.Kind != "") {
 		return nil, payment.ErrNotFound
 	}
 	return p, err
@@ -209,7 +216,7 @@ func (db *DB) PaymentByToken(ctx context.Context, token string) (*payment.Paymen
 // of payments happened meanwhile. Callers get their own copy to change as they please.
 func (db *DB) readPayment(ctx context.Context, where string, args ...any) (*payment.Payment, error) {
 	gen := db.payments.generation()
-	p, err := findPayment(ctx, db.ro, where, args...)
+	p, err := db.findPayment(ctx, db.ro, where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +227,8 @@ func (db *DB) readPayment(ctx context.Context, where string, args ...any) (*paym
 
 // Payments lists a merchant's payments newest first and returns the cursor of the next page, if any.
 func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFilter) ([]*payment.Payment, string, error) {
-	where := []string{"merchant_id = ?"}
+	// A refund order is the merchant's bank paying refunds, not a payment to the merchant.
+	where := []string{"merchant_id = ?", "kind = ''"}
 	args := []any{merchantID}
 	if f.Status != "" {
 		where = append(where, "status = ?")
@@ -271,7 +279,7 @@ func (db *DB) Payments(ctx context.Context, merchantID string, f payment.ListFil
 	defer rows.Close()
 	var out []*payment.Payment
 	for rows.Next() {
-		p, err := scanPayment(rows)
+		p, err := db.scanPayment(rows)
 		if err != nil {
 			return nil, "", err
 		}
@@ -296,7 +304,7 @@ func (db *DB) UnfinishedPayments(ctx context.Context) ([]*payment.Payment, error
 	defer rows.Close()
 	var out []*payment.Payment
 	for rows.Next() {
-		p, err := scanPayment(rows)
+		p, err := db.scanPayment(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -309,16 +317,18 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func findPayment(ctx context.Context, q querier, where string, args ...any) (*payment.Payment, error) {
-	return scanPayment(q.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where, args...))
+func (db *DB) findPayment(ctx context.Context, q querier, where string, args ...any) (*payment.Payment, error) {
+	return db.scanPayment(q.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE `+where, args...))
 }
 
-func scanPayment(row scanner) (*payment.Payment, error) {
+// scanPayment reads a payment's row, opening its payer's account: an account that does not open
+// (sealed under another secret) reads as unknown.
+func (db *DB) scanPayment(row scanner) (*payment.Payment, error) {
 	var p payment.Payment
 	var creditor, metadata, expires, created, updated, debtor, tsu string
 	if err := row.Scan(&p.ID, &p.MerchantID, &p.Token, &p.Status, &p.AmountMinor, &p.Currency, &p.Reference, &creditor,
 		&p.ReturnURL, &p.Locale, &p.PreselectBIC, &p.Country, &metadata, &p.BankBIC, &p.Provider, &p.BankStatus,
-		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor, &tsu, &p.MaxAttempts, &p.FailureCode); err != nil {
+		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor, &tsu, &p.Refundable, &p.Kind, &p.AutoReturn, &p.MaxAttempts, &p.FailureCode); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, payment.ErrNotFound
 		}
@@ -326,9 +336,8 @@ func scanPayment(row scanner) (*payment.Payment, error) {
 	}
 	json.Unmarshal([]byte(creditor), &p.Creditor)
 	json.Unmarshal([]byte(metadata), &p.Metadata)
-	if debtor != "" {
-		p.Debtor = &payment.Account{}
-		json.Unmarshal([]byte(debtor), p.Debtor)
+	if payer, ok := db.openPayer(debtor, p.ID); ok {
+		p.Debtor = &payer.Account
 	}
 	if tsu != "" {
 		p.TSU = &payment.TSU{}
@@ -350,7 +359,7 @@ func (db *DB) Transition(ctx context.Context, id string, tr payment.Transition) 
 	if err := transition(ctx, tx, id, tr); err != nil {
 		return nil, err
 	}
-	p, err := findPayment(ctx, tx, `id = ?`, id)
+	p, err := tx.db.findPayment(ctx, tx, `id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +379,7 @@ func transition(ctx context.Context, tx *Tx, id string, tr payment.Transition) e
 		return fmt.Errorf("store: transition: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		if _, err := findPayment(ctx, tx, `id = ?`, id); err != nil {
+		if _, err := tx.db.findPayment(ctx, tx, `id = ?`, id); err != nil {
 			return err
 		}
 		return payment.ErrConflict
@@ -470,13 +479,19 @@ func (db *DB) Events(ctx context.Context, paymentID string) ([]payment.Event, er
 
 // SetDebtor records the shopper's account on a payment that has not gone to its bank yet.
 func (db *DB) SetDebtor(ctx context.Context, id string, a payment.Account) error {
+	if err := db.ensureSealer(ctx); err != nil {
+		return err
+	}
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	b, _ := json.Marshal(a)
-	res, err := tx.ExecContext(ctx, `UPDATE payments SET debtor = ?, updated_at = ? WHERE id = ? AND status = 'open'`, string(b), formatTime(tx.now), id)
+	sealed, err := db.sealPayer(a, "", id)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE payments SET debtor = ?, updated_at = ? WHERE id = ? AND status = 'open'`, sealed, formatTime(tx.now), id)
 	if err != nil {
 		return fmt.Errorf("store: set debtor: %w", err)
 	}

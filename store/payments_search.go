@@ -34,7 +34,7 @@ func (db *DB) PaymentFacets(ctx context.Context, merchantID string) (bics, provi
 		col string
 		out *[]string
 	}{{"bank_bic", &bics}, {"provider", &providers}} {
-		rows, err := db.ro.QueryContext(ctx, `SELECT DISTINCT `+c.col+` FROM payments WHERE merchant_id = ? AND `+c.col+` != '' ORDER BY 1`, merchantID)
+		rows, err := db.ro.QueryContext(ctx, `SELECT DISTINCT `+c.col+` FROM payments WHERE merchant_id = ? AND kind = '' AND `+c.col+` != '' ORDER BY 1`, merchantID)
 		if err != nil {
 			return nil, nil, fmt.Errorf("store: payment facets: %w", err)
 		}

@@ -44,6 +44,11 @@ func TestPostgresStore(t *testing.T) {
 		{"AttemptFields", TestAttemptFields},
 		{"EndAttempt", TestEndAttempt},
 		{"Users", TestUsers},
+		{"CreateRefund", TestCreateRefund},
+		{"CreateRefundConcurrently", TestCreateRefundConcurrently},
+		{"TransitionRefund", TestTransitionRefund},
+		{"PayerAccountSealed", TestPayerAccountSealed},
+		{"RefundAccount", TestRefundAccount},
 	} {
 		t.Run(tc.name, tc.test)
 	}

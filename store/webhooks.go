@@ -44,15 +44,18 @@ type webhookData struct {
 // together or not at all: the event, and one delivery for each of the merchant's endpoints that
 // wants its type. attempts, when given, travel in the event's data.
 func enqueueWebhook(ctx context.Context, tx *Tx, paymentID, typ string, from payment.Status, cause payment.Cause, attempts []payment.AttemptRecord) error {
-	var merchantID string
-	if err := tx.QueryRowContext(ctx, `SELECT merchant_id FROM payments WHERE id = ?`, paymentID).Scan(&merchantID); err != nil {
+	var merchantID, kind string
+	if err := tx.QueryRowContext(ctx, `SELECT merchant_id, kind FROM payments WHERE id = ?`, paymentID).Scan(&merchantID, &kind); err != nil {
 		return fmt.Errorf("store: webhook merchant: %w", err)
+	}
+	if kind != "" {
+		return nil // a refund order: its refunds' own events (refund.*) tell the merchant
 	}
 	endpoints, err := wantingEndpoints(ctx, tx, merchantID, typ)
 	if err != nil || len(endpoints) == 0 {
 		return err
 	}
-	p, err := findPayment(ctx, tx, `id = ?`, paymentID)
+	p, err := tx.db.findPayment(ctx, tx, `id = ?`, paymentID)
 	if err != nil {
 		return err
 	}

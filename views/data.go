@@ -32,6 +32,10 @@ type Page struct {
 	Search bool
 	// Notice is what the shopper's last action (a POST) met, shown once above the page.
 	Notice string
+	// GoTo, when set, sends the browser there after GoAfter seconds by a meta refresh, which
+	// works without JavaScript (the result page's return to the shop).
+	GoTo    string
+	GoAfter int
 }
 
 // Order is the payment as the shopper reads it.
@@ -40,6 +44,8 @@ type Order struct {
 	Amount    string
 	Reference string
 	Expires   string
+	// Refund, for a refund order, is what the merchant's person authorises at their bank.
+	Refund *RefundOrder
 }
 
 // BankItem is one bank button in the picker.
@@ -111,6 +117,15 @@ type Result struct {
 	Text    string
 	Reason  string
 	BackURL string
+	// BackLabel names where BackURL goes when it is not the shop ("Back to refunds").
+	BackLabel string
+	// The receipt beside the order: the bank paid from (empty before one was chosen), when the
+	// payment reached this state, and its id, which the merchant's support can look up.
+	Bank      string
+	When      string
+	PaymentID string
+	// AutoReturn is how many seconds before the page goes back to the shop by itself (0: never).
+	AutoReturn int
 }
 
 // RedirectWait is shown when a shopper returns to the checkout while their bank's page is open.
@@ -128,6 +143,11 @@ type Error struct {
 	Message  string
 	RetryURL string
 }
+
+// before and after are a text's parts on either side of a placeholder, so a page can draw
+// something of its own in its place (the result page's countdown).
+func before(text, mark string) string { b, _, _ := strings.Cut(text, mark); return b }
+func after(text, mark string) string  { _, a, _ := strings.Cut(text, mark); return a }
 
 // fmtT fills the one %s of a catalogue text.
 func fmtT(text, arg string) string { return strings.Replace(text, "%s", arg, 1) }

@@ -59,13 +59,19 @@ type Client struct {
 	banks banks.BankCache
 }
 
-var _ banks.Provider = (*Client)(nil)
+var (
+	_ banks.Provider      = (*Client)(nil)
+	_ banks.PayerReporter = (*Client)(nil)
+)
 
 // Scopes used by the connector.
 const (
 	ScopePayments = "paymentinitiation private"
-	ScopeBankList = "aspspinformation private"
-	ScopeAccounts = "accountinformation private"
+	// ScopePaymentsCorporate is payment initiation in the corporate context (yaml: every PIS
+	// operation's security lists "paymentinitiation corporate"): a person paying for a company.
+	ScopePaymentsCorporate = "paymentinitiation corporate"
+	ScopeBankList          = "aspspinformation private"
+	ScopeAccounts          = "accountinformation private"
 )
 
 // New returns a connector for cfg.
@@ -206,14 +212,16 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 		body.CreditorAddress = &Address{StreetName: a.Street, PostCode: a.PostCode, TownName: a.Town, Country: a.Country}
 	}
 	var out PaymentCreated
-	if err := c.call(ctx, call{method: "POST", path: "/paymentinitiation/v1/payments/" + prod, scope: ScopePayments,
-		bic: req.BIC, affiliate: req.Affiliate, psu: req.PSU, body: body, create: true}, &out); err != nil {
+	scope, corporateID := corporateContext(req.Corporate)
+	if err := c.call(ctx, call{method: "POST", path: "/paymentinitiation/v1/payments/" + prod, scope: scope,
+		bic: req.BIC, affiliate: req.Affiliate, psu: req.PSU, corporateID: corporateID, body: body, create: true}, &out); err != nil {
 		return nil, fmt.Errorf("openpayments: create payment: %w", err)
 	}
 	if out.PaymentID == "" {
 		return nil, fmt.Errorf("openpayments: create payment: no paymentId in answer")
 	}
 	created := &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus, Extra: map[string]string{}}
+	keepContext(created.Extra, req.Corporate)
 	keepLinks(created.Extra, out.Links)
 	return created, nil
 }
@@ -223,7 +231,11 @@ func (c *Client) paymentPath(o banks.Order) string {
 	if o.Product == banks.ConsentProduct {
 		return "/consent/v1/consents/" + url.PathEscape(o.PaymentID)
 	}
-	return "/paymentinitiation/v1/payments/" + url.PathEscape(o.Product) + "/" + url.PathEscape(o.PaymentID)
+	service := "payments"
+	if o.Extra[banks.ExtraService] == ServiceBulk {
+		service = ServiceBulk
+	}
+	return "/paymentinitiation/v1/" + service + "/" + url.PathEscape(o.Product) + "/" + url.PathEscape(o.PaymentID)
 }
 
 // Links the bank gave, kept with the attempt (its Extra) to be followed in later calls.
@@ -280,6 +292,15 @@ func scopeFor(o banks.Order) string {
 	if o.Product == banks.ConsentProduct {
 		return ScopeAccounts
 	}
+	return paymentScope(o)
+}
+
+// paymentScope is the payment-initiation scope of an order: a payment created in the corporate
+// context is followed in it (its token's scope) to the end.
+func paymentScope(o banks.Order) string {
+	if o.CorporateOrder() {
+		return ScopePaymentsCorporate
+	}
 	return ScopePayments
 }
 
@@ -304,7 +325,7 @@ func (c *Client) Accounts(ctx context.Context, o banks.Order) ([]banks.AccountIn
 	var out struct {
 		Accounts []AccountDetails `json:"accounts"`
 	}
-	if err := c.call(ctx, call{method: "GET", path: "/accountinformation/v1/accounts", scope: ScopeAccounts, bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU,
+	if err := c.call(ctx, call{method: "GET", path: "/accountinformation/v1/accounts", scope: ScopeAccounts, bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU, corporateID: o.Extra[banks.ExtraCorporateID],
 		consent: o.PaymentID}, &out); err != nil {
 		return nil, fmt.Errorf("openpayments: accounts: %w", err)
 	}
@@ -323,7 +344,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 	}
 	var started Authorisation
 	if err := c.call(ctx, call{method: "POST", path: start, scope: scopeFor(o),
-		bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU}, &started); err != nil {
+		bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU, corporateID: o.Extra[banks.ExtraCorporateID]}, &started); err != nil {
 		return nil, fmt.Errorf("openpayments: start authorisation: %w", err)
 	}
 	if started.AuthorisationID == "" {
@@ -340,7 +361,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 		}
 	}
 	var chosen Authorisation
-	resp, err := c.callResponse(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU,
+	resp, err := c.callResponse(ctx, call{method: "PUT", path: update, scope: scopeFor(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU, corporateID: o.Extra[banks.ExtraCorporateID],
 		body: SelectMethod{AuthenticationMethodID: method}}, &chosen)
 	if err != nil {
 		return nil, fmt.Errorf("openpayments: select SCA method: %w", err)
@@ -519,7 +540,7 @@ func (c *Client) PollSCA(ctx context.Context, o banks.Order) (*banks.SCA, error)
 	}
 	var a Authorisation
 	if err := c.call(ctx, call{method: "GET", path: path,
-		scope: scopeFor(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU}, &a); err != nil {
+		scope: scopeFor(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU, corporateID: o.Extra[banks.ExtraCorporateID]}, &a); err != nil {
 		return nil, fmt.Errorf("openpayments: poll authorisation: %w", err)
 	}
 	a.ChallengeData = keptChallenge(o.Extra, &a)
@@ -572,7 +593,7 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
 	var st TransactionStatus
-	if err := c.call(ctx, call{method: "GET", path: path, scope: scopeFor(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU}, &st); err != nil {
+	if err := c.call(ctx, call{method: "GET", path: path, scope: scopeFor(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU, corporateID: o.Extra[banks.ExtraCorporateID]}, &st); err != nil {
 		return "", fmt.Errorf("openpayments: status: %w", err)
 	}
 	status := st.TransactionStatus
@@ -585,6 +606,33 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 	return status, nil
 }
 
+// Payer reads the payment resource (its self link, or the documented path) for the account the
+// payment came from: the yaml's getPaymentInformation answers the initiation's body, debtorAccount
+// included, which at a bank where the shopper chose the account during SCA is the one they chose.
+// The platform reports no debtor name. A bulk is the merchant's own (refunds): it has no payer.
+func (c *Client) Payer(ctx context.Context, o banks.Order) (*payment.PayerAccount, error) {
+	if o.Product == banks.ConsentProduct || o.Extra[banks.ExtraService] == ServiceBulk {
+		return nil, nil
+	}
+	path, err := c.follow(o, linkSelf, c.paymentPath(o))
+	if err != nil {
+		return nil, fmt.Errorf("openpayments: payment information: %w", err)
+	}
+	var info PaymentInformation
+	if err := c.call(ctx, call{method: "GET", path: path, scope: paymentScope(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU, corporateID: o.Extra[banks.ExtraCorporateID]}, &info); err != nil {
+		return nil, fmt.Errorf("openpayments: payment information: %w", err)
+	}
+	if info.DebtorAccount == nil {
+		return nil, nil
+	}
+	d := info.DebtorAccount
+	payer, err := banks.ReportedPayer(d.IBAN, d.BBAN, d.ClearingNumber, ProfileFor(o.BIC).Country, "")
+	if err != nil {
+		return nil, fmt.Errorf("openpayments: payment information: %w", err)
+	}
+	return payer, nil
+}
+
 // Cancel deletes the payment at the bank. A 204 means cancelled. A 202 (yaml cancelPayment,
 // RECEIVED_202_PaymentInitiationCancel) means the bank wants the shopper to authorise the
 // cancellation first: the payment is not cancelled yet, and since no shopper is there to do
@@ -595,7 +643,7 @@ func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
 		return fmt.Errorf("openpayments: cancel: %w", err)
 	}
 	var st TransactionStatus
-	resp, err := c.callResponse(ctx, call{method: "DELETE", path: path, scope: ScopePayments, bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU}, &st)
+	resp, err := c.callResponse(ctx, call{method: "DELETE", path: path, scope: paymentScope(o), bic: o.BIC, affiliate: o.Affiliate, psu: o.PSU, corporateID: o.Extra[banks.ExtraCorporateID]}, &st)
 	if err != nil {
 		return fmt.Errorf("openpayments: cancel: %w", err)
 	}
@@ -616,6 +664,7 @@ type call struct {
 	body                     any
 	create                   bool   // a payment creation: retried only when the bank surely did not act (429, 503)
 	consent                  string // Consent-ID for account information
+	corporateID              string // PSU-Corporate-ID, in the corporate context
 	affiliate                string // X-AffiliatedASPSP-ID
 }
 
@@ -639,6 +688,9 @@ func (c *Client) callResponse(ctx context.Context, cl call, out any) (*banks.Res
 	}
 	if cl.affiliate != "" {
 		h.Set("X-AffiliatedASPSP-ID", cl.affiliate)
+	}
+	if cl.corporateID != "" {
+		h.Set("PSU-Corporate-ID", cl.corporateID)
 	}
 	req := banks.Request{Method: cl.method, Path: strings.TrimPrefix(cl.path, "/psd2"), Header: h, Create: cl.create, Scope: cl.scope}
 	if cl.body != nil {

@@ -266,9 +266,46 @@ func TestDocumentExamples(t *testing.T) {
 			info("Aggregation Account", "DE2310010010123456788", "XXX"), info("Main Account", "DE2310010010123456788", "EUR"),
 			info("US Dollar Account", "DE2310010010123456788", "USD")}),
 	}
+	tests["getPaymentInformation_sct.json"] = func(t *testing.T, c *op.Client, s *scripted) {
+		// The payment resource, read for the account it came from: the IBAN of the example's
+		// debtorAccount, its country from it; the answer's other fields are not the connector's.
+		s.answers = map[string]answer{"GET": {status: 200, file: "getPaymentInformation_sct.json"}}
+		payer, err := c.Payer(context.Background(), payment)
+		if err != nil || payer == nil || payer.Account.IBAN != "DE40100100103307118608" || payer.Account.Country != "DE" {
+			t.Fatalf("payer %+v, %v", payer, err)
+		}
+		if got := s.called(); !slices.Equal(got, []string{"GET /psd2/paymentinitiation/v1/payments/sepa-credit-transfers/" + pid}) {
+			t.Fatalf("calls %q", got)
+		}
+	}
+	// The one request example: the yaml's bulk body reads into the connector's bulk wire types,
+	// every field of an entry known to them.
+	tests["initiateBulkPayment_sepa.json"] = func(t *testing.T, _ *op.Client, _ *scripted) {
+		b, err := os.ReadFile("testdata/initiateBulkPayment_sepa.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			BatchBookingPreferred  string              `json:"batchBookingPreferred"`
+			DebtorAccount          op.AccountReference `json:"debtorAccount"`
+			PaymentInformationID   string              `json:"paymentInformationId"`
+			RequestedExecutionDate string              `json:"requestedExecutionDate"`
+			Payments               []op.BulkPaymentEntry
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.DebtorAccount.IBAN != "DE40100100103307118608" || len(doc.Payments) != 2 ||
+			doc.Payments[0].InstructedAmount != (op.Amount{Currency: "EUR", Amount: "123.50"}) ||
+			doc.Payments[1].CreditorAccount.IBAN != "FR7612345987650123456789014" || doc.Payments[1].RemittanceInformationUnstructured != "Ref Number Merchant 2" {
+			t.Fatalf("%+v", doc)
+		}
+	}
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) != 27 {
-		t.Fatalf("%d example files, want 27: %v", len(files), err)
+	if err != nil || len(files) != 29 {
+		t.Fatalf("%d example files, want 29: %v", len(files), err)
 	}
 	for _, f := range files {
 		name := filepath.Base(f)

@@ -122,6 +122,16 @@ type TransactionStatus struct {
 	SCAStatus string `json:"scaStatus,omitempty"`
 }
 
+// PaymentInformation is the answer to GET /paymentinitiation/v1/payments/{product}/{paymentId}
+// (yaml getPaymentInformation, schema paymentInitiationWithStatusResponse): the initiation's body
+// with an optional transactionStatus. Only what the connector reads is here: debtorAccount, which
+// the schema requires but a bank that lets the shopper choose the account at the bank can only
+// give once they have.
+type PaymentInformation struct {
+	DebtorAccount     *AccountReference `json:"debtorAccount,omitempty"`
+	TransactionStatus string            `json:"transactionStatus,omitempty"`
+}
+
 // ASPSP is one bank in the bank list.
 type ASPSP struct {
 	ID      string `json:"id"`

@@ -118,13 +118,16 @@ type instruction struct {
 	BeneficiaryIdentity identity `json:"beneficiary_identity"`
 }
 
-// identity is the corporate kind of Powens' IdentityRequest, as the seed's examples write it.
+// identity is Powens' IdentityRequest, of the corporate or the individual kind, as the seed's
+// examples write them.
 type identity struct {
 	Kind           string `json:"kind"`
-	OrgName        string `json:"org_name"`
-	OrgLegalStatus string `json:"org_legal_status"`
-	SchemeName     string `json:"scheme_name"`
-	Identification string `json:"identification"`
+	OrgName        string `json:"org_name,omitempty"`
+	OrgLegalStatus string `json:"org_legal_status,omitempty"`
+	SchemeName     string `json:"scheme_name,omitempty"`
+	Identification string `json:"identification,omitempty"`
+	FirstName      string `json:"first_name,omitempty"`
+	LastName       string `json:"last_name,omitempty"`
 }
 
 // scopedToken is the answer of POST /payments/{id}/scopedtoken.
@@ -147,29 +150,81 @@ func amountNumber(minor int64) (json.Number, error) {
 // CreatePayment creates the Powens payment, obtains its scoped validation token and returns the
 // webview URL for the shopper. The URL carries a token: it is never logged.
 func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*banks.Created, error) {
-	// Seed 002: the identities "must contain information on either the payer … or the
-	// beneficiary"; we know only the merchant, so both carry the merchant's registration.
-	id := req.CreditorIdentity
-	if id == nil || id.Scheme == "" || id.ID == "" || id.LegalStatus == "" {
+	one := banks.BulkPayment{AmountMinor: req.AmountMinor, Amount: req.Amount, CreditorName: req.CreditorName,
+		Creditor: req.Creditor, Reference: req.Reference}
+	return c.create(ctx, req.Affiliate, req.Currency, req.RedirectURI, req.State, []banks.BulkPayment{one}, req.CreditorIdentity, req.Corporate)
+}
+
+// OffersBulk reports that every Powens connector takes a payment of several instructions: the
+// bank is chosen in the webview, after the payment exists.
+func (c *Client) OffersBulk(string) bool { return true }
+
+// CreateBulkPayment creates one Powens payment of several instructions, validated at once in the
+// webview (seed 002's index: "Initiating a bulk payment with the Webview"; the guide's own page is
+// not in the seed, so the body is PaymentInitRequest's, whose instructions are a list). A bulk is
+// always made for a company: its payer_identity is of kind corporate.
+func (c *Client) CreateBulkPayment(ctx context.Context, req banks.BulkRequest) (*banks.Created, error) {
+	if req.Corporate == nil {
+		return nil, fmt.Errorf("powens: create bulk payment: the paying company is required")
+	}
+	return c.create(ctx, req.Affiliate, req.Currency, req.RedirectURI, req.State, req.Payments, nil, req.Corporate)
+}
+
+var _ banks.BulkInitiator = (*Client)(nil)
+
+// create makes the payment, its scoped token and the webview URL. A payer acting for a company
+// (corporate) is a corporate payer_identity, and the beneficiaries are the people it pays (an
+// individual's first and last names); otherwise, as at checkout, the merchant is the beneficiary
+// and, since we know only the merchant, both identities carry its registration (seed 002: the
+// identities "must contain information on either the payer … or the beneficiary").
+func (c *Client) create(ctx context.Context, connector, currency, redirectURI, state string, pays []banks.BulkPayment,
+	creditor *banks.Identity, corporate *banks.Corporate) (*banks.Created, error) {
+	var payer identity
+	if corporate != nil {
+		id := corporate.Identity
+		if id == nil || id.Scheme == "" || id.ID == "" || id.LegalStatus == "" || corporate.Name == "" {
+			return nil, fmt.Errorf("powens: create payment: %w", ErrNoPayerIdentity)
+		}
+		payer = identity{Kind: "corporate", OrgName: corporate.Name, OrgLegalStatus: id.LegalStatus, SchemeName: id.Scheme, Identification: id.ID}
+		for _, p := range pays {
+			if _, _, err := personName(p.CreditorName); err != nil {
+				return nil, fmt.Errorf("powens: create payment: %w", err)
+			}
+		}
+	} else if creditor == nil || creditor.Scheme == "" || creditor.ID == "" || creditor.LegalStatus == "" {
 		return nil, fmt.Errorf("powens: create payment: %w", banks.ErrNoCreditorIdentity)
 	}
-	amount, err := amountNumber(req.AmountMinor)
-	if err != nil {
-		return nil, fmt.Errorf("powens: create payment: %w", err)
-	}
 	var cn Connector
-	if _, err := c.api.Do(ctx, banks.Request{Method: "GET", Path: "/connectors/" + url.PathEscape(req.Affiliate)}, &cn); err != nil {
+	if _, err := c.api.Do(ctx, banks.Request{Method: "GET", Path: "/connectors/" + url.PathEscape(connector)}, &cn); err != nil {
 		return nil, fmt.Errorf("powens: connector: %w", err)
 	}
-	ins := instruction{Label: req.Reference, Amount: amount, Currency: req.Currency, ExecutionType: "first_open_day",
-		BeneficiaryIdentity: identity{Kind: "corporate", OrgName: req.CreditorName, OrgLegalStatus: id.LegalStatus, SchemeName: id.Scheme, Identification: id.ID}}
+	execution := "first_open_day"
 	for _, t := range cn.ExecutionTypes {
 		if t == "instant" {
-			ins.ExecutionType = "instant"
+			execution = "instant"
 		}
 	}
-	ins.Beneficiary.SchemeName, ins.Beneficiary.Identification, ins.Beneficiary.Label = "iban", req.Creditor.IBAN, req.CreditorName
-	body := paymentRequest{RedirectURI: req.RedirectURI, State: req.State, Instructions: []instruction{ins}, PayerIdentity: ins.BeneficiaryIdentity}
+	body := paymentRequest{RedirectURI: redirectURI, State: state, PayerIdentity: payer}
+	for _, p := range pays {
+		amount, err := amountNumber(p.AmountMinor)
+		if err != nil {
+			return nil, fmt.Errorf("powens: create payment: %w", err)
+		}
+		ins := instruction{Label: p.Reference, Amount: amount, Currency: currency, ExecutionType: execution}
+		if corporate != nil {
+			first, last, err := personName(p.CreditorName)
+			if err != nil {
+				return nil, fmt.Errorf("powens: create payment: %w", err)
+			}
+			ins.BeneficiaryIdentity = identity{Kind: "individual", FirstName: first, LastName: last}
+		} else {
+			ins.BeneficiaryIdentity = identity{Kind: "corporate", OrgName: p.CreditorName, OrgLegalStatus: creditor.LegalStatus,
+				SchemeName: creditor.Scheme, Identification: creditor.ID}
+			body.PayerIdentity = ins.BeneficiaryIdentity
+		}
+		ins.Beneficiary.SchemeName, ins.Beneficiary.Identification, ins.Beneficiary.Label = "iban", p.Creditor.IBAN, p.CreditorName
+		body.Instructions = append(body.Instructions, ins)
+	}
 	var p Payment
 	if _, err := c.api.Do(ctx, banks.Request{Method: "POST", Path: "/payments", JSON: body, Create: true}, &p); err != nil {
 		return nil, fmt.Errorf("powens: create payment: %w", err)
@@ -182,10 +237,26 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 	}
 	// Seed 002 "Build the payment validation URL": exactly these parameters. The bank is chosen in
 	// the webview, whatever our picker showed.
-	q := url.Values{"client_id": {c.cfg.ClientID}, "redirect_uri": {req.RedirectURI}, "state": {req.State},
+	q := url.Values{"client_id": {c.cfg.ClientID}, "redirect_uri": {redirectURI}, "state": {state},
 		"code": {scoped.Token}, "payment_id": {pid}}
 	return &banks.Created{PaymentID: pid, Product: "powens", BankStatus: stateCode(p),
 		RedirectURL: c.cfg.BaseURL + "/auth/webview/payment?" + q.Encode()}, nil
+}
+
+// ErrNoPayerIdentity means a company pays (a refund) and its registration (name, scheme, number,
+// legal status), which Powens' corporate payer_identity requires, is unknown.
+var ErrNoPayerIdentity error = &banks.Error{Status: 422, Code: "payer_identity_required",
+	Message: "the paying company has no registered identity (name, scheme, number, legal status), which Powens requires"}
+
+// personName splits a person's name into the first and last names an individual identity needs
+// (seed 002's examples: first_name "Jean", last_name "Dupont"); the last word is the last name.
+func personName(name string) (first, last string, err error) {
+	words := strings.Fields(name)
+	if len(words) < 2 {
+		return "", "", &banks.Error{Status: 422, Code: "beneficiary_name_incomplete",
+			Message: "Powens needs the beneficiary's first and last names; " + strconv.Quote(name) + " is one word"}
+	}
+	return strings.Join(words[:len(words)-1], " "), words[len(words)-1], nil
 }
 
 // StartSCA is not used: the webview URL comes with the payment.

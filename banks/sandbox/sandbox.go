@@ -31,6 +31,7 @@ import (
 	"paybybank/banks"
 	"paybybank/banks/httpsig"
 	"paybybank/banks/openpayments/openpaymentstest"
+	"paybybank/i18n"
 )
 
 // Credentials of the sandbox's client at every fake bank.
@@ -276,73 +277,87 @@ func (s *Sandbox) Close() {
 }
 
 var appTmpl = template.Must(template.New("app").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>BankID (sandbox)</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><div class="wrap"><header class="top"><span class="merchant">BankID · simulated app</span></header><main id="main" class="card">
-<p class="sandbox">This stands in for the BankID app on the shopper's phone. No real BankID is used.</p>
-{{if .Error}}<div class="alert bad" role="alert">{{.Error}}</div>{{end}}
-{{if .Order}}
-<h1>Sign payment</h1>
-<dl class="order"><dd class="amount">{{.Order.Amount}} {{.Order.Currency}}</dd><dt>To</dt><dd>{{.Order.CreditorName}}</dd><dt>Message</dt><dd>{{.Order.Reference}}</dd><dt>Bank</dt><dd>{{.Order.Bank}}</dd></dl>
+<html lang="{{.L.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.L.Fill "sandbox.title" "name" "BankID"}}</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><div class="wrap"><header class="top"><span class="merchant">{{.L.T "sandbox.app.name"}}</span></header><main id="main" class="card">
+<p class="sandbox">{{.L.T "sandbox.app.note"}}</p>
+{{if .Error}}<div class="alert bad" role="alert">{{.L.T .Error}}{{if .Detail}} <span lang="en">({{.Detail}})</span>{{end}}</div>{{end}}
+{{with .Order}}
+{{if .Consent}}<h1>{{$.L.T "sandbox.app.identify.heading"}}</h1>
+<p>{{$.L.Fill "sandbox.app.identify.text" "bank" .Bank}}</p>
+{{else}}<h1>{{$.L.T "sandbox.app.sign.heading"}}</h1>
+<dl class="order"><dd class="amount">{{$.L.Amount .Amount .Currency}}</dd><dt>{{$.L.T "order.to"}}</dt><dd>{{.CreditorName}}</dd><dt>{{$.L.T "order.reference"}}</dt><dd>{{.Reference}}</dd><dt>{{$.L.T "receipt.bank"}}</dt><dd>{{.Bank}}</dd></dl>
+{{end}}
 <form method="post" action="/sandbox/bankid/sign" class="actions">
-<input type="hidden" name="ref" value="{{.Order.Ref}}"><input type="hidden" name="redirect" value="{{.Redirect}}">
-<label for="code">Security code</label><input id="code" name="code" value="123456" inputmode="numeric" class="code">
-<button class="btn" name="decision" value="approve" type="submit">Sign</button>
-<button class="btn secondary" name="decision" value="decline" type="submit">Cancel</button>
+<input type="hidden" name="ref" value="{{.Ref}}"><input type="hidden" name="redirect" value="{{$.Redirect}}">
+<label for="code">{{$.L.T "sandbox.app.code"}}</label><input id="code" name="code" value="123456" inputmode="numeric" class="code">
+<button class="btn" name="decision" value="approve" type="submit">{{if .Consent}}{{$.L.T "sandbox.app.identify"}}{{else}}{{$.L.T "sandbox.app.sign"}}{{end}}</button>
+<button class="btn secondary" name="decision" value="decline" type="submit">{{$.L.T "sandbox.app.cancel"}}</button>
 </form>
-{{else if .Done}}<h1>{{.Done}}</h1><p>Go back to the checkout: it has moved on by itself.</p>
+{{else}}{{if .Done}}<h1>{{.L.T .Done}}</h1><p>{{.L.T "sandbox.app.back"}}</p>
 {{else}}
-<h1>Scan QR code</h1>
-<p>Paste the QR code's content (it starts with <code>bankid.</code>), or upload a picture of it.</p>
+<h1>{{.L.T "sandbox.app.scan.heading"}}</h1>
+<p>{{.ScanBefore}}<code>bankid.</code>{{.ScanAfter}}</p>
 <form method="post" action="/sandbox/bankid/scan" enctype="multipart/form-data" class="actions">
-<label for="payload">QR code content</label><textarea id="payload" name="payload"></textarea>
-<label for="picture">or a picture of the QR code</label><input id="picture" type="file" name="picture" accept="image/png,image/jpeg">
-<button class="btn" type="submit">Scan</button>
-</form>{{end}}
+<label for="payload">{{.L.T "sandbox.app.scan.payload"}}</label><textarea id="payload" name="payload"></textarea>
+<label for="picture">{{.L.T "sandbox.app.scan.picture"}}</label><input id="picture" type="file" name="picture" accept="image/png,image/jpeg">
+<button class="btn" type="submit">{{.L.T "sandbox.app.scan.button"}}</button>
+</form>{{end}}{{end}}
 </main></div></body></html>`))
 
+// appPage is what the simulated BankID app shows. Error and Done are catalogue keys; Detail is the
+// fake's own account of a refused order, for the developer, shown on English pages only.
 type appPage struct {
+	L        *i18n.Localizer
 	Error    string
+	Detail   string
 	Order    *openpaymentstest.Order
 	Redirect string
 	Done     string
+	// ScanBefore and ScanAfter are the scan page's instruction around the QR code's prefix.
+	ScanBefore, ScanAfter string
 }
 
-func (s *Sandbox) render(w http.ResponseWriter, status int, p appPage) {
+func (s *Sandbox) render(w http.ResponseWriter, r *http.Request, status int, p appPage) {
+	p.L = i18n.ForRequest(r)
+	if p.L.Lang != "en" {
+		p.Detail = ""
+	}
+	p.ScanBefore, p.ScanAfter, _ = strings.Cut(p.L.T("sandbox.app.scan.text"), "{code}")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	appTmpl.Execute(w, p)
 }
 
-func (s *Sandbox) app(w http.ResponseWriter, r *http.Request) { s.render(w, 200, appPage{}) }
+func (s *Sandbox) app(w http.ResponseWriter, r *http.Request) { s.render(w, r, 200, appPage{}) }
 
 // scan reads the payload from the form or decodes it from an uploaded picture, as the app's camera would.
 func (s *Sandbox) scan(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<20)
 	if err := r.ParseMultipartForm(4 << 20); err != nil && err != http.ErrNotMultipart {
-		s.render(w, 400, appPage{Error: "Could not read the upload."})
+		s.render(w, r, 400, appPage{Error: "sandbox.app.err.upload"})
 		return
 	}
 	payload := strings.TrimSpace(r.FormValue("payload"))
 	if payload == "" {
 		f, _, err := r.FormFile("picture")
 		if err != nil {
-			s.render(w, 400, appPage{Error: "Paste the QR code's content or upload a picture of it."})
+			s.render(w, r, 400, appPage{Error: "sandbox.app.err.empty"})
 			return
 		}
 		defer f.Close()
 		if payload, err = decodeQR(f); err != nil {
-			s.render(w, 400, appPage{Error: "No QR code found in the picture."})
+			s.render(w, r, 400, appPage{Error: "sandbox.app.err.noqr"})
 			return
 		}
 	}
 	order, err := s.OpenPayments.ScanQR(payload)
 	if err != nil {
-		s.render(w, 400, appPage{Error: err.Error()})
+		s.render(w, r, 400, appPage{Error: "sandbox.app.err.order", Detail: err.Error()})
 		return
 	}
-	s.render(w, 200, appPage{Order: &order})
+	s.render(w, r, 200, appPage{Order: &order})
 }
 
 func decodeQR(f io.Reader) (string, error) { return DecodeQR(f) }
@@ -392,17 +407,17 @@ func (s *Sandbox) autostart(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	order, err := s.OpenPayments.Autostart(q.Get("autostarttoken"))
 	if err != nil {
-		s.render(w, 400, appPage{Error: err.Error()})
+		s.render(w, r, 400, appPage{Error: "sandbox.app.err.order", Detail: err.Error()})
 		return
 	}
-	s.render(w, 200, appPage{Order: &order, Redirect: q.Get("redirect")})
+	s.render(w, r, 200, appPage{Order: &order, Redirect: q.Get("redirect")})
 }
 
 func (s *Sandbox) sign(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	approve := r.PostForm.Get("decision") == "approve"
 	if err := s.OpenPayments.Sign(r.PostForm.Get("ref"), approve); err != nil {
-		s.render(w, 400, appPage{Error: err.Error()})
+		s.render(w, r, 400, appPage{Error: "sandbox.app.err.order", Detail: err.Error()})
 		return
 	}
 	// Like the real app, go back to where the shopper came from when a redirect was given;
@@ -413,9 +428,9 @@ func (s *Sandbox) sign(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	done := "Signed"
+	done := "sandbox.app.signed"
 	if !approve {
-		done = "Cancelled"
+		done = "sandbox.app.cancelled"
 	}
-	s.render(w, 200, appPage{Done: done})
+	s.render(w, r, 200, appPage{Done: done})
 }

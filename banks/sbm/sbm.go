@@ -125,19 +125,27 @@ func (c *Client) CreatePayment(ctx context.Context, req banks.PaymentRequest) (*
 		"creditorName":                      req.CreditorName,
 		"remittanceInformationUnstructured": req.Reference,
 	}
+	// The PSU context goes with the order, so that every later call on it says the same.
+	context := map[string]string{}
+	if req.Corporate != nil {
+		context[banks.ExtraPSUContext] = "CORPORATE"
+		if req.Corporate.ID != "" {
+			context[banks.ExtraCorporateID] = req.Corporate.ID
+		}
+	}
 	var out struct {
 		PaymentID         string      `json:"paymentId"`
 		TransactionStatus string      `json:"transactionStatus"`
 		Links             banks.Links `json:"_links"`
 	}
 	if _, err := c.do(ctx, req.BIC, "", banks.Request{Method: "POST", Path: "/v1/payments/" + url.PathEscape(prod),
-		Header: header(req.PSU, redirectURI(req.RedirectURI, req.State)), JSON: body, Create: true}, &out); err != nil {
+		Header: header(req.PSU, redirectURI(req.RedirectURI, req.State), context), JSON: body, Create: true}, &out); err != nil {
 		return nil, fmt.Errorf("sbm: create payment: %w", err)
 	}
 	if out.PaymentID == "" {
 		return nil, errors.New("sbm: create payment: no paymentId in the answer")
 	}
-	created := &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus, Extra: map[string]string{}}
+	created := &banks.Created{PaymentID: out.PaymentID, Product: prod, BankStatus: out.TransactionStatus, Extra: context}
 	for key, name := range map[string]string{linkStart: "startAuthorisation", linkStatus: "status", linkSelf: "self"} {
 		if href := out.Links.Href(name); href != "" {
 			created.Extra[key] = href
@@ -179,10 +187,18 @@ func (c *Client) base(bic string) (string, error) {
 	return "", fmt.Errorf("no bank %s configured", bic)
 }
 
-// header is what every call carries about the shopper, and TPP-Redirect-URI where given.
-func header(psu banks.PSU, redirect string) http.Header {
+// header is what every call carries about the shopper, and TPP-Redirect-URI where given. Seed 004,
+// PSU-Context: "Explicitly set PSU context" (PRIVATE, or CORPORATE for a person acting for a company,
+// whose corporate agreement goes in PSU-Corporate-ID, and is signed: httpsig); extra is the order's.
+func header(psu banks.PSU, redirect string, extra map[string]string) http.Header {
 	h := psu.Header()
 	h.Set("PSU-Context", "PRIVATE")
+	if extra[banks.ExtraPSUContext] == "CORPORATE" {
+		h.Set("PSU-Context", "CORPORATE")
+		if id := extra[banks.ExtraCorporateID]; id != "" {
+			h.Set("PSU-Corporate-ID", id)
+		}
+	}
 	if redirect != "" {
 		h.Set("TPP-Redirect-URI", redirect)
 	}
@@ -199,7 +215,7 @@ func (c *Client) StartSCA(ctx context.Context, o banks.Order, req banks.SCAReque
 		Links           banks.Links `json:"_links"`
 	}
 	resp, err := c.do(ctx, o.BIC, o.Extra[linkStart], banks.Request{Method: "POST", Path: paymentPath(o) + "/authorisations",
-		Header: header(o.PSU, redirectURI(req.RedirectURI, req.State)), JSON: struct{}{}}, &out)
+		Header: header(o.PSU, redirectURI(req.RedirectURI, req.State), o.Extra), JSON: struct{}{}}, &out)
 	var be *banks.Error
 	if errors.As(err, &be) && be.Status == http.StatusUnauthorized && resp != nil &&
 		json.Unmarshal(resp.Body, &out) == nil && out.Links.Href("scaRedirect") != "" {
@@ -238,7 +254,7 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 	var out struct {
 		TransactionStatus string `json:"transactionStatus"`
 	}
-	if _, err := c.do(ctx, o.BIC, o.Extra[linkStatus], banks.Request{Method: "GET", Path: paymentPath(o) + "/status", Header: header(o.PSU, "")}, &out); err != nil {
+	if _, err := c.do(ctx, o.BIC, o.Extra[linkStatus], banks.Request{Method: "GET", Path: paymentPath(o) + "/status", Header: header(o.PSU, "", o.Extra)}, &out); err != nil {
 		return "", fmt.Errorf("sbm: status: %w", err)
 	}
 	if out.TransactionStatus == "" {
@@ -249,7 +265,7 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 
 // Cancel deletes the payment.
 func (c *Client) Cancel(ctx context.Context, o banks.Order) error {
-	if _, err := c.do(ctx, o.BIC, o.Extra[linkSelf], banks.Request{Method: "DELETE", Path: paymentPath(o), Header: header(o.PSU, "")}, nil); err != nil {
+	if _, err := c.do(ctx, o.BIC, o.Extra[linkSelf], banks.Request{Method: "DELETE", Path: paymentPath(o), Header: header(o.PSU, "", o.Extra)}, nil); err != nil {
 		return fmt.Errorf("sbm: cancel: %w", err)
 	}
 	return nil

@@ -48,7 +48,10 @@ type Client struct {
 	at    time.Time
 }
 
-var _ banks.OTPSubmitter = (*Client)(nil) // and a banks.Provider, as app.go's list of them checks
+var (
+	_ banks.OTPSubmitter  = (*Client)(nil) // and a banks.Provider, as app.go's list of them checks
+	_ banks.PayerReporter = (*Client)(nil)
+)
 
 // New returns a connector.
 func New(cfg Config) *Client {
@@ -296,6 +299,36 @@ func (c *Client) Status(ctx context.Context, o banks.Order) (string, error) {
 		return "", fmt.Errorf("sibs: status: empty transactionStatus")
 	}
 	return out.TransactionStatus, nil
+}
+
+// PaymentContent is the seed's "Returns the content of a payment initiation object" (Get TSU
+// Payment Request, GET …/{payment-id}), as far as the connector reads it: debtorAccount (required
+// there) and the optional debtorName ("for a corporate account, the corporate name"). For the
+// payments products Berlin Group echoes the initiation's body, whose debtorAccount is optional.
+type PaymentContent struct {
+	TransactionStatus string `json:"transactionStatus"`
+	DebtorAccount     *struct {
+		IBAN string `json:"iban"`
+		BBAN string `json:"bban"`
+	} `json:"debtorAccount"`
+	DebtorName string `json:"debtorName"`
+}
+
+// Payer reads the payment resource (its self link, or the documented path) for the account the
+// payment came from and its holder's name.
+func (c *Client) Payer(ctx context.Context, o banks.Order) (*payment.PayerAccount, error) {
+	var out PaymentContent
+	if err := c.call(ctx, banks.Request{Method: "GET", Path: cmp.Or(o.Extra[linkSelf], paymentPath(o))}, o.PSU, &out); err != nil {
+		return nil, fmt.Errorf("sibs: payment content: %w", err)
+	}
+	if out.DebtorAccount == nil {
+		return nil, nil
+	}
+	payer, err := banks.ReportedPayer(out.DebtorAccount.IBAN, out.DebtorAccount.BBAN, "", "PT", out.DebtorName)
+	if err != nil {
+		return nil, fmt.Errorf("sibs: payment content: %w", err)
+	}
+	return payer, nil
 }
 
 // Cancel deletes the payment with the creation's TPP-Redirect-URI, which the seed wants "at least if

@@ -14,6 +14,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -65,7 +66,14 @@ func NewClock(now time.Time) *Clock { return &Clock{now: now} }
 // New starts the server for a test on a fresh SQLite database, with a merchant and its API key.
 func New(t *testing.T) *Harness {
 	t.Helper()
-	h := &Harness{T: t, CheckoutPosts: new(atomic.Int64), Clock: &Clock{now: time.Now().UTC().Truncate(time.Second)}, DBPath: t.TempDir() + "/pbb.db"}
+	// Not t.TempDir(): a fuzz seed's folder is named "…seed#0…", and a '#' ends the SQLite file
+	// name in its DSN, so every run's seeds shared one database file in the temporary folder.
+	dir, err := os.MkdirTemp("", "paybybank-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	h := &Harness{T: t, CheckoutPosts: new(atomic.Int64), Clock: &Clock{now: time.Now().UTC().Truncate(time.Second)}, DBPath: dir + "/pbb.db"}
 	h.Srv = httptest.NewUnstartedServer(nil)
 	h.Start(nil)
 	t.Cleanup(func() { h.App.EndStreams(); h.Srv.Close(); h.DB.Close(); h.App.Sandbox.Close() })
@@ -75,7 +83,6 @@ func New(t *testing.T) *Harness {
 	if err := h.DB.CreateMerchant(ctx, h.Merchant); err != nil {
 		t.Fatal(err)
 	}
-	var err error
 	if h.Key, err = h.DB.CreateAPIKey(ctx, h.Merchant.ID); err != nil {
 		t.Fatal(err)
 	}

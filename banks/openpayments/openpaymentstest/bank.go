@@ -4,25 +4,37 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"time"
+
+	"paybybank/i18n"
 )
 
 func urlEscape(s string) string { return url.QueryEscape(s) }
 
 // bankPageTmpl is the simulated bank's SCA page. It is deliberately plain and self-contained:
-// it stands in for a bank's own site, not for our checkout.
+// it stands in for a bank's own site, not for our checkout. It speaks the browser's language, as a
+// bank's site does, and asks what is asked: a payment, or access to the list of accounts.
 var bankPageTmpl = template.Must(template.New("bank").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Bank}} – approve payment (sandbox)</title>
+<html lang="{{.L.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.L.Fill "sandbox.title" "name" .Bank}}</title>
 <link rel="stylesheet" href="style.css"></head>
-<body><main><p class="tag">Sandbox bank · {{.Bank}}</p>
-{{if .Error}}<h1>Cannot continue</h1><p class="err">{{.Error}}</p>{{else}}
-<h1>Approve this payment?</h1>
-<dl><dt>To</dt><dd>{{.Creditor}}</dd><dt>Amount</dt><dd>{{.Amount}} {{.Currency}}</dd><dt>Message</dt><dd>{{.Reference}}</dd></dl>
+<body><main><p class="tag">{{.L.Fill "sandbox.bank" "bank" .Bank}}</p>
+{{if .Error}}<h1>{{.L.T "sandbox.cannot"}}</h1><p class="err">{{.Error}}</p>{{else if .Consent}}
+<h1>{{.L.T "sandbox.consent.heading"}}</h1>
+<p>{{.L.Fill "sandbox.consent.text" "tpp" .TPP "bank" .Bank}}</p>
+<dl><dt>{{.L.T "sandbox.consent.for"}}</dt><dd>{{.TPP}}</dd>{{if .ValidUntil}}<dt>{{.L.T "sandbox.consent.until"}}</dt><dd>{{.ValidUntil}}</dd>{{end}}</dl>
 <form method="post" action="">
 <input type="hidden" name="authorisationId" value="{{.AuthID}}"><input type="hidden" name="redirect_uri" value="{{.RedirectURI}}"><input type="hidden" name="state" value="{{.State}}">
-<button class="ok" name="decision" value="approve" type="submit">Approve</button>
-<button class="no" name="decision" value="deny" type="submit">Deny</button>
-<button class="no" name="decision" value="reject" type="submit">Approve, but the bank rejects it (insufficient funds)</button>
+<button class="ok" name="decision" value="approve" type="submit">{{.L.T "sandbox.consent.approve"}}</button>
+<button class="no" name="decision" value="deny" type="submit">{{.L.T "sandbox.consent.deny"}}</button>
+</form>{{else}}
+<h1>{{.L.T "sandbox.pay.heading"}}</h1>
+<dl><dt>{{.L.T "order.to"}}</dt><dd>{{.Creditor}}</dd><dt>{{.L.T "order.amount"}}</dt><dd>{{.Amount}}</dd><dt>{{.L.T "order.reference"}}</dt><dd>{{.Reference}}</dd></dl>
+<form method="post" action="">
+<input type="hidden" name="authorisationId" value="{{.AuthID}}"><input type="hidden" name="redirect_uri" value="{{.RedirectURI}}"><input type="hidden" name="state" value="{{.State}}">
+<button class="ok" name="decision" value="approve" type="submit">{{.L.T "sandbox.approve"}}</button>
+<button class="no" name="decision" value="deny" type="submit">{{.L.T "sandbox.deny"}}</button>
+<button class="no" name="decision" value="reject" type="submit">{{.L.T "sandbox.reject"}}</button>
 </form>{{end}}</main></body></html>`))
 
 // bankCSS styles the simulated bank page; it is served as a file because our CSP forbids inline styles.
@@ -38,13 +50,20 @@ func (f *Fake) bankStyle(w http.ResponseWriter, r *http.Request) {
 }
 
 type bankPage struct {
-	Bank, Creditor, Amount, Currency, Reference, AuthID, RedirectURI, State, Error string
+	L                                                             *i18n.Localizer
+	Bank, Creditor, Amount, Reference, AuthID, RedirectURI, State string
+	Error                                                         string
+	// Consent: the shopper is asked for access to the list of their accounts, by TPP (the
+	// client, as the bank knows it), until ValidUntil.
+	Consent         bool
+	TPP, ValidUntil string
 }
 
 func (f *Fake) bankPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
-	v := bankPage{AuthID: q.Get("authorisationId"), RedirectURI: q.Get("redirect_uri"), State: q.Get("state"), Bank: "Open Payments"}
+	l := i18n.ForRequest(r)
+	v := bankPage{L: l, AuthID: q.Get("authorisationId"), RedirectURI: q.Get("redirect_uri"), State: q.Get("state"), Bank: "Open Payments"}
 	a := f.auths[v.AuthID]
 	switch {
 	case q.Get("client_id") != f.ClientID:
@@ -57,8 +76,16 @@ func (f *Fake) bankPage(w http.ResponseWriter, r *http.Request) {
 		v.Error = "This payment authorisation has already been used."
 	default:
 		p := f.payments[a.paymentID]
-		v.Bank, v.Creditor, v.Amount = f.banks[p.bic].Name, p.body.CreditorName, p.body.InstructedAmount.Amount
-		v.Currency, v.Reference = p.body.InstructedAmount.Currency, p.body.RemittanceInformationUnstructured
+		v.Bank = f.banks[p.bic].Name
+		if p.product == "consent" {
+			v.Consent, v.TPP = true, f.ClientName
+			if until, err := time.Parse("2006-01-02", p.validUntil); err == nil {
+				v.ValidUntil = l.Date(until)
+			}
+			break
+		}
+		v.Creditor, v.Amount = p.body.CreditorName, l.Amount(p.body.InstructedAmount.Amount, p.body.InstructedAmount.Currency)
+		v.Reference = p.body.RemittanceInformationUnstructured
 	}
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -79,7 +106,7 @@ func (f *Fake) bankDecision(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
-		bankPageTmpl.Execute(w, bankPage{Bank: "Open Payments", Error: err.Error()})
+		bankPageTmpl.Execute(w, bankPage{L: i18n.ForRequest(r), Bank: "Open Payments", Error: err.Error()})
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)

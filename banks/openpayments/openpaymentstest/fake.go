@@ -71,6 +71,9 @@ type Fake struct {
 
 	ClientID     string
 	ClientSecret string
+	// ClientName is the client as the bank knows it (a real bank reads it from the client's
+	// certificate): its pages say who asks for the shopper's accounts.
+	ClientName string
 	// RedirectURIs are the registered TPP redirect URIs; any other is refused on the bank page.
 	RedirectURIs []string
 	// BaseURL is the absolute URL the fake is reached at (bank pages are linked from it).
@@ -113,10 +116,16 @@ type fault struct {
 type fakePayment struct {
 	id, product, bic string
 	affiliate        string
-	body             paymentBody
-	status           string
-	settleAt         time.Time
-	psuIP            string
+	// service is the payment service it was initiated under ("payments" or "bulk-payments"); context
+	// is its token's ("private" or "corporate"), corporateID the PSU-Corporate-ID sent with it: every
+	// later call on the payment must be made the same way.
+	service, context, corporateID string
+	bulk                          *bulkBody // the bulk's body, for a bulk payment
+	body                          paymentBody
+	status                        string
+	settleAt                      time.Time
+	psuIP                         string
+	validUntil                    string // a consent's last day (ISO date), as the TPP asked
 }
 
 type fakeAuth struct {
@@ -139,7 +148,7 @@ func New(clientID, clientSecret string, banks []Bank) *Fake {
 	if banks == nil {
 		banks = DefaultBanks()
 	}
-	f := &Fake{ClientID: clientID, ClientSecret: clientSecret, Now: time.Now, StartTimeout: QRTimeout,
+	f := &Fake{ClientID: clientID, ClientSecret: clientSecret, ClientName: "paybybank", Now: time.Now, StartTimeout: QRTimeout,
 		banks: map[string]Bank{}, tokens: map[string]issuedToken{}, requestID: map[string]bool{},
 		payments: map[string]*fakePayment{}, auths: map[string]*fakeAuth{}, codes: map[string]*fakeAuth{}}
 	for _, b := range banks {
@@ -199,12 +208,22 @@ func (f *Fake) mux() *http.ServeMux {
 	m.HandleFunc("GET /psd2/aspspinformation/v1/aspsps", f.api(scopeBankList, false, f.listBanks))
 	m.HandleFunc("GET /psd2/aspspinformation/v1/aspsps/{bicFi}", f.api(scopeBankList, false, f.bankDetails))
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}", f.api(scopePayments, true, f.createPayment))
+	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}", f.api(scopePayments, true, f.paymentInformation))
 	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/status", f.api(scopePayments, true, f.status))
 	m.HandleFunc("DELETE /psd2/paymentinitiation/v1/payments/{product}/{id}", f.api(scopePayments, true, f.cancel))
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations", f.api(scopePayments, true, f.startAuth))
 	m.HandleFunc("PUT /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
 	m.HandleFunc("POST /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
 	m.HandleFunc("GET /psd2/paymentinitiation/v1/payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.getAuth))
+	// yaml: every payment operation's path is /{payment-service}/{payment-product}/…; the bulk service
+	// differs from a single payment only in its creation's body.
+	m.HandleFunc("POST /psd2/paymentinitiation/v1/bulk-payments/{product}", f.api(scopePayments, true, f.createBulk))
+	m.HandleFunc("GET /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/status", f.api(scopePayments, true, f.status))
+	m.HandleFunc("DELETE /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}", f.api(scopePayments, true, f.cancel))
+	m.HandleFunc("POST /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/authorisations", f.api(scopePayments, true, f.startAuth))
+	m.HandleFunc("PUT /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
+	m.HandleFunc("POST /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.selectMethod))
+	m.HandleFunc("GET /psd2/paymentinitiation/v1/bulk-payments/{product}/{id}/authorisations/{auth}", f.api(scopePayments, true, f.getAuth))
 	// Account information: a consent goes through the same authorisation sub-resource as a payment.
 	m.HandleFunc("POST /psd2/consent/v1/consents", f.api(scopeAccounts, true, f.createConsent))
 	m.HandleFunc("GET /psd2/consent/v1/consents/{id}/status", f.api(scopeAccounts, true, f.consentStatus))
@@ -351,6 +370,12 @@ func (f *Fake) api(service string, payment bool, h apiFunc) http.HandlerFunc {
 			return
 		}
 		f.requestID[xid] = true
+		_, tokContext, _ := strings.Cut(tok.scope, " ")
+		// yaml components.parameters.PSU-Corporate-ID: "Only used in a corporate context".
+		if r.Header.Get("PSU-Corporate-ID") != "" && tokContext != "corporate" {
+			f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "PSU-Corporate-ID", "PSU-Corporate-ID is only used in a corporate context (scope "+service+" corporate)")
+			return
+		}
 		var bank Bank
 		if payment {
 			// yaml components.parameters.X-BicFi: required on every PIS and AIS operation, with its pattern.
@@ -403,6 +428,20 @@ func (f *Fake) api(service string, payment bool, h apiFunc) http.HandlerFunc {
 				}
 				if p.affiliate != r.Header.Get("X-AffiliatedASPSP-ID") {
 					f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "X-AffiliatedASPSP-ID", "X-AffiliatedASPSP-ID must be the same on every call of a payment")
+					return
+				}
+				if product != "consent" && p.service != paymentService(r) {
+					f.tppError(w, 404, "RESOURCE_UNKNOWN", "paymentId", "no such payment under the "+paymentService(r)+" service")
+					return
+				}
+				// A payment initiated for a company is the company's: a private person's token does not
+				// reach it, nor the other way round, and the PSU-Corporate-ID it was made with stays.
+				if p.context != "" && p.context != tokContext {
+					f.problem(w, 401, "TOKEN_INVALID", "the payment was initiated in the "+p.context+" context; this token is "+tokContext)
+					return
+				}
+				if p.corporateID != "" && r.Header.Get("PSU-Corporate-ID") != p.corporateID {
+					f.tppError(w, 400, "PARAMETER_NOT_CONSISTENT", "PSU-Corporate-ID", "PSU-Corporate-ID must be the same on every call of a payment")
 					return
 				}
 				f.settle(p)
@@ -610,7 +649,7 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request, bank Bank) 
 		}
 	}
 	p := &fakePayment{id: uuid.NewString(), product: product, bic: bank.BIC, body: body, status: "RCVD", psuIP: r.Header.Get("PSU-IP-Address"),
-		affiliate: r.Header.Get("X-AffiliatedASPSP-ID")}
+		affiliate: r.Header.Get("X-AffiliatedASPSP-ID"), service: "payments", context: f.tokenContext(r), corporateID: r.Header.Get("PSU-Corporate-ID")}
 	f.payments[p.id] = p
 	base := "/psd2/paymentinitiation/v1/payments/" + product + "/" + p.id
 	start := "startAuthorisation"
@@ -660,6 +699,19 @@ func (f *Fake) status(w http.ResponseWriter, r *http.Request, _ Bank) {
 	writeJSON(w, 200, out)
 }
 
+// paymentInformation is getPaymentInformation (yaml GET /paymentinitiation/v1/{payment-service}/{payment-product}/{paymentId},
+// OK_200_PaymentInitiationInformation, schema paymentInitiationWithStatusResponse): "the corresponding payment
+// initiation JSON body together with an optional transaction status field". debtorAccount is there as sent, or,
+// at a bank where the shopper chooses the account during SCA, once they have (finalise); before that it is absent.
+func (f *Fake) paymentInformation(w http.ResponseWriter, r *http.Request, _ Bank) {
+	p := f.payments[r.PathValue("id")]
+	out := struct {
+		paymentBody
+		TransactionStatus string `json:"transactionStatus"`
+	}{p.body, p.status}
+	writeJSON(w, 200, out)
+}
+
 // cancel is cancelPayment: 204 when the DELETE is enough, or (Forms.CancelNeedsAuthorisation) 202 with a link to
 // start the cancellation's authorisation (yaml RECEIVED_202_PaymentInitiationCancel). A payment past the point of
 // cancelling is refused with 405 CANCELLATION_INVALID (yaml METHOD_NOT_ALLOWED_405_PIS_CANC,
@@ -669,7 +721,7 @@ func (f *Fake) cancel(w http.ResponseWriter, r *http.Request, _ Bank) {
 	switch p.status {
 	case "RCVD", "PDNG":
 		if f.Forms.CancelNeedsAuthorisation {
-			base := "/psd2/paymentinitiation/v1/payments/" + p.product + "/" + p.id
+			base := "/psd2/paymentinitiation/v1/" + p.service + "/" + p.product + "/" + p.id
 			writeJSON(w, 202, map[string]any{"transactionStatus": p.status,
 				"_links": f.links(r, "self", base, "status", base+"/status", "startAuthorisation", base+"/cancellation-authorisations")})
 			return
@@ -853,6 +905,10 @@ func (f *Fake) finalise(a *fakeAuth) {
 		p.status = "valid"
 		return
 	}
+	if p.body.DebtorAccount == nil && p.bulk == nil {
+		// The shopper chose the account to pay from at the bank (a bank whose profile lets them).
+		p.body.DebtorAccount = shopperAccount(p)
+	}
 	if a.rejectPayment {
 		p.status = "RJCT"
 		return
@@ -862,6 +918,29 @@ func (f *Fake) finalise(a *fakeAuth) {
 		return
 	}
 	p.status = "ACSC"
+}
+
+// ShopperAccounts are the accounts the fake's shopper pays from, by country: the first of the
+// consent's account list in Sweden, and an IBAN of each other country's own examples.
+var ShopperAccounts = map[string]string{
+	"SE": "SE3550000000054910000003",
+	"FI": "FI2112345600000785",
+	"NO": "NO9386011117947",
+	"DK": "DK5000400440116243",
+}
+
+// shopperAccount is the account the shopper chooses at a bank that lets them, in the bank's
+// debtor format and the payment's currency.
+func shopperAccount(p *fakePayment) *accountRef {
+	prof := profiles.For(p.bic)
+	iban := ShopperAccounts[prof.Country]
+	if iban == "" {
+		iban = ShopperAccounts["SE"]
+	}
+	if prof.DebtorFormat == "bban" {
+		return &accountRef{BBAN: iban[len(iban)-11:], Currency: p.body.InstructedAmount.Currency}
+	}
+	return &accountRef{IBAN: iban, Currency: p.body.InstructedAmount.Currency}
 }
 
 func (f *Fake) settle(p *fakePayment) {
@@ -887,6 +966,8 @@ type Order struct {
 	CreditorName string
 	Reference    string
 	Bank         string
+	// Consent: the order identifies the shopper for access to their accounts; nothing is paid.
+	Consent bool
 }
 
 // ScanQR is what the BankID app does with a scanned animated QR code: it finds the order and
@@ -938,7 +1019,8 @@ func (f *Fake) Autostart(token string) (Order, error) {
 func (f *Fake) orderOf(a *fakeAuth) Order {
 	p := f.payments[a.paymentID]
 	return Order{Ref: a.id, Amount: p.body.InstructedAmount.Amount, Currency: p.body.InstructedAmount.Currency,
-		CreditorName: p.body.CreditorName, Reference: p.body.RemittanceInformationUnstructured, Bank: f.banks[p.bic].Name}
+		CreditorName: p.body.CreditorName, Reference: p.body.RemittanceInformationUnstructured, Bank: f.banks[p.bic].Name,
+		Consent: p.product == "consent"}
 }
 
 // Sign is the shopper's answer in the BankID app to an order they scanned or started:
@@ -1020,7 +1102,7 @@ func (f *Fake) createConsent(w http.ResponseWriter, r *http.Request, bank Bank) 
 		return
 	}
 	c := &fakePayment{id: uuid.NewString(), product: "consent", bic: bank.BIC, status: "RCVD", psuIP: r.Header.Get("PSU-IP-Address"),
-		body: paymentBody{CreditorName: bank.Name, RemittanceInformationUnstructured: "Share the list of your accounts"}}
+		body: paymentBody{CreditorName: bank.Name, RemittanceInformationUnstructured: "Share the list of your accounts"}, validUntil: body.ValidUntil}
 	f.payments[c.id] = c
 	base := "/psd2/consent/v1/consents/" + c.id
 	start := "startAuthorisation"

@@ -25,6 +25,9 @@ type snapPayment struct {
 	ID, Product, BIC, Status, PSUIP, Affiliate string
 	Body                                       paymentBody
 	SettleAt                                   time.Time
+	Service, Context, CorporateID              string
+	Bulk                                       *bulkBody
+	ValidUntil                                 string `json:",omitempty"`
 }
 
 type snapAuth struct {
@@ -47,7 +50,8 @@ func (f *Fake) Snapshot() ([]byte, error) {
 		s.Tokens[k] = snapToken{t.scope, t.expires}
 	}
 	for _, p := range f.payments {
-		s.Payments = append(s.Payments, snapPayment{p.id, p.product, p.bic, p.status, p.psuIP, p.affiliate, p.body, p.settleAt})
+		s.Payments = append(s.Payments, snapPayment{p.id, p.product, p.bic, p.status, p.psuIP, p.affiliate, p.body, p.settleAt,
+			p.service, p.context, p.corporateID, p.bulk, p.validUntil})
 	}
 	for _, a := range f.auths {
 		s.Auths = append(s.Auths, snapAuth{a.id, a.paymentID, a.method, a.scaStatus, a.approach, a.startedAt, a.qrToken,
@@ -74,7 +78,12 @@ func (f *Fake) Restore(data []byte) error {
 		f.tokens[k] = issuedToken{t.Scope, t.Expires}
 	}
 	for _, p := range s.Payments {
-		f.payments[p.ID] = &fakePayment{id: p.ID, product: p.Product, bic: p.BIC, status: p.Status, psuIP: p.PSUIP, affiliate: p.Affiliate, body: p.Body, settleAt: p.SettleAt}
+		service := p.Service
+		if service == "" && p.Product != "consent" {
+			service = "payments" // a snapshot from before the bulk service
+		}
+		f.payments[p.ID] = &fakePayment{id: p.ID, product: p.Product, bic: p.BIC, status: p.Status, psuIP: p.PSUIP, affiliate: p.Affiliate, body: p.Body, settleAt: p.SettleAt,
+			service: service, context: p.Context, corporateID: p.CorporateID, bulk: p.Bulk, validUntil: p.ValidUntil}
 	}
 	for _, a := range s.Auths {
 		fa := &fakeAuth{id: a.ID, paymentID: a.PaymentID, method: a.Method, scaStatus: a.SCAStatus, approach: a.Approach,

@@ -36,6 +36,23 @@ type Profile struct {
 	// Affiliates are savings banks served under this BIC; calls for their customers carry
 	// X-AffiliatedASPSP-ID with the affiliate's id.
 	Affiliates []Affiliate `json:"affiliates"`
+	// Services are the payment services the bank takes ("payments", "bulk-payments"); a bank
+	// that does not say takes the default profile's.
+	Services []string `json:"services"`
+}
+
+// OffersService reports whether the bank takes a payment service (yaml paymentService).
+func (p Profile) OffersService(service string) bool {
+	list := p.Services
+	if list == nil {
+		list = defaultProfile.Services
+	}
+	for _, s := range list {
+		if s == service {
+			return true
+		}
+	}
+	return false
 }
 
 // Affiliate is a savings bank behind another bank's BIC.

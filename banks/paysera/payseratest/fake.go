@@ -29,6 +29,7 @@ import (
 	"github.com/google/uuid"
 
 	"paybybank/banks/httpsig"
+	"paybybank/i18n"
 )
 
 // PaymentTimeout is how long a payment waits for SCA before it is rejected (protocol: "A payment
@@ -506,11 +507,11 @@ func (f *Fake) cancel(w http.ResponseWriter, r *http.Request, _ []byte) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-var pageTmpl = template.Must(template.New("p").Parse(`<!doctype html><html lang="lt"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Paysera (sandbox)</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><div class="wrap"><header class="top"><span class="merchant">Paysera (sandbox)</span></header><main id="main" class="card">
-{{if .Error}}<h1>Cannot continue</h1><p class="alert bad">{{.Error}}</p>{{else}}<h1>{{.Heading}}</h1>{{if .Amount}}<dl class="order"><dd class="amount">{{.Amount}} EUR</dd><dt>To</dt><dd>{{.Creditor}}</dd></dl>{{end}}
+var pageTmpl = template.Must(template.New("p").Parse(`<!doctype html><html lang="{{.L.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.L.Fill "sandbox.title" "name" "Paysera"}}</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><div class="wrap"><header class="top"><span class="merchant">{{.L.Fill "sandbox.title" "name" "Paysera"}}</span></header><main id="main" class="card">
+{{if .Error}}<h1>{{.L.T "sandbox.cannot"}}</h1><p class="alert bad">{{.Error}}</p>{{else}}<h1>{{.Heading}}</h1>{{if .Amount}}<dl class="order"><dd class="amount">{{.L.Amount .Amount "EUR"}}</dd><dt>{{.L.T "order.to"}}</dt><dd>{{.Creditor}}</dd></dl>{{end}}
 <form method="post" class="actions">{{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
-<button class="btn" name="decision" value="approve" type="submit">Approve</button><button class="btn secondary" name="decision" value="deny" type="submit">Deny</button></form>{{end}}
+<button class="btn" name="decision" value="approve" type="submit">{{.L.T "sandbox.approve"}}</button><button class="btn secondary" name="decision" value="deny" type="submit">{{.L.T "sandbox.deny"}}</button></form>{{end}}
 </main></div></body></html>`))
 
 // PageHandler serves the shopper's pages: OAuth consent and payment SCA.
@@ -521,7 +522,12 @@ func (f *Fake) PageHandler() http.Handler {
 	return m
 }
 
-func (f *Fake) render(w http.ResponseWriter, v map[string]any) {
+func (f *Fake) render(w http.ResponseWriter, r *http.Request, v map[string]any) {
+	l := i18n.ForRequest(r)
+	v["L"] = l
+	if h, ok := v["Heading"].(string); ok {
+		v["Heading"] = l.Fill(h, "tpp", "paybybank", "bank", "Paysera")
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if v["Error"] != nil {
 		w.WriteHeader(400)
@@ -535,14 +541,14 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 	redirect := q.Get("redirect_uri")
 	switch {
 	case q.Get("client_id") != f.ClientID || q.Get("response_type") != "code":
-		f.render(w, map[string]any{"Error": "Unknown client or response_type."})
+		f.render(w, r, map[string]any{"Error": "Unknown client or response_type."})
 		return
 	case !contains(f.RedirectURIs, redirect):
-		f.render(w, map[string]any{"Error": "redirect_uri is not registered."})
+		f.render(w, r, map[string]any{"Error": "redirect_uri is not registered."})
 		return
 	case q.Get("code_challenge_method") != "S256" || !challengeRe.MatchString(q.Get("code_challenge")) || q.Get("state") == "":
 		// Seed, Steps 1 and 2: code_challenge = base64url(SHA-256(verifier)), method S256, a random state.
-		f.render(w, map[string]any{"Error": "PKCE with S256 and a state are required."})
+		f.render(w, r, map[string]any{"Error": "PKCE with S256 and a state are required."})
 		return
 	}
 	if r.Method != "POST" {
@@ -550,7 +556,7 @@ func (f *Fake) authorize(w http.ResponseWriter, r *http.Request) {
 		for _, k := range []string{"client_id", "response_type", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope"} {
 			hidden[k] = q.Get(k)
 		}
-		f.render(w, map[string]any{"Heading": "Allow paybybank to initiate a payment from your Paysera account?", "Hidden": hidden})
+		f.render(w, r, map[string]any{"Heading": "sandbox.allow", "Hidden": hidden})
 		return
 	}
 	back := url.Values{"state": {q.Get("state")}}
@@ -570,19 +576,19 @@ func (f *Fake) sca(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	p := f.find(r.Form.Get("payment"))
 	if p == nil {
-		f.render(w, map[string]any{"Error": "No such payment."})
+		f.render(w, r, map[string]any{"Error": "No such payment."})
 		return
 	}
 	f.mu.Lock()
 	if p.status != "RCVD" {
 		f.mu.Unlock()
-		f.render(w, map[string]any{"Error": "This payment was already decided."})
+		f.render(w, r, map[string]any{"Error": "This payment was already decided."})
 		return
 	}
 	if r.Method != "POST" {
-		v := map[string]any{"Heading": "Confirm the payment", "Amount": p.amount, "Creditor": p.creditor, "Hidden": map[string]string{"payment": p.id}}
+		v := map[string]any{"Heading": "sandbox.confirm", "Amount": p.amount, "Creditor": p.creditor, "Hidden": map[string]string{"payment": p.id}}
 		f.mu.Unlock()
-		f.render(w, v)
+		f.render(w, r, v)
 		return
 	}
 	to, _ := url.Parse(p.redirect) // checked when the payment was created

@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -23,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"paybybank/i18n"
 )
 
 // Connector is a bank the fake serves.
@@ -137,16 +140,19 @@ type payment struct {
 	Redirect    string
 	ClientState string
 	Instr       json.RawMessage
-	Amount      string
-	Currency    string
-	Label       string
-	Beneficiary string
-	Created     time.Time
-	steps       []string
-	bugOnce     bool
-	validating  bool // holds "validating" for one read before the scripted steps (Forms.ShowValidating)
-	cancelled   bool // the payer cancelled in the webview: the code no longer opens it
-	connector   *Connector
+	// Instructions is how many instructions the payment carries (a bulk has several); Amount is
+	// their total and Beneficiary their beneficiaries, as the webview shows them.
+	Instructions int
+	Amount       string
+	Currency     string
+	Label        string
+	Beneficiary  string
+	Created      time.Time
+	steps        []string
+	bugOnce      bool
+	validating   bool // holds "validating" for one read before the scripted steps (Forms.ShowValidating)
+	cancelled    bool // the payer cancelled in the webview: the code no longer opens it
+	connector    *Connector
 }
 
 // errorDescriptions are the fake's texts for its error codes; the seed documents no list.
@@ -338,64 +344,43 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request) {
 		apiError(w, 400, "invalidValue", "client_redirect_uri is not registered")
 		return
 	}
-	// A one-time payment has one instruction; bulk payments are another guide of the seed's index.
-	if len(in.Instructions) != 1 {
-		apiError(w, 400, "invalidValue", "exactly one instruction is supported")
+	// A one-time payment has one instruction; a bulk payment ("Initiating a bulk payment with the
+	// Webview", in the seed's index) has several, of PaymentInitRequest's list, validated at once.
+	if len(in.Instructions) == 0 || len(in.Instructions) > maxInstructions {
+		apiError(w, 400, "invalidValue", fmt.Sprintf("instructions must hold 1 to %d instructions", maxInstructions))
 		return
 	}
-	var ins struct {
-		Label         string          `json:"label"`
-		Amount        json.RawMessage `json:"amount"`
-		Currency      string          `json:"currency"`
-		ExecutionType string          `json:"execution_date_type"`
-		ExecutionDate string          `json:"execution_date"`
-		Beneficiary   struct {
-			SchemeName     string `json:"scheme_name"`
-			Identification string `json:"identification"`
-			Label          string `json:"label"`
-		} `json:"beneficiary"`
-		Identity map[string]any `json:"beneficiary_identity"`
-	}
-	if err := json.Unmarshal(in.Instructions[0], &ins); err != nil {
-		apiError(w, 400, "invalidValue", "malformed instruction: "+err.Error())
-		return
-	}
-	ben := ins.Beneficiary
-	_, dateErr := time.Parse("2006-01-02", ins.ExecutionDate)
-	switch {
-	case !amountRe.MatchString(string(ins.Amount)): // a JSON number, not a string
-		apiError(w, 400, "invalidValue", "amount must be a number with at most two decimals")
-		return
-	case !currencyRe.MatchString(ins.Currency):
-		apiError(w, 400, "invalidValue", "currency must be an ISO 4217 code")
-		return
-	// Seed 002 "Create a one-time payment": first_open_day, instant, or deferred with an
-	// execution_date ("2024-01-01").
-	case ins.ExecutionType != "instant" && ins.ExecutionType != "first_open_day" && ins.ExecutionType != "deferred":
-		apiError(w, 400, "invalidValue", "execution_date_type must be instant, first_open_day or deferred")
-		return
-	case ins.ExecutionType == "deferred" && dateErr != nil:
-		apiError(w, 400, "invalidValue", "a deferred payment needs execution_date as YYYY-MM-DD")
-		return
-	case ben.SchemeName != "iban" || len(ben.Identification) < 15 || ben.Label == "":
-		apiError(w, 400, "invalidValue", "beneficiary needs scheme_name iban, identification and label")
-		return
-	case ins.Identity == nil:
-		apiError(w, 400, "invalidValue", "beneficiary_identity is required")
-		return
-	case identityProblem(ins.Identity) != "":
-		apiError(w, 400, "invalidValue", "beneficiary_identity: "+identityProblem(ins.Identity))
-		return
-	case in.PayerIdentity == nil:
+	if in.PayerIdentity == nil {
 		apiError(w, 400, "invalidValue", "payer_identity is required")
 		return
-	case identityProblem(in.PayerIdentity) != "":
-		apiError(w, 400, "invalidValue", "payer_identity: "+identityProblem(in.PayerIdentity))
+	}
+	if msg := identityProblem(in.PayerIdentity); msg != "" {
+		apiError(w, 400, "invalidValue", "payer_identity: "+msg)
 		return
-	// Not in the seed (its label is "Test"): the fake keeps to the 140 characters of SEPA remittance.
-	case ins.Label == "" || len(ins.Label) > 140:
-		apiError(w, 400, "invalidValue", "label must be 1 to 140 characters")
-		return
+	}
+	var total int64
+	var first instructionIn
+	var names []string
+	for i, raw := range in.Instructions {
+		ins, msg := checkInstruction(raw)
+		if msg == "" && i > 0 && ins.Currency != first.Currency {
+			msg = "every instruction of a payment is in one currency"
+		}
+		if msg != "" {
+			apiError(w, 400, "invalidValue", fmt.Sprintf("instructions[%d]: %s", i, msg))
+			return
+		}
+		if i == 0 {
+			first = ins
+		}
+		total += cents(string(ins.Amount))
+		names = append(names, ins.Beneficiary.Label)
+	}
+	ins, ben := first, first.Beneficiary
+	amount := string(ins.Amount)
+	if len(in.Instructions) > 1 {
+		amount = fmt.Sprintf("%d.%02d", total/100, total%100)
+		ben.Label = strings.Join(names, ", ")
 	}
 	// The test connector scripts the outcome with the first instruction's label (powens-sibs.md
 	// "Test connector"; the seed's page on it is only in its index).
@@ -406,7 +391,7 @@ func (f *Fake) createPayment(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.next++
 	p := &payment{ID: f.next, State: "created", Redirect: in.RedirectURI, ClientState: in.ClientState, Instr: in.Instructions[0],
-		Amount: string(ins.Amount), Currency: ins.Currency, Label: ins.Label, Beneficiary: ben.Label, Created: time.Now().UTC(), steps: steps}
+		Instructions: len(in.Instructions), Amount: amount, Currency: ins.Currency, Label: ins.Label, Beneficiary: ben.Label, Created: time.Now().UTC(), steps: steps}
 	f.payments[p.ID] = p
 	out := f.paymentJSON(p)
 	f.mu.Unlock()
@@ -548,12 +533,12 @@ func (f *Fake) notify(id int64) {
 	}()
 }
 
-var webviewTmpl = template.Must(template.New("w").Parse(`<!doctype html><html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Powens (sandbox)</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><div class="wrap"><header class="top"><span class="merchant">Powens · webview (sandbox)</span></header><main id="main" class="card">
-{{if .Error}}<h1>Cannot continue</h1><p class="alert bad">{{.Error}}</p>{{else}}
-<h1>Validate the payment</h1><dl class="order"><dd class="amount">{{.Amount}} {{.Currency}}</dd><dt>To</dt><dd>{{.Beneficiary}}</dd><dt>Label</dt><dd>{{.Label}}</dd><dt>Bank</dt><dd>{{if .Bank}}{{.Bank}}{{else}}<select name="connector_uuid" form="decide">{{range .Banks}}<option value="{{.UUID}}">{{.Name}}</option>{{end}}</select>{{end}}</dd></dl>
+var webviewTmpl = template.Must(template.New("w").Parse(`<!doctype html><html lang="{{.L.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.L.Fill "sandbox.title" "name" "Powens"}}</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><div class="wrap"><header class="top"><span class="merchant">{{.L.Fill "sandbox.title" "name" "Powens · webview"}}</span></header><main id="main" class="card">
+{{if .Error}}<h1>{{.L.T "sandbox.cannot"}}</h1><p class="alert bad">{{.Error}}</p>{{else}}
+<h1>{{.L.T "sandbox.validate.title"}}</h1><dl class="order"><dd class="amount">{{.L.Amount .Amount .Currency}}</dd><dt>{{.L.T "order.to"}}</dt><dd>{{.Beneficiary}}</dd><dt>{{.L.T "order.reference"}}</dt><dd>{{.Label}}</dd><dt>{{.L.T "receipt.bank"}}</dt><dd>{{if .Bank}}{{.Bank}}{{else}}<select name="connector_uuid" form="decide" aria-label="{{.L.T "receipt.bank"}}">{{range .Banks}}<option value="{{.UUID}}">{{.Name}}</option>{{end}}</select>{{end}}</dd></dl>
 <form method="post" class="actions" id="decide"><input type="hidden" name="code" value="{{.Code}}"><input type="hidden" name="payment_id" value="{{.ID}}">
-<button class="btn" name="decision" value="validate" type="submit">Validate</button><button class="btn secondary" name="decision" value="cancel" type="submit">Cancel</button></form>{{end}}
+<button class="btn" name="decision" value="validate" type="submit">{{.L.T "sandbox.validate"}}</button><button class="btn secondary" name="decision" value="cancel" type="submit">{{.L.T "sandbox.app.cancel"}}</button></form>{{end}}
 </main></div></body></html>`))
 
 // connector finds a bank by uuid; f.mu is held.
@@ -597,6 +582,7 @@ func (f *Fake) webview(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.mu.Unlock()
+	v["L"] = i18n.ForRequest(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if v["Error"] != nil {
 		w.WriteHeader(400)
@@ -669,4 +655,65 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// maxInstructions bounds the instructions of one payment the fake takes.
+const maxInstructions = 100
+
+// instructionIn is one instruction of a PaymentInitRequest (seed 002 "Create a one-time payment").
+type instructionIn struct {
+	Label         string          `json:"label"`
+	Amount        json.RawMessage `json:"amount"`
+	Currency      string          `json:"currency"`
+	ExecutionType string          `json:"execution_date_type"`
+	ExecutionDate string          `json:"execution_date"`
+	Beneficiary   struct {
+		SchemeName     string `json:"scheme_name"`
+		Identification string `json:"identification"`
+		Label          string `json:"label"`
+	} `json:"beneficiary"`
+	Identity map[string]any `json:"beneficiary_identity"`
+}
+
+// checkInstruction reads one instruction and says what it breaks, or "".
+func checkInstruction(raw json.RawMessage) (instructionIn, string) {
+	var ins instructionIn
+	if err := json.Unmarshal(raw, &ins); err != nil {
+		return ins, "malformed instruction: " + err.Error()
+	}
+	ben := ins.Beneficiary
+	_, dateErr := time.Parse("2006-01-02", ins.ExecutionDate)
+	switch {
+	case !amountRe.MatchString(string(ins.Amount)): // a JSON number, not a string
+		return ins, "amount must be a number with at most two decimals"
+	case !currencyRe.MatchString(ins.Currency):
+		return ins, "currency must be an ISO 4217 code"
+	// Seed 002 "Create a one-time payment": first_open_day, instant, or deferred with an
+	// execution_date ("2024-01-01").
+	case ins.ExecutionType != "instant" && ins.ExecutionType != "first_open_day" && ins.ExecutionType != "deferred":
+		return ins, "execution_date_type must be instant, first_open_day or deferred"
+	case ins.ExecutionType == "deferred" && dateErr != nil:
+		return ins, "a deferred payment needs execution_date as YYYY-MM-DD"
+	case ben.SchemeName != "iban" || len(ben.Identification) < 15 || ben.Label == "":
+		return ins, "beneficiary needs scheme_name iban, identification and label"
+	case ins.Identity == nil:
+		return ins, "beneficiary_identity is required"
+	case identityProblem(ins.Identity) != "":
+		return ins, "beneficiary_identity: " + identityProblem(ins.Identity)
+	// Not in the seed (its label is "Test"): the fake keeps to the 140 characters of SEPA remittance.
+	case ins.Label == "" || len(ins.Label) > 140:
+		return ins, "label must be 1 to 140 characters"
+	}
+	return ins, ""
+}
+
+// cents is a checked amount ("50.90") in cents.
+func cents(s string) int64 {
+	whole, frac, _ := strings.Cut(s, ".")
+	n, _ := strconv.ParseInt(whole, 10, 64)
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	c, _ := strconv.ParseInt(frac, 10, 64)
+	return n*100 + c
 }

@@ -222,6 +222,18 @@ func TestRejects(t *testing.T) {
 	ins := func(k string, v any) string {
 		return payment(func(p map[string]any) { instruction(p)[k] = v })
 	}
+	// second is a bulk of two instructions, the second a copy of the first changed by change.
+	second := func(change func(i map[string]any)) string {
+		return payment(func(p map[string]any) {
+			b, _ := json.Marshal(instruction(p))
+			var two map[string]any
+			dec := json.NewDecoder(strings.NewReader(string(b)))
+			dec.UseNumber()
+			dec.Decode(&two)
+			change(two)
+			p["instructions"] = append(p["instructions"].([]any), two)
+		})
+	}
 	benID := func(k string, v any) string {
 		return payment(func(p map[string]any) {
 			id := instruction(p)["beneficiary_identity"].(map[string]any)
@@ -254,7 +266,10 @@ func TestRejects(t *testing.T) {
 		{"create without Bearer", "POST", "/payments", e.admin, payment(func(map[string]any) {}), 401, "invalidToken"},
 		{"create with the scoped token", "POST", "/payments", "Bearer " + scoped, payment(func(map[string]any) {}), 401, "invalidToken"},
 		{"unregistered redirect", "POST", "/payments", bearer, payment(func(p map[string]any) { p["client_redirect_uri"] = "https://evil.example/" }), 400, "invalidValue"},
-		{"two instructions", "POST", "/payments", bearer, payment(func(p map[string]any) { p["instructions"] = append(p["instructions"].([]any), instruction(p)) }), 400, "invalidValue"},
+		{"no instructions", "POST", "/payments", bearer, payment(func(p map[string]any) { p["instructions"] = []any{} }), 400, "invalidValue"},
+		{"a bulk in two currencies", "POST", "/payments", bearer, second(func(i map[string]any) { i["currency"] = "GBP" }), 400, "invalidValue"},
+		{"a bulk's second instruction without beneficiary_identity", "POST", "/payments", bearer, second(func(i map[string]any) { delete(i, "beneficiary_identity") }), 400, "invalidValue"},
+		{"a bulk's second instruction with an amount as a string", "POST", "/payments", bearer, second(func(i map[string]any) { i["amount"] = "10.00" }), 400, "invalidValue"},
 		{"amount as a string", "POST", "/payments", bearer, ins("amount", "50.90"), 400, "invalidValue"},
 		{"amount with three decimals", "POST", "/payments", bearer, ins("amount", json.Number("50.905")), 400, "invalidValue"},
 		{"no currency", "POST", "/payments", bearer, ins("currency", ""), 400, "invalidValue"},

@@ -8,6 +8,7 @@
 package sbmtest
 
 import (
+	"cmp"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -23,6 +24,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"paybybank/i18n"
 )
 
 // products are the path's possible values (seed 004, Start payment authorisation, Path Parameters).
@@ -100,6 +103,9 @@ type Fake struct {
 type payment struct {
 	id, product, status, redirect string
 	amount, currency, creditor    string
+	// context and corporateID are the PSU-Context and PSU-Corporate-ID it was initiated with: a
+	// company's payment is authorised by a person acting for that company, in its agreement.
+	context, corporateID string
 }
 
 // New returns a fake bank.
@@ -222,6 +228,10 @@ func (f *Fake) verify(w http.ResponseWriter, r *http.Request) bool {
 	// Seed 004, PSU-Context: possible values PRIVATE, CORPORATE.
 	case r.Header.Get("PSU-Context") != "" && r.Header.Get("PSU-Context") != "PRIVATE" && r.Header.Get("PSU-Context") != "CORPORATE":
 		f.fail(w, 400, "FORMAT_ERROR", "PSU-Context must be PRIVATE or CORPORATE")
+	// Seed 004, PSU-Corporate-ID: "The PSU Corporate agreement identifier", "Only used in a
+	// corporate context".
+	case r.Header.Get("PSU-Corporate-ID") != "" && r.Header.Get("PSU-Context") != "CORPORATE":
+		f.fail(w, 400, "FORMAT_ERROR", "PSU-Corporate-ID is only used with PSU-Context: CORPORATE")
 	// Seed 004, PSU-Http-Method: possible values GET, PUT, POST, PATCH, DELETE.
 	case r.Header.Get("PSU-Http-Method") != "" && !strings.Contains(" GET PUT POST PATCH DELETE ", " "+r.Header.Get("PSU-Http-Method")+" "):
 		f.fail(w, 400, "FORMAT_ERROR", "PSU-Http-Method must be GET, PUT, POST, PATCH or DELETE")
@@ -271,7 +281,8 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request, product string) {
 	id := "NO!" + strings.ReplaceAll(uuid.NewString()[:18], "-", "=") + "/p"
 	f.mu.Lock()
 	f.payments[id] = &payment{id: id, product: product, status: "RCVD", amount: body.InstructedAmount.Amount,
-		currency: body.InstructedAmount.Currency, creditor: body.CreditorName}
+		currency: body.InstructedAmount.Currency, creditor: body.CreditorName,
+		context: cmp.Or(r.Header.Get("PSU-Context"), "PRIVATE"), corporateID: r.Header.Get("PSU-Corporate-ID")}
 	f.mu.Unlock()
 	writeJSON(w, 201, map[string]any{"paymentId": id, "transactionStatus": "RCVD"})
 }
@@ -299,6 +310,19 @@ func (f *Fake) startAuth(w http.ResponseWriter, r *http.Request, product, id str
 	redirect := r.Header.Get("TPP-Redirect-URI")
 	if redirect == "" {
 		f.fail(w, 400, "FORMAT_ERROR", "TPP-Redirect-URI is required")
+		return
+	}
+	// Seed 004, PSU-Context: "Explicitly set PSU context. Required for single SCA payment
+	// initiation": the authorisation is started in the context the payment was made in.
+	switch {
+	case r.Header.Get("PSU-Context") == "":
+		f.fail(w, 400, "FORMAT_ERROR", "PSU-Context is required")
+		return
+	case r.Header.Get("PSU-Context") != p.context:
+		f.fail(w, 400, "FORMAT_ERROR", "PSU-Context must be "+p.context+", as when the payment was initiated")
+		return
+	case r.Header.Get("PSU-Corporate-ID") != p.corporateID:
+		f.fail(w, 400, "FORMAT_ERROR", "PSU-Corporate-ID must be the corporate agreement the payment was initiated under")
 		return
 	}
 	f.mu.Lock()
@@ -340,12 +364,12 @@ func (f *Fake) cancel(w http.ResponseWriter, product, id string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-var scaTmpl = template.Must(template.New("sca").Parse(`<!doctype html><html lang="nb"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Bank}} (sandbox)</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><div class="wrap"><header class="top"><span class="merchant">{{.Bank}} · BankID (sandbox)</span></header><main id="main" class="card">
-{{if .Error}}<h1>Cannot continue</h1><p class="alert bad">{{.Error}}</p>{{else}}
-<h1>Approve the payment</h1><dl class="order"><dd class="amount">{{.Amount}} {{.Currency}}</dd><dt>To</dt><dd>{{.Creditor}}</dd></dl>
+var scaTmpl = template.Must(template.New("sca").Parse(`<!doctype html><html lang="{{.L.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.L.Fill "sandbox.title" "name" .Bank}}</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><div class="wrap"><header class="top"><span class="merchant">{{.L.Fill "sandbox.bank" "bank" .Bank}}</span></header><main id="main" class="card">
+{{if .Error}}<h1>{{.L.T "sandbox.cannot"}}</h1><p class="alert bad">{{.Error}}</p>{{else}}
+<h1>{{.L.T "sandbox.pay.heading"}}</h1><dl class="order"><dd class="amount">{{.L.Amount .Amount .Currency}}</dd><dt>{{.L.T "order.to"}}</dt><dd>{{.Creditor}}</dd></dl>
 <form method="post" class="actions"><input type="hidden" name="payment" value="{{.ID}}">
-<button class="btn" name="decision" value="approve" type="submit">Approve with BankID</button><button class="btn secondary" name="decision" value="deny" type="submit">Deny</button></form>{{end}}
+<button class="btn" name="decision" value="approve" type="submit">{{.L.T "bankid.heading"}}</button><button class="btn secondary" name="decision" value="deny" type="submit">{{.L.T "sandbox.deny"}}</button></form>{{end}}
 </main></div></body></html>`))
 
 func (f *Fake) scaPage(w http.ResponseWriter, r *http.Request) {
@@ -374,6 +398,7 @@ func (f *Fake) scaPage(w http.ResponseWriter, r *http.Request) {
 		v = map[string]any{"Bank": f.Name, "Amount": p.amount, "Currency": p.currency, "Creditor": p.creditor, "ID": id}
 	}
 	f.mu.Unlock()
+	v["L"] = i18n.ForRequest(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if v["Error"] != nil {
 		w.WriteHeader(400)

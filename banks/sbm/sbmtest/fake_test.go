@@ -159,6 +159,7 @@ func (c *client) send(method, path string, body []byte, edit func(*http.Request)
 	req.Header.Set("PSU-IP-Address", "192.0.2.10")
 	req.Header.Set("Date", c.now.UTC().Format(http.TimeFormat))
 	req.Header.Set("TPP-Redirect-URI", "https://shop.example/return?p=1")
+	req.Header.Set("PSU-Context", "PRIVATE") // seed 004: "Required for single SCA payment initiation"
 	if len(body) > 0 {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -307,6 +308,9 @@ func TestRejects(t *testing.T) {
 		{"PSUIPAddressMissing", call{edit: func(r *http.Request) { r.Header.Del("PSU-IP-Address") }}, 400, "FORMAT_ERROR"},
 		{"PSUIPAddressWithPort", call{edit: func(r *http.Request) { r.Header.Set("PSU-IP-Address", "192.0.2.10:5000") }}, 400, "FORMAT_ERROR"},
 		{"PSUContextUnknown", call{edit: func(r *http.Request) { r.Header.Set("PSU-Context", "BUSINESS") }}, 400, "FORMAT_ERROR"},
+		{"PSUContextMissing", call{edit: func(r *http.Request) { r.Header.Del("PSU-Context") }}, 400, "FORMAT_ERROR"},
+		{"PSUContextOtherThanAtInitiation", call{edit: func(r *http.Request) { r.Header.Set("PSU-Context", "CORPORATE") }}, 400, "FORMAT_ERROR"},
+		{"PSUCorporateIDInPrivateContext", call{edit: func(r *http.Request) { r.Header.Set("PSU-Corporate-ID", "AGR-1") }}, 400, "FORMAT_ERROR"},
 		{"PSUHttpMethodUnknown", call{edit: func(r *http.Request) { r.Header.Set("PSU-Http-Method", "HEAD") }}, 400, "FORMAT_ERROR"},
 		{"TPPRedirectURIMissing", call{edit: func(r *http.Request) { r.Header.Del("TPP-Redirect-URI") }}, 400, "FORMAT_ERROR"},
 		// Protocol notes: ids with "/" escaped as path segments; seed 004 404 RESOURCE_UNKNOWN.
@@ -327,7 +331,8 @@ func TestRejects(t *testing.T) {
 		"NonASCIIRaw": "RFC 2047", "SeveralEncodedWords": "one RFC 2047", "HeadersOutOfOrder": "headers=",
 		"TPPRedirectURINotSigned": "headers=", "PSUIDNotSigned": "headers=", "AlgorithmOther": "algorithm",
 		"SignedHeaderChanged": "does not verify", "DigestMissing": "Digest", "DigestNotOfBody": "Digest",
-		"DateStale": "Date", "DateMalformed": "Date", "CertificateOtherThanKeyID": "serial",
+		"DateStale": "Date", "DateMalformed": "Date", "PSUContextMissing": "PSU-Context is required",
+		"PSUContextOtherThanAtInitiation": "as when the payment was initiated", "PSUCorporateIDInPrivateContext": "only used with", "CertificateOtherThanKeyID": "serial",
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,6 +33,7 @@ import (
 	"github.com/google/uuid"
 
 	"paybybank/banks/httpsig"
+	"paybybank/i18n"
 )
 
 // OTP is the code the embedded bank's "SMS" carries.
@@ -863,10 +864,10 @@ func (f *Fake) accepted() string {
 	return "ACSC"
 }
 
-var scaTmpl = template.Must(template.New("sca").Parse(`<!doctype html><html lang="pt"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Banco (sandbox)</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><div class="wrap"><header class="top"><span class="merchant">SIBS · banco (sandbox)</span></header><main id="main" class="card">
-{{if .Error}}<h1>Cannot continue</h1><p class="alert bad">{{.Error}}</p>{{else}}<h1>Autorizar pagamento</h1><dl class="order"><dd class="amount">{{.Amount}} EUR</dd><dt>Para</dt><dd>{{.Label}}</dd></dl>
-<form method="post" class="actions"><input type="hidden" name="payment" value="{{.ID}}"><input type="hidden" name="s" value="{{.Secret}}"><button class="btn" name="decision" value="approve" type="submit">Autorizar</button><button class="btn secondary" name="decision" value="deny" type="submit">Recusar</button></form>{{end}}
+var scaTmpl = template.Must(template.New("sca").Parse(`<!doctype html><html lang="{{.L.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.L.Fill "sandbox.title" "name" "SIBS"}}</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><div class="wrap"><header class="top"><span class="merchant">{{.L.Fill "sandbox.bank" "bank" "SIBS"}}</span></header><main id="main" class="card">
+{{if .Error}}<h1>{{.L.T "sandbox.cannot"}}</h1><p class="alert bad">{{.Error}}</p>{{else}}<h1>{{.L.T "sandbox.pay.heading"}}</h1><dl class="order"><dd class="amount">{{.L.Amount .Amount "EUR"}}</dd><dt>{{.L.T "order.reference"}}</dt><dd>{{.Label}}</dd></dl>
+<form method="post" class="actions"><input type="hidden" name="payment" value="{{.ID}}"><input type="hidden" name="s" value="{{.Secret}}"><button class="btn" name="decision" value="approve" type="submit">{{.L.T "sandbox.approve"}}</button><button class="btn secondary" name="decision" value="deny" type="submit">{{.L.T "sandbox.deny"}}</button></form>{{end}}
 </main></div></body></html>`))
 
 func (f *Fake) sca(w http.ResponseWriter, r *http.Request) {
@@ -877,7 +878,7 @@ func (f *Fake) sca(w http.ResponseWriter, r *http.Request) {
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(400)
-		scaTmpl.Execute(w, map[string]any{"Error": "No payment waiting for authorisation."})
+		scaTmpl.Execute(w, map[string]any{"L": i18n.ForRequest(r), "Error": "No payment waiting for authorisation."})
 		return
 	}
 	if r.Method == "POST" {
@@ -899,7 +900,7 @@ func (f *Fake) sca(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
-	v := map[string]any{"Amount": p.amount, "Label": p.label, "ID": p.id, "Secret": p.page}
+	v := map[string]any{"L": i18n.ForRequest(r), "Amount": p.amount, "Label": p.label, "ID": p.id, "Secret": p.page}
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	scaTmpl.Execute(w, v)
