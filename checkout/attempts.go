@@ -26,12 +26,23 @@ func (s *Service) endAttempt(ctx context.Context, p *payment.Payment, a *payment
 	case p.Expired(s.Now()):
 		tr = &payment.Transition{To: payment.StatusExpired, Cause: payment.CauseTimeout,
 			FailureReason: payment.ReasonMessage(payment.ReasonExpired), FailureCode: payment.ReasonExpired}
-	case !s.mayFollow(ctx, p):
-		tr = &payment.Transition{To: payment.StatusFailed, Cause: cause, BankStatus: "",
+	case p.Kind != "" || !s.mayFollow(ctx, p):
+		// A refund order is one person's one authorisation: refused, it ends, and its refunds
+		// wait to be authorised another time (followRefunds).
+		tr = &payment.Transition{To: payment.StatusFailed, Cause: cause,
 			FailureReason: payment.ReasonMessage(end.Reason), FailureCode: end.Reason,
 			Detail: fmt.Sprintf("attempt %s ended %s (%s); no attempt may follow (max_attempts %d)", a.ID, end.Outcome, end.Reason, p.MaxAttempts)}
 	case p.Status != payment.StatusOpen:
 		tr = &payment.Transition{To: payment.StatusOpen, Cause: cause}
+	}
+	if tr != nil {
+		if end.Reason == payment.ReasonRejectedByBank {
+			tr.BankStatus = p.BankStatus
+		}
+		tr.From = p.Status
+		if err := s.followRefunds(ctx, p, *tr); err != nil {
+			return p, err
+		}
 	}
 	err := s.store.EndAttempt(context.WithoutCancel(ctx), a, cause, tr)
 	s.forget(a.ID)

@@ -371,6 +371,7 @@ func (s *Service) apply(ctx context.Context, p *payment.Payment, a *payment.Atte
 			if err := s.store.SetBankStatus(ctx, p.ID, code); err != nil {
 				return p, err
 			}
+			p.BankStatus = code
 		}
 		if detail != "" {
 			end.Detail += "; " + detail
