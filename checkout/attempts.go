@@ -26,7 +26,8 @@ func (s *Service) endAttempt(ctx context.Context, p *payment.Payment, a *payment
 	case p.Expired(s.Now()):
 		tr = &payment.Transition{To: payment.StatusExpired, Cause: payment.CauseTimeout,
 			FailureReason: payment.ReasonMessage(payment.ReasonExpired), FailureCode: payment.ReasonExpired}
-	case p.Kind != "" || !s.mayFollow(ctx, p):
+	case end.Outcome != payment.OutcomeLost && (p.Kind != "" || !s.mayFollow(ctx, p)):
+		// (An attempt whose bank call never finished took nothing from anyone: it ends nothing.)
 		// A refund order is one person's one authorisation: refused, it ends, and its refunds
 		// wait to be authorised another time (followRefunds).
 		tr = &payment.Transition{To: payment.StatusFailed, Cause: cause,
@@ -64,7 +65,8 @@ func (s *Service) endAttempt(ctx context.Context, p *payment.Payment, a *payment
 }
 
 // mayFollow reports whether another attempt may follow the payment's live one: always, unless
-// the merchant set max_attempts and the payment has had that many.
+// the merchant set max_attempts and the payment has had that many (those whose bank call never
+// finished, lost, not counted).
 func (s *Service) mayFollow(ctx context.Context, p *payment.Payment) bool {
 	if p.MaxAttempts <= 0 {
 		return true
@@ -74,7 +76,13 @@ func (s *Service) mayFollow(ctx context.Context, p *payment.Payment) bool {
 		s.logger.WarnContext(ctx, "count attempts", slog.String("payment_id", p.ID), slog.String("error", err.Error()))
 		return true // the payment stays payable: expiry still ends it
 	}
-	return len(list) < p.MaxAttempts
+	n := 0
+	for _, a := range list {
+		if a.Outcome != payment.OutcomeLost {
+			n++
+		}
+	}
+	return n < p.MaxAttempts
 }
 
 // refusalReason names a bank's refusal to start a payment: the shopper's account in a form the

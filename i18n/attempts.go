@@ -17,6 +17,20 @@ var attemptTexts = map[string][8]string{
 	"attempt.change_bank": {"Pay with another bank", "Betala med en annan bank", "Betal med en annen bank", "Maksa toisella pankilla",
 		"Betal med en anden bank", "Payer avec une autre banque", "Mokėti per kitą banką", "Pagar com outro banco"},
 
+	"ws.payment.attempts": {"Attempts at banks", "Försök hos banker", "Forsøk i banker", "Yritykset pankeissa", "Forsøg i banker",
+		"Tentatives auprès des banques", "Bandymai bankuose", "Tentativas nos bancos"},
+	"ws.payment.attempts.none": {"No bank chosen yet.", "Ingen bank vald än.", "Ingen bank valgt ennå.", "Pankkia ei ole vielä valittu.",
+		"Ingen bank valgt endnu.", "Aucune banque choisie pour l’instant.", "Bankas dar nepasirinktas.", "Ainda nenhum banco escolhido."},
+	"ws.col.outcome":       {"Outcome", "Utfall", "Utfall", "Tulos", "Udfald", "Résultat", "Rezultatas", "Resultado"},
+	"ws.col.reason":        {"Reason", "Orsak", "Årsak", "Syy", "Årsag", "Motif", "Priežastis", "Motivo"},
+	"ws.outcome.pending":   {"pending", "pågår", "pågår", "käynnissä", "i gang", "en cours", "vyksta", "em curso"},
+	"ws.outcome.succeeded": {"succeeded", "lyckades", "lyktes", "onnistui", "lykkedes", "réussie", "pavyko", "concluída"},
+	"ws.outcome.failed":    {"failed", "misslyckades", "mislyktes", "epäonnistui", "mislykkedes", "échouée", "nepavyko", "falhada"},
+	"ws.outcome.denied":    {"denied", "nekad", "avvist", "hylätty", "afvist", "refusée", "atmesta", "recusada"},
+	"ws.outcome.cancelled": {"cancelled", "avbruten", "avbrutt", "peruttu", "annulleret", "annulée", "atšaukta", "cancelada"},
+	"ws.outcome.abandoned": {"abandoned", "övergiven", "forlatt", "hylätty kesken", "opgivet", "abandonnée", "nutraukta", "abandonada"},
+	"ws.outcome.lost":      {"no answer", "inget svar", "ikke svar", "ei vastausta", "intet svar", "sans réponse", "be atsakymo", "sem resposta"},
+
 	"reason.denied_at_bank": {
 		"The payment was declined at your bank. No money has left your account.",
 		"Betalningen nekades hos din bank. Inga pengar har dragits från ditt konto.",

@@ -380,7 +380,7 @@ func (h *Harness) PostRedirect(path string, form url.Values, hdr ...string) (*ht
 	h.T.Helper()
 	resp, _ := h.Post(path, form, hdr...)
 	ExpectCode(h.T, resp, http.StatusSeeOther)
-	return h.Get(resp.Header.Get("Location"))
+	return h.Get(resp.Header.Get("Location"), hdr...)
 }
 
 // LastAttempt is the outcome and reason code of the payment's last attempt at a bank, as the API
