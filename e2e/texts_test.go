@@ -27,7 +27,7 @@ var otherLanguages = []string{"sv", "no", "fi", "da", "fr", "lt", "pt"}
 var notEnglish = map[string][]string{
 	"": {"bankid", "iban", "paybybank", "sandbox", "open", "payments", "powens", "paysera", "sibs", "english", "webview", "bic", "swedbank",
 		"utc", "clearing"},
-	"sv": {"bank", "status", "support", "for", "finland", "portugal", "session", "app"},
+	"sv": {"bank", "status", "support", "for", "finland", "portugal", "session", "app", "under"},
 	"no": {"bank", "status", "support", "for", "start", "finland", "portugal", "last", "app"},
 	"da": {"bank", "status", "support", "for", "start", "finland", "portugal", "reference", "scan", "session", "app", "upload"},
 	"fr": {"code", "date", "support", "session", "minutes", "validation", "test", "france", "portugal", "page", "payer"},
