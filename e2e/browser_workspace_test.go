@@ -73,7 +73,7 @@ func TestBrowserWorkspace(t *testing.T) {
 
 	// The denied payment waits for another attempt; its page lists the attempt and why it ended.
 	b.Open("/merchant/payments/" + idDenied)
-	b.WaitText("Attempts at banks")
+	b.WaitText("ATTEMPTS AT BANKS") // headings are drawn in capitals
 	if got := text(b, `document.querySelector("#attempts tbody").innerText`); !strings.Contains(got, "NDEASESS") || !strings.Contains(got, "denied") ||
 		!strings.Contains(got, "denied at the bank (denied_at_bank)") {
 		t.Fatalf("attempts table: %q", got)
