@@ -107,7 +107,11 @@ func (s *Service) Progress(ctx context.Context, p *payment.Payment, cause paymen
 	lapsed := a.SCAStatus == payment.SCAFailed
 	switch step := StepOf(p, a, lapsed); {
 	case step == payment.StepBankID && lapsed:
-		pr.Retryable, pr.Hint = true, a.Hint
+		// Failed before this process could end it (an older version kept such attempts): end it now.
+		s.cancelQuietly(ctx, a)
+		np, err := s.endAttempt(ctx, p, a, bankIDEnd(a.Hint), cause)
+		pr.Payment, pr.Auth, pr.Hint = np, nil, a.Hint
+		return pr, err
 	case step == payment.StepBankID && IsConsent(a):
 		sca, err := s.livePoll(ctx, pr, a, cause)
 		if err != nil {
@@ -171,29 +175,20 @@ func (s *Service) livePoll(ctx context.Context, pr *Progress, a *payment.Attempt
 	return sca, nil
 }
 
-// retryableHints are BankID outcomes where nobody refused: the order simply lapsed.
-var retryableHints = map[string]bool{"startFailed": true, "expiredTransaction": true, "": true}
-
+// scaFailed ends the attempt whose decoupled (BankID) SCA failed, as BankID's hint says why, and
+// the payment goes back to the bank choice (or fails, when no attempt may follow). An order that
+// lapsed unscanned is cancelled at the bank: nobody will approve it now.
 func (s *Service) scaFailed(ctx context.Context, pr *Progress, cause payment.Cause) (*Progress, error) {
 	a := pr.Auth
 	if pr.SCA.Hint != "" {
 		a.Hint = pr.SCA.Hint
 	}
-	if err := s.store.SaveAuthorisation(ctx, a, nil); err != nil {
-		return pr, err
+	end := bankIDEnd(a.Hint)
+	if end.Outcome == payment.OutcomeAbandoned {
+		s.cancelQuietly(ctx, a)
 	}
-	s.forget(a.ID)
-	hint := a.Hint
-	if retryableHints[hint] && hint != "" {
-		pr.Retryable, pr.Hint = true, hint
-		return pr, nil
-	}
-	reason := "authorisation refused"
-	if hint == "userCancel" {
-		reason = "cancelled in the BankID app"
-	}
-	np, err := s.move(ctx, pr.Payment, payment.Transition{To: payment.StatusFailed, Cause: cause, FailureReason: reason, Detail: "SCA failed: " + hint})
-	pr.Payment, pr.Hint = np, hint
+	np, err := s.endAttempt(ctx, pr.Payment, a, end, cause)
+	pr.Payment, pr.Hint, pr.Auth = np, a.Hint, nil
 	return pr, err
 }
 
@@ -301,7 +296,7 @@ func (s *Service) settleIfDecided(ctx context.Context, p *payment.Payment, a *pa
 		return p, false, nil
 	}
 	s.forget(a.ID)
-	np, err := s.apply(ctx, p, code, cause, detail)
+	np, err := s.apply(ctx, p, a, code, cause, detail)
 	return np, true, err
 }
 
@@ -333,7 +328,7 @@ func (s *Service) confirm(ctx context.Context, p *payment.Payment, a *payment.At
 	if err != nil {
 		return p, err
 	}
-	return s.apply(ctx, p, code, cause, detail)
+	return s.apply(ctx, p, a, code, cause, detail)
 }
 
 // bankStatus asks the bank for a payment's transaction status, keeping any tokens it rotated.
@@ -344,8 +339,10 @@ func (s *Service) bankStatus(ctx context.Context, prov banks.Provider, a *paymen
 	return code, err
 }
 
-// apply moves a payment as the bank's transaction status says.
-func (s *Service) apply(ctx context.Context, p *payment.Payment, code string, cause payment.Cause, detail string) (*payment.Payment, error) {
+// apply moves a payment as the bank's transaction status says. A rejection or a cancellation at
+// the bank ends the attempt a (when given), and the payment waits for another (endAttempt); with
+// a nil it ends the payment.
+func (s *Service) apply(ctx context.Context, p *payment.Payment, a *payment.Attempt, code string, cause payment.Cause, detail string) (*payment.Payment, error) {
 	to, accepted := payment.BankOutcome(code)
 	if to == "" || to == payment.StatusProcessing {
 		if p.Status == payment.StatusAuthorising {
@@ -360,11 +357,26 @@ func (s *Service) apply(ctx context.Context, p *payment.Payment, code string, ca
 		return p, nil
 	}
 	tr := payment.Transition{To: to, Cause: cause, BankStatus: code, BankAccepted: accepted, Detail: detail}
+	end := payment.AttemptEnd{Outcome: payment.OutcomeFailed, Reason: payment.ReasonRejectedByBank, Detail: "transaction status " + code}
 	switch to {
 	case payment.StatusFailed:
-		tr.FailureReason = "rejected by the bank"
+		tr.FailureCode = payment.ReasonRejectedByBank
 	case payment.StatusCancelled:
-		tr.FailureReason = "cancelled at the bank"
+		tr.FailureCode = payment.ReasonCancelledAtBank
+		end = payment.AttemptEnd{Outcome: payment.OutcomeCancelled, Reason: payment.ReasonCancelledAtBank, Detail: "transaction status " + code}
+	}
+	tr.FailureReason = payment.ReasonMessage(tr.FailureCode)
+	if a != nil && tr.FailureCode != "" && !IsConsent(a) {
+		if code != p.BankStatus {
+			if err := s.store.SetBankStatus(ctx, p.ID, code); err != nil {
+				return p, err
+			}
+			p.BankStatus = code
+		}
+		if detail != "" {
+			end.Detail += "; " + detail
+		}
+		return s.endAttempt(ctx, p, a, end, cause)
 	}
 	return s.move(ctx, p, tr)
 }
@@ -432,6 +444,11 @@ func (s *Service) CallbackNext(ctx context.Context, q url.Values) (*payment.Paym
 	case err != nil:
 		return nil, "", err
 	}
+	if !a.Active {
+		// The attempt ended while the shopper was at the bank: back to the payment, which says how.
+		p, err := s.store.Payment(ctx, a.PaymentID)
+		return p, "", err
+	}
 	if a.AuthorizeFirst {
 		return s.continueAfterAuthorize(ctx, a, q)
 	}
@@ -463,15 +480,8 @@ func (s *Service) continueAfterAuthorize(ctx context.Context, a *payment.Attempt
 	}
 	created, err := cont.Continue(ctx, order(a), q, banks.SCARequest{State: state, RedirectURI: s.CallbackURL()}, req)
 	if err != nil {
-		if banks.IsDenied(err) {
-			np, merr := s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
-				FailureReason: "denied at the bank", Detail: "shopper refused access at the bank"})
-			return np, "", merr
-		}
-		var be *banks.Error
-		if errors.As(err, &be) && !be.Retryable {
-			np, merr := s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
-				FailureReason: "authorisation failed", Detail: be.Error()})
+		if end, ok := redirectEnd(err); ok {
+			np, merr := s.endAttempt(ctx, p, a, end, payment.CauseCallback)
 			return np, "", merr
 		}
 		s.store.ReleaseState(context.WithoutCancel(ctx), a.ID)
@@ -521,24 +531,10 @@ func (s *Service) finishCallback(ctx context.Context, a *payment.Attempt, q url.
 		return p, s.consentDone(ctx, a)
 	}
 	if err := prov.FinishRedirect(ctx, order(a), q); err != nil {
-		if banks.IsCancelled(err) {
-			tr := payment.Transition{To: payment.StatusCancelled, Cause: payment.CauseCallback,
-				FailureReason: "cancelled by the shopper", Detail: "shopper cancelled at the provider's page, confirmed with the provider"}
-			np, err := s.move(ctx, p, tr)
-			if err == nil && !np.Status.Terminal() && np.Status != p.Status {
-				// A webhook moved it on meanwhile without an outcome (processing): the cancel holds.
-				return s.move(ctx, np, tr)
-			}
-			return np, err
-		}
-		if banks.IsDenied(err) {
-			return s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
-				FailureReason: "denied at the bank", Detail: "shopper denied the payment at the bank"})
-		}
-		var be *banks.Error
-		if errors.As(err, &be) && !be.Retryable {
-			return s.move(ctx, p, payment.Transition{To: payment.StatusFailed, Cause: payment.CauseCallback,
-				FailureReason: "authorisation failed", Detail: be.Error()})
+		if end, ok := redirectEnd(err); ok {
+			// The attempt ends (and, with it, any state a webhook moved on meanwhile without an
+			// outcome, processing): the shopper chooses again.
+			return s.endAttempt(ctx, p, a, end, payment.CauseCallback)
 		}
 		// The bank did not answer: let the shopper try the same callback again.
 		if rerr := s.store.ReleaseState(context.WithoutCancel(ctx), a.ID); rerr != nil {
@@ -551,6 +547,23 @@ func (s *Service) finishCallback(ctx context.Context, a *payment.Attempt, q url.
 		return p, err
 	}
 	return s.confirm(ctx, p, a, payment.CauseCallback, "redirect SCA confirmed")
+}
+
+// redirectEnd is how the bank's refusal on the shopper's return from its pages ends the attempt:
+// cancelled at the bank's (or provider's) page, denied there, or failed; ok is false when the bank
+// did not answer, and the shopper may bring the same return again.
+func redirectEnd(err error) (payment.AttemptEnd, bool) {
+	var be *banks.Error
+	switch {
+	case banks.IsCancelled(err):
+		return payment.AttemptEnd{Outcome: payment.OutcomeCancelled, Reason: payment.ReasonCancelledAtBank,
+			Detail: "shopper cancelled at the provider's page, confirmed with the provider"}, true
+	case banks.IsDenied(err):
+		return payment.AttemptEnd{Outcome: payment.OutcomeDenied, Reason: payment.ReasonDeniedAtBank, Detail: err.Error()}, true
+	case errors.As(err, &be) && !be.Retryable:
+		return payment.AttemptEnd{Outcome: payment.OutcomeFailed, Reason: payment.ReasonAuthorisationFailed, Detail: be.Error()}, true
+	}
+	return payment.AttemptEnd{}, false
 }
 
 // NotCancellableError means a payment could not be cancelled: it had already ended, or the bank
@@ -593,7 +606,11 @@ func (s *Service) Cancel(ctx context.Context, p *payment.Payment, cause payment.
 			// The bank refused the cancel and its status moved the payment on (processing, completed).
 			return np, &NotCancellableError{Status: np.Status}
 		}
-		tr := payment.Transition{From: p.Status, To: payment.StatusCancelled, Cause: cause, FailureReason: "cancelled by the " + string(cause)}
+		code := payment.ReasonCancelledByShopper
+		if cause == payment.CauseMerchant {
+			code = payment.ReasonCancelledByMerchant
+		}
+		tr := payment.Transition{From: p.Status, To: payment.StatusCancelled, Cause: cause, FailureReason: payment.ReasonMessage(code), FailureCode: code}
 		moved, err := s.store.Transition(ctx, p.ID, tr)
 		if err == nil {
 			s.logger.InfoContext(ctx, "payment status", slog.String("payment_id", p.ID), slog.String("from", string(tr.From)),
@@ -644,7 +661,14 @@ func (s *Service) cancelAtBank(ctx context.Context, p *payment.Payment, cause pa
 		return p, nil
 	case errors.As(err, &be) && !be.Retryable:
 		// Too late at the bank: take the bank's word for where the payment stands.
-		np, cerr := s.confirm(ctx, p, a, cause, "cancel refused by the bank")
+		// The payment is being cancelled as a whole: the bank's word ends it, and no attempt follows.
+		np, cerr := p, error(nil)
+		code, serr := s.bankStatus(ctx, prov, a)
+		if serr != nil {
+			cerr = serr
+		} else {
+			np, cerr = s.apply(ctx, p, nil, code, cause, "cancel refused by the bank")
+		}
 		if cerr != nil {
 			return p, fmt.Errorf("checkout: cancel refused by the bank, and its status unknown: %w", cerr)
 		}
@@ -688,7 +712,8 @@ func (s *Service) Expire(ctx context.Context, p *payment.Payment) (*payment.Paym
 		}
 		s.forget(a.ID)
 	}
-	return s.move(ctx, p, payment.Transition{To: payment.StatusExpired, Cause: payment.CauseTimeout, FailureReason: "expired before it was authorised"})
+	return s.move(ctx, p, payment.Transition{To: payment.StatusExpired, Cause: payment.CauseTimeout,
+		FailureReason: payment.ReasonMessage(payment.ReasonExpired), FailureCode: payment.ReasonExpired})
 }
 
 // Reconcile moves every unfinished payment on once: it expires those past their time and asks
@@ -731,8 +756,8 @@ func (s *Service) BankUpdated(ctx context.Context, provider, bankPaymentID strin
 	if err != nil {
 		return nil, err
 	}
-	if p.Status != payment.StatusAuthorising && p.Status != payment.StatusProcessing {
-		return p, nil
+	if !a.Active || (p.Status != payment.StatusAuthorising && p.Status != payment.StatusProcessing) {
+		return p, nil // an attempt that has ended, or a payment that has: nothing the notice can change
 	}
 	return s.confirm(ctx, p, a, payment.CauseWebhook, "provider webhook")
 }

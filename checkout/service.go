@@ -45,7 +45,8 @@ type Store interface {
 	RecordPayerAccount(ctx context.Context, paymentID string, p payment.PayerAccount) (bool, error)
 	SetBank(ctx context.Context, id, bic, provider string) error
 	AuthorisationByBankPayment(ctx context.Context, provider, bankPaymentID string) (*payment.Attempt, error)
-	AbandonAuthorisation(ctx context.Context, a *payment.Attempt, cause payment.Cause, detail string) error
+	EndAttempt(ctx context.Context, a *payment.Attempt, cause payment.Cause, tr *payment.Transition) error
+	Attempts(ctx context.Context, paymentID string) ([]*payment.Attempt, error)
 	InterruptedAuthorisations(ctx context.Context) ([]*payment.Attempt, error)
 	SaveLink(ctx context.Context, l *payment.Link) error
 	LinkByNonce(ctx context.Context, nonce string) (*payment.Link, error)
@@ -144,6 +145,12 @@ func (s *Service) CreatePayment(ctx context.Context, m *payment.Merchant, in New
 		}
 		if !b.Accepts(p.Currency) {
 			return nil, false, &payment.FieldError{Field: "bank", Message: b.Name + " does not pay in " + p.Currency}
+		}
+		// A shopper's account the bank cannot take (and that cannot be converted) would fail every
+		// attempt: refused here, as the merchant chose the bank.
+		if d := p.Debtor; d != nil && b.NeedsDebtor() && !d.Fits(b.DebtorFormat) {
+			return nil, false, &payment.FieldError{Field: "debtor", Message: fmt.Sprintf("%s (%s) takes the payer's account as %s, "+
+				"which this account does not give: send debtor as country, clearing_number and account_number", b.Name, b.BIC, payment.FormatName(b.DebtorFormat))}
 		}
 	}
 	return s.store.CreatePayment(ctx, p, idemKey, requestHash)
@@ -359,8 +366,9 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 	if reason, _ := unavailable(&b, p); reason != "" {
 		return nil, ErrUnavailable
 	}
-	// A payment the merchant wants refundable needs the account it comes from, whatever the bank.
-	if (b.NeedsDebtor() || p.Refundable) && p.Debtor == nil {
+	// A payment the merchant wants refundable needs the account it comes from, whatever the bank;
+	// an account in a form this bank does not take is asked for anew.
+	if (b.NeedsDebtor() || p.Refundable) && (p.Debtor == nil || (b.NeedsDebtor() && !p.Debtor.Fits(b.DebtorFormat))) {
 		return nil, ErrNeedDebtor
 	}
 	prov := s.providers[b.Provider]
@@ -378,8 +386,8 @@ func (s *Service) ChooseBank(ctx context.Context, p *payment.Payment, bic string
 		return nil, s.giveUp(ctx, a, err)
 	}
 	req.State = state
-	if b.DebtorAccount == payment.DebtorAtBank {
-		req.Debtor = nil
+	if b.DebtorAccount == payment.DebtorAtBank || (p.Debtor != nil && !p.Debtor.Fits(b.DebtorFormat)) {
+		req.Debtor = nil // picked at the bank, or optional there and in a form it does not take
 	}
 	created, err := s.createAtBank(ctx, prov, p, req)
 	if errors.Is(err, banks.ErrNoCreditorIdentity) {
@@ -448,15 +456,20 @@ func answerLost(err error) bool {
 // request may have run out of time.
 const settleTimeout = 15 * time.Second
 
-// giveUp retires an attempt whose bank call failed and returns err. The call is not sent again.
-// Where the bank's payment id is known, that payment is cancelled at the bank; where the answer
-// was lost, the attempt is recorded as lost, with the outcome in the payment's events.
+// giveUp ends an attempt whose bank call failed and returns err. The call is not sent again. A
+// bank that refused (and surely did not act) ends the attempt failed, with the refusal as its
+// reason; where the answer was lost, or the bank's payment exists, the attempt is settled as
+// lost (settleInterrupted), its bank payment cancelled where its id is known.
 func (s *Service) giveUp(ctx context.Context, a *payment.Attempt, err error) error {
 	if a.BankPaymentID == "" && !answerLost(err) {
-		// The bank refused, or surely did not act: nothing exists there.
-		a.Active = false
-		if serr := s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil); serr != nil {
-			s.logger.ErrorContext(ctx, "retire authorisation", slog.String("error", serr.Error()))
+		p, perr := s.store.Payment(context.WithoutCancel(ctx), a.PaymentID)
+		if perr != nil {
+			s.logger.ErrorContext(ctx, "end refused attempt", slog.String("error", perr.Error()))
+			return err
+		}
+		if _, eerr := s.endAttempt(ctx, p, a, payment.AttemptEnd{Outcome: payment.OutcomeFailed, Reason: refusalReason(err),
+			Detail: err.Error()}, payment.CauseShopper); eerr != nil {
+			s.logger.ErrorContext(ctx, "end refused attempt", slog.String("error", eerr.Error()))
 		}
 		return err
 	}
@@ -466,16 +479,6 @@ func (s *Service) giveUp(ctx context.Context, a *payment.Attempt, err error) err
 	}
 	s.settleInterrupted(ctx, a, payment.CauseShopper, why)
 	return err
-}
-
-// LastAttemptLost reports whether the payment's latest attempt at a bank was given up unfinished
-// (see payment.SCALost), for the bank picker to tell the shopper before they choose again.
-func (s *Service) LastAttemptLost(ctx context.Context, p *payment.Payment) bool {
-	if p.Status != payment.StatusOpen {
-		return false
-	}
-	a, err := s.store.LatestAuthorisation(ctx, p.ID)
-	return err == nil && !a.Active && a.SCAStatus == payment.SCALost
 }
 
 // settleInterrupted gives up an attempt whose bank call never finished: it cancels the bank's
@@ -504,12 +507,14 @@ func (s *Service) settleInterrupted(ctx context.Context, a *payment.Attempt, cau
 			detail += "; bank payment " + a.BankPaymentID + " cancelled at the bank"
 		}
 	}
-	a.SCAStatus = payment.SCALost
-	if err := s.store.AbandonAuthorisation(ctx, a, cause, detail); err != nil {
-		s.logger.ErrorContext(ctx, "abandon authorisation", slog.String("authorisation_id", a.ID), slog.String("error", err.Error()))
+	p, err := s.store.Payment(ctx, a.PaymentID)
+	if err == nil {
+		_, err = s.endAttempt(ctx, p, a, payment.AttemptEnd{Outcome: payment.OutcomeLost, Reason: payment.ReasonBankNoAnswer, Detail: detail}, cause)
+	}
+	if err != nil {
+		s.logger.ErrorContext(ctx, "give up attempt", slog.String("authorisation_id", a.ID), slog.String("error", err.Error()))
 		return
 	}
-	s.forget(a.ID)
 	s.logger.InfoContext(ctx, "bank attempt given up", slog.String("payment_id", a.PaymentID), slog.String("detail", detail))
 }
 
@@ -554,19 +559,6 @@ func (s *Service) startSCA(ctx context.Context, prov banks.Provider, a *payment.
 	}
 	s.remember(a, sca)
 	return nil
-}
-
-// RetrySCA starts a fresh authorisation of the same bank payment after SCA failed without the
-// shopper refusing (the QR was never scanned, the app timed out).
-func (s *Service) RetrySCA(ctx context.Context, p *payment.Payment, psu banks.PSU, mobile bool) (*payment.Attempt, error) {
-	old, err := s.store.ActiveAuthorisation(ctx, p.ID)
-	if err != nil {
-		return nil, err
-	}
-	if p.Status != payment.StatusAuthorising || old.SCAStatus != payment.SCAFailed {
-		return old, nil // nothing to retry: resume what is there
-	}
-	return s.restartSCA(ctx, p, old, psu, mobile)
 }
 
 // restartSCA starts a fresh authorisation of the bank payment old authorises, replacing it; mobile

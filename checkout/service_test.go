@@ -38,6 +38,8 @@ type scriptBank struct {
 	status   string // the transaction status: RCVD until the shopper approves
 	otp      string // the code SubmitOTP takes
 	state    string // the callback state of the last payment created
+	create   error  // what CreatePayment fails with, if set
+	finish   error  // what FinishRedirect fails with, if set
 	n        int
 	calls    map[string]int
 }
@@ -61,6 +63,9 @@ func (b *scriptBank) CreatePayment(_ context.Context, req banks.PaymentRequest) 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.calls["CreatePayment"]++
+	if b.create != nil {
+		return nil, b.create
+	}
 	b.n++
 	b.state = req.State
 	c := &banks.Created{PaymentID: fmt.Sprintf("bank-%d", b.n), Product: "domestic", BankStatus: "RCVD"}
@@ -92,7 +97,9 @@ func (b *scriptBank) PollSCA(context.Context, banks.Order) (*banks.SCA, error) {
 }
 func (b *scriptBank) FinishRedirect(context.Context, banks.Order, url.Values) error {
 	b.count("FinishRedirect")
-	return nil
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.finish
 }
 func (b *scriptBank) Status(context.Context, banks.Order) (string, error) {
 	b.mu.Lock()
@@ -235,7 +242,7 @@ func TestProgressThroughSteps(t *testing.T) {
 		}, payment.StepBankID, payment.StatusProcessing},
 		{"DecoupledCancelledInApp", payment.ApproachDecoupled, func(t *testing.T, e *env, p *payment.Payment) {
 			e.bank.set(func(b *scriptBank) { b.sca, b.hint = "failed", "userCancel" })
-		}, payment.StepBankID, payment.StatusFailed},
+		}, payment.StepBankID, payment.StatusOpen}, // the attempt ended: back to the bank choice
 		{"RedirectCallback", payment.ApproachRedirect, func(t *testing.T, e *env, p *payment.Payment) {
 			e.bank.set(func(b *scriptBank) { b.status = "ACSC" })
 			if _, err := e.svc.Callback(t.Context(), callbackState(e.bank)); err != nil {
@@ -247,7 +254,7 @@ func TestProgressThroughSteps(t *testing.T) {
 			if _, err := e.svc.Callback(t.Context(), callbackState(e.bank)); err != nil {
 				t.Fatal(err)
 			}
-		}, payment.StepAtBank, payment.StatusFailed},
+		}, payment.StepAtBank, payment.StatusOpen}, // rejected: another attempt may follow
 		{"EmbeddedCode", payment.ApproachEmbedded, func(t *testing.T, e *env, p *payment.Payment) {
 			if _, err := e.svc.SubmitOTP(t.Context(), p, "000000"); err != checkout.ErrWrongOTP {
 				t.Fatalf("wrong code: %v", err)
@@ -276,8 +283,11 @@ func TestProgressThroughSteps(t *testing.T) {
 				t.Fatalf("status %s, want %s", pr.Payment.Status, tc.want)
 			}
 			wantStep := payment.StepResult
-			if tc.want == payment.StatusProcessing {
+			switch tc.want {
+			case payment.StatusProcessing:
 				wantStep = payment.StepProcessing
+			case payment.StatusOpen:
+				wantStep = payment.StepBankChoice
 			}
 			if step != wantStep {
 				t.Fatalf("step %s, want %s", step, wantStep)

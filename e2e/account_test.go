@@ -23,9 +23,13 @@ func TestShopperGivesTheirAccount(t *testing.T) {
 	}
 	csrf := h.CSRF(page)
 	// Field by field: a wrong check digit names the account number and changes nothing.
-	resp, page = h.Post(path+"/account", url.Values{"csrf": {csrf}, "bank": {"HANDSESS"}, "country": {"SE"},
+	// The form's error comes back by a GET (post/redirect/get), with what was typed.
+	resp, page = h.PostRedirect(path+"/account", url.Values{"csrf": {csrf}, "bank": {"HANDSESS"}, "country": {"SE"},
 		"clearing_number": {"6789"}, "account_number": {"123456782"}})
-	e2etest.ExpectCode(t, resp, 422)
+	e2etest.ExpectCode(t, resp, 200)
+	if !strings.Contains(page, `value="123456782"`) {
+		t.Fatalf("what was typed is gone:\n%s", page)
+	}
 	if !strings.Contains(page, `id="f-account_number"`) || !strings.Contains(page, `aria-invalid="true"`) || !strings.Contains(page, "check digit") {
 		t.Fatalf("error page:\n%s", page)
 	}
@@ -134,8 +138,9 @@ func TestReferenceLimits(t *testing.T) {
 	if strings.Contains(page, `value="SWEDSESS"`) || !strings.Contains(page, `<span class="name">Swedbank</span> <span class="note">Reference too long for this bank (max 10)</span>`) {
 		t.Fatalf("picker:\n%s", page)
 	}
-	resp, _ := h.Post(path+"/bank", url.Values{"bank": {"SWEDSESS"}, "csrf": {h.CSRF(page)}})
-	e2etest.ExpectCode(t, resp, 422)
+	if _, page := h.PostRedirect(path+"/bank", url.Values{"bank": {"SWEDSESS"}, "csrf": {h.CSRF(page)}}); !strings.Contains(page, "This bank cannot take this payment") {
+		t.Fatalf("after choosing an unavailable bank:\n%s", page)
+	}
 	// A bad account from the merchant names the field.
 	code, p = h.API("POST", "/api/v1/payments", `{"amount":"1.00","currency":"SEK","reference":"x","debtor":{"country":"SE","clearing_number":"6789","account_number":"1"}}`)
 	if code != 422 || p["field"] != "debtor.account_number" {

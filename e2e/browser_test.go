@@ -193,8 +193,8 @@ func TestBrowserFailures(t *testing.T) {
 		b.Click(`button[value="NDEASESS"]`)
 		b.WaitText("Approve this payment?")
 		b.Click(`button[value="deny"]`)
-		b.WaitText("Payment failed")
-		b.Axe("failed")
+		b.WaitText("The payment was declined at your bank") // back at the bank choice: TestBrowserAttempts walks on
+		b.Axe("attempt denied")
 	})
 	t.Run("cancel on the BankID page", func(t *testing.T) {
 		_, path := h.CreatePayment("")
@@ -212,7 +212,7 @@ func TestBrowserFailures(t *testing.T) {
 		b.Click(`button[value="HANDSESS"]`)
 		b.WaitText("scan the QR code")
 		h.Clock.Add(31 * time.Second)
-		b.WaitText("Failed to scan the QR code")
+		b.WaitText("The BankID app was not started in time")
 		b.Axe("QR time-out")
 		b.Click(`form[action$="/retry"] button`)
 		b.WaitText("scan the QR code")

@@ -51,9 +51,13 @@ func TestBrowserWorkspace(t *testing.T) {
 	h := e2etest.New(t)
 	e2etest.NeedBrowser(t)
 	long := "Order 2291 - espresso machine, gift wrapped, deliver to the reception desk on floor 4, attention Maria"
+	idDenied := ""
 	for _, p := range []struct{ ref, amount, decision string }{{"Order 2288", "89.90", "approve"}, {"Order 2289", "310.00", "deny"}, {"Order 2290", "45.50", "approve"}} {
-		_, path := h.CreatePayment(`"reference":"` + p.ref + `","amount":"` + p.amount + `"`)
+		id, path := h.CreatePayment(`"reference":"` + p.ref + `","amount":"` + p.amount + `"`)
 		payAtNordea(h, path, p.decision)
+		if p.decision == "deny" {
+			idDenied = id
+		}
 	}
 	idLong, _ := h.CreatePayment(`"reference":"` + long + `","amount":"1249.00"`)
 	idCancel, _ := h.CreatePayment(`"reference":"Order 2292","amount":"19.00"`)
@@ -66,6 +70,15 @@ func TestBrowserWorkspace(t *testing.T) {
 	b.WaitText("owner@shop.example")
 	b.Axe("payments")
 	b.Screenshot("workspace")
+
+	// The denied payment waits for another attempt; its page lists the attempt and why it ended.
+	b.Open("/merchant/payments/" + idDenied)
+	b.WaitText("ATTEMPTS AT BANKS") // headings are drawn in capitals
+	if got := text(b, `document.querySelector("#attempts tbody").innerText`); !strings.Contains(got, "NDEASESS") || !strings.Contains(got, "denied") ||
+		!strings.Contains(got, "denied at the bank (denied_at_bank)") {
+		t.Fatalf("attempts table: %q", got)
+	}
+	b.Axe("payment with attempts")
 
 	// Two-step sign-in on, then off and on again through the sign-in's second step.
 	b.Open("/merchant/security")

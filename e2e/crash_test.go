@@ -149,13 +149,16 @@ func TestBankAnswerLostAtCreation(t *testing.T) {
 	_, page := h.Get(path)
 	loseAnswers(h, e2etest.BankCreateRe, 1)
 	resp, _ := h.Post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {h.CSRF(page)}})
-	e2etest.ExpectCode(t, resp, 502)
+	e2etest.ExpectCode(t, resp, 303) // back to the bank choice, which says what happened
 	if n, _ := bankCalls(h, "POST", e2etest.BankCreateRe); n != 1 {
 		t.Fatalf("%d creations sent for one choice, want 1: a lost answer is not re-sent", n)
 	}
 	s, p := h.Status(id)
 	if s != "open" || !strings.Contains(eventDetails(p), "the bank did not answer") || !strings.Contains(eventDetails(p), "nothing taken") {
 		t.Fatalf("payment after a lost answer: %s, events: %s", s, eventDetails(p))
+	}
+	if outcome, reason := h.LastAttempt(p); outcome != "lost" || reason != "bank_no_answer" {
+		t.Fatalf("attempt %s (%s), want lost (bank_no_answer)", outcome, reason)
 	}
 	resp, page = h.Get(path)
 	e2etest.ExpectCode(t, resp, 200)
@@ -180,7 +183,7 @@ func TestBankAnswerLostAtSCA(t *testing.T) {
 	_, page := h.Get(path)
 	loseAnswers(h, bankStartRe, 100) // every try the connector makes
 	resp, _ := h.Post(path+"/bank", url.Values{"bank": {"HANDSESS"}, "csrf": {h.CSRF(page)}})
-	e2etest.ExpectCode(t, resp, 502)
+	e2etest.ExpectCode(t, resp, 303)
 	_, bankID := bankCalls(h, "POST", bankStartRe)
 	if got := h.App.Sandbox.OpenPayments.TransactionStatus(bankID); got != "CANC" {
 		t.Fatalf("orphaned bank payment %s is %q, want CANC", bankID, got)

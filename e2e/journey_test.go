@@ -203,8 +203,11 @@ func TestDecoupledOnPhone(t *testing.T) {
 	h := e2etest.New(t)
 	_, path := h.CreatePayment("")
 	ua := "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
-	resp := h.ChooseBank(path, "SEB", "User-Agent", ua) // not a BIC: refused
-	e2etest.ExpectCode(t, resp, 422)
+	resp := h.ChooseBank(path, "SEB", "User-Agent", ua) // not a BIC: refused, and the picker says so
+	e2etest.ExpectCode(t, resp, 303)
+	if _, page := h.Get(resp.Header.Get("Location"), "User-Agent", ua); !strings.Contains(page, "This bank cannot take this payment") {
+		t.Fatalf("after a bad choice:\n%s", page)
+	}
 	resp = h.ChooseBank(path, "ESSESESS", "User-Agent", ua)
 	e2etest.ExpectCode(t, resp, 303)
 	resp, page := h.Get(path, "User-Agent", ua)

@@ -117,8 +117,10 @@ func TestPayseraDeniedAndCancel(t *testing.T) {
 		resp := h.ChooseBank(path, "EVIULT2V")
 		back := payseraPage(h, resp.Header.Get("Location"), "deny")
 		h.Get(back)
-		if st, _ := h.Status(id); st != "failed" {
+		if st, p := h.Status(id); st != "open" {
 			t.Fatalf("denied consent: %s", st)
+		} else if o, r := h.LastAttempt(p); o != "denied" || r != "denied_at_bank" {
+			t.Fatalf("denied consent: attempt %s (%s)", o, r)
 		}
 		// Cancelled by the merchant once the payment exists at Paysera: DELETE, 204.
 		id, path = mk()

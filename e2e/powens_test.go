@@ -102,26 +102,45 @@ func waitStatus(t *testing.T, h *e2etest.Harness, id, want string) map[string]an
 	}
 }
 
+// waitAttempt waits until the payment's attempt ended with outcome and reason and the payment is
+// back at the bank choice (open), asking the bank meanwhile as the reconciler does.
+func waitAttempt(t *testing.T, h *e2etest.Harness, id, outcome, reason string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, p := h.Status(id)
+		if o, r := h.LastAttempt(p); st == "open" && o == outcome && r == reason {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %s, want open after an attempt %s (%s): %v %v", st, outcome, reason, p["attempts"], p["events"])
+		}
+		h.App.Checkout.Reconcile(t.Context(), nil)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestPowensOutcomes(t *testing.T) {
 	for _, f := range powenstest.AllForms() {
 		t.Run(f.Name, func(t *testing.T) {
 			h := powensHarness(t, f.Forms)
 			t.Run("rejected by the bank", func(t *testing.T) {
 				id, _ := payViaPowens(h, "rjct - Order 2", instantBank, "validate")
-				if p := waitStatus(t, h, id, "failed"); p["bank_status"] != "RJCT" {
+				if p := waitAttempt(t, h, id, "failed", "rejected_by_bank"); p["bank_status"] != "RJCT" {
 					t.Fatalf("payment %v", p)
 				}
 			})
 			t.Run("cancelled in the webview", func(t *testing.T) {
 				id, _ := payViaPowens(h, "Order 3", instantBank, "cancel")
 				// Cancelled by the shopper, not refused at the bank; the callback (confirmed with
-				// Powens) and Powens' webhook race, and it is cancelled once.
-				st, p := h.Status(id)
+				// Powens) and Powens' webhook race, and the attempt ends once: the payment waits
+				// for another.
+				p := waitAttempt(t, h, id, "cancelled", "cancelled_at_bank")
 				trail := e2etest.EventTrail(p)
-				if st != "cancelled" || strings.Count(trail, "cancelled/") != 1 || strings.Contains(trail, "failed/") {
-					t.Fatalf("payment %s: %s", st, trail)
+				if strings.Count(trail, "open/") != 2 || strings.Contains(trail, "failed/") || len(p["attempts"].([]any)) != 1 {
+					t.Fatalf("payment: %s", trail)
 				}
-				if f.Forms.WebviewCancelLeavesCreated && !strings.Contains(trail, "cancelled/callback") {
+				if f.Forms.WebviewCancelLeavesCreated && !strings.Contains(trail, "open/callback") {
 					t.Fatalf("a payment Powens still has as created is cancelled by the callback: %s", trail)
 				}
 			})
@@ -164,7 +183,7 @@ func TestPowensOutcomes(t *testing.T) {
 			t.Run("cancelled at the bank by script", func(t *testing.T) {
 				// Rejected with error_code "cancelled": the payer cancelled at the bank.
 				id, _ := payViaPowens(h, "canc - Order 7", instantBank, "validate")
-				if p := waitStatus(t, h, id, "cancelled"); p["bank_status"] != "CANC" {
+				if p := waitAttempt(t, h, id, "cancelled", "cancelled_at_bank"); p["bank_status"] != "CANC" {
 					t.Fatalf("payment %v", p)
 				}
 			})
@@ -175,7 +194,7 @@ func TestPowensOutcomes(t *testing.T) {
 			})
 			t.Run("errored at the bank", func(t *testing.T) {
 				id, _ := payViaPowens(h, "err - Order 6", "POWENSFR/a1b2c3d4-0000-4000-8000-000000000002", "validate")
-				waitStatus(t, h, id, "failed")
+				waitAttempt(t, h, id, "failed", "rejected_by_bank")
 			})
 			t.Run("expired at Powens", func(t *testing.T) {
 				id, _ := payViaPowens(h, "pdng/pdng/pdng - Order 9", instantBank, "validate")
@@ -184,7 +203,7 @@ func TestPowensOutcomes(t *testing.T) {
 				if !h.App.Sandbox.Bank("powens").(*powenstest.Fake).Expire(n) {
 					t.Fatal("not expired")
 				}
-				if p := waitStatus(t, h, id, "failed"); p["bank_status"] != "RJCT" {
+				if p := waitAttempt(t, h, id, "failed", "rejected_by_bank"); p["bank_status"] != "RJCT" {
 					t.Fatalf("payment %v", p)
 				}
 			})
@@ -202,8 +221,8 @@ func TestPowensNeedsMerchantIdentity(t *testing.T) {
 	}
 	u, _ := url.Parse(p["checkout_url"].(string))
 	_, page := h.Get(u.Path)
-	resp, body := h.Post(u.Path+"/bank", url.Values{"bank": {instantBank}, "csrf": {h.CSRF(page)}})
-	if resp.StatusCode != 422 || !strings.Contains(body, "This bank cannot take this payment") {
+	resp, body := h.PostRedirect(u.Path+"/bank", url.Values{"bank": {instantBank}, "csrf": {h.CSRF(page)}})
+	if resp.StatusCode != 200 || !strings.Contains(body, "This bank cannot take this payment") {
 		t.Fatalf("%d:\n%s", resp.StatusCode, body)
 	}
 	for _, c := range h.App.Sandbox.Bank("powens").(*powenstest.Fake).Calls() {

@@ -48,8 +48,10 @@ func TestSparebankenMoreJourney(t *testing.T) {
 				}
 				resp, _ = h.Get(back)
 				e2etest.ExpectCode(t, resp, 303)
-				want := map[string]string{"approve": "completed", "deny": "failed"}[decision]
-				if st, p := h.Status(p["id"].(string)); st != want || p["bank"].(map[string]any)["provider"] != "sbm" {
+				want := map[string]string{"approve": "completed", "deny": "open"}[decision]
+				wantAttempt := map[string]string{"approve": "succeeded", "deny": "denied"}[decision]
+				st, p := h.Status(p["id"].(string))
+				if o, _ := h.LastAttempt(p); st != want || o != wantAttempt || p["bank"].(map[string]any)["provider"] != "sbm" {
 					t.Fatalf("%s: payment %v", decision, p)
 				}
 			}

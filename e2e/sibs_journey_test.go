@@ -76,8 +76,8 @@ func TestSIBSEmbeddedOTP(t *testing.T) {
 		if !forms.NoChallengeData && !strings.Contains(page, sibstest.AdditionalInformation) {
 			t.Fatalf("the bank's additionalInformation is not on the OTP page:\n%s", page)
 		}
-		resp, page = h.Post(path+"/otp", url.Values{"csrf": {h.CSRF(page)}, "otp": {"000000"}})
-		e2etest.ExpectCode(t, resp, 422)
+		resp, page = h.PostRedirect(path+"/otp", url.Values{"csrf": {h.CSRF(page)}, "otp": {"000000"}})
+		e2etest.ExpectCode(t, resp, 200)
 		if !strings.Contains(page, "That code is not correct") {
 			t.Fatalf("wrong code page:\n%s", page)
 		}
@@ -91,10 +91,12 @@ func TestSIBSEmbeddedOTP(t *testing.T) {
 		h.ChooseBank(path, "BOTPPTPL")
 		_, page = h.Get(path)
 		for i := 0; i < 3; i++ {
-			_, page = h.Post(path+"/otp", url.Values{"csrf": {h.CSRF(page)}, "otp": {"111111"}})
+			_, page = h.PostRedirect(path+"/otp", url.Values{"csrf": {h.CSRF(page)}, "otp": {"111111"}})
 		}
-		if st, _ := h.Status(id); st != "failed" {
+		if st, p := h.Status(id); st != "open" {
 			t.Fatalf("after three wrong codes: %s", st)
+		} else if o, r := h.LastAttempt(p); o != "failed" || r != "rejected_by_bank" {
+			t.Fatalf("after three wrong codes: attempt %s (%s)", o, r)
 		}
 	})
 }

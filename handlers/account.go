@@ -35,19 +35,32 @@ func (s *Server) savedAccount(r *http.Request, bic string) (*payment.Account, bo
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
-	if sess, err := s.sessions.Get(r, sessionName); err == nil && takeLang(r, sess, r.PathValue("token")) {
-		if err := sess.Save(r, w); err != nil {
-			return err
-		}
-	}
-	return s.renderAccount(w, r, http.StatusOK, r.URL.Query().Get("bank"), nil, nil)
-}
-
-func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, bic string, fe *payment.FieldError, values map[string]string) error {
 	p, err := s.paymentFor(r)
 	if err != nil {
 		return err
 	}
+	if sess, err := s.sessions.Get(r, sessionName); err == nil && takeLang(r, sess, p.Token) {
+		if err := sess.Save(r, w); err != nil {
+			return err
+		}
+	}
+	// A form the shopper sent with an error comes back here, by a GET, with what they typed.
+	var fe *payment.FieldError
+	var values map[string]string
+	if f, ok := s.takeFlash(w, r, p.Token); ok && f.Field != "" {
+		fe, values = &payment.FieldError{Field: f.Field, Message: f.Message, Code: f.Code, Args: f.Args}, f.Values
+	}
+	return s.renderAccount(w, r, p, r.URL.Query().Get("bank"), fe, values)
+}
+
+// accountError sends the shopper back to the account question with the field in error and what
+// they typed (post/redirect/get).
+func (s *Server) accountError(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string, fe *payment.FieldError, values map[string]string) error {
+	return s.redirectWithFlash(w, r, p.Token, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic),
+		flash{Key: "account.invalid", Field: fe.Field, Message: fe.Message, Code: fe.Code, Args: fe.Args, Values: values})
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string, fe *payment.FieldError, values map[string]string) error {
 	if p.Status != payment.StatusOpen {
 		http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
 		return nil
@@ -86,7 +99,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	if fe != nil {
 		d.Field, d.Error = fe.Field, fieldErrorText(l, fe)
 	}
-	s.render(w, r, status, views.AccountPage(d))
+	s.render(w, r, http.StatusOK, views.AccountPage(d))
 	return nil
 }
 
@@ -117,7 +130,7 @@ func (s *Server) submitAccount(w http.ResponseWriter, r *http.Request) error {
 	var fe *payment.FieldError
 	if errors.As(err, &fe) {
 		values := map[string]string{"iban": in.IBAN, "clearing_number": in.ClearingNumber, "registration_number": in.RegistrationNumber, "account_number": in.AccountNumber}
-		return s.renderAccount(w, r, http.StatusUnprocessableEntity, bic, fe, values)
+		return s.accountError(w, r, p, bic, fe, values)
 	} else if err != nil {
 		return err
 	}
@@ -192,12 +205,14 @@ func (s *Server) pickAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	bic := r.PostFormValue("bank")
 	list, err := s.checkout.ConsentAccounts(r.Context(), p, bic)
-	if err != nil {
+	if errors.Is(err, payment.ErrNotFound) {
+		list = nil // no accounts read at this bank (any more): nothing to pick from
+	} else if err != nil {
 		return err
 	}
 	i, err := strconv.Atoi(r.PostFormValue("account"))
 	if err != nil || i < 0 || i >= len(list) {
-		return s.renderAccount(w, r, http.StatusUnprocessableEntity, bic, &payment.FieldError{Field: "account", Message: "choose one of your accounts", Code: "choose"}, nil)
+		return s.accountError(w, r, p, bic, &payment.FieldError{Field: "account", Message: "choose one of your accounts", Code: "choose"}, nil)
 	}
 	a := payment.Account{IBAN: list[i].IBAN, BBAN: list[i].BBAN}
 	if a.IBAN != "" {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -126,6 +127,21 @@ type paymentRequest struct {
 	Refundable bool `json:"refundable"`
 	// AutoReturn: the result page goes back to the shop by itself after a few seconds.
 	AutoReturn bool `json:"auto_return"`
+	// MaxAttempts is kept raw so that 0, a negative or a fractional count is refused by name.
+	MaxAttempts json.RawMessage `json:"max_attempts"`
+}
+
+// maxAttempts reads max_attempts: absent or null is nil (as many attempts as time allows); else a
+// whole number, which payment.New bounds.
+func maxAttempts(raw json.RawMessage) (*int, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var n int
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return nil, &payment.FieldError{Field: "max_attempts", Message: fmt.Sprintf("must be a whole number from 1 to %d", payment.MaxMaxAttempts)}
+	}
+	return &n, nil
 }
 
 // rawAmount keeps an amount as sent, so a JSON number (a float in most merchants' languages)
@@ -172,8 +188,12 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request, m *paymen
 		}
 		debtor = &a
 	}
+	maxAttempts, err := maxAttempts(req.MaxAttempts)
+	if err != nil {
+		return err
+	}
 	sum := sha256.Sum256(body)
-	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor, TSU: req.TSU,
+	p, created, err := s.checkout.CreatePayment(r.Context(), m, checkout.NewPayment{Debtor: debtor, TSU: req.TSU, MaxAttempts: maxAttempts,
 		Amount: amount, Currency: req.Currency, Reference: req.Reference, Creditor: req.Creditor, ReturnURL: req.ReturnURL,
 		Locale: req.Locale, Bank: req.Bank, Country: req.Country, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata, AutoReturn: req.AutoReturn,
 		Refundable: req.Refundable,
@@ -205,6 +225,8 @@ type paymentResource struct {
 	BankStatus    string            `json:"bank_status,omitempty"`
 	BankAccepted  bool              `json:"bank_accepted"`
 	FailureReason string            `json:"failure_reason,omitempty"`
+	FailureCode   string            `json:"failure_code,omitempty"`
+	MaxAttempts   *int              `json:"max_attempts"`
 	Metadata      map[string]string `json:"metadata"`
 	// PayerAccount is the account the payment came from, masked; empty while unknown.
 	PayerAccount string `json:"payer_account,omitempty"`
@@ -217,6 +239,8 @@ type paymentResource struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	Events         []payment.Event `json:"events,omitempty"`
+	// Attempts are the payment's attempts at banks, oldest first (one payment's answer only).
+	Attempts []payment.AttemptRecord `json:"attempts,omitzero"`
 }
 
 type bankResource struct {
@@ -227,7 +251,7 @@ type bankResource struct {
 func (s *Server) paymentJSON(p *payment.Payment, events []payment.Event) paymentResource {
 	res := paymentResource{ID: p.ID, Status: p.Status, Amount: p.Amount(), Currency: p.Currency, Reference: p.Reference,
 		Creditor: p.Creditor, CheckoutURL: s.checkout.CheckoutURL(p), ReturnURL: p.ReturnURL, Locale: p.Locale, AutoReturn: p.AutoReturn,
-		BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason, Metadata: p.Metadata,
+		BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason, FailureCode: p.FailureCode, Metadata: p.Metadata,
 		ExpiresAt: p.ExpiresAt, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, Events: events}
 	if p.BankBIC != "" {
 		res.Bank = &bankResource{BIC: p.BankBIC, Provider: p.Provider}
@@ -238,6 +262,10 @@ func (s *Server) paymentJSON(p *payment.Payment, events []payment.Event) payment
 	res.setRefunded(p, 0)
 	if res.Metadata == nil {
 		res.Metadata = map[string]string{}
+	}
+	if p.MaxAttempts > 0 {
+		n := p.MaxAttempts
+		res.MaxAttempts = &n
 	}
 	return res
 }
@@ -276,9 +304,17 @@ func (s *Server) getPayment(w http.ResponseWriter, r *http.Request, m *payment.M
 	if err != nil {
 		return err
 	}
+	attempts, err := s.checkout.Attempts(r.Context(), p)
+	if err != nil {
+		return err
+	}
 	res := []paymentResource{s.paymentJSON(p, events)}
 	if err := s.withRefunds(r.Context(), []*payment.Payment{p}, res); err != nil {
 		return err
+	}
+	res[0].Attempts = []payment.AttemptRecord{}
+	for _, a := range attempts {
+		res[0].Attempts = append(res[0].Attempts, a.Record())
 	}
 	writeJSON(w, http.StatusOK, res[0])
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -131,6 +132,16 @@ func TestServerFollowsOpenAPI(t *testing.T) {
 	call("GET", "/api/v1/webhook-endpoints/we_unknown/deliveries", "", 404)
 	call("DELETE", "/api/v1/webhook-endpoints/"+epID, "", 204)
 	call("DELETE", "/api/v1/webhook-endpoints/"+epID, "", 404)
+	// A payment whose first attempt was denied at the bank: its attempts and max_attempts as documented.
+	second := call("POST", "/api/v1/payments", `{"amount":"249.00","currency":"SEK","reference":"Order 2","max_attempts":2,`+
+		`"debtor":{"country":"SE","clearing_number":"6789","account_number":"123456789"}}`, 201)
+	u, _ := url.Parse(jsonField(t, second, "checkout_url"))
+	resp = h.ApproveAtBank(h.ChooseBank(u.Path, "NDEASESS").Header.Get("Location"), "deny")
+	h.Get(resp.Header.Get("Location"))
+	if got := call("GET", "/api/v1/payments/"+jsonField(t, second, "id"), "", 200); !strings.Contains(got, `"outcome":"denied"`) || !strings.Contains(got, `"max_attempts":2`) {
+		t.Fatalf("payment after a denied attempt: %s", got)
+	}
+	call("POST", "/api/v1/payments", `{"amount":"1.00","currency":"SEK","reference":"x","max_attempts":0}`, 422)
 	paid := completedPayment(t, h)
 	rf := call("POST", "/api/v1/payments/"+paid+"/refunds", `{"amount":"100.00","reference":"Returned"}`, 201, "Idempotency-Key", "oa-r1")
 	rfID := jsonField(t, rf, "id")

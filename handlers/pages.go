@@ -47,6 +47,13 @@ func (s *Server) form(h func(w http.ResponseWriter, r *http.Request) error) http
 		want, _ := sess.Values["csrf"].(string)
 		got := r.PostFormValue("csrf")
 		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+			if tok := r.PathValue("token"); strings.HasPrefix(r.URL.Path, "/checkout/") && tok != "" {
+				// Nothing was done; the shopper's page says so, reached by a GET (post/redirect/get).
+				if err := s.redirectWithFlash(w, r, tok, "/checkout/"+tok, flash{Key: "error.csrf"}); err != nil {
+					s.pageError(w, r, err)
+				}
+				return
+			}
 			s.renderError(w, r, http.StatusForbidden, "error.csrf", r.URL.Path[:strings.LastIndex(r.URL.Path, "/")])
 			return
 		}
@@ -56,11 +63,32 @@ func (s *Server) form(h func(w http.ResponseWriter, r *http.Request) error) http
 	}
 }
 
-// pageError is the one place where errors become shopper pages.
+// pageError is the one place where errors become shopper pages. A checkout POST's error is not
+// drawn as the POST's answer: it travels as a flash to the payment's page (post/redirect/get).
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	retry := ""
 	if tok := r.PathValue("token"); tok != "" {
 		retry = "/checkout/" + tok
+	}
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/checkout/") && retry != "" && !errors.Is(err, payment.ErrNotFound) {
+		key := "error.generic"
+		var be *banks.Error
+		switch {
+		case errors.Is(err, payment.ErrConflict):
+			key = ""
+		case errors.Is(err, store.ErrUnavailable):
+			key = "error.storage"
+		case banks.IsRetryable(err):
+			key = "error.bank"
+		case errors.As(err, &be):
+			key = "error.bank.refused"
+		}
+		if key != "" {
+			s.logger.WarnContext(r.Context(), "checkout action failed", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
+		}
+		if ferr := s.redirectWithFlash(w, r, r.PathValue("token"), retry, flash{Key: key}); ferr == nil {
+			return
+		}
 	}
 	switch {
 	case errors.Is(err, payment.ErrNotFound):
@@ -197,7 +225,13 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	mobile := isMobile(r)
 	d := &drawing{pr: pr, next: pr.Next(mobile), mobile: mobile, csrf: csrf}
+	if f, ok := s.takeFlash(w, r, p.Token); ok && f.Key != "" {
+		d.flash = f.Key
+	}
 	d.pg, d.order = s.base(r, p, m, s.localizer(r, p))
+	if d.flash != "" && d.next.Step != payment.StepBankChoice && d.next.Step != payment.StepOTP {
+		d.pg.Notice = d.pg.L.T(d.flash) // the bank choice and the code form say it in their own place
+	}
 	return stepViews[d.next.Step].page(s, w, r, d)
 }
 
@@ -210,6 +244,7 @@ type drawing struct {
 	pg     views.Page
 	order  views.Order
 	csrf   string
+	flash  string // the message key a POST left for this page, shown once
 }
 
 // stepView draws one step of a payment: page is the checkout page, live the name live.js gives
@@ -237,12 +272,28 @@ var stepViews = map[payment.Step]stepView{
 	payment.StepResult:     {page: (*Server).resultStep},
 }
 
+// pickerStep draws the bank choice. After an attempt that ended without success it says why, in
+// the shopper's language, and offers "Try again" at the same bank beside the choice of another.
 func (s *Server) pickerStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
-	p, msg := d.pr.Payment, ""
-	if d.pr.Auth == nil && s.checkout.LastAttemptLost(r.Context(), p) {
-		msg = d.pg.L.T("error.bank.lost") // the last choice got no answer from the bank: say so
+	p, l := d.pr.Payment, d.pg.L
+	msg := ""
+	if d.flash != "" {
+		msg = l.T(d.flash)
 	}
-	return s.renderPicker(w, r, p, d.pg, d.order, d.csrf, msg)
+	var again *views.TryAgain
+	if last, ok := s.checkout.LastEnded(r.Context(), p); ok && d.pr.Auth == nil {
+		again = &views.TryAgain{Reason: l.T("reason." + last.Reason), Action: d.pg.Path + "/retry", Bank: last.BIC}
+		key := banks.Bank{BIC: last.BIC, Affiliate: last.Affiliate}.Key()
+		if b, err := s.checkout.Bank(r.Context(), key); err == nil {
+			again.Bank = b.Name
+		}
+		again.Heading = strings.Replace(l.T("attempt.ended"), "%s", again.Bank, 1)
+		if last.Reason == payment.ReasonDebtorAccountFormat {
+			// Trying the same account again would fail the same way: the shopper gives it anew.
+			again.Action, again.AccountURL = "", d.pg.Path+"/account?bank="+url.QueryEscape(key)
+		}
+	}
+	return s.renderPicker(w, r, p, d.pg, d.order, d.csrf, msg, again)
 }
 
 // accountStep sends the shopper on to the question about their account, once their bank read
@@ -267,7 +318,11 @@ func (s *Server) atBankStep(w http.ResponseWriter, r *http.Request, d *drawing) 
 }
 
 func (s *Server) otpStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
-	s.render(w, r, http.StatusOK, views.OTPPage(s.otpView(d.pr.Payment, d.pr.Auth, d.pg, d.order, d.csrf, "")))
+	msg := ""
+	if d.flash != "" {
+		msg = d.pg.L.T(d.flash)
+	}
+	s.render(w, r, http.StatusOK, views.OTPPage(s.otpView(d.pr.Payment, d.pr.Auth, d.pg, d.order, d.csrf, msg)))
 	return nil
 }
 
@@ -287,7 +342,7 @@ func initials(name string) string {
 	return strings.ToUpper(string(out))
 }
 
-func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment.Payment, pg views.Page, order views.Order, csrf, errText string) error {
+func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment.Payment, pg views.Page, order views.Order, csrf, errText string, again *views.TryAgain) error {
 	list, err := s.checkout.Banks(r.Context(), p)
 	if err != nil {
 		return err
@@ -309,7 +364,7 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 	}
 	pg.Search = true
 	d := views.Picker{Page: pg, Order: order, Query: in.query, Action: pg.Path + "/bank",
-		CSRF: csrf, Error: errText, Banks: s.bankLists.draw(r.Context(), in, pg.L)}
+		CSRF: csrf, Error: errText, TryAgain: again, Banks: s.bankLists.draw(r.Context(), in, pg.L)}
 	if p.ReturnURL != "" {
 		d.LeaveURL = pg.Path + "/cancel"
 	}
@@ -341,6 +396,9 @@ func (s *Server) resultView(r *http.Request, p *payment.Payment, pg views.Page, 
 	l := pg.L
 	d := views.Result{Page: pg, Order: order, Status: string(p.Status), Heading: l.T("result." + string(p.Status)),
 		Text: l.T("result." + string(p.Status) + ".text"), Reason: p.FailureReason}
+	if p.FailureCode != "" {
+		d.Reason = l.T("reason." + p.FailureCode) // the reason in the shopper's language
+	}
 	if p.Status == payment.StatusCompleted && p.BankAccepted {
 		d.Text = l.T("result.accepted.text")
 	}
@@ -376,20 +434,35 @@ func (s *Server) chooseBank(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) startBank(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
 	defer cancel()
+	started := s.checkout.Now()
 	a, err := s.checkout.ChooseBank(ctx, p, bic, s.psuOf(r), isMobile(r))
+	return s.afterChoice(w, r, p, bic, started, a, err)
+}
+
+// afterChoice answers a bank choice (or "Try again"): on to SCA, to the account question, or back
+// to the bank choice, whose page says what went wrong. A bank that refused to start ended the
+// attempt, and the page says why from the attempt itself.
+func (s *Server) afterChoice(w http.ResponseWriter, r *http.Request, p *payment.Payment, bic string, started time.Time, a *payment.Attempt, err error) error {
+	unavailable := errors.Is(err, checkout.ErrUnavailable) || errors.Is(err, payment.ErrNotFound)
+	if err != nil && !unavailable && (banks.IsRetryable(err) || errors.As(err, new(*banks.Error))) {
+		s.logger.WarnContext(r.Context(), "bank refused or did not answer", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
+		// The attempt this choice made ended, and the bank choice says why from it; a call that
+		// failed before any attempt was made is told by a flash.
+		if np, perr := s.store.PaymentByToken(r.Context(), p.Token); perr == nil {
+			if last, ok := s.checkout.LastEnded(r.Context(), np); ok && !last.EndedAt.Before(started) {
+				http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+				return nil
+			}
+		}
+	}
 	switch {
 	case errors.Is(err, checkout.ErrNeedDebtor):
 		http.Redirect(w, r, "/checkout/"+p.Token+"/account?bank="+url.QueryEscape(bic), http.StatusSeeOther)
 		return nil
-	case errors.Is(err, checkout.ErrUnavailable), errors.Is(err, payment.ErrNotFound):
+	case unavailable:
 		return s.pickerWithError(w, r, p, "error.unavailable")
 	case err != nil:
-		var be *banks.Error
-		if errors.As(err, &be) && !be.Retryable {
-			s.logger.WarnContext(r.Context(), "bank refused the payment", slog.String("request_id", requestIDFrom(r.Context())), slog.String("error", err.Error()))
-			return s.pickerWithError(w, r, p, "error.bank.refused")
-		}
-		return err
+		return err // pageError: a flash on the payment's page
 	}
 	sess, _ := s.sessions.Get(r, sessionName)
 	sess.Values["last_bank"] = bic
@@ -408,25 +481,12 @@ func (s *Server) sendToSCA(w http.ResponseWriter, r *http.Request, p *payment.Pa
 	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
 }
 
+// pickerWithError sends the shopper back to the bank choice, which says what key says, once.
 func (s *Server) pickerWithError(w http.ResponseWriter, r *http.Request, p *payment.Payment, key string) error {
-	m, err := s.store.Merchant(r.Context(), p.MerchantID)
-	if err != nil {
-		return err
-	}
-	_, csrf := s.session(r)
-	l := s.localizer(r, p)
-	pg, order := s.base(r, p, m, l)
-	return s.renderPicker(&statusOverride{ResponseWriter: w, status: http.StatusUnprocessableEntity}, r, p, pg, order, csrf, l.T(key))
+	return s.redirectWithFlash(w, r, p.Token, "/checkout/"+p.Token, flash{Key: key})
 }
 
-// statusOverride lets a page render with an error status.
-type statusOverride struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusOverride) WriteHeader(int) { w.ResponseWriter.WriteHeader(w.status) }
-
+// retry is "Try again": a fresh attempt at the bank of the attempt that just ended.
 func (s *Server) retry(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.paymentFor(r)
 	if err != nil {
@@ -434,7 +494,20 @@ func (s *Server) retry(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
 	defer cancel()
-	if _, err := s.checkout.RetrySCA(ctx, p, s.psuOf(r), isMobile(r)); err != nil {
+	started := s.checkout.Now()
+	a, key, err := s.checkout.TryAgain(ctx, p, s.psuOf(r), isMobile(r))
+	return s.afterChoice(w, r, p, key, started, a, err)
+}
+
+// changeBank gives up the attempt under way (not yet approved) for the shopper to choose another bank.
+func (s *Server) changeBank(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.paymentFor(r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	if _, err := s.checkout.ChangeBank(ctx, p); err != nil && !errors.Is(err, payment.ErrConflict) {
 		return err
 	}
 	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
@@ -555,19 +628,7 @@ func (s *Server) submitOTP(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	if _, err := s.checkout.SubmitOTP(ctx, p, otp); errors.Is(err, checkout.ErrWrongOTP) || (err == nil && otp == "") {
-		a, aerr := s.store.ActiveAuthorisation(r.Context(), p.ID)
-		if aerr != nil {
-			return aerr
-		}
-		m, merr := s.store.Merchant(r.Context(), p.MerchantID)
-		if merr != nil {
-			return merr
-		}
-		_, csrf := s.session(r)
-		l := s.localizer(r, p)
-		pg, order := s.base(r, p, m, l)
-		s.render(w, r, http.StatusUnprocessableEntity, views.OTPPage(s.otpView(p, a, pg, order, csrf, l.T("otp.wrong"))))
-		return nil
+		return s.redirectWithFlash(w, r, p.Token, "/checkout/"+p.Token, flash{Key: "otp.wrong"})
 	} else if err != nil && !errors.Is(err, payment.ErrConflict) {
 		return err
 	}

@@ -53,6 +53,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /checkout/{token}", s.page(s.checkoutPage))
 	handle("POST /checkout/{token}/bank", s.form(s.chooseBank))
 	handle("POST /checkout/{token}/retry", s.form(s.retry))
+	handle("POST /checkout/{token}/change-bank", s.form(s.changeBank))
 	handle("POST /checkout/{token}/otp", s.form(s.submitOTP))
 	handle("GET /checkout/{token}/account", s.page(s.accountPage))
 	handle("POST /checkout/{token}/account", s.form(s.submitAccount))

@@ -36,6 +36,22 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request, c *wsReques
 	if err := s.paymentRefunds(r.Context(), &d, p, l); err != nil {
 		return err
 	}
+	attempts, err := s.checkout.Attempts(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	for _, a := range attempts {
+		rec := a.Record()
+		row := views.AttemptRow{Started: rec.StartedAt.UTC().Format(at), Ended: "…", Bank: rec.BIC + " · " + rec.Provider,
+			Outcome: l.T("ws.outcome." + rec.Outcome), Reason: dash(rec.ReasonMessage), Detail: dash(rec.Detail)}
+		if !rec.EndedAt.IsZero() {
+			row.Ended = rec.EndedAt.UTC().Format("15:04:05")
+		}
+		if rec.Reason != "" {
+			row.Reason += " (" + rec.Reason + ")"
+		}
+		d.Attempts = append(d.Attempts, row)
+	}
 	for _, e := range events {
 		from := "–"
 		if e.From != "" {

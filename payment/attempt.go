@@ -107,6 +107,12 @@ type Attempt struct {
 	PSUUserAgent string
 	AppLaunched  bool
 	Active       bool
+	// Outcome, Reason (a code of Reasons) and ReasonDetail (the bank's own words) say how the
+	// attempt ended, at EndedAt; Outcome is empty while it is under way.
+	Outcome      Outcome
+	Reason       string
+	ReasonDetail string
+	EndedAt      time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -126,3 +132,59 @@ func (a *Attempt) Clone() *Attempt {
 // Started reports whether the bank call that starts the attempt has finished: SCA is under way
 // by one approach or another.
 func (a *Attempt) Started() bool { return a.Approach != "" }
+
+// Outcome is how an attempt at the shopper's bank ended; "" while it is under way.
+type Outcome string
+
+// The outcomes of an attempt.
+const (
+	// OutcomeSucceeded: the shopper authorised the payment and the bank took it.
+	OutcomeSucceeded Outcome = "succeeded"
+	// OutcomeFailed: the bank refused to start the payment, or rejected it.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeDenied: the shopper, or their bank, refused it during SCA.
+	OutcomeDenied Outcome = "denied"
+	// OutcomeCancelled: the shopper cancelled at the bank or in the BankID app, or the payment
+	// was cancelled while the attempt was under way.
+	OutcomeCancelled Outcome = "cancelled"
+	// OutcomeAbandoned: nobody refused: a BankID order lapsed unscanned, the shopper chose another
+	// bank, or the payment expired meanwhile.
+	OutcomeAbandoned Outcome = "abandoned"
+	// OutcomeLost: the bank call never finished (a time-out, a 5xx, a crash mid-call).
+	OutcomeLost Outcome = "lost"
+)
+
+// Ended reports whether the attempt has an outcome other than success: it may be followed by
+// another.
+func (a *Attempt) Ended() bool { return a.Outcome != "" && a.Outcome != OutcomeSucceeded }
+
+// AttemptEnd is how an attempt ended: its outcome, a reason code (see Reasons) and the bank's
+// own words, for the merchant.
+type AttemptEnd struct {
+	Outcome Outcome
+	Reason  string
+	Detail  string
+}
+
+// AttemptRecord is an attempt as merchants see it, in the API and in webhooks.
+type AttemptRecord struct {
+	ID            string    `json:"id"`
+	BIC           string    `json:"bic"`
+	Provider      string    `json:"provider"`
+	Outcome       string    `json:"outcome"`
+	Reason        string    `json:"reason,omitempty"`
+	ReasonMessage string    `json:"reason_message,omitempty"`
+	Detail        string    `json:"detail,omitempty"`
+	StartedAt     time.Time `json:"started_at"`
+	EndedAt       time.Time `json:"ended_at,omitzero"`
+}
+
+// Record is the attempt as merchants see it; an attempt still under way is "pending".
+func (a *Attempt) Record() AttemptRecord {
+	r := AttemptRecord{ID: a.ID, BIC: a.BIC, Provider: a.Provider, Outcome: string(a.Outcome), Reason: a.Reason,
+		ReasonMessage: ReasonMessage(a.Reason), Detail: a.ReasonDetail, StartedAt: a.CreatedAt, EndedAt: a.EndedAt}
+	if r.Outcome == "" {
+		r.Outcome = "pending"
+	}
+	return r
+}

@@ -47,10 +47,63 @@ func ParseIBANAccount(raw string) (Account, error) {
 	case "NO":
 		a.BBAN = iban[4:]
 	case "SE":
-		// Without the bank's own rules the domestic number cannot be taken apart; banks that
-		// want the BBAN get the account as typed in its domestic form instead.
+		// Banks that want the domestic number get it where the IBAN can be taken apart by the
+		// banks' rules; where it cannot, the shopper is asked for it.
+		a.ClearingNumber, a.BBAN, _ = SwedishDomestic(iban)
 	}
 	return a, nil
+}
+
+// SwedishDomestic takes a valid Swedish IBAN apart into the clearing number and the domestic
+// account number (Bankgirot, "Bankernas kontonummeruppbyggnad", and ParseSwedishAccount's way of
+// building the IBAN, read backwards): type 1 accounts carry their clearing number in the IBAN;
+// Handelsbanken's (type 2) do not, and give the account number alone (clearing ""); Nordea's
+// personal accounts are clearing 3300; Swedbank's 8xxx-x accounts carry their 5-digit clearing
+// number. ok is false when the account matches none of these with its check digits.
+func SwedishDomestic(iban string) (clearing, account string, ok bool) {
+	if len(iban) != 24 || iban[:2] != "SE" || !allDigits(iban[4:]) {
+		return "", "", false
+	}
+	code, body := iban[4:7], iban[7:]
+	zeros := func(s string) bool { return strings.Trim(s, "0") == "" }
+	if zeros(body[:6]) {
+		c, acc := body[6:10], body[10:]
+		if r, found := swedishRule(c); found && r.code == code && r.typ == 1 && mod11(c[1:]+acc) {
+			return c, acc, true
+		}
+	}
+	switch {
+	case code == "600" && zeros(body[:8]) && mod11(body[8:]):
+		return "", body[8:], true
+	case code == "300" && zeros(body[:7]) && luhn(body[7:]):
+		return "3300", body[7:], true
+	case code == "800" && zeros(body[:2]) && body[2] == '8' && luhn(body[7:]):
+		return body[2:7], body[7:], true
+	}
+	return "", "", false
+}
+
+// Fits reports whether the account has the form a bank wants: "iban" (or ""), "bban" (the
+// domestic number without clearing number) or "bban+clearing".
+func (a Account) Fits(format string) bool {
+	switch format {
+	case "bban":
+		return a.BBAN != ""
+	case "bban+clearing":
+		return a.BBAN != "" && a.ClearingNumber != ""
+	}
+	return a.IBAN != ""
+}
+
+// FormatName says in words the account form a bank wants (see Fits), for a merchant's error.
+func FormatName(format string) string {
+	switch format {
+	case "bban":
+		return "the domestic account number without clearing number (bban)"
+	case "bban+clearing":
+		return "the domestic account number (bban) with its clearing number"
+	}
+	return "an IBAN"
 }
 
 // ParseSwedishAccount validates a clearing number and account number with the bank's checksum

@@ -2,6 +2,7 @@ package payment
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -87,5 +88,46 @@ func TestNorwegianAndDanishAccounts(t *testing.T) {
 func TestMasked(t *testing.T) {
 	if got := (Account{IBAN: "SE7160000000000123456789"}).Masked(); got != "•••• 6789" {
 		t.Error(got)
+	}
+}
+
+// TestSwedishDomesticRoundTrip: the IBAN built from a clearing and account number gives them back,
+// for the banks whose IBAN holds them (type 1 accounts, Nordea's personal accounts, Swedbank's
+// 8xxx-x), and Handelsbanken's account number without its clearing number; a body no rule reads
+// gives nothing, and the bank that wants the domestic number then asks the shopper.
+func TestSwedishDomesticRoundTrip(t *testing.T) {
+	found := map[string]bool{}
+	for _, clearing := range []string{"3000", "1100", "5000", "7000", "3300", "6789", "81058"} {
+		for n := 1000000; n < 1002000 && !found[clearing]; n++ {
+			acc := fmt.Sprint(n)
+			if clearing == "3300" || clearing == "81058" {
+				acc = fmt.Sprint(n) + "123"
+			} else if clearing == "6789" {
+				acc = fmt.Sprint(n) + "12"
+			}
+			a, err := ParseSwedishAccount(clearing, acc)
+			if err != nil {
+				continue
+			}
+			found[clearing] = true
+			back, err := ParseIBANAccount(a.IBAN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantClearing := clearing
+			if clearing == "6789" {
+				wantClearing = "" // Handelsbanken's IBAN holds no clearing number
+			}
+			if back.BBAN != a.BBAN || back.ClearingNumber != wantClearing || !back.Fits("bban") {
+				t.Errorf("%s %s: IBAN %s gives %q %q, want %q %q", clearing, acc, a.IBAN, back.ClearingNumber, back.BBAN, wantClearing, a.BBAN)
+			}
+		}
+		if !found[clearing] {
+			t.Errorf("no valid account found at clearing %s", clearing)
+		}
+	}
+	// A valid IBAN whose body no rule reads: nothing derived.
+	if c, b, ok := SwedishDomestic("SE" + ibanCheck("SE", "30012345678901234567") + "30012345678901234567"); ok {
+		t.Fatalf("derived %q %q from an unreadable body", c, b)
 	}
 }

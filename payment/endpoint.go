@@ -5,15 +5,21 @@ import (
 	"time"
 )
 
-// EventTypes are the webhook event types the outbox emits: one per payment status it reaches,
-// a refund's creation and ends, and webhook.test, which an endpoint's test sends. "*" subscribes
-// to all of them.
+// EventTypes are the webhook event types the outbox emits: one per payment status it reaches (a
+// payment back at the bank choice says so with AttemptFailedEventType), one per attempt at a bank
+// that ended without success, a refund's creation and ends, and webhook.test, which an endpoint's
+// test sends. "*" subscribes to all of them.
 var EventTypes = []string{
 	"payment." + string(StatusAuthorising), "payment." + string(StatusProcessing), "payment." + string(StatusCompleted),
 	"payment." + string(StatusFailed), "payment." + string(StatusCancelled), "payment." + string(StatusExpired),
+	AttemptFailedEventType,
 	RefundCreatedEvent, "refund." + string(RefundCompleted), "refund." + string(RefundFailed), "refund." + string(RefundCancelled),
 	TestEventType,
 }
+
+// AttemptFailedEventType is the event of an attempt at a bank that ended without success; it
+// carries the payment's attempts.
+const AttemptFailedEventType = "payment.attempt_failed"
 
 // RefundCreatedEvent is the event a refund's creation sends.
 const RefundCreatedEvent = "refund.created"

@@ -41,12 +41,13 @@ func (s Status) Valid() bool {
 	return false
 }
 
-// allowed lists every transition of the lifecycle. authorising → open is absent on purpose:
-// "Try again" starts a fresh authorisation while the payment stays authorising.
+// allowed lists every transition of the lifecycle. A payment goes back to open when an attempt at
+// the bank ends without success and another may follow (refused, denied, lapsed, rejected after
+// approval): the shopper then tries again or chooses another bank.
 var allowed = map[Status][]Status{
 	StatusOpen:        {StatusAuthorising, StatusCancelled, StatusExpired, StatusFailed},
-	StatusAuthorising: {StatusProcessing, StatusCompleted, StatusFailed, StatusCancelled, StatusExpired},
-	StatusProcessing:  {StatusCompleted, StatusFailed, StatusCancelled},
+	StatusAuthorising: {StatusOpen, StatusProcessing, StatusCompleted, StatusFailed, StatusCancelled, StatusExpired},
+	StatusProcessing:  {StatusOpen, StatusCompleted, StatusFailed, StatusCancelled},
 }
 
 // CanTransition reports whether the lifecycle allows moving from one status to another.
@@ -99,6 +100,10 @@ type Payment struct {
 	BankStatus    string // the raw ISO 20022 transaction status, as the bank last reported it
 	BankAccepted  bool   // the bank accepted it (ACCP, Powens accepted) and may never report settlement
 	FailureReason string
+	// FailureCode is FailureReason's stable code (payment.Reasons), for merchants and translations.
+	FailureCode string
+	// MaxAttempts is how many attempts at a bank the merchant allows; 0: as many as time allows.
+	MaxAttempts int
 	// AutoReturn: the merchant asked that the result page take the shopper back to the shop by
 	// itself after a few seconds (the return URL is then required).
 	AutoReturn bool
@@ -155,6 +160,7 @@ type Transition struct {
 	BankStatus    string
 	BankAccepted  bool
 	FailureReason string
+	FailureCode   string
 	Detail        string
 	BankBIC       string // set with the first step out of open: the bank the shopper chose
 	Provider      string

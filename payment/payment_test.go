@@ -113,8 +113,12 @@ func TestLifecycle(t *testing.T) {
 			}
 		}
 	}
-	if CanTransition(StatusProcessing, StatusExpired) || CanTransition(StatusAuthorising, StatusOpen) {
-		t.Error("processing must not expire; authorising must not reopen")
+	if CanTransition(StatusProcessing, StatusExpired) || CanTransition(StatusOpen, StatusProcessing) || CanTransition(StatusOpen, StatusOpen) {
+		t.Error("processing must not expire; open moves on only through SCA")
+	}
+	// An attempt that ended without success sends the payment back to the bank choice.
+	if !CanTransition(StatusAuthorising, StatusOpen) || !CanTransition(StatusProcessing, StatusOpen) {
+		t.Error("an ended attempt must reopen the payment")
 	}
 	p := Payment{Status: StatusAuthorising, ExpiresAt: time.Unix(100, 0)}
 	if !p.Expired(time.Unix(100, 0)) || p.Expired(time.Unix(99, 0)) {

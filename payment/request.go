@@ -22,6 +22,8 @@ const (
 	MaxMetadataKeys        = 20
 	MaxMetadataKeyLength   = 40
 	MaxMetadataValueLength = 500
+	// MaxMaxAttempts bounds max_attempts.
+	MaxMaxAttempts = 100
 )
 
 // Request is a merchant's request for a payment, as decoded from the API.
@@ -38,6 +40,8 @@ type Request struct {
 	Metadata  map[string]string
 	Debtor    *Account // the shopper's account, when the merchant knows it
 	TSU       *TSU     // a Portuguese social-security payment
+	// MaxAttempts is how many attempts at a bank the shopper gets; nil: as many as time allows.
+	MaxAttempts *int
 	// Refundable asks the checkout for the shopper's account even at banks that do not need it,
 	// so that the payment can be refunded.
 	Refundable bool
@@ -71,12 +75,17 @@ func New(m *Merchant, in Request, now time.Time) (*Payment, error) {
 		func() error { return checkTSU(in) },
 		func() error { return checkExpiresIn(expiresIn) },
 		func() error { return checkMetadata(in.Metadata) },
+		func() error { return checkMaxAttempts(in.MaxAttempts) },
 	} {
 		if err := check(); err != nil {
 			return nil, err
 		}
 	}
-	return &Payment{MerchantID: m.ID, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
+	maxAttempts := 0
+	if in.MaxAttempts != nil {
+		maxAttempts = *in.MaxAttempts
+	}
+	return &Payment{MerchantID: m.ID, MaxAttempts: maxAttempts, AmountMinor: minor, Currency: in.Currency, Reference: in.Reference,
 		Creditor: creditor, ReturnURL: in.ReturnURL, Locale: in.Locale, PreselectBIC: in.Bank, Country: in.Country,
 		Metadata: in.Metadata, Debtor: in.Debtor, TSU: in.TSU, AutoReturn: in.AutoReturn, Refundable: in.Refundable,
 		ExpiresAt: now.Add(time.Duration(expiresIn) * time.Second).UTC().Truncate(time.Microsecond)}, nil
@@ -162,6 +171,13 @@ func checkMetadata(md map[string]string) error {
 			return fieldError("metadata", fmt.Sprintf("keys are 1 to %d characters, values at most %d",
 				MaxMetadataKeyLength, MaxMetadataValueLength))
 		}
+	}
+	return nil
+}
+
+func checkMaxAttempts(n *int) error {
+	if n != nil && (*n < 1 || *n > MaxMaxAttempts) {
+		return fieldError("max_attempts", fmt.Sprintf("must be a whole number from 1 to %d", MaxMaxAttempts))
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 const authorisationColumns = `id, payment_id, provider, bic, product, bank_payment_id, bank_auth_id, approach, method,
 	redirect_url, autostart_token, extra, COALESCE(state_hash, ''), state_used_at, psu_ip, psu_user_agent, sca_status,
 	app_launched, active, created_at, updated_at, affiliate, hint, challenge_method, challenge_information, otp_format,
-	otp_length, authorize_first, bank_key, accounts`
+	otp_length, authorize_first, bank_key, accounts, outcome, reason, reason_detail, ended_at`
 
 // attemptFields are the typed values of an attempt beyond the first columns, in the order of
 // authorisationColumns' last ones: what the checkout reads of an attempt, never in Extra.
@@ -154,6 +154,8 @@ func (db *DB) LatestAuthorisation(ctx context.Context, paymentID string) (*payme
 
 // UseState consumes the callback state with the given hash and returns its attempt. A state
 // is single use: a second call, or one for a retired attempt, is ErrConflict; an unknown one ErrNotFound.
+// The state of an attempt that ended meanwhile (the bank told us first, by a webhook or a poll) is
+// consumed once, and its attempt returned inactive: the shopper is coming back to the payment.
 func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Attempt, error) {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
@@ -164,7 +166,7 @@ func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Attempt,
 	if err != nil {
 		return nil, err
 	}
-	if !a.StateUsedAt.IsZero() || !a.Active {
+	if !a.StateUsedAt.IsZero() || (!a.Active && !a.Ended()) {
 		return a, payment.ErrConflict
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE authorisations SET state_used_at = ?, updated_at = ? WHERE id = ? AND state_used_at IS NULL`,
@@ -177,20 +179,25 @@ func (db *DB) UseState(ctx context.Context, stateHash string) (*payment.Attempt,
 }
 
 func findAuthorisation(ctx context.Context, q querier, where string, args ...any) (*payment.Attempt, error) {
+	return scanAuthorisation(q.QueryRowContext(ctx, `SELECT `+authorisationColumns+` FROM authorisations WHERE `+where, args...))
+}
+
+func scanAuthorisation(row scanner) (*payment.Attempt, error) {
 	var a payment.Attempt
 	var extra, created, updated string
-	var used, accounts sql.NullString
+	var used, accounts, ended sql.NullString
 	var ch payment.Challenge
-	err := q.QueryRowContext(ctx, `SELECT `+authorisationColumns+` FROM authorisations WHERE `+where, args...).Scan(
+	err := row.Scan(
 		&a.ID, &a.PaymentID, &a.Provider, &a.BIC, &a.Product, &a.BankPaymentID, &a.BankAuthID, &a.Approach, &a.Method,
 		&a.RedirectURL, &a.AutostartToken, &extra, &a.StateHash, &used, &a.PSUIPAddress, &a.PSUUserAgent, &a.SCAStatus,
 		&a.AppLaunched, &a.Active, &created, &updated, &a.Affiliate, &a.Hint, &ch.Method, &ch.Information, &ch.OTPFormat,
-		&ch.OTPLength, &a.AuthorizeFirst, &a.BankKey, &accounts)
+		&ch.OTPLength, &a.AuthorizeFirst, &a.BankKey, &accounts, &a.Outcome, &a.Reason, &a.ReasonDetail, &ended)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, payment.ErrNotFound
 	} else if err != nil {
 		return nil, fmt.Errorf("store: authorisation: %w", err)
 	}
+	a.EndedAt = nullTime(ended)
 	json.Unmarshal([]byte(extra), &a.Extra)
 	if ch != (payment.Challenge{}) {
 		a.Challenge = &ch
@@ -245,34 +252,91 @@ func (db *DB) AuthorisationByBankPayment(ctx context.Context, provider, bankPaym
 	return findAuthorisation(ctx, db.ro, `provider = ? AND bank_payment_id = ? ORDER BY created_at DESC LIMIT 1`, provider, bankPaymentID)
 }
 
-// AbandonAuthorisation retires an attempt whose bank call never finished, with the SCA status the
-// caller set on it (payment.SCALost), and records why in the payment's events, in one transaction; the payment's status stays as it is (open), so the shopper
-// can choose a bank again at once. An attempt already retired is left alone and no event written,
-// so two settlements of one attempt (the reconciler and a shopper's click) record it once.
-func (db *DB) AbandonAuthorisation(ctx context.Context, a *payment.Attempt, cause payment.Cause, detail string) error {
+// EndAttempt ends a payment's live attempt at a bank with its outcome (a.Outcome, a.Reason,
+// a.ReasonDetail, which the caller sets) and, in the same transaction, moves the payment as tr
+// says (back to open, or failed when no attempt may follow) or, with tr nil, records the end in
+// the payment's events where it stands; and queues payment.attempt_failed with the payment's
+// attempts. An attempt already ended is left alone and ErrConflict returned, so two ends of one
+// attempt (the reconciler and a shopper's click, a poll and a callback) record it once.
+func (db *DB) EndAttempt(ctx context.Context, a *payment.Attempt, cause payment.Cause, tr *payment.Transition) error {
 	tx, err := db.BeginTx(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE authorisations SET active = 0, sca_status = ?, updated_at = ? WHERE id = ? AND active = 1`,
-		a.SCAStatus, formatTime(tx.now), a.ID)
+	res, err := tx.ExecContext(ctx, `UPDATE authorisations SET active = 0, sca_status = ?, outcome = ?, reason = ?, reason_detail = ?,
+		ended_at = ?, updated_at = ? WHERE id = ? AND active = 1 AND outcome IN ('', 'succeeded')`,
+		a.SCAStatus, a.Outcome, a.Reason, a.ReasonDetail, formatTime(tx.now), formatTime(tx.now), a.ID)
 	if err != nil {
-		return fmt.Errorf("store: abandon authorisation: %w", err)
+		return fmt.Errorf("store: end attempt: %w", storageError(err))
 	}
 	tx.changedAuthorisation(a.PaymentID)
 	if n, _ := res.RowsAffected(); n == 0 {
-		return tx.Commit()
+		return payment.ErrConflict
 	}
+	a.Active, a.EndedAt = false, tx.now
 	var status payment.Status
 	if err := tx.QueryRowContext(ctx, `SELECT status FROM payments WHERE id = ?`, a.PaymentID).Scan(&status); err != nil {
-		return fmt.Errorf("store: abandon authorisation: %w", err)
+		return fmt.Errorf("store: end attempt: %w", err)
 	}
-	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: a.PaymentID, From: status, To: status, Cause: cause, Detail: detail}); err != nil {
+	detail := "attempt " + a.ID + " at " + a.BIC + " ended " + string(a.Outcome) + " (" + a.Reason + ")"
+	if a.ReasonDetail != "" {
+		detail += ": " + a.ReasonDetail
+	}
+	if tr == nil {
+		if err := insertEvent(ctx, tx, &payment.Event{PaymentID: a.PaymentID, From: status, To: status, Cause: cause, Detail: detail}); err != nil {
+			return err
+		}
+	} else {
+		if tr.Detail == "" {
+			tr.Detail = detail
+		}
+		tr.From = status
+		if err := transition(ctx, tx, a.PaymentID, *tr); err != nil {
+			return err
+		}
+	}
+	attempts, err := attemptsOf(ctx, tx, a.PaymentID)
+	if err != nil {
 		return err
 	}
-	a.Active = false
+	records := make([]payment.AttemptRecord, len(attempts))
+	for i, at := range attempts {
+		records[i] = at.Record()
+	}
+	// The event shows the payment as it now stands (open again, or failed), previous_status before.
+	if err := enqueueWebhook(ctx, tx, a.PaymentID, payment.AttemptFailedEventType, status, cause, records); err != nil {
+		return err
+	}
 	return tx.Commit()
+}
+
+// Attempts returns a payment's attempts at banks to pay (reading the shopper's accounts is not
+// one), oldest first.
+func (db *DB) Attempts(ctx context.Context, paymentID string) ([]*payment.Attempt, error) {
+	return attemptsOf(ctx, db.ro, paymentID)
+}
+
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func attemptsOf(ctx context.Context, q rowsQuerier, paymentID string) ([]*payment.Attempt, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+authorisationColumns+` FROM authorisations
+		WHERE payment_id = ? AND product <> 'consent' ORDER BY created_at, rowid`, paymentID)
+	if err != nil {
+		return nil, fmt.Errorf("store: attempts: %w", err)
+	}
+	defer rows.Close()
+	var out []*payment.Attempt
+	for rows.Next() {
+		a, err := scanAuthorisation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // InterruptedAfter is how long an attempt's bank call may run before, with several servers, it

@@ -17,7 +17,7 @@ import (
 
 const paymentColumns = `id, merchant_id, token, status, amount_minor, currency, reference, creditor, return_url,
 	locale, preselect_bic, country, metadata, bank_bic, provider, bank_status, bank_accepted, failure_reason,
-	expires_at, created_at, updated_at, debtor, tsu, refundable, kind, auto_return`
+	expires_at, created_at, updated_at, debtor, tsu, refundable, kind, auto_return, max_attempts, failure_code`
 
 // CreatePayment stores a new payment in status open with its first event, filling in id,
 // token and timestamps. With an idempotency key it returns the payment created before under the
@@ -163,11 +163,12 @@ func createPayment(ctx context.Context, tx *Tx, p *payment.Payment, idemKey, req
 		tsu = string(b)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO payments (id, merchant_id, token, status, amount_minor, currency, reference,
-		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor, tsu, refundable, kind, auto_return)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		creditor, return_url, locale, preselect_bic, country, metadata, idempotency_key, request_hash, expires_at, created_at, updated_at, debtor, tsu, refundable, kind, auto_return,
+		max_attempts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.MerchantID, p.Token, p.Status, p.AmountMinor, p.Currency, p.Reference, string(creditor), p.ReturnURL,
 		p.Locale, p.PreselectBIC, p.Country, string(metadata), key, requestHash, formatTime(p.ExpiresAt),
-		formatTime(tx.now), formatTime(tx.now), debtor, tsu, flag(p.Refundable), p.Kind, flag(p.AutoReturn)); err != nil {
+		formatTime(tx.now), formatTime(tx.now), debtor, tsu, flag(p.Refundable), p.Kind, flag(p.AutoReturn), p.MaxAttempts); err != nil {
 		return nil, false, fmt.Errorf("store: create payment: %w", err)
 	}
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: p.ID, From: "", To: payment.StatusOpen, Cause: payment.CauseMerchant, Detail: "created"}); err != nil {
@@ -327,7 +328,7 @@ func (db *DB) scanPayment(row scanner) (*payment.Payment, error) {
 	var creditor, metadata, expires, created, updated, debtor, tsu string
 	if err := row.Scan(&p.ID, &p.MerchantID, &p.Token, &p.Status, &p.AmountMinor, &p.Currency, &p.Reference, &creditor,
 		&p.ReturnURL, &p.Locale, &p.PreselectBIC, &p.Country, &metadata, &p.BankBIC, &p.Provider, &p.BankStatus,
-		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor, &tsu, &p.Refundable, &p.Kind, &p.AutoReturn); err != nil {
+		&p.BankAccepted, &p.FailureReason, &expires, &created, &updated, &debtor, &tsu, &p.Refundable, &p.Kind, &p.AutoReturn, &p.MaxAttempts, &p.FailureCode); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, payment.ErrNotFound
 		}
@@ -371,9 +372,9 @@ func transition(ctx context.Context, tx *Tx, id string, tr payment.Transition) e
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE payments SET status = ?,
 			bank_status = CASE WHEN ? = '' THEN bank_status ELSE ? END,
-			bank_accepted = ?, failure_reason = ?, updated_at = ?
+			bank_accepted = ?, failure_reason = ?, failure_code = ?, updated_at = ?
 		WHERE id = ? AND status = ?`,
-		tr.To, tr.BankStatus, tr.BankStatus, flag(tr.BankAccepted), tr.FailureReason, formatTime(tx.now), id, tr.From)
+		tr.To, tr.BankStatus, tr.BankStatus, flag(tr.BankAccepted), tr.FailureReason, tr.FailureCode, formatTime(tx.now), id, tr.From)
 	if err != nil {
 		return fmt.Errorf("store: transition: %w", err)
 	}
@@ -387,7 +388,44 @@ func transition(ctx context.Context, tx *Tx, id string, tr payment.Transition) e
 	if err := insertEvent(ctx, tx, &payment.Event{PaymentID: id, From: tr.From, To: tr.To, Cause: tr.Cause, BankStatus: tr.BankStatus, Detail: tr.Detail}); err != nil {
 		return err
 	}
-	return enqueueWebhook(ctx, tx, id, tr)
+	if err := settleActiveAttempt(ctx, tx, id, tr); err != nil {
+		return err
+	}
+	if tr.To == payment.StatusOpen {
+		return nil // back to the bank choice: the attempt's end is the merchant's news (payment.attempt_failed)
+	}
+	return enqueueWebhook(ctx, tx, id, "payment."+string(tr.To), tr.From, tr.Cause, nil)
+}
+
+// settleActiveAttempt gives the payment's live attempt the outcome a transition implies: approved
+// (processing, completed), failed or cancelled with the transition's reason, or abandoned when the
+// payment expired. An attempt that already has an outcome keeps it, but for an approved one the
+// bank then rejects or cancels.
+func settleActiveAttempt(ctx context.Context, tx *Tx, paymentID string, tr payment.Transition) error {
+	var outcome payment.Outcome
+	reason, keep := tr.FailureCode, "''"
+	switch tr.To {
+	case payment.StatusProcessing, payment.StatusCompleted:
+		outcome, reason = payment.OutcomeSucceeded, ""
+	case payment.StatusFailed:
+		outcome, keep = payment.OutcomeFailed, "'', 'succeeded'"
+	case payment.StatusCancelled:
+		outcome, keep = payment.OutcomeCancelled, "'', 'succeeded'"
+	case payment.StatusExpired:
+		outcome, reason = payment.OutcomeAbandoned, payment.ReasonExpired
+	default:
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE authorisations SET outcome = ?, reason = ?, reason_detail = ?, ended_at = ?, updated_at = ?
+		WHERE payment_id = ? AND active = 1 AND product <> 'consent' AND outcome IN (`+keep+`)`,
+		outcome, reason, tr.Detail, formatTime(tx.now), formatTime(tx.now), paymentID)
+	if err != nil {
+		return fmt.Errorf("store: settle attempt: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		tx.changedAuthorisation(paymentID)
+	}
+	return nil
 }
 
 // SetBankStatus records the bank's latest raw status of a payment that stays where it is.

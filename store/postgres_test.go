@@ -42,6 +42,7 @@ func TestPostgresStore(t *testing.T) {
 		{"WebhookClaims", TestWebhookClaims},
 		{"Subscribe", TestSubscribe},
 		{"AttemptFields", TestAttemptFields},
+		{"EndAttempt", TestEndAttempt},
 		{"Users", TestUsers},
 		{"CreateRefund", TestCreateRefund},
 		{"CreateRefundConcurrently", TestCreateRefundConcurrently},

@@ -170,7 +170,7 @@ func TestTransition(t *testing.T) {
 		}
 	})
 	t.Run("ErrConflict/NotAllowed", func(t *testing.T) {
-		if _, err := db.Transition(ctx, p.ID, payment.Transition{From: payment.StatusAuthorising, To: payment.StatusOpen}); !errors.Is(err, payment.ErrConflict) {
+		if _, err := db.Transition(ctx, p.ID, payment.Transition{From: payment.StatusAuthorising, To: payment.StatusAuthorising}); !errors.Is(err, payment.ErrConflict) {
 			t.Fatal(err)
 		}
 	})

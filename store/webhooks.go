@@ -33,13 +33,17 @@ type webhookData struct {
 	BankStatus     string            `json:"bank_status,omitempty"`
 	BankAccepted   bool              `json:"bank_accepted"`
 	FailureReason  string            `json:"failure_reason,omitempty"`
+	FailureCode    string            `json:"failure_code,omitempty"`
 	Metadata       map[string]string `json:"metadata"`
+	// Attempts are the payment's attempts at banks, oldest first: in payment.attempt_failed only.
+	Attempts []payment.AttemptRecord `json:"attempts,omitempty"`
 }
 
-// enqueueWebhook writes the outbox entry for a transition in the transition's own transaction,
-// so a status change and its notification are committed together or not at all: the event, and
-// one delivery for each of the merchant's endpoints that wants its type.
-func enqueueWebhook(ctx context.Context, tx *Tx, paymentID string, tr payment.Transition) error {
+// enqueueWebhook writes the outbox entry for a change of a payment in the change's own
+// transaction, so a status change (or an attempt's end) and its notification are committed
+// together or not at all: the event, and one delivery for each of the merchant's endpoints that
+// wants its type. attempts, when given, travel in the event's data.
+func enqueueWebhook(ctx context.Context, tx *Tx, paymentID, typ string, from payment.Status, cause payment.Cause, attempts []payment.AttemptRecord) error {
 	var merchantID, kind string
 	if err := tx.QueryRowContext(ctx, `SELECT merchant_id, kind FROM payments WHERE id = ?`, paymentID).Scan(&merchantID, &kind); err != nil {
 		return fmt.Errorf("store: webhook merchant: %w", err)
@@ -47,7 +51,6 @@ func enqueueWebhook(ctx context.Context, tx *Tx, paymentID string, tr payment.Tr
 	if kind != "" {
 		return nil // a refund order: its refunds' own events (refund.*) tell the merchant
 	}
-	typ := "payment." + string(tr.To)
 	endpoints, err := wantingEndpoints(ctx, tx, merchantID, typ)
 	if err != nil || len(endpoints) == 0 {
 		return err
@@ -57,8 +60,9 @@ func enqueueWebhook(ctx context.Context, tx *Tx, paymentID string, tr payment.Tr
 		return err
 	}
 	ev := webhookPayload{ID: "evt_" + uuid.NewString(), Type: typ, CreatedAt: tx.now,
-		Data: webhookData{ID: p.ID, Status: p.Status, PreviousStatus: tr.From, Cause: tr.Cause, Amount: p.Amount(), Currency: p.Currency,
-			Reference: p.Reference, BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason, Metadata: p.Metadata}}
+		Data: webhookData{ID: p.ID, Status: p.Status, PreviousStatus: from, Cause: cause, Amount: p.Amount(), Currency: p.Currency,
+			Reference: p.Reference, BankStatus: p.BankStatus, BankAccepted: p.BankAccepted, FailureReason: p.FailureReason,
+			FailureCode: p.FailureCode, Metadata: p.Metadata, Attempts: attempts}}
 	if ev.Data.Metadata == nil {
 		ev.Data.Metadata = map[string]string{}
 	}

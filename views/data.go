@@ -36,6 +36,8 @@ type Page struct {
 	Wide bool
 	// Search turns on filtering the bank list as the shopper types.
 	Search bool
+	// Notice is what the shopper's last action (a POST) met, shown once above the page.
+	Notice string
 	// GoTo, when set, sends the browser there after GoAfter seconds by a meta refresh, which
 	// works without JavaScript (the result page's return to the shop).
 	GoTo    string
@@ -80,6 +82,18 @@ type Picker struct {
 	// LeaveURL cancels the payment and returns the shopper to the shop (empty: the merchant gave
 	// no way back).
 	LeaveURL string
+	// TryAgain, when set, says why the last attempt at a bank ended and offers it again.
+	TryAgain *TryAgain
+}
+
+// TryAgain is the bank choice's word on the attempt that just ended without success.
+type TryAgain struct {
+	Heading string // "Your payment at <bank> did not go through"
+	Reason  string // why, in the shopper's language
+	Bank    string
+	// Action is where "Try again" posts; AccountURL, when set instead, asks for the account anew.
+	Action     string
+	AccountURL string
 }
 
 // Banks is what the picker lists: the bank used last, then the banks by country, and apart the

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,6 +55,9 @@ type Harness struct {
 	Merchant *payment.Merchant // a merchant made for the test
 	Client   *http.Client      // a shopper's browser: its cookies, redirects not followed
 	DBPath   string
+	// CheckoutPosts counts the form posts the checkout's pages received (POST /checkout/…), so a
+	// browser test sees that Back and Reload sent none again.
+	CheckoutPosts *atomic.Int64
 }
 
 // NewClock returns a clock standing at now.
@@ -69,7 +73,7 @@ func New(t *testing.T) *Harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	h := &Harness{T: t, Clock: &Clock{now: time.Now().UTC().Truncate(time.Second)}, DBPath: dir + "/pbb.db"}
+	h := &Harness{T: t, CheckoutPosts: new(atomic.Int64), Clock: &Clock{now: time.Now().UTC().Truncate(time.Second)}, DBPath: dir + "/pbb.db"}
 	h.Srv = httptest.NewUnstartedServer(nil)
 	h.Start(nil)
 	t.Cleanup(func() { h.App.EndStreams(); h.Srv.Close(); h.DB.Close(); h.App.Sandbox.Close() })
@@ -108,7 +112,12 @@ func (h *Harness) Start(prev *app.App) {
 	}
 	a.Checkout.PollEvery = 0 // the clock stands still in tests: ask the bank every time
 	h.App = a
-	h.Srv.Config.Handler = a.Handler
+	h.Srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/checkout/") {
+			h.CheckoutPosts.Add(1)
+		}
+		a.Handler.ServeHTTP(w, r)
+	})
 	if prev == nil {
 		h.Srv.Start()
 	}
@@ -362,4 +371,26 @@ func (h *Harness) OtherMerchant() string {
 		h.T.Fatal(err)
 	}
 	return m.ID
+}
+
+// PostRedirect is Post for a shopper's form, which always answers 303 to a GET (post/redirect/get):
+// it fails the test otherwise, follows the redirect once and returns the page it leads to, where
+// an error the POST met is shown.
+func (h *Harness) PostRedirect(path string, form url.Values, hdr ...string) (*http.Response, string) {
+	h.T.Helper()
+	resp, _ := h.Post(path, form, hdr...)
+	ExpectCode(h.T, resp, http.StatusSeeOther)
+	return h.Get(resp.Header.Get("Location"), hdr...)
+}
+
+// LastAttempt is the outcome and reason code of the payment's last attempt at a bank, as the API
+// gives them.
+func (h *Harness) LastAttempt(p map[string]any) (outcome, reason string) {
+	list, _ := p["attempts"].([]any)
+	if len(list) == 0 {
+		return "", ""
+	}
+	a := list[len(list)-1].(map[string]any)
+	r, _ := a["reason"].(string)
+	return a["outcome"].(string), r
 }
