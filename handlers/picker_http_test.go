@@ -26,7 +26,7 @@ func bankButtons(page string) (buttons []string, others string) {
 func TestPickerOffersOnlyBanksThatCanPay(t *testing.T) {
 	h := e2etest.New(t)
 	// A Swedish shop's SEK payment to its Swedish IBAN (with clearing and account number).
-	_, path := h.CreatePayment("")
+	id, path := h.CreatePayment("")
 	_, page := h.Get(path)
 	buttons, others := bankButtons(page)
 	has := func(list []string, key string) bool {
@@ -54,9 +54,19 @@ func TestPickerOffersOnlyBanksThatCanPay(t *testing.T) {
 	if n := strings.Count(page, `<details class="others">`); n != 1 {
 		t.Fatalf("%d lines for the banks apart, want one", n)
 	}
-	// Choosing one anyway is refused, and no payment is made at the savings bank.
+	// Choosing one anyway is refused: back to the picker, which says so, and the payment is
+	// still open, never sent to the savings bank.
 	resp := h.ChooseBank(path, "SPMONO22")
-	e2etest.ExpectCode(t, resp, 422)
+	e2etest.ExpectCode(t, resp, 303)
+	if loc, _ := url.Parse(resp.Header.Get("Location")); loc.Path != path {
+		t.Fatalf("refused choice went to %s", loc)
+	}
+	if _, back := h.Get(path); !strings.Contains(back, "This bank cannot take this payment") {
+		t.Fatal("the picker does not say the bank cannot take the payment")
+	}
+	if st, p := h.Status(id); st != "open" || p["bank"] != nil {
+		t.Fatalf("after a refused choice: %s %v", st, p["bank"])
+	}
 
 	// A Norwegian shop's NOK payment to a Norwegian IBAN: the savings banks are offered, the
 	// Swedish banks (no NOK) are not.
