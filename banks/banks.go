@@ -43,6 +43,9 @@ type Bank struct {
 	CreditorAddressOutside string
 	// TSU: the bank takes Portuguese social-security (TSU) payments.
 	TSU bool
+	// Products are the ways the bank pays, as the checkout offers them (products.go); none:
+	// every currency of Currencies, to any IBAN.
+	Products []Product
 }
 
 // ReferenceLimit is the longest reference the bank takes for a payment in currency to creditorBIC.

@@ -245,12 +245,17 @@ func (s *Service) bank(ctx context.Context, bic string) (banks.Bank, error) {
 	return banks.Bank{}, payment.ErrNotFound
 }
 
-// unavailable says why the bank cannot take the payment ("currency", "reference" with the bank's
-// limit, "address", "tsu"), or "" when it can. The picker and the choice of a bank both ask it.
+// unavailable says why the bank cannot take the payment ("currency", "creditor" when its product
+// for the currency cannot pay the creditor's account, "reference" with the bank's limit,
+// "address", "tsu"), or "" when it can. The picker and the choice of a bank both ask it.
 func unavailable(b *banks.Bank, p *payment.Payment) (reason string, limit int) {
 	switch {
 	case !b.Accepts(p.Currency):
 		return "currency", 0
+	case productMissing(b, p):
+		return "currency", 0
+	case creditorUnpaid(b, p):
+		return "creditor", 0
 	case len([]rune(p.Reference)) > b.ReferenceLimit(p.Currency, p.Creditor.BIC):
 		return "reference", b.ReferenceLimit(p.Currency, p.Creditor.BIC)
 	case needsAddress(b, p):
@@ -259,6 +264,26 @@ func unavailable(b *banks.Bank, p *payment.Payment) (reason string, limit int) {
 		return "tsu", 0
 	}
 	return "", 0
+}
+
+// productMissing reports whether the bank has no product a shopper's payment in its currency can
+// go by (a bank may take a currency only for transfers a checkout does not offer, banks.Product).
+// A refund order, paid by the merchant's own person from their bank to the payers' accounts, one
+// or in bulk, goes by whatever the bank takes.
+func productMissing(b *banks.Bank, p *payment.Payment) bool {
+	_, ok := b.ProductFor(p.Currency)
+	return !ok && p.Kind != payment.KindRefund
+}
+
+// creditorUnpaid reports whether the bank's product cannot pay the creditor's account as the
+// payment has it (where it must be, the form the bank wants it in).
+func creditorUnpaid(b *banks.Bank, p *payment.Payment) bool {
+	return p.TSU == nil && p.Kind != payment.KindRefund && !b.PaysTo(p.Currency, creditorAccount(p))
+}
+
+// creditorAccount is the payment's creditor account as banks are given it.
+func creditorAccount(p *payment.Payment) banks.Account {
+	return banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency}
 }
 
 // needsAddress reports whether the bank wants the creditor's address for this payment and the
@@ -536,6 +561,32 @@ func (s *Service) startSCA(ctx context.Context, prov banks.Provider, a *payment.
 	return nil
 }
 
+// restartSCA starts a fresh authorisation of the bank payment old authorises, replacing it; mobile
+// picks the way to start BankID (on this device, or by QR code from another).
+func (s *Service) restartSCA(ctx context.Context, p *payment.Payment, old *payment.Attempt, psu banks.PSU, mobile bool) (*payment.Attempt, error) {
+	if p.Expired(s.Now()) {
+		s.Expire(ctx, p)
+		return nil, fmt.Errorf("checkout: payment expired: %w", payment.ErrConflict)
+	}
+	prov, ok := s.providers[old.Provider]
+	if !ok {
+		return nil, fmt.Errorf("checkout: provider %q not configured", old.Provider)
+	}
+	state, hash := newState()
+	a := &payment.Attempt{PaymentID: p.ID, Provider: old.Provider, BIC: old.BIC, Product: old.Product,
+		BankPaymentID: old.BankPaymentID, StateHash: hash, PSUIPAddress: psu.IPAddress, PSUUserAgent: psu.UserAgent,
+		Extra: map[string]string{}}
+	if err := s.store.CreateAuthorisation(ctx, a, true); err != nil {
+		return nil, err
+	}
+	if err := s.startSCA(ctx, prov, a, state, mobile, ""); err != nil {
+		a.SCAStatus = payment.SCAFailed
+		s.store.SaveAuthorisation(context.WithoutCancel(ctx), a, nil)
+		return nil, err
+	}
+	return a, s.store.SaveAuthorisation(ctx, a, nil)
+}
+
 // paymentRequest is what a bank is asked to create for p.
 func (s *Service) paymentRequest(ctx context.Context, p *payment.Payment, bic, affiliate string, psu banks.PSU) (banks.PaymentRequest, error) {
 	m, err := s.store.Merchant(ctx, p.MerchantID)
@@ -544,8 +595,7 @@ func (s *Service) paymentRequest(ctx context.Context, p *payment.Payment, bic, a
 	}
 	req := banks.PaymentRequest{BIC: bic, Affiliate: affiliate, AmountMinor: p.AmountMinor, Amount: p.Amount(),
 		Currency: p.Currency, CreditorName: p.Creditor.Name, Reference: p.Reference, PSU: psu,
-		Creditor:    banks.Account{IBAN: p.Creditor.IBAN, BBAN: p.Creditor.BBAN, ClearingNumber: p.Creditor.ClearingNumber, Currency: p.Currency},
-		RedirectURI: s.CallbackURL()}
+		Creditor: creditorAccount(p), RedirectURI: s.CallbackURL()}
 	if a := p.Creditor.Address; a != nil {
 		req.CreditorAddress = &banks.Address{Street: a.Street, PostCode: a.PostCode, Town: a.Town, Country: a.Country}
 	}

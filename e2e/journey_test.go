@@ -240,17 +240,26 @@ func TestDecoupledOnPhone(t *testing.T) {
 	}
 }
 
-// The shopper's own country comes first in the picker: the browser's, when we have banks there,
-// else the currency's home (an English browser paying in kronor sees Sweden first).
+// The shopper's own country comes first in the picker: the browser's, when we have banks there
+// that can take the payment, else the currency's home (an English browser paying in kronor sees
+// Sweden first; so does a Norwegian one, whose banks cannot pay kronor to a Swedish account).
 func TestPickerHomeCountryFirst(t *testing.T) {
 	h := e2etest.New(t)
 	_, path := h.CreatePayment("")
+	code, p := h.API("POST", "/api/v1/payments", `{"amount":"10.00","currency":"EUR","reference":"Order 5"}`)
+	if code != 201 {
+		t.Fatalf("%d %v", code, p)
+	}
+	eur, _ := url.Parse(p["checkout_url"].(string))
 	firstGroup := regexp.MustCompile(`<h2 id="c-([A-Z]{2})">`)
-	for accept, want := range map[string]string{"en-US,en;q=0.9": "SE", "nb-NO": "NO", "fi-FI": "FI", "da-DK": "DK", "": "SE"} {
-		_, page := h.Get(path, "Accept-Language", accept)
+	for _, tc := range []struct{ path, accept, want string }{
+		{path, "en-US,en;q=0.9", "SE"}, {path, "nb-NO", "SE"}, {path, "", "SE"},
+		{eur.Path, "nb-NO", "NO"}, {eur.Path, "fi-FI", "FI"}, {eur.Path, "da-DK", "DK"},
+	} {
+		_, page := h.Get(tc.path, "Accept-Language", tc.accept)
 		m := firstGroup.FindStringSubmatch(page)
-		if m == nil || m[1] != want {
-			t.Errorf("Accept-Language %q: first country %v, want %s", accept, m, want)
+		if m == nil || m[1] != tc.want {
+			t.Errorf("%s, Accept-Language %q: first country %v, want %s", tc.path, tc.accept, m, tc.want)
 		}
 	}
 }

@@ -44,9 +44,10 @@ func TestEveryCheckoutPostRedirects(t *testing.T) {
 	post(path+"/account/pick", form("bank", "HANDSESS", "account", "7"), "account/pick")
 	post(path+"/account/use", form("bank", "HANDSESS"), "account/use")
 	post(path+"/account", form("bank", "HANDSESS", "country", "SE", "clearing_number", "6789", "account_number", "123456789", "remember", "1"), "account")
-	post(path+"/bankid/launch", form(), "bankid/launch")
-	post(path+"/change-bank", form(), "change-bank") // the BankID order given up: the bank choice again
-	post(path+"/retry", form(), "retry")             // Handelsbanken again
+	post(path+"/bankid/launch", form(), "bankid/launch") // a QR order: one for BankID on this computer
+	post(path+"/bankid/qr", form(), "bankid/qr")         // and back to the QR code
+	post(path+"/change-bank", form(), "change-bank")     // the BankID order given up: the bank choice again
+	post(path+"/retry", form(), "retry")                 // Handelsbanken again
 	post(path+"/account/forget", form("bank", "HANDSESS"), "account/forget")
 	post(path+"/otp", form("otp", "123456"), "otp") // no code expected here
 	post(path+"/cancel", form(), "cancel")

@@ -29,7 +29,7 @@ var notEnglish = map[string][]string{
 		"utc", "clearing"},
 	"sv": {"bank", "status", "support", "for", "finland", "portugal", "session", "app", "under"},
 	"no": {"bank", "status", "support", "for", "start", "finland", "portugal", "last", "app"},
-	"da": {"bank", "status", "support", "for", "start", "finland", "portugal", "reference", "scan", "session", "app", "upload"},
+	"da": {"bank", "status", "support", "for", "start", "finland", "portugal", "reference", "scan", "session", "app", "upload", "computer"},
 	"fr": {"code", "date", "support", "session", "minutes", "validation", "test", "france", "portugal", "page", "payer"},
 	"fi": {},
 	"lt": {"per"}, // Lithuanian "via"

@@ -39,6 +39,11 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if sess, err := s.sessions.Get(r, sessionName); err == nil && takeLang(r, sess, p.Token) {
+		if err := sess.Save(r, w); err != nil {
+			return err
+		}
+	}
 	// A form the shopper sent with an error comes back here, by a GET, with what they typed.
 	var fe *payment.FieldError
 	var values map[string]string
@@ -72,9 +77,10 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, p *paymen
 	l := s.localizer(r, p)
 	pg, order := s.base(r, p, m, l)
 	base := "/checkout/" + p.Token + "/account"
+	pg.Path, pg.Keep = base, [][2]string{{"bank", b.Key()}} // the language switcher stays on this page
 	d := views.AccountForm{Page: pg, Order: order, Heading: strings.Replace(l.T("account.heading"), "%s", b.Name, 1), BIC: b.Key(),
 		Country: b.Country, Action: base, UseURL: base + "/use", ForgetURL: base + "/forget", CSRF: csrf, Values: values,
-		ForRefund: p.Refundable && !b.NeedsDebtor()}
+		ChangeURL: "/checkout/" + p.Token + "?change=bank", ForRefund: p.Refundable && !b.NeedsDebtor()}
 	if a, ok := s.savedAccount(r, b.Key()); ok {
 		d.Saved = append(d.Saved, views.SavedAccount{Key: b.Key(), Masked: a.Masked()})
 	}

@@ -83,8 +83,8 @@ func (c *bankLists) draw(ctx context.Context, in pickerInput, l *i18n.Localizer)
 	return templ.Raw(html)
 }
 
-// banks groups the options by country: the home country first, then countries whose banks can
-// take the payment, then the rest.
+// banks groups the banks that can take the payment by country, the home country first; those
+// that cannot are listed apart with why (drawn behind one line), never as buttons.
 func (in pickerInput) banks(l *i18n.Localizer) views.Banks {
 	d := views.Banks{L: l}
 	groups := map[string]*views.BankGroup{}
@@ -97,23 +97,18 @@ func (in pickerInput) banks(l *i18n.Localizer) views.Banks {
 		if in.country != "" && b.Country != in.country && in.preselect == "" {
 			continue
 		}
-		item := views.BankItem{BIC: b.Key(), Name: b.Name, Initials: initials(b.Name), Available: b.Available}
-		switch b.Reason {
-		case "currency":
-			item.Note = l.T("picker.unavailable")
-		case "reference":
-			item.Note = strings.Replace(l.T("picker.reference"), "%d", strconv.Itoa(b.Limit), 1)
-		case "address":
-			item.Note = l.T("picker.address")
-		case "tsu":
-			item.Note = l.T("picker.tsu")
-		}
-		if b.Key() == in.last && b.Available && q == "" {
-			it := item
-			d.Last = &it
+		if q != "" && !strings.Contains(strings.ToLower(b.Name+" "+b.BIC), q) {
 			continue
 		}
-		if q != "" && !strings.Contains(strings.ToLower(b.Name+" "+b.BIC), q) {
+		item := views.BankItem{BIC: b.Key(), Name: b.Name, Initials: initials(b.Name), Available: b.Available}
+		if !b.Available {
+			item.Note = unavailableNote(l, b)
+			d.Other = append(d.Other, item)
+			continue
+		}
+		if b.Key() == in.last && q == "" {
+			it := item
+			d.Last = &it
 			continue
 		}
 		g := groups[b.Country]
@@ -124,19 +119,10 @@ func (in pickerInput) banks(l *i18n.Localizer) views.Banks {
 		}
 		g.Banks = append(g.Banks, item)
 	}
-	usable := map[string]bool{}
-	for _, c := range countries {
-		for _, b := range groups[c].Banks {
-			usable[c] = usable[c] || b.Available
-		}
-	}
 	sort.SliceStable(countries, func(i, j int) bool {
 		a, b := countries[i], countries[j]
 		if (a == in.home) != (b == in.home) {
 			return a == in.home
-		}
-		if usable[a] != usable[b] {
-			return usable[a]
 		}
 		return a < b
 	})
@@ -144,4 +130,21 @@ func (in pickerInput) banks(l *i18n.Localizer) views.Banks {
 		d.Groups = append(d.Groups, *groups[c])
 	}
 	return d
+}
+
+// unavailableNote says, in the shopper's words, why a bank cannot take this payment.
+func unavailableNote(l *i18n.Localizer, b checkout.BankOption) string {
+	switch b.Reason {
+	case "currency":
+		return l.T("picker.unavailable")
+	case "creditor":
+		return l.T("picker.creditor")
+	case "reference":
+		return strings.Replace(l.T("picker.reference"), "%d", strconv.Itoa(b.Limit), 1)
+	case "address":
+		return l.T("picker.address")
+	case "tsu":
+		return l.T("picker.tsu")
+	}
+	return l.T("picker.cannot")
 }

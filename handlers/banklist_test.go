@@ -48,7 +48,9 @@ func TestBankListsKeepExactlyWhatTheyDraw(t *testing.T) {
 		"preselected":  func(in *pickerInput) { in.preselect = "DNBANOKK" },
 		"country":      func(in *pickerInput) { in.country = "NO" },
 		"availability": func(in *pickerInput) { in.list.Options[1].Available, in.list.Options[1].Reason = false, "currency" },
-		"reference":    func(in *pickerInput) { in.list.Options[0].Reason, in.list.Options[0].Limit = "reference", 35 },
+		"reference": func(in *pickerInput) {
+			in.list.Options[0].Available, in.list.Options[0].Reason, in.list.Options[0].Limit = false, "reference", 35
+		},
 		"banks": func(in *pickerInput) {
 			in.list.Version, in.list.Options[0].Bank = 2, &banks.Bank{BIC: "HANDSESS", Name: "Handelsbanken", Country: "SE"}
 		},

@@ -146,20 +146,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.Write(buf.Bytes())
 }
 
-// localizer picks the language: the shopper's own choice, then the merchant's locale, then the browser's.
-func (s *Server) localizer(r *http.Request, p *payment.Payment) *i18n.Localizer {
-	locale := ""
-	if p != nil {
-		locale = p.Locale
-	}
-	if sess, err := s.sessions.Get(r, sessionName); err == nil {
-		if lang, _ := sess.Values["lang"].(string); lang != "" {
-			locale = lang
-		}
-	}
-	return i18n.New(locale, r.Header.Get("Accept-Language"))
-}
-
 // session returns the shopper's session with a CSRF token in it.
 func (s *Server) session(r *http.Request) (*sessions.Session, string) {
 	sess, _ := s.sessions.Get(r, sessionName)
@@ -206,8 +192,7 @@ func (s *Server) base(r *http.Request, p *payment.Payment, m *payment.Merchant, 
 		o.Refund = s.refundOrderView(r, p, l)
 	}
 	if !p.Status.Terminal() && p.Status != payment.StatusProcessing {
-		o.Expires = p.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
-		pg.ExpiresAt = p.ExpiresAt.UTC().Format(time.RFC3339)
+		s.expiry(r, p, l, &pg, &o)
 	}
 	return pg, o
 }
@@ -220,11 +205,7 @@ func (s *Server) checkoutPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sess, csrf := s.session(r)
-	dirty := sess.IsNew
-	if lang := r.URL.Query().Get("lang"); lang != "" && len(lang) <= 8 && sess.Values["lang"] != lang {
-		sess.Values["lang"] = lang
-		dirty = true
-	}
+	dirty := takeLang(r, sess, p.Token) || sess.IsNew
 	if dirty { // a reload writes nothing: the session row changes only when its values do
 		if err := sess.Save(r, w); err != nil {
 			return err
@@ -318,6 +299,9 @@ func (s *Server) pickerStep(w http.ResponseWriter, r *http.Request, d *drawing) 
 // accountStep sends the shopper on to the question about their account, once their bank read
 // the accounts (or could not).
 func (s *Server) accountStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
+	if r.URL.Query().Get("change") == "bank" {
+		return s.pickerStep(w, r, d) // "Choose another bank": a new choice replaces the account reading
+	}
 	http.Redirect(w, r, "/checkout/"+d.pr.Payment.Token+"/account?bank="+url.QueryEscape(d.pr.Auth.BankKey), http.StatusSeeOther)
 	return nil
 }
@@ -379,15 +363,19 @@ func (s *Server) renderPicker(w http.ResponseWriter, r *http.Request, p *payment
 		in.home = map[string]string{"SEK": "SE", "NOK": "NO", "DKK": "DK"}[p.Currency]
 	}
 	pg.Search = true
-	s.render(w, r, http.StatusOK, views.PickerPage(views.Picker{Page: pg, Order: order, Query: in.query, Action: pg.Path + "/bank",
-		CSRF: csrf, Error: errText, TryAgain: again, Banks: s.bankLists.draw(r.Context(), in, pg.L)}))
+	d := views.Picker{Page: pg, Order: order, Query: in.query, Action: pg.Path + "/bank",
+		CSRF: csrf, Error: errText, TryAgain: again, Banks: s.bankLists.draw(r.Context(), in, pg.L)}
+	if p.ReturnURL != "" {
+		d.LeaveURL = pg.Path + "/cancel"
+	}
+	s.render(w, r, http.StatusOK, views.PickerPage(d))
 	return nil
 }
 
-// hasBanksIn reports whether the list has a bank in country.
+// hasBanksIn reports whether the list has a bank in country that can take the payment.
 func hasBanksIn(list checkout.BankList, country string) bool {
 	for _, o := range list.Options {
-		if country != "" && o.Country == country {
+		if country != "" && o.Country == country && o.Available {
 			return true
 		}
 	}
@@ -402,29 +390,6 @@ func langCountry(accept string) string {
 		return region
 	}
 	return map[string]string{"sv": "SE", "fi": "FI", "nb": "NO", "no": "NO", "nn": "NO", "da": "DK", "lt": "LT", "pt": "PT", "fr": "FR"}[strings.TrimSpace(first)]
-}
-
-func (s *Server) bankIDView(dr *drawing) views.BankID {
-	pr, pg := dr.pr, dr.pg
-	d := views.BankID{Page: pg, Order: dr.order, Mobile: dr.mobile, CSRF: dr.csrf, CancelURL: pg.Path + "/cancel", RetryAction: pg.Path + "/retry"}
-	d.Refresh = 1
-	d.StatusURL = pg.Path + "/status?page=" + liveBankID
-	if pr.SCA != nil {
-		if pr.SCA.QRData != "" || len(pr.SCA.QRImage) > 0 {
-			d.QRURL = qrURL(pg.Path, pr.SCA)
-		}
-		if pr.SCA.AutostartToken != "" {
-			d.LaunchURL = pg.Path + "/bankid/launch"
-		}
-	} else if pr.Auth.AutostartToken != "" && !dr.next.Retry {
-		d.LaunchURL = pg.Path + "/bankid/launch"
-	}
-	if dr.next.Retry {
-		d.Retry, d.Refresh, d.StatusURL = true, 0, ""
-		d.ExpiresAt = ""
-	}
-	d.Message = pg.L.T("bankid." + dr.next.Message)
-	return d
 }
 
 func (s *Server) resultView(r *http.Request, p *payment.Payment, pg views.Page, order views.Order) views.Result {
@@ -559,7 +524,11 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.checkout.Cancel(ctx, p, payment.CauseShopper); err != nil && !errors.Is(err, payment.ErrConflict) {
 		return err
 	}
-	http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)
+	to := "/checkout/" + p.Token
+	if r.PostFormValue("then") == "shop" && p.ReturnURL != "" {
+		to += "/return" // "Cancel and go back to the shop": the shop hears how the payment ended
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 
@@ -579,6 +548,15 @@ func (s *Server) launchBankID(w http.ResponseWriter, r *http.Request) error {
 		if sca, err := s.checkout.CurrentSCA(r.Context(), p); err == nil {
 			token = sca.AutostartToken
 		}
+	}
+	if token == "" && p.Status == payment.StatusAuthorising && !checkout.IsConsent(a) {
+		// The order is shown as a QR code: start one for the app on this device instead.
+		ctx, cancel := context.WithTimeout(r.Context(), 45*time.Second)
+		defer cancel()
+		if a, err = s.checkout.SwitchSCA(ctx, p, s.psuOf(r), true); err != nil {
+			return err
+		}
+		token = a.AutostartToken
 	}
 	if token == "" || (p.Status != payment.StatusAuthorising && !(p.Status == payment.StatusOpen && checkout.IsConsent(a))) {
 		http.Redirect(w, r, "/checkout/"+p.Token, http.StatusSeeOther)

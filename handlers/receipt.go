@@ -36,7 +36,7 @@ func (s *Server) sandboxLanguage(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := r.Cookie(sessionName); err == nil {
 			if sess, err := s.sessions.Get(r, sessionName); err == nil {
-				if lang, _ := sess.Values["lang"].(string); lang != "" {
+				if lang := latestLang(sess); lang != "" {
 					r.Header.Set("Accept-Language", lang+","+r.Header.Get("Accept-Language"))
 				}
 			}

@@ -63,6 +63,7 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /checkout/{token}/account/pick", s.form(s.pickAccount))
 	handle("POST /checkout/{token}/cancel", s.form(s.cancel))
 	handle("POST /checkout/{token}/bankid/launch", s.form(s.launchBankID))
+	handle("POST /checkout/{token}/bankid/qr", s.form(s.bankIDOtherDevice))
 	handle("GET /checkout/{token}/status", s.checkoutStatus)
 	handle("GET /checkout/{token}/events", s.checkoutEvents)
 	handle("GET /checkout/{token}/qr.png", s.qrImage)

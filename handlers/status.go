@@ -24,6 +24,8 @@ type statusAnswer struct {
 	// so it tells the shopper nothing the QR code does not. Empty when the bank sends images.
 	QRData  string `json:"qr_data,omitempty"`
 	Message string `json:"message,omitempty"`
+	// Scan is the seconds the BankID order shown as a QR code has left to be scanned.
+	Scan string `json:"scan,omitempty"`
 }
 
 // qrURL names the current QR frame; the query changes with every new payload, so no cache
@@ -84,7 +86,7 @@ func livePage(page string) bool {
 // bankIDNews is the BankID page's news: the current QR frame and what to tell the shopper.
 func bankIDNews(out *statusAnswer, base string, d *drawing) {
 	if sca := d.pr.SCA; sca != nil && (sca.QRData != "" || len(sca.QRImage) > 0) {
-		out.QR, out.QRData = qrURL(base, sca), sca.QRData
+		out.QR, out.QRData, out.Scan = qrURL(base, sca), sca.QRData, scanWithin(sca.QRData)
 	}
 	out.Message = d.pg.L.T("bankid." + d.next.Message)
 }

@@ -1,3 +1,29 @@
+// The shopper's time zone, for the times the server writes (the tz cookie), and the times on
+// this page written in it at once where the server had to guess.
+(function () {
+  var zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+  if (!zone) return;
+  document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+  document.querySelectorAll("time[data-zone]").forEach(function (t) {
+    if (t.getAttribute("data-zone") === zone) return;
+    var at = new Date(t.getAttribute("datetime"));
+    if (isNaN(at)) return;
+    try {
+      t.textContent = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+        { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" }).format(at);
+    } catch (e) { /* the server's words stay */ }
+  });
+})();
+
+// When the time to pay runs out, the page reloads to say so (the server counted the seconds).
+(function () {
+  var root = document.querySelector("[data-expires-in]");
+  var left = parseInt((root && root.getAttribute("data-expires-in")) || "", 10);
+  if (isNaN(left)) return;
+  setTimeout(function () { window.location.reload(); }, (left + 1) * 1000);
+})();
+
 // Live status for the BankID and processing pages: hears from /events (or asks /status) every
 // second, draws the new QR frame, announces the message, and moves on when the payment does.
 // Without JavaScript the page's <noscript> meta refresh does the same job more coarsely.
@@ -35,12 +61,17 @@
     qr.hidden = false;
   }
   var msg = document.getElementById("status-text");
+  var scan = document.getElementById("scan-within");
   var left = document.getElementById("countdown");
-  var expires = Date.parse(root.getAttribute("data-expires") || "");
+  // The seconds left as the server counted them when it drew the page: the shopper's own clock
+  // may be wrong, the time since the page loaded is not.
+  var expiresIn = parseInt(root.getAttribute("data-expires-in") || "", 10);
+  var loaded = Date.now();
   function countdown() {
-    if (left && !isNaN(expires)) {
-      var s = Math.max(0, Math.round((expires - Date.now()) / 1000));
-      left.textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    if (left && !isNaN(expiresIn)) {
+      var s = Math.max(0, Math.ceil(expiresIn - (Date.now() - loaded) / 1000));
+      var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, two = function (n) { return String(n).padStart(2, "0"); };
+      left.textContent = (h > 0 ? h + ":" + two(m) : m) + ":" + two(s % 60);
     }
   }
   function apply(s) {
@@ -51,6 +82,10 @@
       else { qr.hidden = true; }
     }
     if (msg && s.message && msg.textContent !== s.message) msg.textContent = s.message;
+    if (scan) {
+      scan.hidden = !s.scan;
+      if (s.scan) scan.textContent = (scan.getAttribute("data-text") || "").replace("%s", s.scan);
+    }
   }
   // Asking /status every second: for browsers that cannot hold the stream below.
   var busy = false, polling = false;

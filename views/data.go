@@ -21,7 +21,13 @@ type Page struct {
 	// StatusURL turns on live.js, which polls it every second.
 	StatusURL string
 	ExpiresAt string // RFC 3339, for the countdown
-	Path      string // this page's path, for the language switcher
+	// ExpiresIn is the seconds left to pay when the page was drawn (live.js counts down from it,
+	// whatever the shopper's clock says), and TimeLeft the same as read ("14:32"); the page
+	// reloads itself when they run out. 0 and "": the payment does not wait for the shopper.
+	ExpiresIn int
+	TimeLeft  string
+	Path      string      // this page's path, for the language switcher
+	Keep      [][2]string // query parameters the switcher keeps (name, value)
 	Sandbox   bool
 	// ThemeURL is the merchant's accent stylesheet; LogoURL its logo. Empty when unbranded.
 	ThemeURL string
@@ -40,10 +46,12 @@ type Page struct {
 
 // Order is the payment as the shopper reads it.
 type Order struct {
-	Merchant  string
-	Amount    string
-	Reference string
-	Expires   string
+	Merchant   string
+	Amount     string
+	Reference  string
+	Expires    string // when the payment expires, in the shopper's zone
+	ExpiresISO string // the same in RFC 3339, for live.js to write in the browser's zone
+	Zone       string // the zone Expires is written in
 	// Refund, for a refund order, is what the merchant's person authorises at their bank.
 	Refund *RefundOrder
 }
@@ -71,6 +79,9 @@ type Picker struct {
 	Action string
 	CSRF   string
 	Error  string
+	// LeaveURL cancels the payment and returns the shopper to the shop (empty: the merchant gave
+	// no way back).
+	LeaveURL string
 	// TryAgain, when set, says why the last attempt at a bank ended and offers it again.
 	TryAgain *TryAgain
 }
@@ -85,22 +96,28 @@ type TryAgain struct {
 	AccountURL string
 }
 
-// Banks is what the picker lists: the bank used last, then the banks by country.
+// Banks is what the picker lists: the bank used last, then the banks by country, and apart the
+// banks that cannot take this payment, each with why.
 type Banks struct {
 	L      *i18n.Localizer
 	Last   *BankItem
 	Groups []BankGroup
+	Other  []BankItem
 }
 
 // BankID is the decoupled SCA page.
 type BankID struct {
 	Page
 	Order
-	QRURL       string // empty when no QR is to be shown
-	Message     string
-	Mobile      bool
-	LaunchURL   string // POST target that records the launch and sends the phone to the app
-	DesktopURL  string // bankid:/// link for BankID on this computer
+	QRURL     string // empty when no QR is to be shown
+	Message   string
+	Mobile    bool
+	LaunchURL string // POST target that records the launch and sends the phone to the app
+	// OtherDeviceURL is the POST target that turns an order started for the app on this device
+	// into one shown as a QR code, for BankID on another device.
+	OtherDeviceURL string
+	// ScanWithin is the BankID order's own time to be scanned, as read ("27"); empty without a QR.
+	ScanWithin  string
 	Retry       bool
 	RetryAction string
 	CancelURL   string

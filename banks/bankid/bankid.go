@@ -25,6 +25,20 @@ func QRAuthCode(qrStartSecret string, t int64) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
+// StartWindow is how long an order waits to be scanned or started before it fails with
+// startFailed ("about 30 s", protocols/bankid.md); the QR's time counts the seconds of it.
+const StartWindow = 30
+
+// ScanLeft is how many seconds of StartWindow the order of an animated QR payload has left, and
+// whether payload is one (a legacy static code has no clock).
+func ScanLeft(payload string) (int64, bool) {
+	q, err := ParseQR(payload)
+	if err != nil {
+		return 0, false
+	}
+	return max(StartWindow-q.Time, 0), true
+}
+
 // ParsedQR is an animated QR payload split into its parts.
 type ParsedQR struct {
 	Token string

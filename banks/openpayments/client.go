@@ -165,7 +165,8 @@ func (c *Client) fetchBanks(ctx context.Context) ([]banks.Bank, error) {
 			}
 			b := banks.Bank{BIC: a.BICFI, Name: a.Name, Country: country, Provider: c.cfg.Name,
 				Currencies: currencies, LogoURL: a.LogoURL, DebtorAccount: payment.DebtorNeed(prof.DebtorAccount), DebtorFormat: prof.DebtorFormat,
-				ReferenceLimits: limits, SameBankLimit: prof.MaxRemittanceSameBank, CreditorAddressOutside: prof.CreditorAddressOutside}
+				ReferenceLimits: limits, SameBankLimit: prof.MaxRemittanceSameBank, CreditorAddressOutside: prof.CreditorAddressOutside,
+				Products: products(country, currencies, prof.CreditorFormat)}
 			out = append(out, b)
 			for _, af := range prof.Affiliates {
 				ab := b
@@ -175,6 +176,21 @@ func (c *Client) fetchBanks(ctx context.Context) ([]banks.Bank, error) {
 		}
 	}
 	return out, nil
+}
+
+// products are the ways a bank of country pays, as CreatePayment asks for them: SEPA for EUR, to
+// an IBAN anywhere; the domestic product for another currency, to an account in the bank's own
+// country; the creditor's account always in the bank's creditor format.
+func products(country string, currencies []string, creditorFormat string) []banks.Product {
+	var out []banks.Product
+	for _, cur := range currencies {
+		p := banks.Product{Name: product(cur), Currencies: []string{cur}, CreditorFormat: creditorFormat}
+		if p.Name == "domestic" {
+			p.CreditorCountries = []string{country}
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func product(currency string) string {

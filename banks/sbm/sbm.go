@@ -80,9 +80,22 @@ func (c *Client) Banks(ctx context.Context) ([]banks.Bank, error) {
 	var out []banks.Bank
 	for _, b := range c.cfg.Banks {
 		out = append(out, banks.Bank{BIC: b.BIC, Name: b.Name, Country: "NO", Provider: "sbm", Currencies: []string{"NOK", "EUR", "SEK", "DKK", "USD", "GBP"},
-			Approach: banks.Redirect, DebtorAccount: "optional", ReferenceLimits: map[string]int{"NOK": 140, "EUR": 140, "SEK": 140, "DKK": 140, "USD": 140, "GBP": 140}})
+			Approach: banks.Redirect, DebtorAccount: "optional", ReferenceLimits: map[string]int{"NOK": 140, "EUR": 140, "SEK": 140, "DKK": 140, "USD": 140, "GBP": 140},
+			Products: checkoutProducts})
 	}
 	return out, nil
+}
+
+// checkoutProducts are the platform's products a shopper's checkout offers: a Norwegian domestic
+// payment in NOK to a Norwegian account (as bban), and SEPA in EUR to an IBAN. Its third,
+// cross-border-credit-transfers (every other currency of Currencies), is left to refunds, which
+// the merchant's own person authorises: it is an international transfer the shopper's bank
+// converts and charges for, so a shopper would be debited another amount than the checkout shows
+// and the merchant receive less, days later. A Swedish shop's SEK payment is therefore not
+// offered at a Norwegian savings bank.
+var checkoutProducts = []banks.Product{
+	{Name: "norwegian-domestic-credit-transfers", Currencies: []string{"NOK"}, CreditorCountries: []string{"NO"}, CreditorFormat: "bban"},
+	{Name: "sepa-credit-transfers", Currencies: []string{"EUR"}, CreditorFormat: "iban"},
 }
 
 // Product picks the payment product for a currency.

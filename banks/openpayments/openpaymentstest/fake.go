@@ -1007,6 +1007,9 @@ func (f *Fake) Autostart(token string) (Order, error) {
 			continue
 		}
 		f.authView(a)
+		if a.engaged && a.scaStatus == "started" {
+			return f.orderOf(a), nil // opened again before signing: the app shows the order it holds
+		}
 		if a.scaStatus != "authenticationStarted" || a.engaged {
 			return Order{}, fmt.Errorf("this BankID order is no longer waiting to be started")
 		}
