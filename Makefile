@@ -28,7 +28,7 @@ test: tools
 
 # Retakes the README's screenshots with the browser tests.
 screenshots: tools
-	SCREENSHOTS=$(CURDIR)/docs go test -count=1 -run 'TestBrowser(RedirectJourney|DecoupledPhone)' ./e2e
+	SCREENSHOTS=$(CURDIR)/docs go test -count=1 -run 'TestBrowser(RedirectJourney|DecoupledPhone|DecoupledDesktop|AccountQuestion|Attempts|ReceiptAndAutoReturn|RefundsBankID|Workspace)$$' ./e2e
 
 # Regenerates the templ views; the generated *_templ.go files are committed.
 generate:

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"paybybank/internal/e2etest"
 )
@@ -20,18 +21,22 @@ func payWithBankID(h *e2etest.Harness, path string) {
 // The result page is a receipt: amount, merchant, reference, bank, date and time, payment id.
 func TestResultReceipt(t *testing.T) {
 	h := e2etest.New(t)
+	stockholm, err := time.LoadLocation("Europe/Stockholm")
+	if err != nil {
+		t.Fatal(err)
+	}
 	id, path := h.CreatePayment(`,"amount":"1249.50","reference":"Faktura 77"`)
 	payWithBankID(h, path)
 	resp, page := h.Get(path, "Accept-Language", "sv")
 	e2etest.ExpectCode(t, resp, 200)
 	for _, want := range []string{"Betalningen är klar", "Kvitto", "1\u00a0249,50\u00a0SEK", "Test Shop AB", "Faktura 77",
-		"<dt>Bank</dt><dd>Handelsbanken</dd>", "Datum och tid", h.Clock.Now().UTC().Format("2006-01-02 15:04") + " UTC",
+		"<dt>Bank</dt><dd>Handelsbanken</dd>", "Datum och tid", h.Clock.Now().In(stockholm).Format("2006-01-02 15:04 MST"), // a Swedish payment, no browser zone known: Stockholm's time
 		"Betalnings-ID", id} {
 		if !strings.Contains(page, want) {
 			t.Errorf("receipt lacks %q:\n%s", want, page)
 		}
 	}
-	if strings.Contains(page, `http-equiv="refresh"`) || strings.Contains(page, "countdown") {
+	if strings.Contains(page, `http-equiv="refresh"`) || strings.Contains(page, `class="return-in"`) {
 		t.Error("the page goes back to the shop by itself, which the merchant did not ask for")
 	}
 }
@@ -62,7 +67,7 @@ func TestAutoReturn(t *testing.T) {
 	if refresh == nil || e2etest.HTMLUnescape(refresh[1]) != path+"/return" {
 		t.Fatalf("no meta refresh back to the shop:\n%s", page)
 	}
-	if !strings.Contains(page, `Palataan kauppaan <span class="countdown"><span class="n">5</span></span> s kuluttua.`) ||
+	if !strings.Contains(page, `Palataan kauppaan <span class="return-in"><span class="n">5</span></span> s kuluttua.`) ||
 		!strings.Contains(page, `href="`+path+`/return">Takaisin kauppaan</a>`) {
 		t.Fatalf("no countdown or no button:\n%s", page)
 	}

@@ -412,7 +412,7 @@ func (s *Server) resultView(r *http.Request, p *payment.Payment, pg views.Page, 
 	if p.ReturnURL != "" {
 		d.BackURL = pg.Path + "/return"
 	}
-	s.fillReceipt(r.Context(), &d, p)
+	s.fillReceipt(r, &d, p)
 	if p.Kind == payment.KindRefund { // back to the workspace's refunds page (checkout.ReturnURL)
 		d.Heading, d.Text, d.BackURL = l.T("refund.result."+string(p.Status)), l.T("refund.result."+string(p.Status)+".text"), pg.Path+"/return"
 		d.BackLabel = l.T("refund.back")

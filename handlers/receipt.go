@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 
 	"paybybank/payment"
@@ -14,9 +13,10 @@ const autoReturnSeconds = 5
 
 // fillReceipt adds the receipt to a result page, and the return to the shop by itself once the
 // payment is over, when the merchant asked for it (auto_return).
-func (s *Server) fillReceipt(ctx context.Context, d *views.Result, p *payment.Payment) {
+func (s *Server) fillReceipt(r *http.Request, d *views.Result, p *payment.Payment) {
+	ctx := r.Context()
 	d.PaymentID = p.ID
-	d.When = d.L.DateTime(p.UpdatedAt.UTC())
+	d.When = d.L.DateTime(p.UpdatedAt.In(shopperZone(r, p))) // the shopper's zone, as every time they read
 	if p.BankBIC != "" {
 		d.Bank = p.BankBIC
 		if b, err := s.checkout.Bank(ctx, p.BankBIC); err == nil {
