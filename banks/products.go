@@ -1,5 +1,10 @@
 package banks
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Product is one way a bank pays, as the checkout offers it: the currencies it pays in that way,
 // where the creditor's account may be, and the form the bank wants that account in.
 type Product struct {
@@ -36,23 +41,48 @@ func (b Bank) ProductFor(currency string) (Product, bool) {
 // given: its product for the currency must reach the account's country, and the account must be
 // known in the form the bank wants. A bank that would refuse the payment is never offered.
 func (b Bank) PaysTo(currency string, creditor Account) bool {
+	return b.WhyNotPays(currency, creditor) == ""
+}
+
+// WhyNotPays says, for a merchant, why the bank cannot pay an amount in currency to the creditor's
+// account as given ("pays SEK only to an account in SE, not in NO"), or "" when it can (PaysTo).
+func (b Bank) WhyNotPays(currency string, creditor Account) string {
 	p, ok := b.ProductFor(currency)
 	if !ok {
-		return false
+		return "it has no payment from a shopper's account in " + currency
 	}
 	country := creditorCountry(creditor)
 	if len(p.CreditorCountries) > 0 && !contains(p.CreditorCountries, country) {
-		return false
+		return fmt.Sprintf("it pays %s only to an account in %s, not in %s", currency, strings.Join(p.CreditorCountries, ", "), orUnknown(country))
 	}
 	switch p.CreditorFormat {
 	case "bban+clearing":
-		return creditor.BBAN != "" && creditor.ClearingNumber != ""
+		if creditor.BBAN == "" || creditor.ClearingNumber == "" {
+			return fmt.Sprintf("it takes the creditor's account only as a Swedish clearing and account number "+
+				"(creditor.clearing_number and creditor.bban), which an account in %s does not give", orUnknown(country))
+		}
+		return ""
 	case "bban":
 		// A domestic account number: given as such (Swedish, with its clearing number), or the
 		// IBAN of a country whose IBAN holds the whole account number after its check digits.
-		return (creditor.BBAN != "" && country == "SE") || (creditor.IBAN != "" && bbanInIBAN[country])
+		if (creditor.BBAN != "" && country == "SE") || (creditor.IBAN != "" && bbanInIBAN[country]) {
+			return ""
+		}
+		return fmt.Sprintf("it takes the creditor's account only as a domestic account number (creditor.bban), "+
+			"which an account in %s does not give", orUnknown(country))
 	}
-	return creditor.IBAN != ""
+	if creditor.IBAN == "" {
+		return "it takes the creditor's account only as an IBAN (creditor.iban)"
+	}
+	return ""
+}
+
+// orUnknown is a country code, or words for none.
+func orUnknown(country string) string {
+	if country == "" {
+		return "an unknown country"
+	}
+	return country
 }
 
 // bbanInIBAN lists the countries whose IBAN is the country code, check digits and the domestic

@@ -146,6 +146,14 @@ func (s *Service) CreatePayment(ctx context.Context, m *payment.Merchant, in New
 		if !b.Accepts(p.Currency) {
 			return nil, false, &payment.FieldError{Field: "bank", Message: b.Name + " does not pay in " + p.Currency}
 		}
+		// A bank that cannot pay this creditor account (its product for the currency, where the
+		// account is, the form it wants it in) would only refuse the shopper: refused here.
+		if p.TSU == nil && p.Kind != payment.KindRefund {
+			if why := b.WhyNotPays(p.Currency, creditorAccount(p)); why != "" {
+				return nil, false, &payment.FieldError{Field: "bank", Message: fmt.Sprintf("%s (%s) cannot pay %s to this creditor account: %s",
+					b.Name, b.BIC, p.Currency, why)}
+			}
+		}
 		// A shopper's account the bank cannot take (and that cannot be converted) would fail every
 		// attempt: refused here, as the merchant chose the bank.
 		if d := p.Debtor; d != nil && b.NeedsDebtor() && !d.Fits(b.DebtorFormat) {

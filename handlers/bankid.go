@@ -35,6 +35,9 @@ func (s *Server) bankIDView(dr *drawing) views.BankID {
 		token = pr.SCA.AutostartToken
 	}
 	consent := checkout.IsConsent(pr.Auth)
+	if !consent {
+		d.ChangeBankURL = pg.Path + "/change-bank" // an account reading cannot be given up for another bank
+	}
 	if !dr.next.Retry {
 		if token != "" || (qr && !consent) {
 			d.LaunchURL = pg.Path + "/bankid/launch" // with a QR order, launching starts one for this device

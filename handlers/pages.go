@@ -312,8 +312,11 @@ func (s *Server) bankIDStep(w http.ResponseWriter, r *http.Request, d *drawing) 
 }
 
 func (s *Server) atBankStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
-	s.render(w, r, http.StatusOK, views.RedirectWaitPage(views.RedirectWait{Page: d.pg, Order: d.order,
-		ContinueURL: d.pr.Auth.RedirectURL, CancelURL: d.pg.Path + "/cancel", CSRF: d.csrf}))
+	v := views.RedirectWait{Page: d.pg, Order: d.order, ContinueURL: d.pr.Auth.RedirectURL, CancelURL: d.pg.Path + "/cancel", CSRF: d.csrf}
+	if !checkout.IsConsent(d.pr.Auth) {
+		v.ChangeBankURL = d.pg.Path + "/change-bank" // an account reading cannot be given up for another bank
+	}
+	s.render(w, r, http.StatusOK, views.RedirectWaitPage(v))
 	return nil
 }
 

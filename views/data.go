@@ -121,8 +121,10 @@ type BankID struct {
 	Retry       bool
 	RetryAction string
 	CancelURL   string
-	CSRF        string
-	ErrorText   string
+	// ChangeBankURL is the POST target of "Choose another bank"; empty for a consent.
+	ChangeBankURL string
+	CSRF          string
+	ErrorText     string
 }
 
 // Result is the outcome page.
@@ -151,7 +153,9 @@ type RedirectWait struct {
 	Order
 	ContinueURL string
 	CancelURL   string
-	CSRF        string
+	// ChangeBankURL is the POST target of "Choose another bank"; empty for a consent.
+	ChangeBankURL string
+	CSRF          string
 }
 
 // Error is the friendly error page.
