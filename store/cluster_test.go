@@ -130,7 +130,27 @@ func TestSubscribe(t *testing.T) {
 	}
 	ch, cancel := b.Subscribe(p.ID)
 	defer cancel()
-	time.Sleep(100 * time.Millisecond) // the listener is connected
+	// Wait until b's listener hears changes: a third payment's change reaches its waiter. The
+	// listener wakes every waiter once when it connects (a change may have passed unheard), so
+	// what ch holds by then is that, not news of p.
+	warm, _, err := a.CreatePayment(ctx, newPayment(m), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wch, wcancel := b.Subscribe(warm.ID)
+	defer wcancel()
+	if _, err := a.Transition(ctx, warm.ID, payment.Transition{From: payment.StatusOpen, To: payment.StatusCancelled, Cause: payment.CauseMerchant}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener never heard a change")
+	}
+	select {
+	case <-ch:
+	default:
+	}
 	if _, err := a.Transition(ctx, other.ID, payment.Transition{From: payment.StatusOpen, To: payment.StatusCancelled, Cause: payment.CauseMerchant}); err != nil {
 		t.Fatal(err)
 	}
