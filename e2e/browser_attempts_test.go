@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"paybybank/internal/e2etest"
@@ -25,17 +27,19 @@ func settled(t *testing.T, h *e2etest.Harness, b *e2etest.Tab, text string, agai
 	b.WaitText(text)
 	// Back: the entry before is the page whose form was sent (a GET). An entry that was a POST's
 	// answer would show Chromium's ERR_CACHE_MISS (Confirm Form Resubmission) page here.
+	at := historyIndex(b)
+	if at < 1 {
+		t.Fatalf("no page before this one in the tab's history (%d)", at)
+	}
 	b.Eval(`history.back()`, nil)
-	time.Sleep(300 * time.Millisecond)
-	b.WaitTrue(`document.readyState === "complete"`)
+	waitHistory(t, b, at-1)
 	var body string
 	b.Eval(`document.body ? document.body.innerText : ""`, &body)
 	if strings.Contains(body, "ERR_CACHE_MISS") || strings.Contains(body, "Confirm Form Resubmission") {
 		t.Fatalf("Back after a POST met a resubmission:\n%s", body)
 	}
 	b.Eval(`history.forward()`, nil)
-	time.Sleep(300 * time.Millisecond)
-	b.WaitTrue(`document.readyState === "complete"`)
+	waitHistory(t, b, at)
 	b.WaitText(text)
 	// A page restored from the back-forward cache leaves chromedp's view of the DOM behind: load
 	// it afresh (a GET again) before the test goes on.
@@ -44,6 +48,32 @@ func settled(t *testing.T, h *e2etest.Harness, b *e2etest.Tab, text string, agai
 	if n := h.CheckoutPosts.Load(); n != posts {
 		t.Fatalf("Back and Reload sent %d form posts again", n-posts)
 	}
+}
+
+// historyIndex is the tab's place in its session history; -1 while the tab is between pages.
+func historyIndex(b *e2etest.Tab) int64 {
+	cur := int64(-1)
+	err := chromedp.Run(b.Ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		cur, _, err = page.GetNavigationHistory().Do(ctx)
+		return err
+	}))
+	if err != nil {
+		return -1
+	}
+	return cur
+}
+
+// waitHistory waits until the tab has moved to the history entry at index and its page is loaded:
+// a fixed pause let a slow back or forward land in the middle of the next step.
+func waitHistory(t *testing.T, b *e2etest.Tab, index int64) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); historyIndex(b) != index; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the tab never reached history entry %d", index)
+		}
+	}
+	b.WaitTrue(`document.readyState === "complete"`)
 }
 
 // TestBrowserAttempts walks a shopper through refusals: denied at the bank, "Try again" and
