@@ -138,6 +138,11 @@ func TestWorkspaceRefunds(t *testing.T) {
 	if strings.Contains(page, "2 refunds") {
 		t.Error("the refund order page shows the bank's joined reference")
 	}
+	// Not a shopper's words: the person authorises refunds from the shop's bank, nobody "pays before".
+	if strings.Contains(page, "Pay before") || strings.Contains(page, "Choose your bank") ||
+		!strings.Contains(page, "Authorise before") || !strings.Contains(page, "Choose the bank you pay refunds from") {
+		t.Error("the refund order page speaks to a shopper, not to the shop authorising refunds")
+	}
 	resp, page = owner.get(loc + "?lang=sv")
 	e2etest.ExpectCode(t, resp, 200)
 	if !strings.Contains(page, "Du godkänner återbetalningar") || !strings.Contains(page, "149,50") {
