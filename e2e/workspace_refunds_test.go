@@ -150,3 +150,44 @@ func TestWorkspaceRefunds(t *testing.T) {
 	}
 	owner.get(loc + "?lang=en")
 }
+
+// Refunds not yet authorised can be cancelled from the refunds page, all the selection or none:
+// a viewer cannot, a refund already on its way makes the whole selection refused, and a cancelled
+// refund's amount may be refunded again.
+func TestWorkspaceCancelRefunds(t *testing.T) {
+	h := e2etest.New(t)
+	id := refundablePayment(h, "Order 3101", "100.00")
+	r1 := createRefund(h, id, "60.00", "Refund 3101 a")
+	r2 := createRefund(h, id, "40.00", "Refund 3101 b")
+
+	viewer := addPerson(h, "viewer@shop.example", store.RoleViewer)
+	viewer.signIn()
+	resp, _ := viewer.post("/merchant", "/merchant/refunds", url.Values{"refund": {r1}, "action": {"cancel"}})
+	e2etest.ExpectCode(t, resp, 403)
+
+	support := addPerson(h, "support@shop.example", store.RoleSupport)
+	support.signIn()
+	resp, page := support.get("/merchant/refunds")
+	e2etest.ExpectCode(t, resp, 200)
+	if !strings.Contains(page, `id="refunds-cancel"`) {
+		t.Fatalf("no cancel on the refunds page:\n%s", page)
+	}
+	resp, _ = support.post("/merchant/refunds", "/merchant/refunds", url.Values{"refund": {r1, "rf_unknown"}, "action": {"cancel"}})
+	e2etest.ExpectCode(t, resp, 303)
+	if refundStatus(h, r1) != "awaiting_authorisation" {
+		t.Fatal("a refused selection cancelled a refund")
+	}
+	resp, _ = support.post("/merchant/refunds", "/merchant/refunds", url.Values{"refund": {r1}, "action": {"cancel"}})
+	e2etest.ExpectCode(t, resp, 303)
+	if _, page = support.get("/merchant/refunds"); !strings.Contains(page, "The selected refunds are cancelled") {
+		t.Fatalf("no word of the cancel:\n%s", page)
+	}
+	if got := refundStatus(h, r1); got != "cancelled" {
+		t.Fatalf("r1 is %s", got)
+	}
+	if got := refundStatus(h, r2); got != "awaiting_authorisation" {
+		t.Fatalf("r2 is %s", got)
+	}
+	// The cancelled amount is free again: 60.00 more fits beside the 40.00 still waiting.
+	createRefund(h, id, "60.00", "Refund 3101 again")
+}

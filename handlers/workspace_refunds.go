@@ -121,6 +121,9 @@ func (s *Server) authoriseRefunds(w http.ResponseWriter, r *http.Request, c *wsR
 	if len(ids) > maxRefundSelection {
 		return s.refundsRefused(w, r, c, c.L.T("ws.refunds.refused")+": at most "+strconv.Itoa(maxRefundSelection))
 	}
+	if r.PostForm.Get("action") == "cancel" {
+		return s.cancelRefunds(w, r, c, ids)
+	}
 	orders, err := s.checkout.AuthoriseRefunds(r.Context(), c.Merchant, ids)
 	var fe *payment.FieldError
 	switch {
@@ -148,6 +151,33 @@ func (s *Server) authoriseRefunds(w http.ResponseWriter, r *http.Request, c *wsR
 	}
 	s.audit(r, c, "refund.authorise", strings.Join(orderIDs, ","), strings.Join(refundIDs, ","))
 	http.Redirect(w, r, "/checkout/"+orders[0].Token, http.StatusSeeOther)
+	return nil
+}
+
+// cancelRefunds cancels the selected refunds nobody has started to authorise; their amounts may be
+// refunded again. All or nothing is refused up front: a refund of another merchant, or one already
+// on its way, changes nothing and comes back with the reason; a refund taken by another person
+// meanwhile (the conditional transition) is said the same way.
+func (s *Server) cancelRefunds(w http.ResponseWriter, r *http.Request, c *wsRequest, ids []string) error {
+	for _, id := range ids {
+		rf, err := s.store.MerchantRefund(r.Context(), c.Merchant.ID, id)
+		if errors.Is(err, payment.ErrNotFound) || (err == nil && rf.Status != payment.RefundAwaitingAuthorisation) {
+			return s.refundsRefused(w, r, c, c.L.T("ws.refunds.taken"))
+		} else if err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		_, err := s.store.TransitionRefund(r.Context(), id, payment.RefundAwaitingAuthorisation, payment.RefundCancelled, "cancelled in the workspace", "")
+		if errors.Is(err, payment.ErrConflict) {
+			return s.refundsRefused(w, r, c, c.L.T("ws.refunds.taken"))
+		} else if err != nil {
+			return err
+		}
+	}
+	s.audit(r, c, "refund.cancel", "", strings.Join(ids, ","))
+	c.flash(w, r, "ok", c.L.T("ws.refunds.cancelled"))
+	http.Redirect(w, r, checkout.RefundsPage, http.StatusSeeOther)
 	return nil
 }
 
