@@ -259,6 +259,7 @@ type stepView struct {
 const (
 	liveBankID     = "bankid"
 	liveProcessing = "processing"
+	liveAtBank     = "at_bank"
 )
 
 // stepViews is the one table from what a payment waits for to what the shopper sees.
@@ -266,7 +267,7 @@ var stepViews = map[payment.Step]stepView{
 	payment.StepBankChoice: {page: (*Server).pickerStep},
 	payment.StepAccount:    {page: (*Server).accountStep},
 	payment.StepBankID:     {page: (*Server).bankIDStep, live: liveBankID, partial: bankIDNews},
-	payment.StepAtBank:     {page: (*Server).atBankStep},
+	payment.StepAtBank:     {page: (*Server).atBankStep, live: liveAtBank},
 	payment.StepOTP:        {page: (*Server).otpStep},
 	payment.StepProcessing: {page: (*Server).resultStep, live: liveProcessing},
 	payment.StepResult:     {page: (*Server).resultStep},
@@ -312,6 +313,9 @@ func (s *Server) bankIDStep(w http.ResponseWriter, r *http.Request, d *drawing) 
 }
 
 func (s *Server) atBankStep(w http.ResponseWriter, r *http.Request, d *drawing) error {
+	// Live: the page moves on by itself when the payment does (decided at the bank while the shopper
+	// was away, or a bank call still under way when it was drawn, such as BankID switched to a QR code).
+	d.pg.StatusURL = d.pg.Path + "/status?page=" + liveAtBank
 	v := views.RedirectWait{Page: d.pg, Order: d.order, ContinueURL: d.pr.Auth.RedirectURL, CancelURL: d.pg.Path + "/cancel", CSRF: d.csrf}
 	if !checkout.IsConsent(d.pr.Auth) {
 		v.ChangeBankURL = d.pg.Path + "/change-bank" // an account reading cannot be given up for another bank
