@@ -156,6 +156,9 @@ func TestWorkspaceRefunds(t *testing.T) {
 // refund's amount may be refunded again.
 func TestWorkspaceCancelRefunds(t *testing.T) {
 	h := e2etest.New(t)
+	rc := e2etest.NewReceiver(t)
+	_, wh := h.API("PUT", "/api/v1/webhook", `{"url":"`+rc.Srv.URL+`"}`)
+	rc.Secret = wh["secret"].(string)
 	id := refundablePayment(h, "Order 3101", "100.00")
 	r1 := createRefund(h, id, "60.00", "Refund 3101 a")
 	r2 := createRefund(h, id, "40.00", "Refund 3101 b")
@@ -187,6 +190,25 @@ func TestWorkspaceCancelRefunds(t *testing.T) {
 	}
 	if got := refundStatus(h, r2); got != "awaiting_authorisation" {
 		t.Fatalf("r2 is %s", got)
+	}
+	// The merchant hears of it as of a cancel through the API: refund.cancelled once, signed, for r1 only.
+	for range 3 { // the dispatcher's work, done now rather than on its schedule
+		h.App.Webhooks.DeliverDue(t.Context())
+	}
+	rc.Mu.Lock()
+	cancelled := map[string]int{}
+	for _, ev := range rc.Got {
+		if ev["type"] == "refund.cancelled" {
+			cancelled[ev["data"].(map[string]any)["id"].(string)]++
+		}
+	}
+	invalid := rc.Invalid
+	rc.Mu.Unlock()
+	if cancelled[r1] != 1 || len(cancelled) != 1 {
+		t.Fatalf("refund.cancelled received %v, want once for %s", cancelled, r1)
+	}
+	if invalid != 0 {
+		t.Fatalf("%d webhooks badly signed", invalid)
 	}
 	// The cancelled amount is free again: 60.00 more fits beside the 40.00 still waiting.
 	createRefund(h, id, "60.00", "Refund 3101 again")

@@ -192,6 +192,9 @@ func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Me
 // accepted the payment (ACCP), which we treat as completed with that flag kept visible.
 // A payment the bank accepted and is still carrying out (ACSP, ACTC, ACWC, ACWP) is processing:
 // the shopper approved it, so it must never expire here while the money is on its way.
+// PATC (some but not all of the authorisations a payment needs are done) and PART (a bulk: every
+// authorisation applied, some transactions accepted, some rejected, without saying which) stay
+// pending: neither says what became of each transaction, so we keep asking rather than guess.
 func BankOutcome(code string) (Status, bool) {
 	switch code {
 	case "ACSC", "ACCC":

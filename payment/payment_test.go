@@ -128,7 +128,7 @@ func TestLifecycle(t *testing.T) {
 
 func TestBankOutcome(t *testing.T) {
 	for code, want := range map[string]Status{"ACSC": StatusCompleted, "ACCC": StatusCompleted, "ACCP": StatusCompleted,
-		"RJCT": StatusFailed, "CANC": StatusCancelled, "RCVD": "", "PDNG": "", "PATC": "",
+		"RJCT": StatusFailed, "CANC": StatusCancelled, "RCVD": "", "PDNG": "", "PATC": "", "PART": "",
 		"ACTC": StatusProcessing, "ACSP": StatusProcessing, "ACWC": StatusProcessing, "ACWP": StatusProcessing} {
 		if got, _ := BankOutcome(code); got != want {
 			t.Errorf("%s → %q, want %q", code, got, want)
