@@ -123,10 +123,4 @@ var attemptTexts = map[string][8]string{
 		"Mokėjimo laikas baigėsi, kol mokėjimas nebuvo patvirtintas.", "O prazo para pagar terminou antes de o pagamento ser aprovado."},
 }
 
-func init() {
-	for key, texts := range attemptTexts {
-		for i, lang := range workspaceLangs {
-			catalogs[lang][key] = texts[i]
-		}
-	}
-}
+func init() { merge(attemptTexts) }

@@ -15,10 +15,4 @@ var pagesTexts = map[string][8]string{
 	"order.time_left":    {"Time left to pay", "Tid kvar att betala", "Tid igjen til å betale", "Aikaa maksaa", "Tid tilbage til at betale", "Temps restant pour payer", "Liko laiko sumokėti", "Tempo restante para pagar"},
 }
 
-func init() {
-	for key, texts := range pagesTexts {
-		for i, lang := range workspaceLangs {
-			catalogs[lang][key] = texts[i]
-		}
-	}
-}
+func init() { merge(pagesTexts) }

@@ -28,10 +28,4 @@ var payerTexts = map[string][8]string{
 		"A loja pergunta de que conta paga para o poder reembolsar."},
 }
 
-func init() {
-	for key, texts := range payerTexts {
-		for i, lang := range workspaceLangs {
-			catalogs[lang][key] = texts[i]
-		}
-	}
-}
+func init() { merge(payerTexts) }

@@ -106,10 +106,4 @@ var refundTexts = map[string][8]string{
 	"refund.back":                   {"Back to refunds", "Tillbaka till återbetalningar", "Tilbake til tilbakebetalinger", "Takaisin hyvityksiin", "Tilbage til tilbagebetalinger", "Retour aux remboursements", "Grįžti į grąžinimus", "Voltar aos reembolsos"},
 }
 
-func init() {
-	for key, texts := range refundTexts {
-		for i, lang := range workspaceLangs {
-			catalogs[lang][key] = texts[i]
-		}
-	}
-}
+func init() { merge(refundTexts) }

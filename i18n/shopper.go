@@ -59,15 +59,6 @@ func (l *Localizer) DateTime(t time.Time) string {
 
 func init() { merge(shopperTexts) }
 
-// merge adds texts, one per language in the order of workspaceLangs, to the catalogues.
-func merge(texts map[string][8]string) {
-	for key, t := range texts {
-		for i, lang := range workspaceLangs {
-			catalogs[lang][key] = t[i]
-		}
-	}
-}
-
 // Catalogue returns a copy of the texts of lang ("en", "sv", …), or nil for a language the
 // checkout does not have; tests read the English one to find English left in other languages.
 func Catalogue(lang string) map[string]string {

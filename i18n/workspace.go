@@ -193,10 +193,18 @@ var workspaceTexts = map[string][8]string{
 
 var workspaceLangs = [8]string{"en", "sv", "no", "fi", "da", "fr", "lt", "pt"}
 
-func init() {
-	for key, texts := range workspaceTexts {
+func init() { merge(workspaceTexts) }
+
+// merge adds texts, one per language in the order of workspaceLangs, to the catalogues. Each file
+// of texts (workspace, attempts, pages, refunds, ...) merges its own; a key given twice is a
+// mistake that would silently keep one of the two, so it stops the program at start.
+func merge(texts map[string][8]string) {
+	for key, t := range texts {
+		if _, dup := catalogs["en"][key]; dup {
+			panic("i18n: text " + key + " is defined twice")
+		}
 		for i, lang := range workspaceLangs {
-			catalogs[lang][key] = texts[i]
+			catalogs[lang][key] = t[i]
 		}
 	}
 }
